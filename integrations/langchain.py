@@ -75,7 +75,7 @@ require("langchain.agents", "langchain")  # this module speaks LangChain's types
 from langchain.agents.middleware import AgentMiddleware, ModelRequest, ModelResponse  # noqa: E402
 from langchain.tools import InjectedState  # noqa: E402
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage  # noqa: E402
-from langchain_core.tools import BaseTool, StructuredTool, ToolException  # noqa: E402
+from langchain_core.tools import BaseTool, StructuredTool, Tool, ToolException  # noqa: E402
 
 if TYPE_CHECKING:
     from langchain.agents.middleware.types import ToolCallRequest
@@ -477,6 +477,8 @@ def _forced_tool(tool_choice: Any) -> list[str]:
 # --- LangChain tools as backends ----------------------------------------------------------------
 _JSON_SCALARS: dict[str, Any] = {"string": str, "integer": int, "number": float, "boolean": bool, "null": type(None)}
 _call_ids = itertools.count(1)
+#: The argument of a single-input LangChain ``Tool``, as ``convert_to_openai_tool`` names it.
+_SINGLE_INPUT = "__arg1"
 
 
 def from_langchain_tool(
@@ -486,7 +488,8 @@ def from_langchain_tool(
     return its profile.
 
     The tool counts as a function whose parameters are the fields of its argument schema (the one
-    its model sees: type, default, description; any name, even ``from`` or ``user-id``) and whose
+    its model sees: type, default, description; any name, even ``from`` or ``user-id``; for a
+    single-input ``Tool`` without one, a string ``__arg1``, as LangChain shows it) and whose
     docstring is its description, so the
     toolbox's rules apply as to any function: a new capability takes its schema and the summary of
     its description; a further backend of an existing capability must take the same arguments, or
@@ -572,6 +575,11 @@ def _content_of(tool: BaseTool, output: Any) -> Any:
 
 def _parameters_of(tool: BaseTool) -> tuple[Parameter, ...]:
     where = f"tool {tool.name!r}"
+    if isinstance(tool, Tool) and tool.args_schema is None:
+        # a single-input Tool: its tool_call_schema is read off Tool._run (args, kwargs and a
+        # required RunnableConfig, which no call could give); LangChain shows it to a model as
+        # one required string, "__arg1", and takes it under any name
+        return (Parameter(_SINGLE_INPUT, "keyword", str, inspect.Parameter.empty, ""),)
     schema = tool.tool_call_schema
     if isinstance(schema, type) and issubclass(schema, BaseModel):
         injected = _injected_arguments(tool, schema)

@@ -169,14 +169,17 @@ class CountCalibration(nn.Module):
         finally:
             for p in params:
                 p.requires_grad_(False)
-        self._fill_unseen(b)
+        # a bucket is fitted by the registered tools of rows that weigh: the others' logits, masked
+        # or weighed 0, give it no gradient
+        self._fill_unseen(b[episodes.registered & (episodes.weights > 0)[:, None]])
         self.fitted = True
         return float(loss.detach())
 
     @torch.no_grad()
     def _fill_unseen(self, buckets: torch.Tensor) -> None:
-        """A bucket no episode had (say, no training tool has over 200 requests) takes the slope
-        and offset of the nearest bucket that had some (the lower one on a tie)."""
+        """A bucket that no registered tool had in the episodes (say, no training tool has over
+        200 requests) takes the slope and offset of the nearest bucket that had one (the lower one
+        on a tie); ``buckets``: those of the tools that the fit saw."""
         seen = torch.zeros(len(self.offset), dtype=torch.bool)
         seen[buckets.unique()] = True
         index = torch.arange(len(seen))

@@ -378,21 +378,47 @@ def tokenizer_text(text: str) -> str:
     return text if text.isascii() else text.encode("utf-8", "replace").decode("utf-8")
 
 
+#: ``read_start`` reads at most this many characters a token the model reads (262,144 for MiniLM).
+_MAX_CHARS_A_TOKEN = 1024
+
+
 def read_start(text: str, tokenizer: Any, max_length: int | None) -> str:
     """The start of ``text`` whose first ``max_length`` tokens are the whole text's: all that a
     model truncating at ``max_length`` reads of it. Tokenizing a whole long text (a pasted log, a
-    document) cost about 2-3 s a megabyte for the tokens the model then dropped. The start ends
-    before a space, so no word is cut in two, and is taken only where its own tokens fill
-    ``max_length``; else a start twice as long is tried, up to the whole text (one without spaces)."""
+    document) cost about 2-3 s a megabyte for the tokens the model then dropped. A start of 2,048
+    characters is tried, then one twice as long (see :func:`_start_read`), up to
+    ``_MAX_CHARS_A_TOKEN`` characters a token: a text whose tokens are not settled by then (a hex
+    dump, one word of megabytes) is read that far. Whole, 10 MB of one word took 28 s and 640 MB;
+    a BERT tokenizer makes a word that long one unknown token whether it is cut or not."""
     if not max_length:  # a model that reads every token (no max_seq_length)
         return text
     end = max_length * 8  # English needs about 5 characters a token
     while end < len(text):
-        cut = text.rfind(" ", 0, end)
-        if cut > 0 and len(tokenizer(text[:cut], truncation=True, max_length=max_length)["input_ids"]) >= max_length:
-            return text[:cut]
+        start = _start_read(text[:end], tokenizer, max_length)
+        if start is not None:
+            return start
+        if end >= max_length * _MAX_CHARS_A_TOKEN:
+            return text[:end]
         end *= 2
     return text
+
+
+def _start_read(start: str, tokenizer: Any, max_length: int) -> str | None:
+    """``start`` or a part of it whose first ``max_length`` tokens are those of any text that
+    begins with ``start``, else None. A cut changes the tokens of the word it falls in only. A fast
+    tokenizer tells each token's word: ``start`` itself serves where the tokens read end in a word
+    before its last, however words are delimited (Chinese, base64 and minified JSON have no spaces:
+    they were tokenized whole, seconds and hundreds of megabytes a megabyte). With another
+    tokenizer, the part before the last space serves where it fills ``max_length`` tokens."""
+    if getattr(tokenizer, "is_fast", False):
+        words = tokenizer(start, verbose=False).word_ids()
+        read = max_length - words.count(None)  # tokens of the text read, beside special tokens
+        words = [w for w in words if w is not None]
+        return start if 0 < read < len(words) and words[read - 1] != words[-1] else None
+    cut = start.rfind(" ")
+    if cut > 0 and len(tokenizer(start[:cut], truncation=True, max_length=max_length)["input_ids"]) >= max_length:
+        return start[:cut]
+    return None
 
 
 #: How many loads are inside ``_no_loading_bars``, and whether the first of them found the hub's

@@ -194,7 +194,8 @@ class SelectorConfig(NumbersNotBools):
             (without it, new tools' requests go to old tools), and a temperature and a "none fits"
             logit make :meth:`FewShotToolSelector.choose`'s confidence a probability.
         calibration_episodes: simulated routing episodes for that fit, drawn from the training
-            tools (each tool known, new with 0 to 50 examples, or unregistered).
+            tools (each tool known, new with 0 to 50 examples, or unregistered), whose registered
+            tools' prototypes are refined as routing refines them (``refine_steps``).
         known_tool_weight: weight, in the calibration's loss, of the requests of tools known from
             many examples against those of new tools: above 1 keeps an old tool's requests with
             it when new tools are added, at some cost to the new tools' requests.
@@ -839,12 +840,16 @@ class FewShotToolSelector:
     def _head(self) -> torch.Tensor:
         """The registered tools' prototypes, refined (``config.refine_steps``) on their examples."""
         if self._refined is None:
-            if any(len(e) for e in self._example_z):
-                rows = [torch.cat([e, d]) for e, d in zip(self._example_z, self._description_z)]
-                self._refined = self._refine(self._protos, rows)
-            else:  # descriptions only: the prototypes are the descriptions, nothing to fit
-                self._refined = self._protos
+            self._refined = self._refine_tools(self._protos, self._example_z, self._description_z)
         return self._refined
+
+    def _refine_tools(
+        self, protos: torch.Tensor, example_z: Sequence[torch.Tensor], description_z: Sequence[torch.Tensor]
+    ) -> torch.Tensor:
+        """``protos`` of tools with these example and description embeddings, refined on them."""
+        if not any(len(e) for e in example_z):  # descriptions only: the prototypes are the descriptions, nothing to fit
+            return protos
+        return self._refine(protos, [torch.cat([e, d]) for e, d in zip(example_z, description_z)])
 
     @torch.enable_grad()
     def _refine(self, protos: torch.Tensor, rows: Sequence[torch.Tensor]) -> torch.Tensor:
@@ -1053,6 +1058,7 @@ class FewShotToolSelector:
         described = [t for t in tools if t in descs]
         dz = dict(zip(described, self.embed_descriptions([descs[t] for t in described])))
         w = self.description_weight
+        no_description = torch.zeros(0, self.dim, dtype=_F32)
         scores, counts, registered, labels, weights = [], [], [], [], []
         for _ in range(cfg.calibration_episodes):
             role = rng.choice(3, size=len(tools), p=[0.4, 0.4, 0.2])  # 0 known, 1 new, 2 unregistered
@@ -1074,8 +1080,14 @@ class FewShotToolSelector:
                 queries.append(z[j][perm[:q]])
                 query_labels += [j if role[j] < 2 else len(tools)] * q
                 query_weights += [cfg.known_tool_weight if role[j] == 0 else 1.0] * q
+            # the registered tools' prototypes refined as routing refines them (_head): the
+            # calibration maps the scores that routing computes, not those of the plain prototypes
+            held = np.flatnonzero(role < 2)
+            protos = torch.stack(protos)
+            protos[held] = self._refine_tools(protos[held], [examples[j] for j in held],
+                                              [dz[tools[j]][None] if tools[j] in dz else no_description for j in held])
             qz = torch.cat(queries)
-            scores.append(self._score(qz, torch.stack(protos), examples, self.match_weight))
+            scores.append(self._score(qz, protos, examples, self.match_weight))
             counts.append(torch.tensor(n).expand(len(qz), -1))
             registered.append(torch.from_numpy(role < 2).expand(len(qz), -1))
             labels.append(torch.tensor(query_labels))

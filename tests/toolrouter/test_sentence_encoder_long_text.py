@@ -4,6 +4,9 @@ for tokens the model then dropped. Every embedding stays the one of the whole te
 
 from __future__ import annotations
 
+import base64
+import json
+import random
 from typing import Any
 
 import numpy as np
@@ -28,6 +31,9 @@ class Seen:
         self.longest = max([self.longest, *map(len, [texts] if isinstance(texts, str) else texts)])
         return self.tokenize(texts, **options)
 
+    def __getattr__(self, name: str) -> Any:  # a fast tokenizer's is_fast, say
+        return getattr(self.tokenize, name)
+
 
 def test_a_long_text_is_read_from_its_start_with_the_same_embedding(monkeypatch, one_torch_thread) -> None:
     f = SentenceEncoderFeaturizer(cache_size=0)
@@ -50,6 +56,32 @@ def test_a_long_text_is_read_from_its_start_with_the_same_embedding(monkeypatch,
     assert seen.longest < 40_000
 
 
+def test_a_long_text_without_spaces_is_read_from_its_start_too(one_torch_thread) -> None:
+    f = SentenceEncoderFeaturizer(cache_size=0)
+    model = f._encoder()
+    rng = random.Random(0)
+    texts = [
+        "".join(chr(rng.randint(0x4E00, 0x9FFF)) for _ in range(20_000)),  # Chinese: a token a character
+        base64.b64encode(rng.randbytes(15_000)).decode(),  # 20 kB: words between "+" and "/"
+        json.dumps([{"id": i, "tool": f"search_{i}"} for i in range(800)], separators=(",", ":")),  # 25 kB
+    ]
+    assert not any(" " in t for t in texts)
+    reference = np.asarray(model.encode(texts, normalize_embeddings=True), dtype=np.float64)  # tokenized whole
+    seen = f._direct.tokenizer = Seen(f._direct.tokenizer)
+    np.testing.assert_allclose(f.transform(texts), reference, atol=1e-5)
+    assert seen.longest < 5_000
+
+
+def test_a_text_of_one_long_word_is_read_up_to_a_bound_with_the_same_embedding(one_torch_thread) -> None:
+    f = SentenceEncoderFeaturizer(cache_size=0)
+    model = f._encoder()
+    hex_dump = "0123456789abcdef" * 20_000  # 320 kB, one word: one unknown token, however long
+    reference = np.asarray(model.encode([hex_dump], normalize_embeddings=True), dtype=np.float64)
+    seen = f._direct.tokenizer = Seen(f._direct.tokenizer)
+    np.testing.assert_allclose(f.transform([hex_dump]), reference, atol=1e-5)
+    assert seen.longest <= 256 * 1024  # MiniLM reads 256 tokens: at most 1,024 characters each
+
+
 def test_a_fine_tuned_selector_reads_a_long_text_from_its_start_too(one_torch_thread) -> None:
     from toolrouter.selection import _TokenStates
 
@@ -62,7 +94,7 @@ def test_a_fine_tuned_selector_reads_a_long_text_from_its_start_too(one_torch_th
     torch.testing.assert_close(cache.states[slots[0]], cache.states[slots[1]])  # the tokens the model reads
 
 
-def test_read_start_keeps_whole_words_and_reads_whole_what_it_cannot_cut() -> None:
+def test_read_start_keeps_whole_words_and_reads_at_most_1024_characters_a_token() -> None:
     from toolrouter.features import read_start
 
     def words(text: str, truncation: bool, max_length: int) -> dict:  # a token a word, and two specials
@@ -72,9 +104,9 @@ def test_read_start_keeps_whole_words_and_reads_whole_what_it_cannot_cut() -> No
     start = read_start(text, words, 10)
     assert len(start) < len(text) and text.startswith(start + " ")  # ends before a space
     assert words(start, True, 10) == words(text, True, 10)
-    sparse = "x" * 100 + " " + "y" * 50_000  # the first start holds too few tokens: a longer one is tried
+    sparse = "x" * 100 + " " + "y" * 5_000  # the first start holds too few tokens: a longer one is tried
     assert read_start(sparse, words, 10) == sparse
-    assert read_start("z" * 50_000, words, 10) == "z" * 50_000  # no space to cut at
+    assert read_start("z" * 50_000, words, 10) == "z" * 10_240  # tokens not settled by 1,024 characters each
     assert read_start(text, words, None) == text  # a model that reads every token
 
 
