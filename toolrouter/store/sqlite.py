@@ -363,7 +363,8 @@ class SQLiteStore(Store):
                     )
                 self._conn.execute("COMMIT")
             except BaseException:
-                self._conn.execute("ROLLBACK")
+                if self._conn.in_transaction:  # SQLite may have rolled it back itself (disk full, interrupted)
+                    self._conn.execute("ROLLBACK")
                 raise
 
     def _current(self) -> bool:
