@@ -651,14 +651,30 @@ class SQLiteStore(Store):
                     "ON CONFLICT(name) DO UPDATE SET turn = excluded.turn WHERE excluded.turn > claims.turn",
                     (name, turn),
                 )
+            if cur.rowcount == 0:  # a turn stored as text is above every number: say so, not refuse every turn
+                self._claimed_turn(name)
             return cur.rowcount > 0
 
     def claimed(self, name: str) -> int:
         """See ``Store.claimed``."""
         name, _ = check_claim(name, 1)
         with self._lock, self._available():
-            row = self._conn.execute("SELECT turn FROM claims WHERE name = ?", (name,)).fetchone()
-        return 0 if row is None else int(row[0])
+            return self._claimed_turn(name)
+
+    def _claimed_turn(self, name: str) -> int:
+        """The turn claimed of ``name`` (0 if none); ``CorruptStateError`` naming the store, the row
+        and the column if it is not a whole number (edited by hand or damaged). Caller holds
+        ``self._lock``."""
+        row = self._conn.execute("SELECT turn FROM claims WHERE name = ?", (name,)).fetchone()
+        if row is None:
+            return 0
+        if not isinstance(row[0], int):
+            raise CorruptStateError(
+                f"claims row {name!r}: turn: expected a whole number, got {short_repr(row[0])} (a damaged or hand-edited "
+                "store: restore it from a copy, or repair or delete the row)",
+                f"store {self.url!r}",
+            )
+        return row[0]
 
     def snapshot_names(self) -> list[str]:
         """See ``Store.snapshot_names``."""

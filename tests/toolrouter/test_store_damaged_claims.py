@@ -1,0 +1,35 @@
+"""A claim or a snapshot row of an SQLite store whose number was edited by hand into text (SQLite
+keeps text in an INTEGER column) is named as a damaged row: text compares above every number, so
+the claim was never granted again and the snapshot never replaced, without a word, and ``claimed``
+failed in int()'s bare words."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from toolrouter.errors import CorruptStateError
+from toolrouter.store import SQLiteStore
+
+
+def edit(path, statement: str) -> None:
+    conn = sqlite3.connect(path)
+    with conn:
+        conn.execute(statement)
+    conn.close()
+
+
+def test_a_claim_whose_turn_is_text_is_a_damaged_row(tmp_path) -> None:
+    path = tmp_path / "r.db"
+    with SQLiteStore(path) as store:
+        assert store.claim("recheck:web", 1)
+    edit(path, "UPDATE claims SET turn = 'one' WHERE name = 'recheck:web'")
+    with SQLiteStore(path) as store:
+        for read in (lambda: store.claim("recheck:web", 2), lambda: store.claimed("recheck:web")):
+            with pytest.raises(CorruptStateError, match=r"claims row 'recheck:web': turn: expected a whole number, got 'one'") as info:
+                read()
+            assert repr(store.url) in str(info.value)
+        assert store.claim("recheck:other", 1) and store.claimed("recheck:other") == 1  # the others go on
+        edit(path, "UPDATE claims SET turn = 3 WHERE name = 'recheck:web'")  # repaired
+        assert not store.claim("recheck:web", 2) and store.claim("recheck:web", 4)
