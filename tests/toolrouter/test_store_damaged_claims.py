@@ -33,3 +33,16 @@ def test_a_claim_whose_turn_is_text_is_a_damaged_row(tmp_path) -> None:
         assert store.claim("recheck:other", 1) and store.claimed("recheck:other") == 1  # the others go on
         edit(path, "UPDATE claims SET turn = 3 WHERE name = 'recheck:web'")  # repaired
         assert not store.claim("recheck:web", 2) and store.claim("recheck:web", 4)
+
+
+def test_a_snapshot_whose_watermark_is_text_is_named_when_put_again(tmp_path) -> None:
+    path = tmp_path / "r.db"
+    with SQLiteStore(path) as store:
+        assert store.put_snapshot("router", b"old", 0)
+    edit(path, "UPDATE snapshots SET watermark = 'zero' WHERE name = 'router'")
+    with SQLiteStore(path) as store:
+        with pytest.raises(CorruptStateError, match=r"snapshots row 'router': watermark: expected an attempt id, got 'zero'"):
+            store.put_snapshot("router", b"new", 0)
+        assert store.put_snapshot("other", b"x", 0)  # the others go on
+        edit(path, "UPDATE snapshots SET watermark = 0 WHERE name = 'router'")  # repaired
+        assert store.put_snapshot("router", b"new", 0) and store.get_snapshot("router").data == b"new"

@@ -617,6 +617,9 @@ class SQLiteStore(Store):
                 "WHERE excluded.watermark >= snapshots.watermark",
                 (name, int(watermark), datetime.now(timezone.utc).isoformat(), sqlite3.Binary(data)),
             )
+            if cur.rowcount == 0:  # a watermark stored as text is above every number: say so, not keep it forever
+                stored = self._conn.execute("SELECT watermark, created FROM snapshots WHERE name = ?", (name,)).fetchone()
+                self._snapshot_columns(name, *stored)
             return cur.rowcount > 0
 
     def get_snapshot(self, name: str) -> Snapshot | None:
