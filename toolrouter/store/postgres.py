@@ -322,12 +322,15 @@ _POSITION = (
 )
 
 
-#: The highest id the log has given out: its rows' (visible or not) and what prune deleted.
+#: The highest id prune has deleted, as the text meta keeps (see ``prune``); NULL before any.
+_PRUNED_UPTO = "SELECT (SELECT value FROM toolrouter.meta WHERE key = 'pruned_upto')"
+#: The highest id the log has given out to its rows (visible or not), and what prune deleted
+#: (read as text: a damaged mark is named by ``stored_meta_number``, not failed in the server's words).
 _TOP_ID = (
     "SELECT GREATEST((SELECT COALESCE(max(id), 0) FROM toolrouter.attempts), "
     "(SELECT COALESCE(max(id), 0) FROM toolrouter.trace_closes), "
-    "(SELECT COALESCE(max(id), 0) FROM toolrouter.tool_removals), "
-    "(SELECT COALESCE(max(value::bigint), 0) FROM toolrouter.meta WHERE key = 'pruned_upto'))"
+    "(SELECT COALESCE(max(id), 0) FROM toolrouter.tool_removals)), "
+    f"({_PRUNED_UPTO})"
 )
 
 
@@ -880,21 +883,29 @@ class PostgresStore(Store):
             "WHERE excluded.value::bigint > toolrouter.meta.value::bigint) "
             "SELECT count(*) FROM gone"
         )
-        return int(self._on_server("prune", lambda conn: conn.execute(sql, (upto_id,) * 3).fetchone()[0], admin=True, write=True))
+
+        def run(conn: Any) -> int:
+            self._pruned_mark(conn.execute(_PRUNED_UPTO).fetchone()[0])  # the statement casts it: a damaged one is named
+            return int(conn.execute(sql, (upto_id,) * 3).fetchone()[0])
+
+        return int(self._on_server("prune", run, admin=True, write=True))
 
     def pruned_upto(self) -> int:
         """See ``Store.pruned_upto``."""
-        sql = "SELECT value FROM toolrouter.meta WHERE key = 'pruned_upto'"
-        row = self._on_server("pruned_upto", lambda conn: conn.execute(sql).fetchone())
-        return 0 if row is None else stored_meta_number("pruned_upto", row[0], source=f"store {self.url!r}")
+        return self._pruned_mark(self._on_server("pruned_upto", lambda conn: conn.execute(_PRUNED_UPTO).fetchone()[0]))
+
+    def _pruned_mark(self, value: str | None) -> int:
+        """The prune mark ``_PRUNED_UPTO`` read (``None``: 0), or ``CorruptStateError`` naming the
+        store and the field if it is not a whole number (a damaged or hand-edited store)."""
+        return 0 if value is None else stored_meta_number("pruned_upto", value, source=f"store {self.url!r}")
 
     # --- snapshots -----------------------------------------------------------------------------
     def put_snapshot(self, name: str, data: bytes, watermark: int) -> bool:
         """See ``Store.put_snapshot``."""
         name, data, watermark = check_snapshot(name, data, watermark)
         # the highest id given out, of attempts and closes still to be seen too, or pruned since
-        top = self._on_server("put_snapshot", lambda conn: conn.execute(_TOP_ID).fetchone()[0], admin=True, write=True)
-        check_snapshot_holds(self, data, watermark, int(top))
+        top, mark = self._on_server("put_snapshot", lambda conn: conn.execute(_TOP_ID).fetchone(), admin=True, write=True)
+        check_snapshot_holds(self, data, watermark, max(int(top), self._pruned_mark(mark)))
         sql = (
             "INSERT INTO toolrouter.snapshots (name, watermark, created, data) VALUES (%s, %s, now(), %s) "
             "ON CONFLICT (name) DO UPDATE SET watermark = excluded.watermark, created = excluded.created, "
