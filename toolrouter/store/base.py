@@ -94,7 +94,8 @@ __all__ = [
 
 class StoreUnavailableError(ToolRouterError, ConnectionError):
     """A store cannot be used right now: a server store's server is down, restarting, too slow to
-    answer within the store's timeout, or refusing writes (a standby); an SQLite file is locked by another process past the store's
+    answer within the store's timeout, or refusing writes (a standby) or an operation (a role without
+    the privilege for it); an SQLite file is locked by another process past the store's
     timeout, on a full or read-only disk, or was deleted. The message names the store and the
     reason. Attempts are not lost: they wait in the store's journal (a server store's on disk, an
     SQLite store's in memory); reads and snapshots raise this instead."""

@@ -30,7 +30,9 @@ The store keeps the guarantees of the SQLite one:
   ``summary``, ``prune``, snapshots) wait up to ``admin_timeout_s``, so that they are not cut short
   on a big database, but not forever on a server that stopped answering. The background thread reconnects every ``retry_s``, writes the journal in order
   (each attempt exactly once, by its idempotency key), and only then goes back to writing directly.
-  Reads and snapshots raise ``StoreUnavailableError`` while the server is away.
+  Reads and snapshots raise ``StoreUnavailableError`` while the server is away, and so does one
+  that the server refuses without an outage (the role lacks a privilege), naming the store, the
+  operation and the server's words, with the store left online.
 
 Options go in the URL's query, beside libpq's own (``sslmode``, ``application_name``, ...):
 
@@ -638,7 +640,9 @@ class PostgresStore(Store):
     def _on_server(self, operation: str, fn: Callable[[Any], Any], *, admin: bool = False, write: bool = False) -> Any:
         """Run ``fn(conn)`` on a pooled connection, waiting for the server at most ``timeout_s``
         (``admin_timeout_s`` for an ``admin`` one); an outage, or no answer in time, raises
-        ``StoreUnavailableError`` naming ``operation``. A ``write`` is refused on a read-only store."""
+        ``StoreUnavailableError`` naming ``operation``, as does an error of the server that is no
+        outage (permission denied, a limit of the server's), without taking the store offline.
+        A ``write`` is refused on a read-only store."""
         self._check_open()
         if write:
             check_writable(self.url, self._read_only)
@@ -650,6 +654,8 @@ class PostgresStore(Store):
                 return _bounded(conn, getattr(self.options, option), option, fn)
         except Exception as exc:
             if not self._unavailable(exc):
+                if isinstance(exc, self._psycopg.Error):  # the server's bare words would name no store
+                    raise StoreUnavailableError(f"store {self.url!r}: {operation}: {_one_line(exc)}") from exc
                 raise
             with self._lock:
                 self._went_offline(exc)
