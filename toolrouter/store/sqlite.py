@@ -631,7 +631,9 @@ class SQLiteStore(Store):
             ).fetchone()
         if row is None:
             return None
-        return Snapshot(row[0], bytes(row[1]), *self._snapshot_columns(row[0], row[2], row[3]))
+        if not isinstance(row[1], bytes):  # edited by hand into text: bytes() failed in its bare words
+            raise self._damaged_snapshot(row[0], f"data: expected bytes, got {type(row[1]).__name__} {short_repr(row[1])}")
+        return Snapshot(row[0], row[1], *self._snapshot_columns(row[0], row[2], row[3]))
 
     def delete_snapshot(self, name: str) -> None:
         """See ``Store.delete_snapshot``."""
@@ -703,7 +705,11 @@ class SQLiteStore(Store):
                 return watermark, datetime.fromisoformat(created)  # type: ignore[arg-type]
             except (ValueError, TypeError):
                 problem = f"created: expected an ISO date and time, got {short_repr(created)}"
-        raise CorruptStateError(
+        raise self._damaged_snapshot(name, problem)
+
+    def _damaged_snapshot(self, name: str, problem: str) -> CorruptStateError:
+        """The error of snapshot ``name``'s row, damaged or edited by hand: the store, the snapshot and ``problem``."""
+        return CorruptStateError(
             f"snapshots row {name!r}: {problem} (a damaged or hand-edited store: restore it from a copy, or "
             "delete the snapshot)",
             f"store {self.url!r}",
