@@ -727,7 +727,7 @@ class SQLiteStore(Store):
 
     def close(self) -> None:
         """Write the attempts that wait in memory, then close the connection. Attempts that still
-        cannot be written are lost with the process: ``StoreUnavailableError`` says how many."""
+        cannot be written are lost with the store: ``StoreUnavailableError`` says how many, and that they are lost."""
         if os.getpid() != self._pid:  # a forked copy: the connection and what waits are the parent's
             self._closed = True  # (closing it here could checkpoint and remove the parent's WAL)
             return
@@ -736,6 +736,8 @@ class SQLiteStore(Store):
                 return
             try:
                 self._flush()
+            except StoreUnavailableError as exc:  # "wait in memory" alone would promise a later write
+                raise StoreUnavailableError(f"{exc}; the store is closed without them: they are lost") from exc
             finally:
                 self._closed = True
                 self._conn.close()
