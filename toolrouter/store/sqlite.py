@@ -579,6 +579,7 @@ class SQLiteStore(Store):
             self._check_file()
             self._begin()
             try:
+                self._pruned_mark()  # CAST reads a damaged mark as 0, and the mark would be lowered
                 top = self._conn.execute(  # of every kind of record: a close read late is as lost as an attempt
                     "SELECT MAX(id) FROM (SELECT id FROM attempts WHERE id <= ? UNION ALL SELECT id FROM trace_closes "
                     "WHERE id <= ? UNION ALL SELECT id FROM tool_removals WHERE id <= ?)",
@@ -599,7 +600,12 @@ class SQLiteStore(Store):
     def pruned_upto(self) -> int:
         """See ``Store.pruned_upto``."""
         with self._lock, self._available():
-            row = self._conn.execute("SELECT value FROM meta WHERE key = 'pruned_upto'").fetchone()
+            return self._pruned_mark()
+
+    def _pruned_mark(self) -> int:
+        """The prune mark (0 before any prune); ``CorruptStateError`` naming the store and the field
+        if it is not a whole number (a damaged or hand-edited store). Caller holds ``self._lock``."""
+        row = self._conn.execute("SELECT value FROM meta WHERE key = 'pruned_upto'").fetchone()
         return 0 if row is None else stored_meta_number("pruned_upto", row[0], source=f"store {self.url!r}")
 
     def put_snapshot(self, name: str, data: bytes, watermark: int) -> bool:
