@@ -44,6 +44,10 @@ def edit(path, statement: str) -> None:
         ("UPDATE attempts SET timestamp = 'yesterday' WHERE id = 2", "attempts row 2", "timestamp: expected an ISO date and time, got 'yesterday'"),
         ("UPDATE tool_removals SET capabilities = '{}' WHERE id = 4", "tool_removals row 4", "capabilities: expected a JSON list of names"),
         ("UPDATE trace_closes SET timestamp = '' WHERE id = 3", "trace_closes row 3", "timestamp: expected an ISO date and time"),
+        # text in an INTEGER column: bool("false") read the failed attempt as a success
+        ("UPDATE attempts SET success = 'false' WHERE id = 2", "attempts row 2", "success: expected 0 or 1, got 'false'"),
+        ("UPDATE attempts SET recheck = 'no' WHERE id = 2", "attempts row 2", "recheck: expected 0 or 1, got 'no'"),
+        ("UPDATE trace_closes SET finished = 'no' WHERE id = 3", "trace_closes row 3", "finished: expected 0 or 1, got 'no'"),
     ],
 )
 def test_a_damaged_row_is_named_by_every_read_of_the_log(path, statement, table, problem) -> None:

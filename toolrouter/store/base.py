@@ -94,7 +94,8 @@ __all__ = [
 
 class StoreUnavailableError(ToolRouterError, ConnectionError):
     """A store cannot be used right now: a server store's server is down, restarting, too slow to
-    answer within the store's timeout, or refusing writes (a standby); an SQLite file is locked by another process past the store's
+    answer within the store's timeout, or refusing writes (a standby) or an operation (a role without
+    the privilege for it); an SQLite file is locked by another process past the store's
     timeout, on a full or read-only disk, or was deleted. The message names the store and the
     reason. Attempts are not lost: they wait in the store's journal (a server store's on disk, an
     SQLite store's in memory); reads and snapshots raise this instead."""
@@ -358,6 +359,11 @@ def _names_from_text(text: str | None, field: str = "depends_on") -> tuple[str, 
 
 #: The numeric columns of an attempt's row, by position in ``ROW_COLUMNS``.
 _NUMBER_COLUMNS = ((8, "quality"), (9, "cost"), (10, "latency_s"), (11, "utility"))
+#: A yes-or-no column's value, as SQLite (0, 1) and PostgreSQL (a boolean) keep it: text, which
+#: SQLite keeps in an INTEGER column edited by hand, is none (bool("false") is True).
+_FLAG = {0: False, 1: True}
+#: The yes-or-no columns of each table's rows, by position in ``ROW_COLUMNS``.
+_FLAG_COLUMNS = {"attempts": ((7, "success"), (19, "recheck")), "trace_closes": ((7, "finished"),), "tool_removals": ()}
 
 
 def record_from_row(row: Sequence, source: str | None = None) -> AttemptRecord:
@@ -369,7 +375,7 @@ def record_from_row(row: Sequence, source: str | None = None) -> AttemptRecord:
     (the store), the table, the row's id and the column."""
     try:
         return _record(row)
-    except (ValueError, TypeError, OverflowError) as exc:
+    except (ValueError, TypeError, OverflowError, KeyError) as exc:
         raise _damaged_row("attempts", row, exc, source) from None
 
 
@@ -382,7 +388,7 @@ def entry_from_row(row: Sequence, source: str | None = None) -> LogEntry:
     table = "tool_removals" if row[21] == 2 else "trace_closes"
     try:
         return _entry(row)
-    except (ValueError, TypeError, OverflowError) as exc:
+    except (ValueError, TypeError, OverflowError, KeyError) as exc:
         raise _damaged_row(table, row, exc, source) from None
 
 
@@ -390,13 +396,15 @@ def _damaged_row(table: str, row: Sequence, exc: Exception, source: str | None) 
     """The error of a row of ``table`` that cannot be read: its id, the column and what is wrong,
     found again column by column (the rebuild converts them all at once, for speed)."""
     problem = str(exc)
+    columns = [(i, column, "0 or 1", _FLAG.__getitem__) for i, column in _FLAG_COLUMNS[table]]
     if table == "attempts":
-        for i, column in _NUMBER_COLUMNS:
-            try:
-                float(row[i])
-            except (ValueError, TypeError, OverflowError):
-                problem = f"{column}: expected a number, got {short_repr(row[i])}"
-                break
+        columns += [(i, column, "a number", float) for i, column in _NUMBER_COLUMNS]
+    for i, column, expected, read in columns:
+        try:
+            read(row[i])
+        except (ValueError, TypeError, OverflowError, KeyError):
+            problem = f"{column}: expected {expected}, got {short_repr(row[i])}"
+            break
     return CorruptStateError(
         f"{table} row {row[0]}: {problem} (a damaged or hand-edited store: restore it from a copy, or repair "
         "or delete the row)",
@@ -434,7 +442,7 @@ def _record(row: Sequence) -> AttemptRecord:
         step=row[4],
         capability=row[5],
         tool_id=row[6],
-        success=bool(row[7]),
+        success=_FLAG[row[7]],
         quality=float(row[8]),
         cost=float(row[9]),
         latency_s=float(row[10]),
@@ -446,7 +454,7 @@ def _record(row: Sequence) -> AttemptRecord:
         depends_on=_names_from_text(row[16]),
         request=row[17],
         complexity=row[18],
-        recheck=bool(row[19]),
+        recheck=_FLAG[row[19]],
         request_key=row[20],
     )
     return rec
@@ -468,7 +476,7 @@ def _entry(row: Sequence) -> TraceClose | ToolRemoval:
         id=int(row[0]),
         writer=row[1],
         trace_id=row[15],
-        finished=bool(row[7]),
+        finished=_FLAG[row[7]],
         timestamp=_stamp(row[13]),
     )
     return close

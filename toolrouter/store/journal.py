@@ -134,9 +134,10 @@ class Journal:
         self.origin = origin
         self.max_attempts = int(max_attempts)
         self._lock_fd = lock_fd if lock_fd is not None else _lock(self.path, blocking=True)
+        conn = None
         try:
             _private_files(self.path)
-            self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            conn = self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
             self._conn.execute("PRAGMA journal_mode = WAL")
             self._conn.execute("PRAGMA synchronous = NORMAL")  # durable across a crash of the process
             self._conn.executescript(_SCHEMA)
@@ -145,6 +146,8 @@ class Journal:
                 self._conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('store_id', ?)", (store_id,))
             self._size = int(self._conn.execute("SELECT COUNT(*) FROM attempts").fetchone()[0])
         except BaseException:
+            if conn is not None:  # not left for the collector: the failed open's error holds it
+                conn.close()
             os.close(self._lock_fd)
             raise
 
@@ -181,10 +184,9 @@ class Journal:
                 os.close(fd)
                 continue
             try:
-                conn = sqlite3.connect(path)
-                row = conn.execute("SELECT value FROM meta WHERE key = 'origin'").fetchone()
-                owner = conn.execute("SELECT value FROM meta WHERE key = 'store_id'").fetchone()
-                conn.close()
+                with contextlib.closing(sqlite3.connect(path)) as conn:  # closed when a read fails too
+                    row = conn.execute("SELECT value FROM meta WHERE key = 'origin'").fetchone()
+                    owner = conn.execute("SELECT value FROM meta WHERE key = 'store_id'").fetchone()
                 problem = "it names no origin" if row is None else None
             except sqlite3.Error as exc:
                 row, problem = None, str(exc)

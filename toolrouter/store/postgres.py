@@ -30,7 +30,9 @@ The store keeps the guarantees of the SQLite one:
   ``summary``, ``prune``, snapshots) wait up to ``admin_timeout_s``, so that they are not cut short
   on a big database, but not forever on a server that stopped answering. The background thread reconnects every ``retry_s``, writes the journal in order
   (each attempt exactly once, by its idempotency key), and only then goes back to writing directly.
-  Reads and snapshots raise ``StoreUnavailableError`` while the server is away.
+  Reads and snapshots raise ``StoreUnavailableError`` while the server is away, and so does one
+  that the server refuses without an outage (the role lacks a privilege), naming the store, the
+  operation and the server's words, with the store left online.
 
 Options go in the URL's query, beside libpq's own (``sslmode``, ``application_name``, ...):
 
@@ -322,12 +324,15 @@ _POSITION = (
 )
 
 
-#: The highest id the log has given out: its rows' (visible or not) and what prune deleted.
+#: The highest id prune has deleted, as the text meta keeps (see ``prune``); NULL before any.
+_PRUNED_UPTO = "SELECT (SELECT value FROM toolrouter.meta WHERE key = 'pruned_upto')"
+#: The highest id the log has given out to its rows (visible or not), and what prune deleted
+#: (read as text: a damaged mark is named by ``stored_meta_number``, not failed in the server's words).
 _TOP_ID = (
     "SELECT GREATEST((SELECT COALESCE(max(id), 0) FROM toolrouter.attempts), "
     "(SELECT COALESCE(max(id), 0) FROM toolrouter.trace_closes), "
-    "(SELECT COALESCE(max(id), 0) FROM toolrouter.tool_removals), "
-    "(SELECT COALESCE(max(value::bigint), 0) FROM toolrouter.meta WHERE key = 'pruned_upto'))"
+    "(SELECT COALESCE(max(id), 0) FROM toolrouter.tool_removals)), "
+    f"({_PRUNED_UPTO})"
 )
 
 
@@ -635,7 +640,9 @@ class PostgresStore(Store):
     def _on_server(self, operation: str, fn: Callable[[Any], Any], *, admin: bool = False, write: bool = False) -> Any:
         """Run ``fn(conn)`` on a pooled connection, waiting for the server at most ``timeout_s``
         (``admin_timeout_s`` for an ``admin`` one); an outage, or no answer in time, raises
-        ``StoreUnavailableError`` naming ``operation``. A ``write`` is refused on a read-only store."""
+        ``StoreUnavailableError`` naming ``operation``, as does an error of the server that is no
+        outage (permission denied, a limit of the server's), without taking the store offline.
+        A ``write`` is refused on a read-only store."""
         self._check_open()
         if write:
             check_writable(self.url, self._read_only)
@@ -647,6 +654,8 @@ class PostgresStore(Store):
                 return _bounded(conn, getattr(self.options, option), option, fn)
         except Exception as exc:
             if not self._unavailable(exc):
+                if isinstance(exc, self._psycopg.Error):  # the server's bare words would name no store
+                    raise StoreUnavailableError(f"store {self.url!r}: {operation}: {_one_line(exc)}") from exc
                 raise
             with self._lock:
                 self._went_offline(exc)
@@ -880,21 +889,29 @@ class PostgresStore(Store):
             "WHERE excluded.value::bigint > toolrouter.meta.value::bigint) "
             "SELECT count(*) FROM gone"
         )
-        return int(self._on_server("prune", lambda conn: conn.execute(sql, (upto_id,) * 3).fetchone()[0], admin=True, write=True))
+
+        def run(conn: Any) -> int:
+            self._pruned_mark(conn.execute(_PRUNED_UPTO).fetchone()[0])  # the statement casts it: a damaged one is named
+            return int(conn.execute(sql, (upto_id,) * 3).fetchone()[0])
+
+        return int(self._on_server("prune", run, admin=True, write=True))
 
     def pruned_upto(self) -> int:
         """See ``Store.pruned_upto``."""
-        sql = "SELECT value FROM toolrouter.meta WHERE key = 'pruned_upto'"
-        row = self._on_server("pruned_upto", lambda conn: conn.execute(sql).fetchone())
-        return 0 if row is None else stored_meta_number("pruned_upto", row[0], source=f"store {self.url!r}")
+        return self._pruned_mark(self._on_server("pruned_upto", lambda conn: conn.execute(_PRUNED_UPTO).fetchone()[0]))
+
+    def _pruned_mark(self, value: str | None) -> int:
+        """The prune mark ``_PRUNED_UPTO`` read (``None``: 0), or ``CorruptStateError`` naming the
+        store and the field if it is not a whole number (a damaged or hand-edited store)."""
+        return 0 if value is None else stored_meta_number("pruned_upto", value, source=f"store {self.url!r}")
 
     # --- snapshots -----------------------------------------------------------------------------
     def put_snapshot(self, name: str, data: bytes, watermark: int) -> bool:
         """See ``Store.put_snapshot``."""
         name, data, watermark = check_snapshot(name, data, watermark)
         # the highest id given out, of attempts and closes still to be seen too, or pruned since
-        top = self._on_server("put_snapshot", lambda conn: conn.execute(_TOP_ID).fetchone()[0], admin=True, write=True)
-        check_snapshot_holds(self, data, watermark, int(top))
+        top, mark = self._on_server("put_snapshot", lambda conn: conn.execute(_TOP_ID).fetchone(), admin=True, write=True)
+        check_snapshot_holds(self, data, watermark, max(int(top), self._pruned_mark(mark)))
         sql = (
             "INSERT INTO toolrouter.snapshots (name, watermark, created, data) VALUES (%s, %s, now(), %s) "
             "ON CONFLICT (name) DO UPDATE SET watermark = excluded.watermark, created = excluded.created, "

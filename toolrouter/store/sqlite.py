@@ -363,7 +363,8 @@ class SQLiteStore(Store):
                     )
                 self._conn.execute("COMMIT")
             except BaseException:
-                self._conn.execute("ROLLBACK")
+                if self._conn.in_transaction:  # SQLite may have rolled it back itself (disk full, interrupted)
+                    self._conn.execute("ROLLBACK")
                 raise
 
     def _current(self) -> bool:
@@ -578,6 +579,7 @@ class SQLiteStore(Store):
             self._check_file()
             self._begin()
             try:
+                self._pruned_mark()  # CAST reads a damaged mark as 0, and the mark would be lowered
                 top = self._conn.execute(  # of every kind of record: a close read late is as lost as an attempt
                     "SELECT MAX(id) FROM (SELECT id FROM attempts WHERE id <= ? UNION ALL SELECT id FROM trace_closes "
                     "WHERE id <= ? UNION ALL SELECT id FROM tool_removals WHERE id <= ?)",
@@ -598,7 +600,12 @@ class SQLiteStore(Store):
     def pruned_upto(self) -> int:
         """See ``Store.pruned_upto``."""
         with self._lock, self._available():
-            row = self._conn.execute("SELECT value FROM meta WHERE key = 'pruned_upto'").fetchone()
+            return self._pruned_mark()
+
+    def _pruned_mark(self) -> int:
+        """The prune mark (0 before any prune); ``CorruptStateError`` naming the store and the field
+        if it is not a whole number (a damaged or hand-edited store). Caller holds ``self._lock``."""
+        row = self._conn.execute("SELECT value FROM meta WHERE key = 'pruned_upto'").fetchone()
         return 0 if row is None else stored_meta_number("pruned_upto", row[0], source=f"store {self.url!r}")
 
     def put_snapshot(self, name: str, data: bytes, watermark: int) -> bool:
@@ -616,6 +623,9 @@ class SQLiteStore(Store):
                 "WHERE excluded.watermark >= snapshots.watermark",
                 (name, int(watermark), datetime.now(timezone.utc).isoformat(), sqlite3.Binary(data)),
             )
+            if cur.rowcount == 0:  # a watermark stored as text is above every number: say so, not keep it forever
+                stored = self._conn.execute("SELECT watermark, created FROM snapshots WHERE name = ?", (name,)).fetchone()
+                self._snapshot_columns(name, *stored)
             return cur.rowcount > 0
 
     def get_snapshot(self, name: str) -> Snapshot | None:
@@ -627,7 +637,9 @@ class SQLiteStore(Store):
             ).fetchone()
         if row is None:
             return None
-        return Snapshot(row[0], bytes(row[1]), *self._snapshot_columns(row[0], row[2], row[3]))
+        if not isinstance(row[1], bytes):  # edited by hand into text: bytes() failed in its bare words
+            raise self._damaged_snapshot(row[0], f"data: expected bytes, got {type(row[1]).__name__} {short_repr(row[1])}")
+        return Snapshot(row[0], row[1], *self._snapshot_columns(row[0], row[2], row[3]))
 
     def delete_snapshot(self, name: str) -> None:
         """See ``Store.delete_snapshot``."""
@@ -650,14 +662,30 @@ class SQLiteStore(Store):
                     "ON CONFLICT(name) DO UPDATE SET turn = excluded.turn WHERE excluded.turn > claims.turn",
                     (name, turn),
                 )
+            if cur.rowcount == 0:  # a turn stored as text is above every number: say so, not refuse every turn
+                self._claimed_turn(name)
             return cur.rowcount > 0
 
     def claimed(self, name: str) -> int:
         """See ``Store.claimed``."""
         name, _ = check_claim(name, 1)
         with self._lock, self._available():
-            row = self._conn.execute("SELECT turn FROM claims WHERE name = ?", (name,)).fetchone()
-        return 0 if row is None else int(row[0])
+            return self._claimed_turn(name)
+
+    def _claimed_turn(self, name: str) -> int:
+        """The turn claimed of ``name`` (0 if none); ``CorruptStateError`` naming the store, the row
+        and the column if it is not a whole number (edited by hand or damaged). Caller holds
+        ``self._lock``."""
+        row = self._conn.execute("SELECT turn FROM claims WHERE name = ?", (name,)).fetchone()
+        if row is None:
+            return 0
+        if not isinstance(row[0], int):
+            raise CorruptStateError(
+                f"claims row {name!r}: turn: expected a whole number, got {short_repr(row[0])} (a damaged or hand-edited "
+                "store: restore it from a copy, or repair or delete the row)",
+                f"store {self.url!r}",
+            )
+        return row[0]
 
     def snapshot_names(self) -> list[str]:
         """See ``Store.snapshot_names``."""
@@ -683,7 +711,11 @@ class SQLiteStore(Store):
                 return watermark, datetime.fromisoformat(created)  # type: ignore[arg-type]
             except (ValueError, TypeError):
                 problem = f"created: expected an ISO date and time, got {short_repr(created)}"
-        raise CorruptStateError(
+        raise self._damaged_snapshot(name, problem)
+
+    def _damaged_snapshot(self, name: str, problem: str) -> CorruptStateError:
+        """The error of snapshot ``name``'s row, damaged or edited by hand: the store, the snapshot and ``problem``."""
+        return CorruptStateError(
             f"snapshots row {name!r}: {problem} (a damaged or hand-edited store: restore it from a copy, or "
             "delete the snapshot)",
             f"store {self.url!r}",
@@ -701,7 +733,7 @@ class SQLiteStore(Store):
 
     def close(self) -> None:
         """Write the attempts that wait in memory, then close the connection. Attempts that still
-        cannot be written are lost with the process: ``StoreUnavailableError`` says how many."""
+        cannot be written are lost with the store: ``StoreUnavailableError`` says how many, and that they are lost."""
         if os.getpid() != self._pid:  # a forked copy: the connection and what waits are the parent's
             self._closed = True  # (closing it here could checkpoint and remove the parent's WAL)
             return
@@ -710,6 +742,8 @@ class SQLiteStore(Store):
                 return
             try:
                 self._flush()
+            except StoreUnavailableError as exc:  # "wait in memory" alone would promise a later write
+                raise StoreUnavailableError(f"{exc}; the store is closed without them: they are lost") from exc
             finally:
                 self._closed = True
                 self._conn.close()
