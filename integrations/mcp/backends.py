@@ -462,7 +462,7 @@ class McpBackends:
         routed = self.middleware.route(
             name,
             task_type=self.router.task_type,
-            context=json.dumps(arguments, sort_keys=True, default=str) if learner.learns_from_requests else None,
+            context=_request_text(arguments) if learner.learns_from_requests else None,
             deadline_s=self.router.deadline_s,
             max_attempts=self.router.max_attempts,
             group=group,
@@ -503,6 +503,15 @@ class McpBackends:
             where = ".".join(str(p) for p in error.absolute_path) or "arguments"
             problems.append(f"{where}: {error.message}")
         return problems
+
+
+def _request_text(arguments: dict[str, Any]) -> str:
+    """The arguments as the JSON text the servers are sent, keys sorted: what a contextual policy
+    and the drift detectors read (the same call, whatever the order of its keys, is one request)."""
+    try:
+        return json.dumps(arguments, sort_keys=True)
+    except TypeError:  # keys of several types (an in-process caller's 1 beside "a"): sorted as JSON names them
+        return json.dumps(json.loads(json.dumps(arguments)), sort_keys=True)
 
 
 def _nested_over(arguments: dict[str, Any], most: int) -> bool:

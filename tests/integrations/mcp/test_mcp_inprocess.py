@@ -146,6 +146,10 @@ async def test_a_router_without_a_context_judges_mcp_calls_by_their_arguments(pi
     async with McpBackends(tools, {"steady": upstream("reliable", pid_dir, "--name", "steady")}) as mcp:
         for query in ("a", "b", "a"):
             assert not (await mcp.call("search", {"query": query})).is_error
+        # an in-process caller's keys of several types (sent as JSON's strings): sorting them raised
+        # TypeError out of the call
+        assert not (await mcp.call("search", {"query": "c", 1: "x"})).is_error  # type: ignore[dict-item]
         detector = tools.learner._routes[("mcp", "search")].detectors["steady/search"]
-        keys = {request_key(json.dumps({"query": q}, sort_keys=True)): n for q, n in (("a", 2), ("b", 1))}
+        sent = [{"query": "a"}, {"query": "b"}, {"query": "c", "1": "x"}]
+        keys = {request_key(json.dumps(arguments, sort_keys=True)): n for arguments, n in zip(sent, (2, 1, 1))}
         assert detector.state_dict()["requests"] == {k: [n, n] for k, n in keys.items()}
