@@ -16,9 +16,9 @@ Three ways in, for ``langchain.agents.create_agent`` (``pip install "toolrouter[
 - ``from_langchain_tool(toolbox, tool)``: any LangChain ``BaseTool`` as a backend of a capability.
 
 And ``ToolShortlistMiddleware(shortlist)`` (``wrap_model_call`` / ``awrap_model_call``) shows the
-model only the capabilities an ``integrations.shortlist.ToolShortlist`` ranks best for the request,
-and after each agent turn teaches the shortlist which capabilities the model called and whether
-they succeeded. It makes no model call.
+model only the capabilities an ``integrations.shortlist.ToolShortlist`` ranks best for the request
+(a call of one it left out runs nothing), and after each agent turn teaches the shortlist which
+capabilities the model called and whether they succeeded. It makes no model call.
 
 The routing context (the text contextual policies read) is the text of the agent state's last
 ``HumanMessage`` that has text: the request being served. A tool call whose arguments are not JSON
@@ -56,6 +56,7 @@ Example (a scripted chat model stands in for a real one):
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import inspect
 import itertools
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -355,6 +356,9 @@ class ToolShortlistMiddleware(AgentMiddleware):
     middleware: a tool, or OpenAI's ``allowed_tools``), always stay and do not count against
     ``max_tools``; tools that are not capabilities (the agent's own, provider tools) stay as they
     are, since the shortlist cannot rank them. Without a request text the tools are left unchanged.
+    A call the model makes of a capability left out (remembered from an earlier request, or made
+    up) runs nothing: it is answered as an unknown tool by an error ``ToolMessage`` listing the
+    tools the model was given, as a provider refuses a tool it did not give.
 
     After the agent's turn (``after_agent``) the shortlist learns from it (``shortlist.learn``):
     the capabilities the model called since the turn's human message, and, for each, whether a
@@ -421,7 +425,8 @@ class ToolShortlistMiddleware(AgentMiddleware):
         self, request: ModelRequest, handler: Callable[[ModelRequest], ModelResponse]
     ) -> ModelResponse | AIMessage:
         """Call the model with the shortlisted tools (see the class)."""
-        return handler(self._shortlisted(request))
+        shortlisted = self._shortlisted(request)
+        return _refusing_left_out(request, shortlisted, handler(shortlisted))
 
     async def awrap_model_call(
         self, request: ModelRequest, handler: Callable[[ModelRequest], Awaitable[ModelResponse]]
@@ -429,7 +434,8 @@ class ToolShortlistMiddleware(AgentMiddleware):
         """Async form of ``wrap_model_call``; the ranking runs in a worker thread."""
         # embedding the request is CPU work (milliseconds with MiniLM): on the event loop it would
         # stall every other agent the loop serves
-        return await handler(await asyncio.to_thread(self._shortlisted, request))
+        shortlisted = await asyncio.to_thread(self._shortlisted, request)
+        return _refusing_left_out(request, shortlisted, await handler(shortlisted))
 
     def after_agent(self, state: Any, runtime: Runtime[Any]) -> None:
         """Teach the shortlist what the model called in this turn and whether it succeeded."""
@@ -453,6 +459,36 @@ class ToolShortlistMiddleware(AgentMiddleware):
                     succeeded[call["name"]] = succeeded.get(call["name"], False) or answered.get(call["id"], False)
         if succeeded:
             self.shortlist.learn(messages[start].text, list(succeeded), succeeded)
+
+
+def _refusing_left_out(request: ModelRequest, shortlisted: ModelRequest, response: Any) -> Any:
+    """``response`` with each call of a tool the shortlist left out of the model's request answered
+    by an error ``ToolMessage``, as an unknown tool: the agent runs only the calls left unanswered,
+    and a provider refuses a tool it did not give."""
+    shown = [tool.name for tool in shortlisted.tools if isinstance(tool, BaseTool)]
+    left_out = {tool.name for tool in request.tools if isinstance(tool, BaseTool)} - set(shown)
+    model_response = response if isinstance(response, (ModelResponse, AIMessage)) else response.model_response
+    messages = [model_response] if isinstance(model_response, AIMessage) else model_response.result
+    listed = ", ".join(repr(name) for name in shown) or "none"
+    refused = [
+        ToolMessage(
+            f"unknown tool {call['name']!r}; the tools are {listed}",
+            tool_call_id=call["id"],
+            name=call["name"],
+            status="error",
+        )
+        for message in messages
+        if isinstance(message, AIMessage)
+        for call in message.tool_calls
+        if call["name"] in left_out
+    ]
+    if not refused:
+        return response
+    answered = ModelResponse(
+        result=[*messages, *refused],
+        structured_response=None if isinstance(model_response, AIMessage) else model_response.structured_response,
+    )
+    return answered if model_response is response else dataclasses.replace(response, model_response=answered)
 
 
 def _forced_tool(tool_choice: Any) -> list[str]:

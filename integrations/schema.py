@@ -741,8 +741,11 @@ def _parse_arguments(tool: str, arguments: Any) -> dict[str, Any]:
             return {}
         try:
             arguments = json.loads(arguments)
-        except (ValueError, RecursionError) as exc:  # JSONDecodeError, bytes that are not UTF-8, nesting too deep
+        except ValueError as exc:  # JSONDecodeError, bytes that are not UTF-8
             raise ToolArgumentsError(tool, [f"the arguments are not valid JSON ({exc}); send one JSON object"]) from None
+        except RecursionError:  # valid JSON or not: the parser stops where Python stops recursing
+            too_deep = "nested too deeply to read (objects and arrays inside one another, past the JSON parser's limit)"
+            raise ToolArgumentsError(tool, [f"the arguments are {too_deep}; send one JSON object nested less deeply"]) from None
     if not isinstance(arguments, Mapping):
         raise ToolArgumentsError(tool, [f"expected a JSON object of named arguments, got {_json_kind(arguments)}"])
     return dict(arguments)

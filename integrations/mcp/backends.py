@@ -9,7 +9,8 @@ every attempt is recorded with the router and its store. When a server's tools c
 comes up for the first time, the capabilities are worked out again and the registrations follow.
 
 ``call(name, arguments)`` is one MCP ``tools/call`` start to end: the arguments are checked (an
-object that JSON can carry, without NaN or infinities, that fits the capability's input schema; a
+object that JSON can carry, without NaN or infinities, nested at most ``MAX_ARGUMENT_LEVELS``
+levels deep, that fits the capability's input schema; a
 mismatch is an ``isError`` result naming each problem, recorded against no server), the call is routed, and the first good result comes back as the
 server sent it, with ``_meta`` saying which server served it after how many attempts; when every
 server fails, an ``isError`` result lists each attempt.
@@ -74,6 +75,12 @@ __all__ = ["McpBackends", "tool_id_of", "server_and_tool"]
 
 log = EventLog(__name__)
 
+#: The most levels of objects and arrays a call's arguments may nest (the arguments object the
+#: first): the MCP SDK reads a JSON-RPC message with pydantic's JSON parser, which refuses text
+#: nested over 200 levels, and a ``tools/call`` holds the arguments under the message and its
+#: params. A server on the SDK would drop a deeper call unread (the call timing out), and the
+#: SDK fails to write one past pydantic's limit on serialising: either way the server is blamed.
+MAX_ARGUMENT_LEVELS = 198
 #: Longest wait, on closing, for the calls in flight to record their cancellation.
 _CLOSE_S = 5.0
 #: Seconds after a regrouping the router refused before each new try (then: at list requests).
@@ -455,7 +462,7 @@ class McpBackends:
         routed = self.middleware.route(
             name,
             task_type=self.router.task_type,
-            context=json.dumps(arguments, sort_keys=True, default=str) if learner.learns_from_requests else None,
+            context=_request_text(arguments) if learner.learns_from_requests else None,
             deadline_s=self.router.deadline_s,
             max_attempts=self.router.max_attempts,
             group=group,
@@ -481,6 +488,9 @@ class McpBackends:
         return result.model_copy(update={"meta": meta})
 
     def _check(self, capability: Capability, arguments: dict[str, Any]) -> list[str]:
+        if _nested_over(arguments, MAX_ARGUMENT_LEVELS):
+            deeper = f"nested more than {MAX_ARGUMENT_LEVELS} levels deep (objects and arrays)"
+            return [f"arguments: {deeper}, more than an MCP message carries"]
         try:  # what a server cannot be sent must not count as its failure (nor NaN go out as null)
             json.dumps(arguments, allow_nan=False, ensure_ascii=False).encode()
         except (TypeError, ValueError, RecursionError) as exc:  # a lone surrogate: UnicodeEncodeError
@@ -493,6 +503,31 @@ class McpBackends:
             where = ".".join(str(p) for p in error.absolute_path) or "arguments"
             problems.append(f"{where}: {error.message}")
         return problems
+
+
+def _request_text(arguments: dict[str, Any]) -> str:
+    """The arguments as the JSON text the servers are sent, keys sorted: what a contextual policy
+    and the drift detectors read (the same call, whatever the order of its keys, is one request)."""
+    try:
+        return json.dumps(arguments, sort_keys=True)
+    except TypeError:  # keys of several types (an in-process caller's 1 beside "a"): sorted as JSON names them
+        return json.dumps(json.loads(json.dumps(arguments)), sort_keys=True)
+
+
+def _nested_over(arguments: dict[str, Any], most: int) -> bool:
+    """Whether objects and arrays nest in ``arguments`` more than ``most`` levels, the arguments
+    object the first. A walk with a stack of its own, not recursion: arguments nested past
+    Python's recursion limit are measured too (JSON's objects are dicts: another ``Mapping``
+    cannot be sent at all)."""
+    stack = [(arguments, 1)]
+    while stack:
+        node, level = stack.pop()
+        if level > most:
+            return True
+        for child in node.values() if isinstance(node, dict) else node:
+            if isinstance(child, (dict, list, tuple)):
+                stack.append((child, level + 1))
+    return False
 
 
 def _increasing(progress: Progress) -> Progress:

@@ -30,7 +30,9 @@ class SchemaCheck:
     A schema that cannot judge a value (one JSON Schema does not allow, say an unknown type, or a
     ``$ref`` to nowhere or a pattern Python cannot compile, found when a value needs them) finds no
     errors: a server's schema is the server's to enforce, and the gateway passes the value on
-    rather than fail every call. ``problem`` says why (logged once as ``mcp_schema_unusable``)."""
+    rather than fail every call. ``problem`` says why (logged once as ``mcp_schema_unusable``). A
+    value nested deeper than the check can recurse is not judged either, but the schema goes on
+    judging the values after it (logged as ``mcp_schema_value_too_deep``)."""
 
     def __init__(self, schema: dict[str, Any], remember: int = 1024) -> None:
         from jsonschema.exceptions import SchemaError
@@ -48,6 +50,16 @@ class SchemaCheck:
         self._passed: set[Any] = set()
         self._remember = remember
 
+    def _recurses_alone(self) -> bool:
+        """Whether the schema recurses without end whatever the value (a ``$ref`` to itself)."""
+        try:
+            list(self._validator.iter_errors({}))
+        except RecursionError:
+            return True
+        except Exception:  # anything else the value's own check would have raised, had it got there
+            pass
+        return False
+
     def _unusable(self, problem: str) -> None:
         self.problem, self._validator = problem, None
         log.warning("mcp_schema_unusable", problem=problem)
@@ -60,6 +72,15 @@ class SchemaCheck:
             return []
         try:
             errors = list(self._validator.iter_errors(value))
+        except RecursionError as exc:
+            # a value nested deeper than the check recurses (a recursive schema takes several
+            # frames a level): not judged, as by a schema that cannot judge it, but the schema
+            # still judges the values after it; unless it recurses for any value
+            if self._recurses_alone():
+                self._unusable(describe_error(exc))
+            else:
+                log.info("mcp_schema_value_too_deep", problem=describe_error(exc))
+            return []
         except Exception as exc:  # a reference or a pattern the schema names but cannot be used
             self._unusable(describe_error(exc))
             return []

@@ -292,7 +292,8 @@ def test_backends_not_tried_say_why_instead_of_every_backend_failing_after_no_at
     [
         ("get_weather", '{"city": "Oslo"', "invalid_arguments", "the arguments are not valid JSON (Expecting"),
         ("get_weather", '{"city": ' + "[" * 100_000 + "]" * 100_000 + "}", "invalid_arguments",
-         "the arguments are not valid JSON (maximum recursion depth exceeded"),
+         "the arguments are nested too deeply to read (objects and arrays inside one another, past the JSON "
+         "parser's limit); send one JSON object nested less deeply"),
         ("get_weather", '["Oslo"]', "invalid_arguments", "expected a JSON object of named arguments, got an array"),
         ("get_weather", "{}", "invalid_arguments", "city: required, missing"),
         ("get_weather", '{"city": ["Oslo"]}', "invalid_arguments", 'city: Input should be a valid string (got ["Oslo"])'),

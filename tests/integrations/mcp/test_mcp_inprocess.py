@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
+from typing import Any
 
 import anyio
 import pytest
@@ -56,7 +57,17 @@ async def test_an_agent_routes_mcp_tools_in_process(pid_dir: Path) -> None:
         for arguments, problem in unsendable.values():
             result = await mcp.call("search", arguments)  # type: ignore[arg-type]
             assert result.is_error and result.content[0].text.startswith(f"invalid arguments for tool 'search': {problem}")
+        # nested deeper than the SDK reads a message (200 levels, the message and its params two of
+        # them): refused, where the SDK failed to write it, or the server dropped it unread (the
+        # call timing out), and the server was blamed
+        for levels in (300, 199):
+            result = await mcp.call("search", {"query": "q", "filters": nested(levels - 1)})
+            assert result.is_error and result.content[0].text == (
+                "invalid arguments for tool 'search': arguments: nested more than 198 levels deep (objects and "
+                "arrays), more than an MCP message carries"
+            )
         assert len(tools.learner.store.attempts()) == recorded
+        assert not (await mcp.call("search", {"query": "q", "filters": nested(197)})).is_error  # 198 levels: served
     assert not wait_gone(pids_in(pid_dir), 10)  # leaving shuts every server down
     recorded = len(tools.learner.store.attempts())
     with pytest.raises(RuntimeError, match="McpBackends: closed"):
@@ -65,6 +76,14 @@ async def test_an_agent_routes_mcp_tools_in_process(pid_dir: Path) -> None:
     with pytest.raises(NoToolForCapabilityError, match="no registered function serves 'search'"):
         await tools.acall("search", {"query": "too late"})  # the router knows them still; nothing to call
     assert len(tools.learner.store.attempts()) == recorded
+
+
+def nested(levels: int) -> list[Any]:
+    """Arrays ``levels`` deep, one inside the other."""
+    value: list[Any] = []
+    for _ in range(levels - 1):
+        value = [value]
+    return value
 
 
 async def test_incompatible_tools_in_an_explicit_group_are_refused_and_nothing_is_left_running(pid_dir: Path) -> None:
@@ -127,6 +146,10 @@ async def test_a_router_without_a_context_judges_mcp_calls_by_their_arguments(pi
     async with McpBackends(tools, {"steady": upstream("reliable", pid_dir, "--name", "steady")}) as mcp:
         for query in ("a", "b", "a"):
             assert not (await mcp.call("search", {"query": query})).is_error
+        # an in-process caller's keys of several types (sent as JSON's strings): sorting them raised
+        # TypeError out of the call
+        assert not (await mcp.call("search", {"query": "c", 1: "x"})).is_error  # type: ignore[dict-item]
         detector = tools.learner._routes[("mcp", "search")].detectors["steady/search"]
-        keys = {request_key(json.dumps({"query": q}, sort_keys=True)): n for q, n in (("a", 2), ("b", 1))}
+        sent = [{"query": "a"}, {"query": "b"}, {"query": "c", "1": "x"}]
+        keys = {request_key(json.dumps(arguments, sort_keys=True)): n for arguments, n in zip(sent, (2, 1, 1))}
         assert detector.state_dict()["requests"] == {k: [n, n] for k, n in keys.items()}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 pytest.importorskip("mcp")
@@ -71,3 +73,20 @@ def test_a_schema_that_cannot_judge_finds_no_errors_and_says_why(schema: dict, p
     assert check.errors({"q": "a"}) == [] and check.errors({"q": 1}) == []
     assert check.problem is not None and problem in check.problem
     assert SchemaCheck(SCHEMA).problem is None
+
+
+def test_a_value_too_deep_to_check_leaves_the_schema_judging_the_values_after_it() -> None:
+    # a recursive schema takes several frames a level: a value nested far less deep than an MCP
+    # message carries made the check recurse past Python's limit, and the RecursionError was taken
+    # for a broken schema, so every later value of the tool passed unchecked
+    tree = {"allOf": [{"anyOf": [{"type": "array", "items": {"$ref": "#/$defs/tree"}}, {"type": "string"}]}]}
+    check = SchemaCheck({"type": "object", "properties": {"tree": {"$ref": "#/$defs/tree"}}, "$defs": {"tree": tree}})
+    deep: Any = "leaf"
+    for _ in range(190):
+        deep = [deep]
+    assert check.errors({"tree": deep}) == []  # not judged: the server judges it
+    assert check.problem is None
+    assert [e.message for e in check.errors({"tree": 5})] == ["5 is not valid under any of the given schemas"]
+    # a schema that recurses whatever the value is still one that cannot judge
+    endless = SchemaCheck({"type": "object", "$ref": "#/$defs/a", "$defs": {"a": {"$ref": "#/$defs/a"}}})
+    assert endless.errors({"q": 1}) == [] and endless.problem is not None and "RecursionError" in endless.problem
