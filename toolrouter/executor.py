@@ -321,7 +321,9 @@ class PlanExecutor:
 
     Arguments:
         tools: tool id -> callable, looked up at every attempt (a tool removed from the mapping
-            while a plan runs fails its next attempt with a clear error, and the step falls back).
+            while a plan runs fails its next attempt with a clear error, and the step falls back;
+            a tool a step lists but the mapping lacks is never called, so it takes none of the
+            places ``use_fallbacks`` and ``max_fallbacks`` leave the step).
         config: ``ExecutorConfig``.
         costs: tool id -> cost of a call, used when the tool does not report one; default: the
             plan's predicted cost.
