@@ -385,16 +385,20 @@ class PlanExecutor:
         self._pool = ThreadRunner(max_workers=max_workers)
         self._local = threading.local()
         self._loops: dict[threading.Thread, asyncio.AbstractEventLoop] = {}  # run's, by thread
+        self._running: set[threading.Thread] = set()  # threads whose loop runs a plan: close() leaves it
+        self._closed = False
 
     # --- lifecycle ---------------------------------------------------------------------------
     def close(self) -> None:
         """Release the thread pool (without waiting for hung sync tools) and the event loops of
-        ``run``."""
+        ``run``: one running a plan now is closed as its run ends, as is that of a run after
+        ``close``."""
         self._pool.close()
         with self._loops_lock:
-            loops, self._loops = list(self._loops.values()), {}
+            self._closed = True
+            loops = [self._loops.pop(t) for t in list(self._loops) if t not in self._running]
         for loop in loops:
-            if not loop.is_running() and not loop.is_closed():
+            if not loop.is_closed():
                 close_loop(loop)
 
     def __enter__(self) -> "PlanExecutor":
@@ -419,7 +423,7 @@ class PlanExecutor:
         Each calling thread keeps its own event loop across runs: ``asyncio.run`` would build and
         tear down one (and the SIGINT handler) per run, which costs more than a small plan. The
         loop of a thread that has ended is closed when another thread makes its own, or by
-        ``close``.
+        ``close``; after ``close``, each run's loop is closed as the run ends.
         """
         try:
             asyncio.get_running_loop()
@@ -443,22 +447,39 @@ class PlanExecutor:
                     if again is not exc and not isinstance(again, asyncio.CancelledError):
                         raise
             raise
+        finally:
+            self._release_loop(loop)
 
     def _thread_loop(self) -> asyncio.AbstractEventLoop:
+        """This thread's loop, marked running (``close`` leaves it to ``_release_loop``)."""
+        thread = threading.current_thread()
         loop = getattr(self._local, "loop", None)
-        if loop is None or loop.is_closed():
-            loop = asyncio.new_event_loop()
-            self._local.loop = loop
-            with self._loops_lock:
+        stale = []
+        with self._loops_lock:
+            if loop is None or loop.is_closed():
+                loop = self._local.loop = asyncio.new_event_loop()
                 # the loops of threads that have ended are closed here: else each short-lived
                 # thread (a server's, per request) left one open, with its file descriptors
                 ended = [t for t in self._loops if not t.is_alive()]
                 stale = [self._loops.pop(t) for t in ended]
-                self._loops[threading.current_thread()] = loop
-            for old in stale:
-                if not old.is_closed():
-                    close_loop(old)
+                self._loops[thread] = loop
+            self._running.add(thread)
+        for old in stale:
+            if not old.is_closed():
+                close_loop(old)
         return loop
+
+    def _release_loop(self, loop: asyncio.AbstractEventLoop) -> None:
+        """After a run on ``loop``: close it if ``close`` was called meanwhile or before (it left
+        the loop to this thread), else keep it for the thread's next run."""
+        thread = threading.current_thread()
+        with self._loops_lock:
+            self._running.discard(thread)
+            ours = self._closed and self._loops.get(thread) is loop
+            if ours:
+                del self._loops[thread]
+        if ours:
+            close_loop(loop)
 
     async def arun(
         self,
