@@ -350,13 +350,7 @@ class PlanExecutor:
         if not isinstance(tools, Mapping):
             raise TypeError(f"tools: expected a mapping of tool id to callable, got {type(tools).__name__}")
         for tool_id, fn in tools.items():
-            if not callable(fn):
-                raise TypeError(f"tools[{tool_id!r}]: expected a callable, got {fn!r}")
-            if is_generator_callable(fn):  # its step "succeeded" with a generator that never ran
-                raise TypeError(
-                    f"tools[{tool_id!r}]: {fn!r:.100} is a generator function, whose call returns a generator "
-                    "without running it; make the tool return its items (a list, say)"
-                )
+            _check_function(f"tools[{tool_id!r}]", fn)
         if costs is not None:
             if not isinstance(costs, Mapping):
                 raise TypeError(f"costs: expected a mapping of tool id to cost, got {type(costs).__name__}")
@@ -826,7 +820,10 @@ class _RegisteredTools(Mapping):
         return getattr(self._learner, "functions", None) if self._given is None else self._given
 
     def check(self) -> None:
-        """Raise unless there are functions to call, by tool id."""
+        """Raise unless there are functions to call, by tool id, each one a tool can be: one
+        assigned to ``learner.functions`` since the executor was made is checked here, before
+        any tool runs (a value that is not callable failed each try, learned as the tool's
+        failure)."""
         functions = self.functions
         if functions is not None and not isinstance(functions, Mapping):  # looked up by tool id
             raise TypeError(f"tools: expected a mapping of tool id to callable, got {type(functions).__name__}")
@@ -835,6 +832,14 @@ class _RegisteredTools(Mapping):
                 "tools: give the tool functions, or register them in learner.functions "
                 f"(got {functions!r})"
             )
+        tools = self._learner.tools
+        for tool_id, fn in list(functions.items()):  # a copy: another thread may assign one meanwhile
+            if tool_id in tools:
+                _check_function(f"{self._where}[{tool_id!r}]", fn)
+
+    @property
+    def _where(self) -> str:
+        return "tools" if self._given is not None else "learner.functions"
 
     def __getitem__(self, tool_id: str) -> Callable[..., Any]:
         if tool_id not in self._learner.tools:
@@ -846,14 +851,24 @@ class _RegisteredTools(Mapping):
         knows it but was given no function for it."""
         if tool_id not in self._learner.tools:
             return f"UnknownToolError: tool {tool_id!r} is no longer registered"
-        where = "tools" if self._given is not None else "learner.functions"
-        return f"UnknownToolError: tool {tool_id!r} is registered but has no function in {where}"
+        return f"UnknownToolError: tool {tool_id!r} is registered but has no function in {self._where}"
 
     def __iter__(self):  # type: ignore[no-untyped-def]
         return (t for t in self.functions if t in self._learner.tools)
 
     def __len__(self) -> int:
         return sum(1 for _ in self)
+
+
+def _check_function(where: str, fn: Any) -> None:
+    """Raise ``TypeError`` naming ``where`` unless ``fn`` can be a tool's function."""
+    if not callable(fn):
+        raise TypeError(f"{where}: expected a callable, got {fn!r:.100}")
+    if is_generator_callable(fn):  # its step "succeeded" with a generator that never ran
+        raise TypeError(
+            f"{where}: {fn!r:.100} is a generator function, whose call returns a generator "
+            "without running it; make the tool return its items (a list, say)"
+        )
 
 
 def _no_function(tools: Mapping[str, Callable[..., Any]], tool_id: str) -> str:
