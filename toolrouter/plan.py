@@ -112,7 +112,8 @@ class ExecutionPlan:
 
     The graph's edges are the steps' ``depends_on``, which the executor runs by: it is frozen
     (``networkx.freeze``), and one that disagrees with its steps raises ``TaskGraphError`` naming the
-    step (make a new plan with ``from_steps`` to change the steps). Totals assume each step's chosen tool: ``expected_cost`` sums their predicted costs,
+    step, one with a cycle ``CyclicTaskGraphError`` (make a new plan with ``from_steps`` to change
+    the steps). Totals assume each step's chosen tool: ``expected_cost`` sums their predicted costs,
     ``expected_latency_s`` is the critical path (steps that do not depend on each other overlap),
     ``predicted_success`` the chance that every step succeeds on its first try. ``structure`` says
     where the steps came from (``PlanStructure``).
@@ -199,8 +200,6 @@ class ExecutionPlan:
                 if dep not in graph:
                     raise DanglingDependencyError(s.step, dep)
                 graph.add_edge(dep, s.step)
-        if not nx.is_directed_acyclic_graph(graph):
-            raise CyclicTaskGraphError([u for u, _ in nx.find_cycle(graph)])
         return cls(task_id, task_type, graph, max_cost, max_latency_s, structure=structure or PlanStructure())
 
     def __post_init__(self) -> None:
@@ -215,6 +214,8 @@ class ExecutionPlan:
                     f"graph: step {name!r} depends on {sorted(step.depends_on)}, "
                     f"its edges come from {sorted(self.graph.pred[name])}"
                 )
+        if not nx.is_directed_acyclic_graph(self.graph):  # .steps, the totals and the stages sort it
+            raise CyclicTaskGraphError([u for u, _ in nx.find_cycle(self.graph)])
         nx.freeze(self.graph)
 
     # --- access ------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from __future__ import annotations
 import networkx as nx
 import pytest
 
-from toolrouter.errors import TaskGraphError
+from toolrouter.errors import CyclicTaskGraphError, TaskGraphError
 from toolrouter.plan import ExecutionPlan, PlanStep, ToolChoice
 
 
@@ -52,3 +52,13 @@ def test_a_graph_that_agrees_with_its_steps_is_taken() -> None:
     graph.add_edge("a", "b")
     plan = ExecutionPlan("t", "qa", graph)
     assert plan.stages() == [["a"], ["b"]] and plan == ExecutionPlan.from_steps("t", "qa", plan.steps)
+
+
+def test_a_graph_with_a_cycle_is_refused_naming_its_steps() -> None:
+    # .steps, the totals and the stages failed on it in networkx's words ("Graph contains a cycle")
+    graph = nx.DiGraph()
+    graph.add_node("a", plan_step=PlanStep("a", "x", choice("ta"), depends_on=("b",)))
+    graph.add_node("b", plan_step=PlanStep("b", "y", choice("tb"), depends_on=("a",)))
+    graph.add_edges_from([("a", "b"), ("b", "a")])
+    with pytest.raises(CyclicTaskGraphError, match=r"cycle (a -> b -> a|b -> a -> b)$"):
+        ExecutionPlan("t", "qa", graph)
