@@ -593,6 +593,8 @@ class StepChoice:
 class Assignment:
     """A tool per step, with the plan's expected totals and how it was found.
 
+    ``graph`` is a read-only copy of the graph it was planned on (its edges are the steps'
+    ``depends_on``, which the executor runs by).
     ``optimal`` is true when the solver proves optimality (``exact``, ``brute_force``).
     ``feasible`` is false only for a best-effort plan asked for with ``allow_infeasible=True``.
     """
@@ -1283,7 +1285,9 @@ def assign_tools(
         planning_ms=elapsed * 1e3,
     )
     return Assignment(
-        graph=graph,
+        # its own, read-only: the steps' depends_on (what the executor runs by) are the graph's edges
+        # now, and a caller's graph edited later changed the stages of an assignment made before
+        graph=nx.freeze(graph.copy()),
         steps=steps,
         expected_utility=float(obj),
         expected_success=float(math.exp(logp)),
