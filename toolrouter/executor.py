@@ -450,7 +450,7 @@ class PlanExecutor:
         loop = getattr(self._local, "loop", None)
         stale = []
         with self._loops_lock:
-            if loop is None or loop.is_closed():
+            if loop is None or self._loops.get(thread) is not loop:  # none yet, or close() took it
                 loop = self._local.loop = asyncio.new_event_loop()
                 # the loops of threads that have ended are closed here: else each short-lived
                 # thread (a server's, per request) left one open, with its file descriptors

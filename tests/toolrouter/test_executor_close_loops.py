@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import threading
 
+from toolrouter import attempts
 from toolrouter.executor import ExecutorConfig, PlanExecutor, RetryPolicy
 from toolrouter.plan import ExecutionPlan, PlanStep, ToolChoice
 
@@ -49,3 +50,31 @@ def test_the_loop_of_a_run_in_flight_during_close_is_closed_as_the_run_ends() ->
     release.set()
     thread.join(5)
     assert runs[0].outputs == {"s": "done"} and loops[0].is_closed()
+
+
+def test_a_run_after_close_does_not_reuse_the_loop_close_is_still_winding_down(monkeypatch) -> None:
+    # close() had taken the thread's loop but not yet closed it (a task left on it swallows its
+    # cancellation, so the loop winds down in the background): the next run saw a loop not closed
+    # and ran on it, failing with "This event loop is already running"
+    monkeypatch.setattr(attempts, "CANCEL_GRACE_S", 0.01)
+    release = threading.Event()
+    left: list[asyncio.Task] = []
+
+    async def stubborn():
+        while not release.is_set():
+            try:
+                await asyncio.sleep(0.001)
+            except asyncio.CancelledError:
+                pass
+
+    async def tool(request):
+        left.append(asyncio.get_running_loop().create_task(stubborn()))
+        return "ok"
+
+    executor = PlanExecutor({"t": tool}, CONFIG)
+    try:
+        executor.run(PLAN)
+        executor.close()
+        assert executor.run(PLAN).outputs == {"s": "ok"}
+    finally:
+        release.set()
