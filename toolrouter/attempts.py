@@ -267,7 +267,8 @@ class ExecutorConfig(NumbersNotBools):
     @property
     def max_tools(self) -> int | None:
         """At most this many tools tried per call (the first and its fallbacks); None: every one.
-        A tool skipped with no attempt (its circuit open, over budget) leaves its place to the next."""
+        A tool skipped with no attempt (its circuit open, over budget) or with no function to call
+        leaves its place to the next."""
         if not self.use_fallbacks:
             return 1
         return None if self.max_fallbacks is None else 1 + self.max_fallbacks
@@ -578,7 +579,8 @@ def attempt_loop(spec: CallSpec) -> Generator[Any, Any, CallReport]:
         max_tools = spec.max_tools if max_tools is None else min(max_tools, spec.max_tools)
     ranked = iter(spec.candidates)  # what the loop leaves untried is listed as skipped, with why
     # tools left to try (None: every one): one skipped with no attempt (its circuit open, over
-    # budget) leaves its place to the next, else a capped call failed with a healthy tool untried
+    # budget) or not called (no function) leaves its place to the next, else a capped call failed
+    # with a healthy tool untried
     places = max_tools
     for tool_id in ranked:
         if places == 0:
@@ -597,6 +599,8 @@ def attempt_loop(spec: CallSpec) -> Generator[Any, Any, CallReport]:
             binding = spec.bind(tool_id, attempt)
             if binding is None or isinstance(binding, str):
                 _record(spec, report, _gone(tool_id, spec.step, binding))
+                if attempt == 0:  # never called: the middleware would not have listed it
+                    recorded = len(report.attempts)
                 break
             cost = binding.cost
             if spec.admit is not None:  # a retry costs as much as the first try

@@ -321,7 +321,9 @@ class PlanExecutor:
 
     Arguments:
         tools: tool id -> callable, looked up at every attempt (a tool removed from the mapping
-            while a plan runs fails its next attempt with a clear error, and the step falls back).
+            while a plan runs fails its next attempt with a clear error, and the step falls back;
+            a tool a step lists but the mapping lacks is never called, so it takes none of the
+            places ``use_fallbacks`` and ``max_fallbacks`` leave the step).
         config: ``ExecutorConfig``.
         costs: tool id -> cost of a call, used when the tool does not report one; default: the
             plan's predicted cost.
@@ -348,13 +350,7 @@ class PlanExecutor:
         if not isinstance(tools, Mapping):
             raise TypeError(f"tools: expected a mapping of tool id to callable, got {type(tools).__name__}")
         for tool_id, fn in tools.items():
-            if not callable(fn):
-                raise TypeError(f"tools[{tool_id!r}]: expected a callable, got {fn!r}")
-            if is_generator_callable(fn):  # its step "succeeded" with a generator that never ran
-                raise TypeError(
-                    f"tools[{tool_id!r}]: {fn!r:.100} is a generator function, whose call returns a generator "
-                    "without running it; make the tool return its items (a list, say)"
-                )
+            _check_function(f"tools[{tool_id!r}]", fn)
         if costs is not None:
             if not isinstance(costs, Mapping):
                 raise TypeError(f"costs: expected a mapping of tool id to cost, got {type(costs).__name__}")
@@ -383,16 +379,20 @@ class PlanExecutor:
         self._pool = ThreadRunner(max_workers=max_workers)
         self._local = threading.local()
         self._loops: dict[threading.Thread, asyncio.AbstractEventLoop] = {}  # run's, by thread
+        self._running: set[threading.Thread] = set()  # threads whose loop runs a plan: close() leaves it
+        self._closed = False
 
     # --- lifecycle ---------------------------------------------------------------------------
     def close(self) -> None:
         """Release the thread pool (without waiting for hung sync tools) and the event loops of
-        ``run``."""
+        ``run``: one running a plan now is closed as its run ends, as is that of a run after
+        ``close``."""
         self._pool.close()
         with self._loops_lock:
-            loops, self._loops = list(self._loops.values()), {}
+            self._closed = True
+            loops = [self._loops.pop(t) for t in list(self._loops) if t not in self._running]
         for loop in loops:
-            if not loop.is_running() and not loop.is_closed():
+            if not loop.is_closed():
                 close_loop(loop)
 
     def __enter__(self) -> "PlanExecutor":
@@ -417,7 +417,7 @@ class PlanExecutor:
         Each calling thread keeps its own event loop across runs: ``asyncio.run`` would build and
         tear down one (and the SIGINT handler) per run, which costs more than a small plan. The
         loop of a thread that has ended is closed when another thread makes its own, or by
-        ``close``.
+        ``close``; after ``close``, each run's loop is closed as the run ends.
         """
         try:
             asyncio.get_running_loop()
@@ -441,22 +441,39 @@ class PlanExecutor:
                     if again is not exc and not isinstance(again, asyncio.CancelledError):
                         raise
             raise
+        finally:
+            self._release_loop(loop)
 
     def _thread_loop(self) -> asyncio.AbstractEventLoop:
+        """This thread's loop, marked running (``close`` leaves it to ``_release_loop``)."""
+        thread = threading.current_thread()
         loop = getattr(self._local, "loop", None)
-        if loop is None or loop.is_closed():
-            loop = asyncio.new_event_loop()
-            self._local.loop = loop
-            with self._loops_lock:
+        stale = []
+        with self._loops_lock:
+            if loop is None or self._loops.get(thread) is not loop:  # none yet, or close() took it
+                loop = self._local.loop = asyncio.new_event_loop()
                 # the loops of threads that have ended are closed here: else each short-lived
                 # thread (a server's, per request) left one open, with its file descriptors
                 ended = [t for t in self._loops if not t.is_alive()]
                 stale = [self._loops.pop(t) for t in ended]
-                self._loops[threading.current_thread()] = loop
-            for old in stale:
-                if not old.is_closed():
-                    close_loop(old)
+                self._loops[thread] = loop
+            self._running.add(thread)
+        for old in stale:
+            if not old.is_closed():
+                close_loop(old)
         return loop
+
+    def _release_loop(self, loop: asyncio.AbstractEventLoop) -> None:
+        """After a run on ``loop``: close it if ``close`` was called meanwhile or before (it left
+        the loop to this thread), else keep it for the thread's next run."""
+        thread = threading.current_thread()
+        with self._loops_lock:
+            self._running.discard(thread)
+            ours = self._closed and self._loops.get(thread) is loop
+            if ours:
+                del self._loops[thread]
+        if ours:
+            close_loop(loop)
 
     async def arun(
         self,
@@ -803,7 +820,10 @@ class _RegisteredTools(Mapping):
         return getattr(self._learner, "functions", None) if self._given is None else self._given
 
     def check(self) -> None:
-        """Raise unless there are functions to call, by tool id."""
+        """Raise unless there are functions to call, by tool id, each one a tool can be: one
+        assigned to ``learner.functions`` since the executor was made is checked here, before
+        any tool runs (a value that is not callable failed each try, learned as the tool's
+        failure)."""
         functions = self.functions
         if functions is not None and not isinstance(functions, Mapping):  # looked up by tool id
             raise TypeError(f"tools: expected a mapping of tool id to callable, got {type(functions).__name__}")
@@ -812,6 +832,14 @@ class _RegisteredTools(Mapping):
                 "tools: give the tool functions, or register them in learner.functions "
                 f"(got {functions!r})"
             )
+        tools = self._learner.tools
+        for tool_id, fn in list(functions.items()):  # a copy: another thread may assign one meanwhile
+            if tool_id in tools:
+                _check_function(f"{self._where}[{tool_id!r}]", fn)
+
+    @property
+    def _where(self) -> str:
+        return "tools" if self._given is not None else "learner.functions"
 
     def __getitem__(self, tool_id: str) -> Callable[..., Any]:
         if tool_id not in self._learner.tools:
@@ -823,14 +851,24 @@ class _RegisteredTools(Mapping):
         knows it but was given no function for it."""
         if tool_id not in self._learner.tools:
             return f"UnknownToolError: tool {tool_id!r} is no longer registered"
-        where = "tools" if self._given is not None else "learner.functions"
-        return f"UnknownToolError: tool {tool_id!r} is registered but has no function in {where}"
+        return f"UnknownToolError: tool {tool_id!r} is registered but has no function in {self._where}"
 
     def __iter__(self):  # type: ignore[no-untyped-def]
         return (t for t in self.functions if t in self._learner.tools)
 
     def __len__(self) -> int:
         return sum(1 for _ in self)
+
+
+def _check_function(where: str, fn: Any) -> None:
+    """Raise ``TypeError`` naming ``where`` unless ``fn`` can be a tool's function."""
+    if not callable(fn):
+        raise TypeError(f"{where}: expected a callable, got {fn!r:.100}")
+    if is_generator_callable(fn):  # its step "succeeded" with a generator that never ran
+        raise TypeError(
+            f"{where}: {fn!r:.100} is a generator function, whose call returns a generator "
+            "without running it; make the tool return its items (a list, say)"
+        )
 
 
 def _no_function(tools: Mapping[str, Callable[..., Any]], tool_id: str) -> str:

@@ -110,7 +110,10 @@ class PlanStructure:
 class ExecutionPlan:
     """A task's steps as a DAG (``graph``, nodes are step names with a ``plan_step`` attribute).
 
-    Totals assume each step's chosen tool: ``expected_cost`` sums their predicted costs,
+    The graph's edges are the steps' ``depends_on``, which the executor runs by: it is frozen
+    (``networkx.freeze``), and one that disagrees with its steps raises ``TaskGraphError`` naming the
+    step, one with a cycle ``CyclicTaskGraphError`` (make a new plan with ``from_steps`` to change
+    the steps). Totals assume each step's chosen tool: ``expected_cost`` sums their predicted costs,
     ``expected_latency_s`` is the critical path (steps that do not depend on each other overlap),
     ``predicted_success`` the chance that every step succeeds on its first try. ``structure`` says
     where the steps came from (``PlanStructure``).
@@ -197,9 +200,23 @@ class ExecutionPlan:
                 if dep not in graph:
                     raise DanglingDependencyError(s.step, dep)
                 graph.add_edge(dep, s.step)
-        if not nx.is_directed_acyclic_graph(graph):
-            raise CyclicTaskGraphError([u for u, _ in nx.find_cycle(graph)])
         return cls(task_id, task_type, graph, max_cost, max_latency_s, structure=structure or PlanStructure())
+
+    def __post_init__(self) -> None:
+        # the executor and to_dict read each step's depends_on, the totals and stages the edges: an
+        # edge added by hand ran without it, and a node without a step broke .steps with a KeyError
+        for name, data in self.graph.nodes(data=True):
+            step = data.get("plan_step")
+            if not isinstance(step, PlanStep) or step.step != name:
+                raise TaskGraphError(f"graph: node {name!r} holds no PlanStep of that name, got {step!r:.100}")
+            if self.graph.pred[name].keys() != set(step.depends_on):
+                raise TaskGraphError(
+                    f"graph: step {name!r} depends on {sorted(step.depends_on)}, "
+                    f"its edges come from {sorted(self.graph.pred[name])}"
+                )
+        if not nx.is_directed_acyclic_graph(self.graph):  # .steps, the totals and the stages sort it
+            raise CyclicTaskGraphError([u for u, _ in nx.find_cycle(self.graph)])
+        nx.freeze(self.graph)
 
     # --- access ------------------------------------------------------------------------------
     @property

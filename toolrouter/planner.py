@@ -593,6 +593,8 @@ class StepChoice:
 class Assignment:
     """A tool per step, with the plan's expected totals and how it was found.
 
+    ``graph`` is a read-only copy of the graph it was planned on (its edges are the steps'
+    ``depends_on``, which the executor runs by).
     ``optimal`` is true when the solver proves optimality (``exact``, ``brute_force``).
     ``feasible`` is false only for a best-effort plan asked for with ``allow_infeasible=True``.
     """
@@ -629,9 +631,11 @@ def critical_path_latency(graph: nx.DiGraph, latency_s: Mapping[str, float]) -> 
     """Length of the longest dependency chain, with ``latency_s[step]`` per step. A step without
     a latency raises ``KeyError``, one that is not a finite number >= 0 ``ValueError``, naming it
     (a NaN dropped out of the maximum, and the chain through it with it); ``TypeError`` for a
-    graph that is not a ``networkx.DiGraph``, ``CyclicTaskGraphError`` for one with a cycle."""
+    graph that is not a ``networkx.DiGraph`` or latencies that are not a mapping,
+    ``CyclicTaskGraphError`` for a graph with a cycle."""
     _check_graph(graph)
     _refuse_cycles(graph)
+    _check_mapping("latency_s", latency_s)
     finish: dict[str, float] = {}
     for node in nx.topological_sort(graph):
         if node not in latency_s:
@@ -639,6 +643,13 @@ def critical_path_latency(graph: nx.DiGraph, latency_s: Mapping[str, float]) -> 
         start = max((finish[p] for p in graph.predecessors(node)), default=0.0)
         finish[node] = start + check_real(f"latency_s[{node!r}]", latency_s[node], low=0)
     return max(finish.values(), default=0.0)
+
+
+def _check_mapping(name: str, value: Any) -> None:
+    """Raise ``TypeError`` naming ``name`` unless ``value`` is a mapping by step id (a list was
+    searched for the step ids, and each step reported missing)."""
+    if not isinstance(value, Mapping):
+        raise TypeError(f"{name}: expected a mapping of step id to values, got {type(value).__name__}")
 
 
 def _check_weights(weights: Any) -> None:
@@ -659,8 +670,11 @@ def plan_objective(
     value: float | None = None,
 ) -> tuple[float, float, float, float]:
     """``(objective, success, cost, critical_path_latency_s)`` of a tool per step. A step without a
-    ``Candidate`` raises ``KeyError`` naming it, bad ``weights`` or ``value`` (not a finite number
-    >= 0, as ``assign_tools`` takes it) ``TypeError`` or ``ValueError``."""
+    ``Candidate`` raises ``KeyError`` naming it; a graph that is not a ``networkx.DiGraph``,
+    ``chosen`` that is not a mapping, bad ``weights`` or ``value`` (not a finite number >= 0, as
+    ``assign_tools`` takes it) ``TypeError`` or ``ValueError``, naming it."""
+    _check_graph(graph)
+    _check_mapping("chosen", chosen)
     _check_weights(weights)
     value = _default_value(weights) if value is None else check_real("value", value, low=0)
     for step in graph:
@@ -1283,7 +1297,9 @@ def assign_tools(
         planning_ms=elapsed * 1e3,
     )
     return Assignment(
-        graph=graph,
+        # its own, read-only: the steps' depends_on (what the executor runs by) are the graph's edges
+        # now, and a caller's graph edited later changed the stages of an assignment made before
+        graph=nx.freeze(graph.copy()),
         steps=steps,
         expected_utility=float(obj),
         expected_success=float(math.exp(logp)),

@@ -613,14 +613,14 @@ def test_per_tool_timeout_max_fallbacks_and_awaitable_from_a_sync_tool() -> None
     def own_timeout(req):
         raise TimeoutError("upstream gateway timed out")
 
-    long = {"slowish": 30.0, "wraps": 30.0, "gw": 30.0}
+    long = {"slowish": 30.0, "wraps": 30.0, "gw": 30.0, "gw_too": 30.0}
     cfg = FAST.model_copy(update={"timeout_s": 0.05, "tool_timeouts_s": long, "max_fallbacks": 1})
     tools = {
         "slowish": slowish, "hangs": hangs, "hangs_too": hangs, "wraps": lambda req: coro(), "gw": own_timeout,
-        "never": ok(0),
+        "gw_too": own_timeout, "never": ok(0),
     }
     plan = plan_of({
-        "a": ([], ["slowish"]), "b": ([], ["wraps"]), "c": ([], ["gw", "x", "never"]),
+        "a": ([], ["slowish"]), "b": ([], ["wraps"]), "c": ([], ["gw", "x", "gw_too", "never"]),
         "d": ([], ["hangs", "hangs_too"]),
     })
     with PlanExecutor(tools, cfg, on_attempt=on_attempt) as ex:
@@ -629,7 +629,8 @@ def test_per_tool_timeout_max_fallbacks_and_awaitable_from_a_sync_tool() -> None
     assert [a.error for a in run.steps["d"].attempts] == [
         f"TimeoutError: {t!r} took longer than 0.05 s" for t in ("hangs", "hangs_too")
     ]
-    assert [a.tool_id for a in run.steps["c"].attempts] == ["gw", "x"]  # one fallback only
+    # one fallback only: "x", which has no function, is not called and takes no place
+    assert [a.tool_id for a in run.steps["c"].attempts] == ["gw", "x", "gw_too"]
     assert run.steps["c"].attempts[0].error == "TimeoutError: upstream gateway timed out"
 
 

@@ -85,8 +85,10 @@ def test_every_attempt_is_recorded_and_statuses_are_consistent(scenario) -> None
             assert a.success or a.error  # a failure always says why
             assert a.latency_s < 0.5  # hangs were cut at the timeout
         tried = {a.tool_id for a in outcome.attempts}
-        planned = plan.steps[step].tool_ids if fallbacks else plan.steps[step].tool_ids[:1]
-        assert tried <= set(planned)
+        assert tried <= set(plan.steps[step].tool_ids)
+        # a tool without a function ("missing") is not called, and leaves its place to the next
+        called = [t for t in plan.steps[step].tool_ids if t in tools]
+        assert tried & tools.keys() <= set(called if fallbacks else called[:1])
     statuses = [o.status for o in run.steps.values()]
     if all(s is StepStatus.SUCCEEDED for s in statuses):
         assert run.status is RunStatus.SUCCEEDED
