@@ -77,7 +77,9 @@ class AttemptGroup:
             recorded (a call that failed would otherwise be learned all the same), and the next
             attempt queued cues again.
 
-    Thread-safe: calls in several threads may queue, and any thread may commit.
+    Thread-safe: calls in several threads may queue, and any thread may commit. Commits are
+    learned in turn, and an attempt queued while one writes waits for it (queuing checks an
+    attempt against what the router learned, which the commit is changing).
     """
 
     def __init__(self, learner: ToolMetaLearner, on_pending: Callable[[], None] | None = None) -> None:
@@ -152,22 +154,24 @@ class AttemptGroup:
         """Record what waits, in one store transaction; returns how many attempts. When the store
         fails, none of them is recorded, each of their calls' ``GroupMember.error`` is set to the
         error, and it is raised."""
+        # held while the store writes: an attempt queued meanwhile (another thread's call) is
+        # checked against this batch once it is learned, and no other commit's batch is learned
+        # before it (one that made a route for another capability first refused this one whole)
         with self._lock:
             pending, self._pending = self._pending, []
             members, self._members = self._members, []
             self._at_step = {}
-        if not pending:
-            return 0
-        try:
-            self.learner.record_attempts(pending)
-        except BaseException as exc:
-            for member in members:
-                member.error = exc
-            log.warning("group_commit_failed", attempts=len(pending), error=describe_error(exc))
-            raise
-        finally:
-            # held as queued until recorded (or refused, free to queue again): queued anew while the
-            # store writes them, one would be recorded twice, and the next commit refused whole
-            with self._lock:
+            if not pending:
+                return 0
+            try:
+                self.learner.record_attempts(pending)
+            except BaseException as exc:
+                for member in members:
+                    member.error = exc
+                log.warning("group_commit_failed", attempts=len(pending), error=describe_error(exc))
+                raise
+            finally:
+                # held as queued until recorded (or refused, free to queue again): queued anew while
+                # the store writes them, one would be recorded twice, and the next commit refused whole
                 self._queued.difference_update(id(p) for p in pending)
         return len(pending)
