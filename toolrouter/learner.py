@@ -1894,31 +1894,45 @@ class ToolMetaLearner:
         if not pending:
             return
         with self._lock:
-            # recorded twice, it would be stored and learned twice: a double count
-            seen: set[int] = set()
-            for i, p in enumerate(pending):
-                if p._recorded or id(p) in seen:
-                    raise ValueError(f"pending[{i}]: this attempt is already recorded; a PendingAttempt is recorded once")
-                seen.add(id(p))
             self._check_pending(pending)
             self._record_checked(pending)
 
-    def _check_pending(self, pending: Sequence[PendingAttempt], first: int = 0, name: str | None = None) -> None:
-        """Refuse, from ``pending[first]`` on, an attempt another router checked, or one whose
-        step's route serves another capability than it: a route yet to be made when it was
-        checked, made since by another thread or by an earlier attempt of ``pending``, would
-        store it and never learn it. ``name``: the field named (default ``pending[i]``)."""
+    def _check_pending(
+        self, pending: Sequence[PendingAttempt], first: int = 0, name: str | None = None,
+        refused: dict[int, ValueError] | None = None,
+    ) -> None:
+        """Refuse, from ``pending[first]`` on, what recording ``pending`` would (with the lock
+        held): an attempt recorded already (or earlier in ``pending``), which would be stored and
+        learned twice; one another router checked; and one whose step's route serves another
+        capability than it: a route yet to be made when it was checked, made since by another
+        thread or by an earlier attempt of ``pending`` (not refused itself), would store it and
+        never learn it. ``name``: the field named (default ``pending[i]``). With ``refused``, each
+        error goes there by the attempt's index, and the check goes on, instead of raising."""
         made: dict[tuple[str, str], str | None] = {}  # the routes the attempts before make
+        seen: set[int] = set()
         for i, p in enumerate(pending):
             o = p._outcome
             if i >= first:
                 where = name or f"pending[{i}]"
-                if p._router is not self:
-                    raise ValueError(
+                error = None
+                if p._recorded or id(p) in seen:
+                    error = ValueError(f"{where}: this attempt is already recorded; a PendingAttempt is recorded once")
+                elif p._router is not self:
+                    error = ValueError(
                         f"{where}: checked by another router; record an attempt with the router whose "
                         "check_attempt accepted it (its tools, routes and context are that router's)"
                     )
-                self._check_route_capability(p.task_type, o.step, o.capability, f"{where}.capability", made)
+                else:
+                    try:
+                        self._check_route_capability(p.task_type, o.step, o.capability, f"{where}.capability", made)
+                    except ValueError as exc:
+                        error = exc
+                if error is not None:
+                    if refused is None:
+                        raise error
+                    refused[i] = error
+                    continue
+            seen.add(id(p))
             if (p.task_type, o.step) not in self._routes and self._makes_route(
                 o.result.tool_id, o.capability, o.result.success, o.result.error
             ):
