@@ -81,6 +81,10 @@ class AttemptGroup:
             recorded (a call that failed would otherwise be learned all the same), and the next
             attempt queued cues again.
 
+    Closing the router (``ToolMetaLearner.close``, which a ``ToolMiddleware`` that built it calls)
+    commits what waits, once the calls in flight have ended; an attempt queued after it is
+    refused (``ValueError``).
+
     Thread-safe: calls in several threads may queue, and any thread may commit. Commits are
     learned in turn, and an attempt queued while one writes waits for it (queuing checks an
     attempt against what the router learned, which the commit is changing).
@@ -102,6 +106,8 @@ class AttemptGroup:
         self._queued: set[int] = set()  # ids of the attempts pending or being committed (each held)
         # reentrant: on_pending runs under it, and may commit
         self._lock = threading.RLock()
+        with learner._lock:
+            learner._groups.add(self)  # its close commits what waits here
 
     def join(self) -> GroupMember:
         """A member for one more call."""
@@ -118,6 +124,8 @@ class AttemptGroup:
         if not isinstance(pending, PendingAttempt):
             raise TypeError(f"pending: expected a PendingAttempt from check_attempt, got {pending!r:.100}")
         with self._lock:
+            if self.learner.closed:  # the commit could not record it
+                raise self.learner._refused()
             if pending._recorded or id(pending) in self._queued:
                 raise ValueError("pending: this attempt is already recorded or queued; a PendingAttempt is recorded once")
             # refused now, not at the commit, where it would fail the other calls' attempts too

@@ -41,6 +41,7 @@ import math
 import os
 import threading
 import uuid
+import weakref
 import zlib
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -725,6 +726,8 @@ class ToolMetaLearner:
         self._closed = False  # close() was called: the store is used no more (_check_store_open)
         #: the routed calls and plan runs in flight: close() lets them end and record first
         self._calls = CallsInFlight()
+        #: the AttemptGroups recording with this router: close() commits what waits in them
+        self._groups: weakref.WeakSet[Any] = weakref.WeakSet()
         #: Profiles of tools removed lately, and former profiles of tools updated lately: an attempt
         #: that started before its tool was removed, or stopped serving its capability, is still
         #: recorded (stored, not learned from).
@@ -3078,10 +3081,13 @@ class ToolMetaLearner:
         With a store, the calls in flight through this router (a ``ToolMiddleware``'s routed
         calls, plans run by ``execute``) end first, as they would have, with their attempts
         recorded: new ones are refused at once (``ValueError``), and ``close`` waits for those
-        running (each try bounded by its timeout). Called where waiting could never end (from a
-        tool of one of those calls, or on a thread running an event loop), it returns at once and
-        the last call to end closes the router; a failure then is logged (``close_failed``). A
-        router without a store has nothing to lose: it only releases its threads, and stays usable."""
+        running (each try bounded by its timeout). Then the attempts waiting in its
+        ``AttemptGroup``s are committed (a commit that fails is raised once the store is closed,
+        and told to its calls), and a group takes no more. Called where waiting could never end
+        (from a tool of one of those calls, or on a thread running an event loop), it returns at
+        once and the last call to end closes the router; a failure then is logged
+        (``close_failed``). A router without a store has nothing to lose: it only releases its
+        threads, and stays usable."""
         if self.store is None:
             self._close_now()
         else:
@@ -3100,6 +3106,30 @@ class ToolMetaLearner:
 
     def _close_now(self) -> None:
         """``close`` once no call is in flight."""
+        try:
+            self._commit_groups()
+        finally:
+            self._release()
+
+    def _commit_groups(self) -> None:
+        """Commit the attempts waiting in this router's ``AttemptGroup``s, which the store could
+        take no more once closed: each group is committed, then the first failure is raised
+        (their calls are told of it too: ``GroupMember.error``)."""
+        if self.store is None:
+            return  # nothing to lose: the router stays usable, and records them when they commit
+        with self._lock:
+            groups = list(self._groups)
+        failure: Exception | None = None
+        for group in groups:
+            try:
+                group.commit()
+            except Exception as exc:
+                failure = failure or exc
+        if failure is not None:
+            raise failure
+
+    def _release(self) -> None:
+        """``_close_now`` once the groups are committed: the threads, and the store."""
         self.stop_background_meta_training()
         with self._lock:
             executor, self._executor = self._executor, None
