@@ -218,7 +218,8 @@ class ToolMiddleware(ClosesWhatItBuilt):
     have, their attempts recorded: ``close()`` waits for them (each bounded by its timeout), or,
     called where it would wait for ever (from a tool of one of these calls, or on a thread running
     an event loop), returns at once and the last of them closes the router. A router passed in
-    does the same when its owner closes it (``ToolMetaLearner.close``).
+    does the same when its owner closes it (``ToolMetaLearner.close``), and registrations
+    through this middleware are refused from then on, as after its own ``close()``.
 
     Thread-safe, like the learner: threads may call, register and unregister through one
     middleware at once. An attempt that started is recorded, and its result returned, even if its
@@ -399,6 +400,7 @@ class ToolMiddleware(ClosesWhatItBuilt):
         their attempts are recorded."""
         _check_tool_id(tool_id)
         with self._lock:
+            self._check_open()  # a closed router would forget the tool, its store not
             if tool_id not in self._tools:
                 raise UnknownToolError(tool_id)
             self.learner.remove_tool(tool_id)
@@ -546,11 +548,14 @@ class ToolMiddleware(ClosesWhatItBuilt):
         return learner._calls.enter(learner._refused)
 
     def _check_open(self) -> None:
-        """Refuse to call or add tools once ``close`` was called: nothing could record them."""
+        """Refuse to call or change tools once ``close`` was called, on this middleware or on a
+        router passed in by its owner: nothing could record them."""
         if self._closing:
             store = self.learner.store
             where = "ToolMiddleware" if store is None else f"store {store.url!r}"
             raise ValueError(f"{where}: closed by ToolMiddleware.close(); make a new middleware")
+        if self.learner.closed:
+            raise self.learner._refused()
 
     def _exit(self, entered: Entered) -> None:
         """A call counted by ``_enter`` ended (the last one after a close may close the router)."""
