@@ -151,11 +151,13 @@ class RoutedCall:
 
     def run(self, /, *args: Any, **kwargs: Any) -> CallOutcome:
         """Call synchronously: sync tools run in a worker thread (inline when the timeout is
-        ``None``), async ones on a new event loop (not from inside a running loop: use ``arun``)."""
+        ``None`` and the call has no ``deadline_s``, or the tool was registered ``inline=True``),
+        async ones on a new event loop (not from inside a running loop: use ``arun``)."""
         return self.middleware._outcome(self, self._run_sync(args, kwargs))
 
     async def arun(self, /, *args: Any, **kwargs: Any) -> CallOutcome:
-        """Call from asyncio: async tools are awaited, sync ones run in a worker thread."""
+        """Call from asyncio: async tools are awaited, sync ones run in a worker thread (unless
+        registered ``inline=True``), whatever the timeout."""
         middleware = self.middleware
         entered = middleware._enter()
         try:
