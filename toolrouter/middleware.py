@@ -664,10 +664,12 @@ class ToolMiddleware(ClosesWhatItBuilt):
     @staticmethod
     def _failure(call: RoutedCall, report: CallReport) -> AllToolsFailedError:
         log.info("all_tools_failed", capability=call.capability, attempts=len(report.attempts))
+        # tools, not attempts: a tool's retries are attempts of one tool, and none may have run
+        tools = len({a.tool_id for a in report.attempts})
+        retried = f" ({len(report.attempts)} attempts)" if len(report.attempts) > tools else ""
+        failed = f"all {tools} tools failed{retried}: " if tools else ""
         return AllToolsFailedError(
-            f"capability {call.capability!r}: all {len(report.attempts)} tools failed: {report.failure_summary()}",
-            report.attempts,
-            report.skipped,
+            f"capability {call.capability!r}: {failed}{report.failure_summary()}", report.attempts, report.skipped
         )
 
 
