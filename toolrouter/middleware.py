@@ -260,6 +260,8 @@ class ToolMiddleware(ClosesWhatItBuilt):
                 f"learner: expected a ToolMetaLearner or None, got {short_repr(learner)}; "
                 "a new router's options go by name (store=..., seed=...)"
             )
+        if learner is not None and learner.closed:  # every call and registration would be refused
+            raise ValueError(f"learner: {learner!r} was closed (ToolMetaLearner.close()); give an open router")
         if config is not None and not isinstance(config, ExecutorConfig):
             config = ExecutorConfig.model_validate(config)
         self.config = config or MIDDLEWARE_CONFIG

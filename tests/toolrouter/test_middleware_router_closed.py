@@ -35,3 +35,15 @@ def test_unregistering_after_the_middleware_closed_is_refused() -> None:
     with pytest.raises(ValueError, match=r"ToolMiddleware: closed by ToolMiddleware.close\(\)"):
         tools.unregister("echo")
     assert tools.tool_ids == ["echo"] and list(tools.learner.tools) == ["echo"]
+
+
+def test_a_middleware_is_not_built_on_a_closed_router() -> None:
+    router = ToolMetaLearner(seed=0, store="memory://")
+    router.close()
+    with pytest.raises(ValueError, match=r"^learner: ToolMetaLearner\(.*\) was closed"):
+        ToolMiddleware(router)
+    open_without_store = ToolMetaLearner(seed=0)
+    open_without_store.close()  # it only releases its threads, and stays usable
+    tools = ToolMiddleware(open_without_store)
+    tools.register(lambda text: text, "echo", tool_id="echo")
+    assert tools.call("echo", "hi") == "hi"
