@@ -400,14 +400,16 @@ class ToolMiddleware(ClosesWhatItBuilt):
         return decorate
 
     def unregister(self, tool_id: str) -> None:
-        """Remove a tool from the middleware and the router. Calls already running it finish, and
-        their attempts are recorded."""
+        """Remove a tool from the middleware and the router (one removed from the router already,
+        by ``ToolMetaLearner.remove_tool``, loses its function here). Calls already running it
+        finish, and their attempts are recorded."""
         _check_tool_id(tool_id)
         with self._lock:
             self._check_open()  # a closed router would forget the tool, its store not
             if tool_id not in self._tools:
                 raise UnknownToolError(tool_id)
-            self.learner.remove_tool(tool_id)
+            if tool_id in self.learner.tools:  # else removed from the router directly: only its function is left
+                self.learner.remove_tool(tool_id)
             self._drop(tool_id)
 
     def detach(self, tool_id: str) -> None:
