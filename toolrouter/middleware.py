@@ -75,7 +75,7 @@ from toolrouter.errors import AllToolsFailedError, DuplicateToolError, NoToolFor
 from toolrouter.in_flight import Entered
 from toolrouter.learner import ToolMetaLearner
 from toolrouter.logging import EventLog
-from toolrouter.models import ANY_CAPABILITY, ExecutionResult, ToolProfile, ToolType, UtilityWeights, checked_weights
+from toolrouter.models import ANY_CAPABILITY, ExecutionResult, ToolProfile, ToolType, UtilityWeights, _identifier, checked_weights
 from toolrouter.serialization import short_repr
 from toolrouter.structure import DEFAULT_STEP, check_trace_id
 
@@ -738,6 +738,8 @@ def _check_seconds(name: str, value: float | None) -> float | None:
 def _check_name(name: str, value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ValueError(f"{name}: expected a non-empty string, got {value!r}")
+    if not value.isascii() or "\x00" in value:
+        _identifier(name, value)  # a name no store can keep: refused here, not at each call
     return value
 
 
