@@ -11,7 +11,10 @@ group's owner keeps it by committing before it lets out any answer of a call in 
 gateway commits once per pass of its event loop, just before that pass's answers are written). A
 commit that fails (the store's error) records none of its attempts, and the calls they belong to
 are told: ``GroupMember.error`` is that error, so the owner answers them with it instead of a
-result whose attempts are not in the store.
+result whose attempts are not in the store. An attempt the router refuses at the commit, though
+it took it when queued (its step's route made since for another capability, by a call outside the
+group; an attempt recorded already), fails its call alone: none of that call's attempts is
+recorded, its ``GroupMember.error`` is the refusal (a ``ValueError``), and the other calls' are.
 
 Example:
     >>> from toolrouter import ToolMiddleware
@@ -46,7 +49,8 @@ class GroupMember:
     ``ToolMiddleware.route(..., group=...)``.
 
     ``error`` is ``None`` unless a commit that held one of this call's attempts failed: then it is
-    the store's exception, and those attempts were neither stored nor learned.
+    the store's exception, or the router's refusal of one of them, and those attempts were
+    neither stored nor learned.
     """
 
     __slots__ = ("group", "error")
@@ -59,8 +63,8 @@ class GroupMember:
         """Queue a checked attempt of this call for the group's next commit. An attempt that is
         not a ``PendingAttempt``, is recorded already or waits in the group already, was checked
         by another router, or is at a step whose route serves another capability (made since it
-        was checked, or by an attempt waiting here) raises here (``TypeError``, ``ValueError``):
-        at the commit it would fail every call's attempts."""
+        was checked, or by an attempt waiting here) raises here (``TypeError``, ``ValueError``),
+        where its call fails at once, not at the commit."""
         self.group._add(pending, self)
 
 
@@ -77,7 +81,13 @@ class AttemptGroup:
             recorded (a call that failed would otherwise be learned all the same), and the next
             attempt queued cues again.
 
-    Thread-safe: calls in several threads may queue, and any thread may commit.
+    Closing the router (``ToolMetaLearner.close``, which a ``ToolMiddleware`` that built it calls)
+    commits what waits, once the calls in flight have ended; an attempt queued after it is
+    refused (``ValueError``).
+
+    Thread-safe: calls in several threads may queue, and any thread may commit. Commits are
+    learned in turn, and an attempt queued while one writes waits for it (queuing checks an
+    attempt against what the router learned, which the commit is changing).
     """
 
     def __init__(self, learner: ToolMetaLearner, on_pending: Callable[[], None] | None = None) -> None:
@@ -96,6 +106,8 @@ class AttemptGroup:
         self._queued: set[int] = set()  # ids of the attempts pending or being committed (each held)
         # reentrant: on_pending runs under it, and may commit
         self._lock = threading.RLock()
+        with learner._lock:
+            learner._groups.add(self)  # its close commits what waits here
 
     def join(self) -> GroupMember:
         """A member for one more call."""
@@ -112,6 +124,8 @@ class AttemptGroup:
         if not isinstance(pending, PendingAttempt):
             raise TypeError(f"pending: expected a PendingAttempt from check_attempt, got {pending!r:.100}")
         with self._lock:
+            if self.learner.closed:  # the commit could not record it
+                raise self.learner._refused()
             if pending._recorded or id(pending) in self._queued:
                 raise ValueError("pending: this attempt is already recorded or queued; a PendingAttempt is recorded once")
             # refused now, not at the commit, where it would fail the other calls' attempts too
@@ -149,25 +163,46 @@ class AttemptGroup:
         return at_step
 
     def commit(self) -> int:
-        """Record what waits, in one store transaction; returns how many attempts. When the store
-        fails, none of them is recorded, each of their calls' ``GroupMember.error`` is set to the
-        error, and it is raised."""
+        """Record what waits, in one store transaction; returns how many attempts. A call with an
+        attempt the router refuses now is left out alone (see the module docstring): its
+        ``GroupMember.error`` is the refusal. When the store fails, none of them is recorded, each
+        of their calls' ``GroupMember.error`` is set to the error, and it is raised."""
+        # held while the store writes: an attempt queued meanwhile (another thread's call) is
+        # checked against this batch once it is learned, and no other commit's batch is learned
+        # before it (one that made a route for another capability first refused this one whole)
         with self._lock:
             pending, self._pending = self._pending, []
             members, self._members = self._members, []
             self._at_step = {}
-        if not pending:
-            return 0
-        try:
-            self.learner.record_attempts(pending)
-        except BaseException as exc:
-            for member in members:
-                member.error = exc
-            log.warning("group_commit_failed", attempts=len(pending), error=describe_error(exc))
-            raise
-        finally:
-            # held as queued until recorded (or refused, free to queue again): queued anew while the
-            # store writes them, one would be recorded twice, and the next commit refused whole
-            with self._lock:
+            if not pending:
+                return 0
+            try:
+                return self._record(pending, members)
+            finally:
+                # held as queued until recorded (or refused, free to queue again): queued anew while
+                # the store writes them, one would be recorded twice, and the next commit refused whole
                 self._queued.difference_update(id(p) for p in pending)
-        return len(pending)
+
+    def _record(self, pending: list[PendingAttempt], members: list[GroupMember]) -> int:
+        """``commit`` of the attempts it took (the group held)."""
+        with self.learner._lock:  # nothing learned between the checks and the write
+            # refused since it was queued (a route made for another capability by a call outside
+            # the group, an attempt recorded already): it would fail the whole batch
+            errors: dict[int, ValueError] = {}
+            self.learner._check_pending(pending, refused=errors)
+            refused: dict[GroupMember, ValueError] = {}
+            for i, error in errors.items():
+                refused.setdefault(members[i], error)
+            for member, error in refused.items():
+                member.error = error
+                log.warning("group_call_refused", error=describe_error(error))
+            kept = [p for p, member in zip(pending, members) if member not in refused]
+            try:
+                self.learner.record_attempts(kept)
+            except BaseException as exc:
+                for member in members:
+                    if member not in refused:
+                        member.error = exc
+                log.warning("group_commit_failed", attempts=len(kept), error=describe_error(exc))
+                raise
+        return len(kept)

@@ -30,7 +30,7 @@ keeps a value it got in the loop's next turn (what cannot be told apart: ``_awai
 The loop is written once, as a generator (``attempt_loop``) that yields what it needs done (call
 this tool within this many seconds; sleep this long) and gets the raw outcome back. Two small
 drivers do the waiting: ``run_sync`` (sync tools in a worker thread, so a hung tool cannot hold
-the caller past its timeout; ``timeout_s=None`` runs them inline) and ``run_async`` (async tools
+the caller past its timeout; a try with neither a timeout nor a deadline runs them inline) and ``run_async`` (async tools
 awaited, sync ones in a thread pool). Policy lives in the loop, waiting in the drivers.
 
 Example:
@@ -241,7 +241,9 @@ class ExecutorConfig(NumbersNotBools):
     timeout_s: Seconds | None = Field(
         30.0,
         description="Seconds each try may take, from when its tool starts (the wait for a free worker "
-        "thread is not counted); None: no limit (sync tools of the middleware then run in the calling thread).",
+        "thread is not counted); None: no limit (a synchronous call of the middleware then runs sync tools in "
+        "the calling thread, unless the call has a deadline_s, which only a worker thread lets it keep; an "
+        "async call runs them in a worker all the same).",
     )
     tool_timeouts_s: dict[str, Seconds] = Field(
         default_factory=dict, description="Per-tool overrides of timeout_s."
@@ -1188,7 +1190,7 @@ def default_runner() -> ThreadRunner:
 
 def run_sync(loop: Generator[Any, Any, CallReport], runner: ThreadRunner | None = None) -> CallReport:
     """Drive ``attempt_loop`` from synchronous code: a sync tool runs in a worker thread of
-    ``runner`` when it has a timeout (inline otherwise), an async tool on a new event loop in this
+    ``runner`` when its try has a timeout or a deadline (inline otherwise), an async tool on a new event loop in this
     thread (not from inside a running loop: use ``run_async`` there)."""
     send: Any = None
     throw: BaseException | None = None

@@ -41,6 +41,7 @@ import math
 import os
 import threading
 import uuid
+import weakref
 import zlib
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -725,6 +726,8 @@ class ToolMetaLearner:
         self._closed = False  # close() was called: the store is used no more (_check_store_open)
         #: the routed calls and plan runs in flight: close() lets them end and record first
         self._calls = CallsInFlight()
+        #: the AttemptGroups recording with this router: close() commits what waits in them
+        self._groups: weakref.WeakSet[Any] = weakref.WeakSet()
         #: Profiles of tools removed lately, and former profiles of tools updated lately: an attempt
         #: that started before its tool was removed, or stopped serving its capability, is still
         #: recorded (stored, not learned from).
@@ -1894,31 +1897,45 @@ class ToolMetaLearner:
         if not pending:
             return
         with self._lock:
-            # recorded twice, it would be stored and learned twice: a double count
-            seen: set[int] = set()
-            for i, p in enumerate(pending):
-                if p._recorded or id(p) in seen:
-                    raise ValueError(f"pending[{i}]: this attempt is already recorded; a PendingAttempt is recorded once")
-                seen.add(id(p))
             self._check_pending(pending)
             self._record_checked(pending)
 
-    def _check_pending(self, pending: Sequence[PendingAttempt], first: int = 0, name: str | None = None) -> None:
-        """Refuse, from ``pending[first]`` on, an attempt another router checked, or one whose
-        step's route serves another capability than it: a route yet to be made when it was
-        checked, made since by another thread or by an earlier attempt of ``pending``, would
-        store it and never learn it. ``name``: the field named (default ``pending[i]``)."""
+    def _check_pending(
+        self, pending: Sequence[PendingAttempt], first: int = 0, name: str | None = None,
+        refused: dict[int, ValueError] | None = None,
+    ) -> None:
+        """Refuse, from ``pending[first]`` on, what recording ``pending`` would (with the lock
+        held): an attempt recorded already (or earlier in ``pending``), which would be stored and
+        learned twice; one another router checked; and one whose step's route serves another
+        capability than it: a route yet to be made when it was checked, made since by another
+        thread or by an earlier attempt of ``pending`` (not refused itself), would store it and
+        never learn it. ``name``: the field named (default ``pending[i]``). With ``refused``, each
+        error goes there by the attempt's index, and the check goes on, instead of raising."""
         made: dict[tuple[str, str], str | None] = {}  # the routes the attempts before make
+        seen: set[int] = set()
         for i, p in enumerate(pending):
             o = p._outcome
             if i >= first:
                 where = name or f"pending[{i}]"
-                if p._router is not self:
-                    raise ValueError(
+                error = None
+                if p._recorded or id(p) in seen:
+                    error = ValueError(f"{where}: this attempt is already recorded; a PendingAttempt is recorded once")
+                elif p._router is not self:
+                    error = ValueError(
                         f"{where}: checked by another router; record an attempt with the router whose "
                         "check_attempt accepted it (its tools, routes and context are that router's)"
                     )
-                self._check_route_capability(p.task_type, o.step, o.capability, f"{where}.capability", made)
+                else:
+                    try:
+                        self._check_route_capability(p.task_type, o.step, o.capability, f"{where}.capability", made)
+                    except ValueError as exc:
+                        error = exc
+                if error is not None:
+                    if refused is None:
+                        raise error
+                    refused[i] = error
+                    continue
+            seen.add(id(p))
             if (p.task_type, o.step) not in self._routes and self._makes_route(
                 o.result.tool_id, o.capability, o.result.success, o.result.error
             ):
@@ -3064,10 +3081,13 @@ class ToolMetaLearner:
         With a store, the calls in flight through this router (a ``ToolMiddleware``'s routed
         calls, plans run by ``execute``) end first, as they would have, with their attempts
         recorded: new ones are refused at once (``ValueError``), and ``close`` waits for those
-        running (each try bounded by its timeout). Called where waiting could never end (from a
-        tool of one of those calls, or on a thread running an event loop), it returns at once and
-        the last call to end closes the router; a failure then is logged (``close_failed``). A
-        router without a store has nothing to lose: it only releases its threads, and stays usable."""
+        running (each try bounded by its timeout). Then the attempts waiting in its
+        ``AttemptGroup``s are committed (a commit that fails is raised once the store is closed,
+        and told to its calls), and a group takes no more. Called where waiting could never end
+        (from a tool of one of those calls, or on a thread running an event loop), it returns at
+        once and the last call to end closes the router; a failure then is logged
+        (``close_failed``). A router without a store has nothing to lose: it only releases its
+        threads, and stays usable."""
         if self.store is None:
             self._close_now()
         else:
@@ -3086,6 +3106,30 @@ class ToolMetaLearner:
 
     def _close_now(self) -> None:
         """``close`` once no call is in flight."""
+        try:
+            self._commit_groups()
+        finally:
+            self._release()
+
+    def _commit_groups(self) -> None:
+        """Commit the attempts waiting in this router's ``AttemptGroup``s, which the store could
+        take no more once closed: each group is committed, then the first failure is raised
+        (their calls are told of it too: ``GroupMember.error``)."""
+        if self.store is None:
+            return  # nothing to lose: the router stays usable, and records them when they commit
+        with self._lock:
+            groups = list(self._groups)
+        failure: Exception | None = None
+        for group in groups:
+            try:
+                group.commit()
+            except Exception as exc:
+                failure = failure or exc
+        if failure is not None:
+            raise failure
+
+    def _release(self) -> None:
+        """``_close_now`` once the groups are committed: the threads, and the store."""
         self.stop_background_meta_training()
         with self._lock:
             executor, self._executor = self._executor, None

@@ -75,7 +75,7 @@ from toolrouter.errors import AllToolsFailedError, DuplicateToolError, NoToolFor
 from toolrouter.in_flight import Entered
 from toolrouter.learner import ToolMetaLearner
 from toolrouter.logging import EventLog
-from toolrouter.models import ANY_CAPABILITY, ExecutionResult, ToolProfile, ToolType, UtilityWeights, checked_weights
+from toolrouter.models import ANY_CAPABILITY, ExecutionResult, ToolProfile, ToolType, UtilityWeights, _identifier, checked_weights
 from toolrouter.serialization import short_repr
 from toolrouter.structure import DEFAULT_STEP, check_trace_id
 
@@ -151,11 +151,13 @@ class RoutedCall:
 
     def run(self, /, *args: Any, **kwargs: Any) -> CallOutcome:
         """Call synchronously: sync tools run in a worker thread (inline when the timeout is
-        ``None``), async ones on a new event loop (not from inside a running loop: use ``arun``)."""
+        ``None`` and the call has no ``deadline_s``, or the tool was registered ``inline=True``),
+        async ones on a new event loop (not from inside a running loop: use ``arun``)."""
         return self.middleware._outcome(self, self._run_sync(args, kwargs))
 
     async def arun(self, /, *args: Any, **kwargs: Any) -> CallOutcome:
-        """Call from asyncio: async tools are awaited, sync ones run in a worker thread."""
+        """Call from asyncio: async tools are awaited, sync ones run in a worker thread (unless
+        registered ``inline=True``), whatever the timeout."""
         middleware = self.middleware
         entered = middleware._enter()
         try:
@@ -218,7 +220,8 @@ class ToolMiddleware(ClosesWhatItBuilt):
     have, their attempts recorded: ``close()`` waits for them (each bounded by its timeout), or,
     called where it would wait for ever (from a tool of one of these calls, or on a thread running
     an event loop), returns at once and the last of them closes the router. A router passed in
-    does the same when its owner closes it (``ToolMetaLearner.close``).
+    does the same when its owner closes it (``ToolMetaLearner.close``), and registrations
+    through this middleware are refused from then on, as after its own ``close()``.
 
     Thread-safe, like the learner: threads may call, register and unregister through one
     middleware at once. An attempt that started is recorded, and its result returned, even if its
@@ -257,6 +260,8 @@ class ToolMiddleware(ClosesWhatItBuilt):
                 f"learner: expected a ToolMetaLearner or None, got {short_repr(learner)}; "
                 "a new router's options go by name (store=..., seed=...)"
             )
+        if learner is not None and learner.closed:  # every call and registration would be refused
+            raise ValueError(f"learner: {learner!r} was closed (ToolMetaLearner.close()); give an open router")
         if config is not None and not isinstance(config, ExecutorConfig):
             config = ExecutorConfig.model_validate(config)
         self.config = config or MIDDLEWARE_CONFIG
@@ -395,13 +400,16 @@ class ToolMiddleware(ClosesWhatItBuilt):
         return decorate
 
     def unregister(self, tool_id: str) -> None:
-        """Remove a tool from the middleware and the router. Calls already running it finish, and
-        their attempts are recorded."""
+        """Remove a tool from the middleware and the router (one removed from the router already,
+        by ``ToolMetaLearner.remove_tool``, loses its function here). Calls already running it
+        finish, and their attempts are recorded."""
         _check_tool_id(tool_id)
         with self._lock:
+            self._check_open()  # a closed router would forget the tool, its store not
             if tool_id not in self._tools:
                 raise UnknownToolError(tool_id)
-            self.learner.remove_tool(tool_id)
+            if tool_id in self.learner.tools:  # else removed from the router directly: only its function is left
+                self.learner.remove_tool(tool_id)
             self._drop(tool_id)
 
     def detach(self, tool_id: str) -> None:
@@ -546,11 +554,14 @@ class ToolMiddleware(ClosesWhatItBuilt):
         return learner._calls.enter(learner._refused)
 
     def _check_open(self) -> None:
-        """Refuse to call or add tools once ``close`` was called: nothing could record them."""
+        """Refuse to call or change tools once ``close`` was called, on this middleware or on a
+        router passed in by its owner: nothing could record them."""
         if self._closing:
             store = self.learner.store
             where = "ToolMiddleware" if store is None else f"store {store.url!r}"
             raise ValueError(f"{where}: closed by ToolMiddleware.close(); make a new middleware")
+        if self.learner.closed:
+            raise self.learner._refused()
 
     def _exit(self, entered: Entered) -> None:
         """A call counted by ``_enter`` ended (the last one after a close may close the router)."""
@@ -657,10 +668,12 @@ class ToolMiddleware(ClosesWhatItBuilt):
     @staticmethod
     def _failure(call: RoutedCall, report: CallReport) -> AllToolsFailedError:
         log.info("all_tools_failed", capability=call.capability, attempts=len(report.attempts))
+        # tools, not attempts: a tool's retries are attempts of one tool, and none may have run
+        tools = len({a.tool_id for a in report.attempts})
+        retried = f" ({len(report.attempts)} attempts)" if len(report.attempts) > tools else ""
+        failed = f"all {tools} tools failed{retried}: " if tools else ""
         return AllToolsFailedError(
-            f"capability {call.capability!r}: all {len(report.attempts)} tools failed: {report.failure_summary()}",
-            report.attempts,
-            report.skipped,
+            f"capability {call.capability!r}: {failed}{report.failure_summary()}", report.attempts, report.skipped
         )
 
 
@@ -725,6 +738,8 @@ def _check_seconds(name: str, value: float | None) -> float | None:
 def _check_name(name: str, value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ValueError(f"{name}: expected a non-empty string, got {value!r}")
+    if not value.isascii() or "\x00" in value:
+        _identifier(name, value)  # a name no store can keep: refused here, not at each call
     return value
 
 
