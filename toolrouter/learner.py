@@ -2410,6 +2410,10 @@ class ToolMetaLearner:
         applied = 0
         with self._lock:
             self._replaying_history = self._history_pending
+            # before the read, not after it: the store's notification of an append that lands once
+            # the read has passed (from its thread, at any moment) must leave the next decision to
+            # catch up again, not be overwritten by this read's end
+            self._caught_up = True
             try:
                 for rec in self._unseen_attempts():
                     assert rec.id is not None
@@ -2452,12 +2456,14 @@ class ToolMetaLearner:
                         rec.quality, rec.cost, rec.latency_s, context, rec.error, rec.recheck, replayed=True,
                     ):
                         applied += 1
+            except BaseException:
+                self._caught_up = False  # what was not read is read at the next decision
+                raise
             finally:
                 self._replaying_history = False
             self._history_pending = False
             self._own_ahead = {i for i in self._own_ahead if i > self._seen_upto}
             self._since_sync = 0
-            self._caught_up = True
         if applied:
             log.info("synced", applied=applied, watermark=self._seen_upto)
         return applied
