@@ -2444,8 +2444,8 @@ class ToolMetaLearner:
                             log.warning("sync_skipped", attempt_id=rec.id, reason=str(exc))
                     # a router without a context judges the request by the key its writer kept
                     context = RequestKey(rec.request_key) if rec.request_key is not None and not self.contextual else rec.context
-                    if self.contextual and context is None:
-                        log.warning("sync_skipped", attempt_id=rec.id, reason="context does not match context_dim")
+                    if self.contextual and context is None:  # its writer's policy took none
+                        log.warning("sync_skipped", attempt_id=rec.id, reason="no context: recorded by a router whose policy takes none")
                         continue
                     reason = _unusable(rec, self.context_dim)
                     if reason is not None:
