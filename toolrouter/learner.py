@@ -421,10 +421,13 @@ class _Trace:
 Context = Union[np.ndarray, str, None]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class PendingAttempt:
     """An attempt ``ToolMetaLearner.check_attempt`` accepted and nothing recorded yet: hand it to
-    ``record_attempts`` (once) to store and learn it. ``utility`` is what it will be learned as."""
+    ``record_attempts`` (once) to store and learn it. ``utility`` is what it will be learned as.
+
+    Each is an attempt of its own, equal only to itself (hashable, as a set member or a key), as
+    ``record_attempts`` tells them apart: two attempts alike in every value are two outcomes."""
 
     task_id: str
     task_type: str
@@ -432,8 +435,8 @@ class PendingAttempt:
     _outcome: _Outcome
     _context: Context
     _trace: _Trace | None
-    _router: "ToolMetaLearner" = dataclass_field(compare=False, repr=False)
-    _recorded: bool = dataclass_field(default=False, compare=False, repr=False)  # set once it is recorded
+    _router: "ToolMetaLearner" = dataclass_field(repr=False)
+    _recorded: bool = dataclass_field(default=False, repr=False)  # set once it is recorded
 
 
 class ToolMetaLearner:
