@@ -2418,13 +2418,19 @@ class ToolMetaLearner:
             # catch up again, not be overwritten by this read's end
             self._caught_up = True
             try:
+                # per tool, the capabilities (None: all) whose routes a removal read here made forget it
+                removed: dict[str, set[str] | None] = {}
                 for rec in self._unseen_attempts():
                     assert rec.id is not None
                     self._seen_upto = rec.id
-                    if rec.id in self._own_ahead:
-                        continue
-                    if self._journaled and rec.writer == self.writer:  # from the journal: applied when recorded
+                    own = rec.id in self._own_ahead
+                    if not own and self._journaled and rec.writer == self.writer:  # from the journal
                         self._journaled -= 1
+                        own = True
+                    # applied when recorded; but one of a tool whose removal, appended before it by
+                    # another router, is read only now was forgotten with the rest: learned again, after
+                    # the removal, as the log has it (else lost here, and from this router's snapshots)
+                    if own and not (isinstance(rec, AttemptRecord) and _removed_since(rec, removed)):
                         continue
                     if isinstance(rec, TraceClose):  # where its writer closed it, after its attempts
                         if rec.id > structures_after and rec.writer != self.writer:
@@ -2432,11 +2438,13 @@ class ToolMetaLearner:
                         continue
                     if isinstance(rec, ToolRemoval):
                         self._replay_removal(rec)
+                        before = removed.get(rec.tool_id, set())
+                        removed[rec.tool_id] = None if before is None or rec.capabilities is None else before | set(rec.capabilities)
                         continue
                     # "*": written where a tool listed it, before a "*" step was any tool's
                     capability = _routed(rec.capability)
                     if (
-                        rec.trace_id is not None and rec.id > structures_after and rec.writer != self.writer
+                        rec.trace_id is not None and rec.id > structures_after and rec.writer != self.writer and not own
                     ):  # a removed tool's attempt too: its step is part of the trace, as when recorded live
                         try:
                             self.structures.observe(
@@ -3178,6 +3186,15 @@ def _check_ids(**names: Any) -> None:
     for field, value in names.items():
         if not isinstance(value, str):
             raise TypeError(f"{field}: expected a string, got {value!r}")
+
+
+def _removed_since(rec: AttemptRecord, removed: Mapping[str, set[str] | None]) -> bool:
+    """Whether a removal in ``removed`` (tool -> its capabilities, None: all) made the route of
+    attempt ``rec`` forget its tool (``_forget_arms``)."""
+    if rec.tool_id not in removed:
+        return False
+    capabilities = removed[rec.tool_id]
+    return capabilities is None or _routed(rec.capability) in capabilities
 
 
 def _unusable(rec: AttemptRecord, context_dim: int | None) -> str | None:
