@@ -2604,7 +2604,8 @@ class ToolMetaLearner:
 
     def _learned_outcomes(self) -> int:
         """How many outcomes of the registered tools the routes have learned from."""
-        return sum(c.calls for r in self._routes.values() for c in r.counts.values())
+        with self._lock:  # meta_train asks from any thread: another may be adding a route or a tool's counts
+            return sum(c.calls for r in self._routes.values() for c in r.counts.values())
 
     def _check_rebuild(self, learned: int, relearned: int) -> None:
         """``PrunedLogError`` if routes that learned ``learned`` outcomes, rebuilt from the store's
@@ -2641,6 +2642,9 @@ class ToolMetaLearner:
             raise ValueError("store: meta_train learns from the store's history; open the router with a store")
         self._require_neural_linear("meta_train")
         self.sync()
+        # the tools of one moment, those the history is read for and the model is trained with:
+        # another thread may remove one while the log is read (which takes no lock)
+        tools = self.tools
         # the model has seen every attempt read, those it cannot learn from too: attempts of a removed
         # tool after its watermark would count as new ones, and background training retrain every round
         history: list[AttemptRecord] = []
@@ -2655,14 +2659,14 @@ class ToolMetaLearner:
             if isinstance(r, TraceClose):
                 continue
             watermark = max(watermark, r.id or 0)
-            if r.tool_id in self._tools and _unusable(r, self.context_dim) is None:
+            if r.tool_id in tools and _unusable(r, self.context_dim) is None:
                 history.append(r)
         if not from_kept:  # the rebuild relearns at most the history: refused now, not after training
             self._check_rebuild(self._learned_outcomes(), len(history))
         options.setdefault("features", self._policy_options.get("features", 32))
         options.setdefault("hidden", self._policy_options.get("hidden", 64))
         model = meta_train(
-            history, self.tools, self._featurize, context_dim=self.context_dim, watermark=watermark,
+            history, tools, self._featurize, context_dim=self.context_dim, watermark=watermark,
             store_id=self.store.store_id, **options,
         )
         self.install_reward_model(model, from_kept=from_kept)
