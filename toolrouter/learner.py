@@ -422,10 +422,13 @@ class _Trace:
 Context = Union[np.ndarray, str, None]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class PendingAttempt:
     """An attempt ``ToolMetaLearner.check_attempt`` accepted and nothing recorded yet: hand it to
-    ``record_attempts`` (once) to store and learn it. ``utility`` is what it will be learned as."""
+    ``record_attempts`` (once) to store and learn it. ``utility`` is what it will be learned as.
+
+    Each is an attempt of its own, equal only to itself (hashable, as a set member or a key), as
+    ``record_attempts`` tells them apart: two attempts alike in every value are two outcomes."""
 
     task_id: str
     task_type: str
@@ -433,8 +436,8 @@ class PendingAttempt:
     _outcome: _Outcome
     _context: Context
     _trace: _Trace | None
-    _router: "ToolMetaLearner" = dataclass_field(compare=False, repr=False)
-    _recorded: bool = dataclass_field(default=False, compare=False, repr=False)  # set once it is recorded
+    _router: "ToolMetaLearner" = dataclass_field(repr=False)
+    _recorded: bool = dataclass_field(default=False, repr=False)  # set once it is recorded
 
 
 class ToolMetaLearner:
@@ -2433,14 +2436,24 @@ class ToolMetaLearner:
         applied = 0
         with self._lock:
             self._replaying_history = self._history_pending
+            # before the read, not after it: the store's notification of an append that lands once
+            # the read has passed (from its thread, at any moment) must leave the next decision to
+            # catch up again, not be overwritten by this read's end
+            self._caught_up = True
             try:
+                # per tool, the capabilities (None: all) whose routes a removal read here made forget it
+                removed: dict[str, set[str] | None] = {}
                 for rec in self._unseen_attempts():
                     assert rec.id is not None
                     self._seen_upto = rec.id
-                    if rec.id in self._own_ahead:
-                        continue
-                    if self._journaled and rec.writer == self.writer:  # from the journal: applied when recorded
+                    own = rec.id in self._own_ahead
+                    if not own and self._journaled and rec.writer == self.writer:  # from the journal
                         self._journaled -= 1
+                        own = True
+                    # applied when recorded; but one of a tool whose removal, appended before it by
+                    # another router, is read only now was forgotten with the rest: learned again, after
+                    # the removal, as the log has it (else lost here, and from this router's snapshots)
+                    if own and not (isinstance(rec, AttemptRecord) and _removed_since(rec, removed)):
                         continue
                     if isinstance(rec, TraceClose):  # where its writer closed it, after its attempts
                         if rec.id > structures_after and rec.writer != self.writer:
@@ -2448,11 +2461,13 @@ class ToolMetaLearner:
                         continue
                     if isinstance(rec, ToolRemoval):
                         self._replay_removal(rec)
+                        before = removed.get(rec.tool_id, set())
+                        removed[rec.tool_id] = None if before is None or rec.capabilities is None else before | set(rec.capabilities)
                         continue
                     # "*": written where a tool listed it, before a "*" step was any tool's
                     capability = _routed(rec.capability)
                     if (
-                        rec.trace_id is not None and rec.id > structures_after and rec.writer != self.writer
+                        rec.trace_id is not None and rec.id > structures_after and rec.writer != self.writer and not own
                     ):  # a removed tool's attempt too: its step is part of the trace, as when recorded live
                         try:
                             self.structures.observe(
@@ -2463,8 +2478,8 @@ class ToolMetaLearner:
                             log.warning("sync_skipped", attempt_id=rec.id, reason=str(exc))
                     # a router without a context judges the request by the key its writer kept
                     context = RequestKey(rec.request_key) if rec.request_key is not None and not self.contextual else rec.context
-                    if self.contextual and context is None:
-                        log.warning("sync_skipped", attempt_id=rec.id, reason="context does not match context_dim")
+                    if self.contextual and context is None:  # its writer's policy took none
+                        log.warning("sync_skipped", attempt_id=rec.id, reason="no context: recorded by a router whose policy takes none")
                         continue
                     reason = _unusable(rec, self.context_dim)
                     if reason is not None:
@@ -2475,12 +2490,14 @@ class ToolMetaLearner:
                         rec.quality, rec.cost, rec.latency_s, context, rec.error, rec.recheck, replayed=True,
                     ):
                         applied += 1
+            except BaseException:
+                self._caught_up = False  # what was not read is read at the next decision
+                raise
             finally:
                 self._replaying_history = False
             self._history_pending = False
             self._own_ahead = {i for i in self._own_ahead if i > self._seen_upto}
             self._since_sync = 0
-            self._caught_up = True
         if applied:
             log.info("synced", applied=applied, watermark=self._seen_upto)
         return applied
@@ -2610,7 +2627,8 @@ class ToolMetaLearner:
 
     def _learned_outcomes(self) -> int:
         """How many outcomes of the registered tools the routes have learned from."""
-        return sum(c.calls for r in self._routes.values() for c in r.counts.values())
+        with self._lock:  # meta_train asks from any thread: another may be adding a route or a tool's counts
+            return sum(c.calls for r in self._routes.values() for c in r.counts.values())
 
     def _check_rebuild(self, learned: int, relearned: int) -> None:
         """``PrunedLogError`` if routes that learned ``learned`` outcomes, rebuilt from the store's
@@ -2648,6 +2666,9 @@ class ToolMetaLearner:
         self._check_store_open()
         self._require_neural_linear("meta_train")
         self.sync()
+        # the tools of one moment, those the history is read for and the model is trained with:
+        # another thread may remove one while the log is read (which takes no lock)
+        tools = self.tools
         # the model has seen every attempt read, those it cannot learn from too: attempts of a removed
         # tool after its watermark would count as new ones, and background training retrain every round
         history: list[AttemptRecord] = []
@@ -2662,14 +2683,14 @@ class ToolMetaLearner:
             if isinstance(r, TraceClose):
                 continue
             watermark = max(watermark, r.id or 0)
-            if r.tool_id in self._tools and _unusable(r, self.context_dim) is None:
+            if r.tool_id in tools and _unusable(r, self.context_dim) is None:
                 history.append(r)
         if not from_kept:  # the rebuild relearns at most the history: refused now, not after training
             self._check_rebuild(self._learned_outcomes(), len(history))
         options.setdefault("features", self._policy_options.get("features", 32))
         options.setdefault("hidden", self._policy_options.get("hidden", 64))
         model = meta_train(
-            history, self.tools, self._featurize, context_dim=self.context_dim, watermark=watermark,
+            history, tools, self._featurize, context_dim=self.context_dim, watermark=watermark,
             store_id=self.store.store_id, **options,
         )
         self.install_reward_model(model, from_kept=from_kept)
@@ -3232,6 +3253,15 @@ def _check_ids(**names: Any) -> None:
     for field, value in names.items():
         if not isinstance(value, str):
             raise TypeError(f"{field}: expected a string, got {value!r}")
+
+
+def _removed_since(rec: AttemptRecord, removed: Mapping[str, set[str] | None]) -> bool:
+    """Whether a removal in ``removed`` (tool -> its capabilities, None: all) made the route of
+    attempt ``rec`` forget its tool (``_forget_arms``)."""
+    if rec.tool_id not in removed:
+        return False
+    capabilities = removed[rec.tool_id]
+    return capabilities is None or _routed(rec.capability) in capabilities
 
 
 def _unusable(rec: AttemptRecord, context_dim: int | None) -> str | None:

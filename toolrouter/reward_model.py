@@ -66,6 +66,8 @@ log = EventLog(__name__)
 _FORMAT = "toolrouter.reward_model/3"
 _ADAPTER = "adapter."
 TaskGrouping = Literal["task_type", "tool", "both"]
+#: The weight of the EWC memory of a model's first ``adapt`` when the call gives none.
+_EWC_LAMBDA = 10.0
 
 
 class RewardModel(nn.Module):
@@ -304,20 +306,28 @@ class MetaRewardModel:
         return phi @ heads
 
     # --- continual learning -------------------------------------------------------------------
-    def adapt(self, history: Sequence[AttemptRecord | Outcome], *, steps: int = 30, lr: float = 1e-2, ewc_lambda: float = 10.0) -> dict[str, float]:
+    def adapt(
+        self, history: Sequence[AttemptRecord | Outcome], *, steps: int = 30, lr: float = 1e-2, ewc_lambda: float | None = None
+    ) -> dict[str, float]:
         """Follow a drift: fit the tools' learned offsets (not the encoder, not the description
         map) to recent outcomes with ``meta.DriftAdapter`` (online EWC plus a replay memory), so that
         what still holds for the other tools is kept: a tool absent from ``history`` keeps its head,
         and one present is pulled towards its recent outcomes against the EWC anchor. Pass the
         recent outcomes of every tool of the affected task types, not only the drifted one's.
         Outcomes of tools outside the vocabulary are skipped. ``steps`` and ``lr`` are this call's;
-        ``ewc_lambda`` weighs the memory of every call so far, so it is the first call's for good."""
+        ``ewc_lambda`` weighs the memory of every call so far, so it is the first call's for good:
+        ``None`` (the default) takes the model's (10 at its first adapt), another one is refused
+        (``ValueError``). A router adapts its model on every drift it finds with the model's own, so
+        a model adapted at another weight before the router had it adapts there too."""
         steps = check_count("steps", steps, low=1)
         lr = check_real("lr", lr, low=0, low_open=True)
+        kept = None if self._adapter is None else self._adapter.ewc.ewc_lambda
+        if ewc_lambda is None:
+            ewc_lambda = _EWC_LAMBDA if kept is None else kept
         ewc_lambda = check_real("ewc_lambda", ewc_lambda, low=0)
-        if self._adapter is not None and ewc_lambda != self._adapter.ewc.ewc_lambda:
+        if kept is not None and ewc_lambda != kept:
             raise ValueError(
-                f"ewc_lambda: {ewc_lambda!r}, but this model adapts with ewc_lambda={self._adapter.ewc.ewc_lambda!r} "
+                f"ewc_lambda: {ewc_lambda!r}, but this model adapts with ewc_lambda={kept!r} "
                 "since its first adapt (its EWC memory is weighed by it)"
             )
         outcomes = [o for o in _outcomes(history, self.context_dim) if o.tool_id in self._tool_index]

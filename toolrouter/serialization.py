@@ -23,6 +23,7 @@ import hashlib
 import json
 import os
 import reprlib
+import stat
 import struct
 import threading
 from collections.abc import Mapping
@@ -220,15 +221,24 @@ def checked_path(value: Any, field: str = "path") -> Path:
 
 def write_atomically(path: str | os.PathLike[str], data: bytes) -> Path:
     """Write ``data`` to ``path`` through a temporary file beside it, moved into place: a reader,
-    or a save cut short (a full disk, a kill), never leaves half a file where the last one was. An
-    ``OSError`` names the path given, not the temporary file's, and leaves no temporary file; a
-    ``path`` that is not a path, a ``TypeError`` (``checked_path``)."""
+    or a save cut short (a full disk, a kill), never leaves half a file where the last one was. A
+    file replaced keeps its permissions (one made private stays so: saved state holds request
+    texts). An ``OSError`` names the path given, not the temporary file's, and leaves no temporary
+    file; a ``path`` that is not a path, a ``TypeError`` (``checked_path``)."""
     target = checked_path(path)
     tmp = target.with_name(f"{target.name}.tmp-{os.getpid()}-{threading.get_ident()}")
     try:
         if target.is_dir():
             raise IsADirectoryError(errno.EISDIR, "is a folder; give a file path")
+        kept = stat.S_IMODE(target.stat().st_mode) if target.exists() else None
+        if kept is not None:
+            # made with the replaced file's mode (which the umask can only narrow; writable by its
+            # owner until written), so that nobody its owner kept out opens the new one
+            tmp.unlink(missing_ok=True)
+            os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, kept | stat.S_IWUSR))
         tmp.write_bytes(data)
+        if kept is not None:
+            os.chmod(tmp, kept)
         tmp.replace(target)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
