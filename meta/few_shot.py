@@ -34,6 +34,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.nn.parameter import is_lazy
 
 from meta._checks import check_count, check_real
 from meta._log import event_log
@@ -178,7 +179,8 @@ class RelationNetwork(_MetricNetwork):
     Arguments:
         encoder: any module mapping a batch of inputs to embeddings.
         relation_module: maps ``[pairs, 2d]`` to ``[pairs, 1]`` scores in [0, 1]; default: an MLP
-            (sizes inferred on first use) with ``hidden`` units and a sigmoid.
+            (sizes inferred on first use, drawn without moving torch's global random stream) with
+            ``hidden`` units and a sigmoid.
         hidden: width of the default relation MLP.
         aggregation: ``"mean"`` or ``"sum"`` of a class's support embeddings. ``FewShotLearner.load``
             restores the one the network was saved with (``"sum"`` for files written before it was
@@ -210,7 +212,14 @@ class RelationNetwork(_MetricNetwork):
         pairs = torch.cat(
             [class_z[None].expand(n_query, -1, -1), query_z[:, None].expand(-1, n_way, -1)], dim=-1
         )
-        return self.relation(pairs.reshape(n_query * n_way, pairs.shape[-1])).reshape(n_query, n_way)
+        flat = pairs.reshape(n_query * n_way, pairs.shape[-1])
+        if any(is_lazy(p) for p in self.relation.parameters()):
+            # Sized (LazyLinear) on first use: its initial draw must not move torch's global random
+            # stream, or a predict before training would change what the caller draws next
+            devices = [flat.device] if flat.device.type != "cpu" else []
+            with torch.no_grad(), buffers_restored(self.relation), torch.random.fork_rng(devices, device_type=flat.device.type):
+                self.relation(flat)
+        return self.relation(flat).reshape(n_query, n_way)
 
     def loss(self, scores: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         """MSE between relation scores and one-hot targets."""
