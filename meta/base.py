@@ -279,10 +279,15 @@ def as_meta_batch(tasks: MetaBatch | Iterable[TaskLike]) -> MetaBatch:
 def sampler_generator(seed: Any, generator: Any) -> torch.Generator:
     """The random generator of a task sampler: ``generator`` when given, else a new one seeded with
     ``seed``; TypeError naming ``generator``, or ValueError naming ``seed``, for anything else (torch
-    would take neither at once, and a wrong generator only failed at the first sample)."""
+    would take neither at once, and a wrong generator only failed at the first sample). Sampling
+    draws on the CPU, so a generator of another device (CUDA) is refused naming ``generator`` too."""
     if generator is not None:
         if not isinstance(generator, torch.Generator):
             raise TypeError(f"generator must be a torch.Generator, got {type(generator).__name__}")
+        if generator.device.type != "cpu":
+            raise ValueError(
+                f"generator: a {generator.device} generator; task sampling draws on the CPU, give a CPU torch.Generator"
+            )
         return generator
     return torch.Generator().manual_seed(check_seed("seed", seed))
 
