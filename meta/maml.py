@@ -245,6 +245,13 @@ def _attention_differentiable_twice(second_order: bool) -> Iterator[None]:
         yield
 
 
+def _batch_inputs(batch: MetaBatch) -> Iterator[tuple[str, torch.Tensor]]:
+    """``(field, tensor)`` of every task's inputs, read only when ``MAML._integer_inputs_named`` needs them."""
+    stacked = batch.stacked()
+    for task in [stacked] if stacked is not None else (t.as_tuple() for t in batch):
+        yield from (("support_x", task[0]), ("query_x", task[2]))
+
+
 def _ordinary(x: torch.Tensor) -> torch.Tensor:
     """``x``, copied when it was made under ``inference_mode`` (autograd cannot save such a tensor
     for backward); call it under ``_autograd_on``."""
@@ -485,6 +492,23 @@ class MAML(BaseMetaLearner):
 
     def _check_input_dtype(self, x: torch.Tensor, field: str) -> None:
         check_input_dtype(field, x, next(p.dtype for p in self.meta_parameters()))
+
+    @contextmanager
+    def _integer_inputs_named(self, inputs: Iterable[tuple[str, torch.Tensor]]) -> Iterator[None]:
+        """A TypeError naming the integer ``inputs`` when the model fails on their dtype: torch's
+        own error ("mat1 and mat2 must have the same dtype") names neither the tensor nor the fix.
+        Integer inputs are not refused up front: they may be ids an ``nn.Embedding`` takes."""
+        try:
+            yield
+        except RuntimeError as exc:  # NotImplementedError too ("not implemented for 'Long'")
+            dtype = next(p.dtype for p in self.meta_parameters())
+            integer = {field: x.dtype for field, x in inputs if not (x.is_floating_point() or x.is_complex())}
+            if not integer or not dtype.is_floating_point or not ("type" in str(exc) or "not implemented for" in str(exc)):
+                raise
+            raise TypeError(
+                f"{' and '.join(integer)}: dtype {next(iter(integer.values()))}, but the model's parameters are "
+                f"{dtype} and the model failed on it ({str(exc)[:200]}): convert it with .to({dtype})"
+            ) from exc
 
     def _inner_loop_func(
         self, start: dict[str, torch.Tensor], x: torch.Tensor, y: torch.Tensor, steps: int, first_order: bool
@@ -816,10 +840,11 @@ class MAML(BaseMetaLearner):
         batch = as_meta_batch(tasks).to(self.device).detach()
         # a count below the batch's (0, negative) would divide by zero or turn descent into ascent
         total = len(batch) if total_tasks is None else check_count("total_tasks", total_tasks, low=len(batch))
-        self._check_batch(batch)
-        self._size_lazy_layers(_first_support_x(batch))
-        with _attention_differentiable_twice(not self.first_order):
-            return self._meta_gradients(batch, total)
+        with self._integer_inputs_named(_batch_inputs(batch)):
+            self._check_batch(batch)
+            self._size_lazy_layers(_first_support_x(batch))
+            with _attention_differentiable_twice(not self.first_order):
+                return self._meta_gradients(batch, total)
 
     def _meta_gradients(self, batch: MetaBatch, total: int) -> dict[str, torch.Tensor]:
         """``compute_meta_gradients`` of a checked batch: on the path chosen, or chosen now."""
@@ -863,7 +888,7 @@ class MAML(BaseMetaLearner):
         trained on is refused before anything changes: ``TaskShapeError`` for a task without query
         examples or targets that do not fit the predictions of a built-in loss (``mse``, ``l1``:
         the prediction's shape; ``cross_entropy``: class labels or probabilities), TypeError for
-        floating inputs of another dtype than the model's.
+        floating inputs of another dtype than the model's, and for integer inputs the model fails on.
         """
         batch = as_meta_batch(tasks)
         self.zero_meta_grad()
@@ -900,14 +925,15 @@ class MAML(BaseMetaLearner):
         """
         validate_task_tensors(support_x, support_y, support_x[:0], support_y[:0])
         self._check_input_dtype(support_x, "support_x")
-        self._size_lazy_layers(support_x)
-        self._check_labels(support_x, {"support_y": support_y.to(self.device)})
         steps = self._num_steps(num_steps)
-        with _autograd_on(), buffers_restored(self.model):
-            support_x, support_y = (_ordinary(t.to(self.device).detach()) for t in (support_x, support_y))
-            fast, _ = self._inner_loop_autograd(
-                self._adapted_meta_values(), support_x, support_y, steps, first_order=True, keep_graph=False
-            )
+        with self._integer_inputs_named([("support_x", support_x)]):
+            self._size_lazy_layers(support_x)
+            self._check_labels(support_x, {"support_y": support_y.to(self.device)})
+            with _autograd_on(), buffers_restored(self.model):
+                support_x, support_y = (_ordinary(t.to(self.device).detach()) for t in (support_x, support_y))
+                fast, _ = self._inner_loop_autograd(
+                    self._adapted_meta_values(), support_x, support_y, steps, first_order=True, keep_graph=False
+                )
         bad = [n for n, t in fast.items() if not bool(torch.isfinite(t).all())]
         if bad:
             # weights like these would predict NaN for every input without a word
@@ -936,9 +962,14 @@ class MAML(BaseMetaLearner):
         ``evaluation_diverged`` (for MetaSGD, more steps than it was trained for can diverge).
         """
         batch = as_meta_batch(tasks).to(self.device).detach()
+        steps = self._num_steps(num_steps)
+        with self._integer_inputs_named(_batch_inputs(batch)):
+            return self._evaluate(batch, steps)
+
+    def _evaluate(self, batch: MetaBatch, steps: int) -> dict[str, torch.Tensor]:
+        """``evaluate`` of a batch on the learner's device."""
         self._check_batch(batch)
         self._size_lazy_layers(_first_support_x(batch))
-        steps = self._num_steps(num_steps)
         use_vmap = self.path == "vmap" and batch.stacked() is not None and self.vmap_blocker() is None
         start = {n: t.detach() for n, t in self._adapted_meta_values().items()}
 
