@@ -29,11 +29,14 @@ User modules that call ``F.batch_norm``, ``F.instance_norm`` or ``F.layer_norm``
 found by recording one forward pass on the first meta-step. GroupNorm, RMSNorm and LayerNorm
 without a weight are exact under vmap and leave the choice to the measurement. Dropout draws its
 masks differently under vmap than in the loop, so the two paths are compared with dropout switched
-off; the chosen path then computes the step with dropout on. A meta-batch of tasks of different
-shapes cannot be stacked for vmap: ``"auto"`` takes the loop from the first such batch on, at any
-step. ``vectorize="vmap"`` on a model where vmap is known to be wrong or unable to run, or for
-tasks of different shapes, raises ``VmapUnsafeError`` (a ValueError) at that meta-step, naming the
-module, its layer type and what to use instead; ``torch_compile=True`` changes nothing in this.
+off, and with dropout active (training mode) the choice is not left to timing, which could differ
+between two runs with the same seed and have them train on different masks: vmap is taken where
+the paths agree. The chosen path then computes the step with dropout on. A meta-batch of tasks
+of different shapes cannot be stacked for vmap: ``"auto"`` takes the loop from the first such
+batch on, at any step. ``vectorize="vmap"`` on a model where vmap is known to be wrong or unable
+to run, or for tasks of different shapes, raises ``VmapUnsafeError`` (a ValueError) at that
+meta-step, naming the module, its layer type and what to use instead; ``torch_compile=True``
+changes nothing in this.
 
 Second-order learners compute their meta-gradients with ``F.scaled_dot_product_attention`` (what
 ``nn.MultiheadAttention`` and torch's transformer layers call) on its math kernel: the fused
@@ -281,8 +284,9 @@ class MAML(BaseMetaLearner):
             the inner loop and are still meta-trained when they require grad; a parameter with
             ``requires_grad=False`` is never meta-updated.
         vectorize: ``"auto"`` (measure and pick per model, see the module docstring for the layers
-            that force the loop), ``"vmap"`` or ``"loop"``. ``"vmap"`` on a model where vmap is wrong
-            or cannot run raises ``VmapUnsafeError`` at the first meta-step.
+            that force the loop, and for dropout, where timing does not decide), ``"vmap"`` or
+            ``"loop"``. ``"vmap"`` on a model where vmap is wrong or cannot run raises
+            ``VmapUnsafeError`` at the first meta-step.
         meta_optimizer: a factory ``params -> torch.optim.Optimizer``; default Adam(lr_meta). Its
             optimiser steps without a closure: ``LBFGS``, whose step re-evaluates the loss, is refused.
         grad_clip: clip the meta-gradient to this global norm (None: no clipping).
@@ -794,7 +798,10 @@ class MAML(BaseMetaLearner):
             grads, self.path_timings_s, vmap_sums = measured
             agree = _grads_agree(grads["loop"], grads["vmap"])
             self.path_grads_agree = agree
-            faster: Path = "vmap" if self.path_timings_s["vmap"] < self.path_timings_s["loop"] else "loop"
+            # With dropout on, the paths draw different masks (vmap one draw for all tasks): a choice
+            # by timing could then differ between two runs with the same seed, and they would train
+            # differently. It takes vmap, the faster on most meta-batches, where the paths agree.
+            faster: Path = "vmap" if dropout or self.path_timings_s["vmap"] < self.path_timings_s["loop"] else "loop"
             self.path = faster if agree else "loop"
             timings = {f"{k}_s": v for k, v in self.path_timings_s.items()}
             log.info("maml_path", path=self.path, agree=agree, dropout_off=len(dropout), **timings)
