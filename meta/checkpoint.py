@@ -45,6 +45,16 @@ _RNG = "rng."
 _OPTIM_LISTS = "optim-lists."  # the tensors of list values (LBFGS's history), apart from the "optim." ones
 
 
+def _check_optimizer(optimizer: Any) -> None:
+    """TypeError naming ``optimizer`` unless it is None or a ``torch.optim.Optimizer``, whose state
+    dict's layout a checkpoint stores (an ``AdaptiveOptimizer`` failed with KeyError 'state')."""
+    if optimizer is not None and not isinstance(optimizer, torch.optim.Optimizer):
+        raise TypeError(
+            f"optimizer: expected a torch.optim.Optimizer, got {type(optimizer).__name__}; an object with a "
+            "state_dict of its own (AdaptiveOptimizer) is saved with meta.checkpoint.save_state"
+        )
+
+
 def _optimizer_tensors(optimizer: torch.optim.Optimizer) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
     state = optimizer.state_dict()
     tensors: dict[str, torch.Tensor] = {}
@@ -167,6 +177,7 @@ def save_checkpoint(
     ``metadata`` must be JSON-serialisable (a TypeError names the offending value otherwise).
     """
     path = check_path("path", path)
+    _check_optimizer(optimizer)
     # clone: safetensors refuses tensors that share storage (tied weights, views). A lazily sized
     # parameter not yet materialised has no value to store: it stays out, and loads as it was saved
     tensors = {
@@ -218,6 +229,7 @@ def load_checkpoint(
     they stay unmaterialised.
     """
     restore_rng = check_flag("restore_rng", restore_rng)
+    _check_optimizer(optimizer)
     meta = checkpoint_metadata(path)
     device = next((t.device for t in module.state_dict().values()), torch.device("cpu"))
     with _reading(path):
