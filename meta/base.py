@@ -381,6 +381,25 @@ def check_input_dtype(field: str, x: torch.Tensor, dtype: torch.dtype) -> None:
         raise TypeError(f"{field} has dtype {x.dtype} but the model's parameters are {dtype}: convert it with .to({dtype})")
 
 
+@contextmanager
+def integer_inputs_named(model: nn.Module, inputs: Iterable[tuple[str, torch.Tensor]]) -> Iterator[None]:
+    """A TypeError naming the integer ``inputs`` (``(field, tensor)`` pairs, read only then) when
+    ``model`` fails on their dtype: torch's own error ("mat1 and mat2 must have the same dtype")
+    names neither the tensor nor the fix. Integer inputs are not refused up front: they may be ids
+    an ``nn.Embedding`` takes."""
+    try:
+        yield
+    except RuntimeError as exc:  # NotImplementedError too ("not implemented for 'Long'")
+        integer = {field: x.dtype for field, x in inputs if not (x.is_floating_point() or x.is_complex())}
+        if not integer or not ("type" in str(exc) or "not implemented for" in str(exc)):
+            raise
+        dtype = model_dtype(model)
+        raise TypeError(
+            f"{' and '.join(integer)}: dtype {next(iter(integer.values()))}, but the model's parameters are "
+            f"{dtype} and the model failed on it ({str(exc)[:200]}): convert it with .to({dtype})"
+        ) from exc
+
+
 def checked_optimizer(field: str, optimizer: Any, params: list[nn.Parameter]) -> torch.optim.Optimizer:
     """``optimizer`` (what the factory ``field`` returned) if it is an optimiser over every one of
     ``params``, else an error naming ``field``: one that leaves a parameter out (a factory that

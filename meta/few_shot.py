@@ -50,6 +50,7 @@ from meta.base import (
     check_input_dtype,
     checked_optimizer,
     gradients_finite,
+    integer_inputs_named,
     model_device,
     model_dtype,
     validate_task_tensors,
@@ -437,7 +438,8 @@ class FewShotLearner(OptimizerFollowsModule):
             check_input_dtype("support_x", support_x, dtype)
             check_input_dtype("query_x", query_x, dtype)
         d = self.device
-        return self.network(support_x.to(d), support_y.to(d), query_x.to(d))
+        with integer_inputs_named(self.network, [("support_x", support_x), ("query_x", query_x)]):
+            return self.network(support_x.to(d), support_y.to(d), query_x.to(d))
 
     @synchronized
     def train_episode(

@@ -103,6 +103,7 @@ from meta.base import (
     buffers_restored,
     check_input_dtype,
     checked_optimizer,
+    integer_inputs_named,
     validate_task_tensors,
 )
 from meta.vmap_guard import (
@@ -249,7 +250,7 @@ def _attention_differentiable_twice(second_order: bool) -> Iterator[None]:
 
 
 def _batch_inputs(batch: MetaBatch) -> Iterator[tuple[str, torch.Tensor]]:
-    """``(field, tensor)`` of every task's inputs, read only when ``MAML._integer_inputs_named`` needs them."""
+    """``(field, tensor)`` of every task's inputs, read only when ``integer_inputs_named`` needs them."""
     stacked = batch.stacked()
     for task in [stacked] if stacked is not None else (t.as_tuple() for t in batch):
         yield from (("support_x", task[0]), ("query_x", task[2]))
@@ -496,23 +497,6 @@ class MAML(BaseMetaLearner):
 
     def _check_input_dtype(self, x: torch.Tensor, field: str) -> None:
         check_input_dtype(field, x, next(p.dtype for p in self.meta_parameters()))
-
-    @contextmanager
-    def _integer_inputs_named(self, inputs: Iterable[tuple[str, torch.Tensor]]) -> Iterator[None]:
-        """A TypeError naming the integer ``inputs`` when the model fails on their dtype: torch's
-        own error ("mat1 and mat2 must have the same dtype") names neither the tensor nor the fix.
-        Integer inputs are not refused up front: they may be ids an ``nn.Embedding`` takes."""
-        try:
-            yield
-        except RuntimeError as exc:  # NotImplementedError too ("not implemented for 'Long'")
-            dtype = next(p.dtype for p in self.meta_parameters())
-            integer = {field: x.dtype for field, x in inputs if not (x.is_floating_point() or x.is_complex())}
-            if not integer or not dtype.is_floating_point or not ("type" in str(exc) or "not implemented for" in str(exc)):
-                raise
-            raise TypeError(
-                f"{' and '.join(integer)}: dtype {next(iter(integer.values()))}, but the model's parameters are "
-                f"{dtype} and the model failed on it ({str(exc)[:200]}): convert it with .to({dtype})"
-            ) from exc
 
     def _inner_loop_func(
         self, start: dict[str, torch.Tensor], x: torch.Tensor, y: torch.Tensor, steps: int, first_order: bool
@@ -847,7 +831,7 @@ class MAML(BaseMetaLearner):
         batch = as_meta_batch(tasks).to(self.device).detach()
         # a count below the batch's (0, negative) would divide by zero or turn descent into ascent
         total = len(batch) if total_tasks is None else check_count("total_tasks", total_tasks, low=len(batch))
-        with self._integer_inputs_named(_batch_inputs(batch)):
+        with integer_inputs_named(self.model, _batch_inputs(batch)):
             self._check_batch(batch)
             self._size_lazy_layers(_first_support_x(batch))
             with _attention_differentiable_twice(not self.first_order):
@@ -933,7 +917,7 @@ class MAML(BaseMetaLearner):
         validate_task_tensors(support_x, support_y, support_x[:0], support_y[:0])
         self._check_input_dtype(support_x, "support_x")
         steps = self._num_steps(num_steps)
-        with self._integer_inputs_named([("support_x", support_x)]):
+        with integer_inputs_named(self.model, [("support_x", support_x)]):
             self._size_lazy_layers(support_x)
             self._check_labels(support_x, {"support_y": support_y.to(self.device)})
             with _autograd_on(), buffers_restored(self.model):
@@ -970,7 +954,7 @@ class MAML(BaseMetaLearner):
         """
         batch = as_meta_batch(tasks).to(self.device).detach()
         steps = self._num_steps(num_steps)
-        with self._integer_inputs_named(_batch_inputs(batch)):
+        with integer_inputs_named(self.model, _batch_inputs(batch)):
             return self._evaluate(batch, steps)
 
     def _evaluate(self, batch: MetaBatch, steps: int) -> dict[str, torch.Tensor]:

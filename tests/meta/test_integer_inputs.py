@@ -1,5 +1,5 @@
 """Integer inputs given to a model of floating parameters are named (support_x, query_x) with the
-fix, by meta_train_step, adapt_to_task and evaluate; integer ids an embedding takes still run."""
+fix, by MAML and FewShotLearner; integer ids an embedding takes still run."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 import torch
 from torch import nn
 
-from meta import MAML
+from meta import MAML, FewShotLearner
 
 
 def _task(x_dtype: torch.dtype, features: int = 3) -> tuple[torch.Tensor, ...]:
@@ -34,3 +34,13 @@ def test_integer_inputs_of_a_float_model_are_named(call: str) -> None:
 def test_integer_ids_of_an_embedding_model_still_train() -> None:
     maml = MAML(nn.Sequential(nn.Embedding(5, 4), nn.Flatten(), nn.Linear(12, 1)), vectorize="loop")
     assert maml.meta_train_step([_task(torch.int64)])["meta_loss"] >= 0
+
+
+@pytest.mark.parametrize("call", ["train_episode", "predict"])
+def test_integer_inputs_of_a_float_encoder_are_named_by_the_few_shot_learner(call: str) -> None:
+    learner = FewShotLearner("prototypical", encoder=nn.Linear(3, 4))
+    x, y = torch.randint(0, 5, (4, 3)), torch.tensor([0, 0, 1, 1])
+    run = learner.train_episode if call == "train_episode" else lambda *t: learner.predict(*t[:3])
+    with pytest.raises(TypeError, match=r"^support_x and query_x: dtype torch.int64, but the model's parameters are torch.float32"):
+        run(x, y, x, y)
+    assert learner.episodes_trained == 0
