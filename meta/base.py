@@ -527,13 +527,15 @@ class BaseMetaLearner(OptimizerFollowsModule, abc.ABC):
         thread. A name that is not one of the model's parameters or buffers raises KeyError, a
         tensor of another shape than the one it replaces TaskShapeError, each naming it: either
         would otherwise predict from the meta-learned weights, or from others, without a word;
-        a floating ``x`` of another dtype than the model's raises TypeError.
+        a floating ``x`` of another dtype than the model's, or an integer one the model fails on,
+        raises TypeError.
         """
         check_weights(self.model, weights)
         dtype = next((p.dtype for p in self.model.parameters() if not is_lazy(p)), None)
         if dtype is not None and isinstance(x, torch.Tensor):  # a model may take other inputs
             check_input_dtype("x", x, dtype)
-        with buffers_restored(self.model):
+        inputs = [("x", x)] if isinstance(x, torch.Tensor) else []
+        with integer_inputs_named(self.model, inputs), buffers_restored(self.model):
             return torch.func.functional_call(self.model, weights, (x,), strict=False)
 
     @synchronized

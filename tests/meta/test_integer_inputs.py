@@ -44,3 +44,10 @@ def test_integer_inputs_of_a_float_encoder_are_named_by_the_few_shot_learner(cal
     with pytest.raises(TypeError, match=r"^support_x and query_x: dtype torch.int64, but the model's parameters are torch.float32"):
         run(x, y, x, y)
     assert learner.episodes_trained == 0
+
+
+def test_integer_inputs_of_a_prediction_with_adapted_weights_are_named() -> None:
+    maml = MAML(nn.Linear(3, 1))
+    weights = maml.adapt_to_task(torch.randn(4, 3), torch.randn(4, 1))
+    with pytest.raises(TypeError, match=r"^x: dtype torch.int64, but the model's parameters are torch.float32"):
+        maml._forward_with_weights(torch.randint(0, 5, (2, 3)), weights)
