@@ -430,8 +430,11 @@ def buffers_restored(model: nn.Module, on_success: bool = True) -> Iterator[None
     when it raises). Forward passes in training mode update BatchNorm's running statistics in
     place: adapting to a task, evaluating it or predicting for it must not carry that task's data
     into the meta-learned model, and a refused step (a NaN loss) must not leave NaN statistics."""
-    # an unmaterialised buffer (LazyBatchNorm before its first call) has no value to keep
-    saved = [(b, b.detach().clone()) for b in model.buffers() if not is_lazy(b)]
+    # an unmaterialised buffer (LazyBatchNorm before its first call) has no value to keep: one
+    # materialised in the block is put back as a fresh one, running statistics reset
+    buffers = list(model.buffers())
+    saved = [(b, b.detach().clone()) for b in buffers if not is_lazy(b)]
+    lazy = [m for m in model.modules() if any(is_lazy(b) for b in m.buffers(recurse=False))] if len(saved) < len(buffers) else []
     succeeded = False
     try:
         yield
@@ -441,6 +444,9 @@ def buffers_restored(model: nn.Module, on_success: bool = True) -> Iterator[None
             with torch.no_grad():
                 for buffer, value in saved:
                     buffer.copy_(value)
+            for module in lazy:
+                if not any(is_lazy(b) for b in module.buffers(recurse=False)) and hasattr(module, "reset_running_stats"):
+                    module.reset_running_stats()
 
 
 class OptimizerFollowsModule(nn.Module):
