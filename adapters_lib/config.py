@@ -132,7 +132,7 @@ class AdapterConfig(BaseModel):
         description="MULTIMODAL: the modalities, each with its own adapter around the shared core; the first is the default.",
     )
     init_std: float = Field(
-        default=0.02, gt=0, description="Standard deviation of the random initialisation (prefixes, compacter weights)."
+        default=0.02, gt=0, description="PREFIX: standard deviation of the prefixes' random initialisation."
     )
     seed: int = Field(default=0, description="Seed of this adapter's random initialisation (deterministic by default).")
     adapter_class: Any = Field(

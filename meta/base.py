@@ -279,10 +279,15 @@ def as_meta_batch(tasks: MetaBatch | Iterable[TaskLike]) -> MetaBatch:
 def sampler_generator(seed: Any, generator: Any) -> torch.Generator:
     """The random generator of a task sampler: ``generator`` when given, else a new one seeded with
     ``seed``; TypeError naming ``generator``, or ValueError naming ``seed``, for anything else (torch
-    would take neither at once, and a wrong generator only failed at the first sample)."""
+    would take neither at once, and a wrong generator only failed at the first sample). Sampling
+    draws on the CPU, so a generator of another device (CUDA) is refused naming ``generator`` too."""
     if generator is not None:
         if not isinstance(generator, torch.Generator):
             raise TypeError(f"generator must be a torch.Generator, got {type(generator).__name__}")
+        if generator.device.type != "cpu":
+            raise ValueError(
+                f"generator: a {generator.device} generator; task sampling draws on the CPU, give a CPU torch.Generator"
+            )
         return generator
     return torch.Generator().manual_seed(check_seed("seed", seed))
 
@@ -376,6 +381,25 @@ def check_input_dtype(field: str, x: torch.Tensor, dtype: torch.dtype) -> None:
         raise TypeError(f"{field} has dtype {x.dtype} but the model's parameters are {dtype}: convert it with .to({dtype})")
 
 
+@contextmanager
+def integer_inputs_named(model: nn.Module, inputs: Iterable[tuple[str, torch.Tensor]]) -> Iterator[None]:
+    """A TypeError naming the integer ``inputs`` (``(field, tensor)`` pairs, read only then) when
+    ``model`` fails on their dtype: torch's own error ("mat1 and mat2 must have the same dtype")
+    names neither the tensor nor the fix. Integer inputs are not refused up front: they may be ids
+    an ``nn.Embedding`` takes."""
+    try:
+        yield
+    except RuntimeError as exc:  # NotImplementedError too ("not implemented for 'Long'")
+        integer = {field: x.dtype for field, x in inputs if not (x.is_floating_point() or x.is_complex())}
+        if not integer or not ("type" in str(exc) or "not implemented for" in str(exc)):
+            raise
+        dtype = model_dtype(model)
+        raise TypeError(
+            f"{' and '.join(integer)}: dtype {next(iter(integer.values()))}, but the model's parameters are "
+            f"{dtype} and the model failed on it ({str(exc)[:200]}): convert it with .to({dtype})"
+        ) from exc
+
+
 def checked_optimizer(field: str, optimizer: Any, params: list[nn.Parameter]) -> torch.optim.Optimizer:
     """``optimizer`` (what the factory ``field`` returned) if it is an optimiser over every one of
     ``params``, else an error naming ``field``: one that leaves a parameter out (a factory that
@@ -406,8 +430,11 @@ def buffers_restored(model: nn.Module, on_success: bool = True) -> Iterator[None
     when it raises). Forward passes in training mode update BatchNorm's running statistics in
     place: adapting to a task, evaluating it or predicting for it must not carry that task's data
     into the meta-learned model, and a refused step (a NaN loss) must not leave NaN statistics."""
-    # an unmaterialised buffer (LazyBatchNorm before its first call) has no value to keep
-    saved = [(b, b.detach().clone()) for b in model.buffers() if not is_lazy(b)]
+    # an unmaterialised buffer (LazyBatchNorm before its first call) has no value to keep: one
+    # materialised in the block is put back as a fresh one, running statistics reset
+    buffers = list(model.buffers())
+    saved = [(b, b.detach().clone()) for b in buffers if not is_lazy(b)]
+    lazy = [m for m in model.modules() if any(is_lazy(b) for b in m.buffers(recurse=False))] if len(saved) < len(buffers) else []
     succeeded = False
     try:
         yield
@@ -417,6 +444,9 @@ def buffers_restored(model: nn.Module, on_success: bool = True) -> Iterator[None
             with torch.no_grad():
                 for buffer, value in saved:
                     buffer.copy_(value)
+            for module in lazy:
+                if not any(is_lazy(b) for b in module.buffers(recurse=False)) and hasattr(module, "reset_running_stats"):
+                    module.reset_running_stats()
 
 
 class OptimizerFollowsModule(nn.Module):
@@ -503,13 +533,15 @@ class BaseMetaLearner(OptimizerFollowsModule, abc.ABC):
         thread. A name that is not one of the model's parameters or buffers raises KeyError, a
         tensor of another shape than the one it replaces TaskShapeError, each naming it: either
         would otherwise predict from the meta-learned weights, or from others, without a word;
-        a floating ``x`` of another dtype than the model's raises TypeError.
+        a floating ``x`` of another dtype than the model's, or an integer one the model fails on,
+        raises TypeError.
         """
         check_weights(self.model, weights)
         dtype = next((p.dtype for p in self.model.parameters() if not is_lazy(p)), None)
         if dtype is not None and isinstance(x, torch.Tensor):  # a model may take other inputs
             check_input_dtype("x", x, dtype)
-        with buffers_restored(self.model):
+        inputs = [("x", x)] if isinstance(x, torch.Tensor) else []
+        with integer_inputs_named(self.model, inputs), buffers_restored(self.model):
             return torch.func.functional_call(self.model, weights, (x,), strict=False)
 
     @synchronized

@@ -42,28 +42,44 @@ from meta._checks import check_flag, check_path
 _MODEL = "model."
 _OPTIM = "optim."
 _RNG = "rng."
+_OPTIM_LISTS = "optim-lists."  # the tensors of list values (LBFGS's history), apart from the "optim." ones
+
+
+def _check_optimizer(optimizer: Any) -> None:
+    """TypeError naming ``optimizer`` unless it is None or a ``torch.optim.Optimizer``, whose state
+    dict's layout a checkpoint stores (an ``AdaptiveOptimizer`` failed with KeyError 'state')."""
+    if optimizer is not None and not isinstance(optimizer, torch.optim.Optimizer):
+        raise TypeError(
+            f"optimizer: expected a torch.optim.Optimizer, got {type(optimizer).__name__}; an object with a "
+            "state_dict of its own (AdaptiveOptimizer) is saved with meta.checkpoint.save_state"
+        )
 
 
 def _optimizer_tensors(optimizer: torch.optim.Optimizer) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
     state = optimizer.state_dict()
     tensors: dict[str, torch.Tensor] = {}
     scalars: dict[str, dict[str, Any]] = {}
+    lists: dict[str, dict[str, Any]] = {}
     for index, entry in state["state"].items():
         for key, value in entry.items():
             if isinstance(value, torch.Tensor):
                 tensors[f"{_OPTIM}{index}.{key}"] = value.detach().clone().contiguous()
+            elif isinstance(value, (list, tuple)):
+                lists.setdefault(str(index), {})[key] = _pack(value, tensors, f"optimizer: state {key!r}", _OPTIM_LISTS)
             else:
                 scalars.setdefault(str(index), {})[key] = value
-    return tensors, {"class": type(optimizer).__name__, "param_groups": state["param_groups"], "scalars": scalars}
+    meta = {"class": type(optimizer).__name__, "param_groups": state["param_groups"], "scalars": scalars}
+    return tensors, {**meta, "lists": lists} if lists else meta
 
 
 def _optimizer_number(value: Any) -> Any:
     """A numpy number or a one-element tensor among an optimiser's settings (``lr=np.float32(1e-3)``,
     a tensor ``lr``, which torch allows) as the Python number JSON can hold; else a TypeError
-    naming the optimiser."""
+    naming the optimiser and the value's kind (not its contents, which may be a whole tensor)."""
     if isinstance(value, np.generic) or (isinstance(value, torch.Tensor) and value.numel() == 1):
         return value.item()
-    raise TypeError(f"optimizer: its state holds {type(value).__name__} {value!r}, which a checkpoint cannot store")
+    kind = f"a tensor of shape {tuple(value.shape)}" if isinstance(value, torch.Tensor) else type(value).__name__
+    raise TypeError(f"optimizer: its state holds {kind}, which a checkpoint cannot store")
 
 
 def rng_state() -> dict[str, torch.Tensor]:
@@ -161,6 +177,7 @@ def save_checkpoint(
     ``metadata`` must be JSON-serialisable (a TypeError names the offending value otherwise).
     """
     path = check_path("path", path)
+    _check_optimizer(optimizer)
     # clone: safetensors refuses tensors that share storage (tied weights, views). A lazily sized
     # parameter not yet materialised has no value to store: it stays out, and loads as it was saved
     tensors = {
@@ -212,6 +229,7 @@ def load_checkpoint(
     they stay unmaterialised.
     """
     restore_rng = check_flag("restore_rng", restore_rng)
+    _check_optimizer(optimizer)
     meta = checkpoint_metadata(path)
     device = next((t.device for t in module.state_dict().values()), torch.device("cpu"))
     with _reading(path):
@@ -279,6 +297,9 @@ def _optimizer_state(
             state.setdefault(int(index), {})[name] = value
     for index, scalars in opt_meta["scalars"].items():
         state.setdefault(int(index), {}).update(scalars)
+    for index, lists in opt_meta.get("lists", {}).items():  # absent from files written before they were stored
+        where = f"checkpoint {str(path)!r}, optimizer state {index}"
+        state.setdefault(int(index), {}).update({k: unpack_state(v, tensors, where) for k, v in lists.items()})
     return {"state": state, "param_groups": opt_meta["param_groups"]}
 
 

@@ -34,6 +34,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.nn.parameter import is_lazy
 
 from meta._checks import check_count, check_real
 from meta._log import event_log
@@ -49,6 +50,7 @@ from meta.base import (
     check_input_dtype,
     checked_optimizer,
     gradients_finite,
+    integer_inputs_named,
     model_device,
     model_dtype,
     validate_task_tensors,
@@ -178,7 +180,8 @@ class RelationNetwork(_MetricNetwork):
     Arguments:
         encoder: any module mapping a batch of inputs to embeddings.
         relation_module: maps ``[pairs, 2d]`` to ``[pairs, 1]`` scores in [0, 1]; default: an MLP
-            (sizes inferred on first use) with ``hidden`` units and a sigmoid.
+            (sizes inferred on first use, drawn without moving torch's global random stream) with
+            ``hidden`` units and a sigmoid.
         hidden: width of the default relation MLP.
         aggregation: ``"mean"`` or ``"sum"`` of a class's support embeddings. ``FewShotLearner.load``
             restores the one the network was saved with (``"sum"`` for files written before it was
@@ -210,7 +213,14 @@ class RelationNetwork(_MetricNetwork):
         pairs = torch.cat(
             [class_z[None].expand(n_query, -1, -1), query_z[:, None].expand(-1, n_way, -1)], dim=-1
         )
-        return self.relation(pairs.reshape(n_query * n_way, pairs.shape[-1])).reshape(n_query, n_way)
+        flat = pairs.reshape(n_query * n_way, pairs.shape[-1])
+        if any(is_lazy(p) for p in self.relation.parameters()):
+            # Sized (LazyLinear) on first use: its initial draw must not move torch's global random
+            # stream, or a predict before training would change what the caller draws next
+            devices = [flat.device] if flat.device.type != "cpu" else []
+            with torch.no_grad(), buffers_restored(self.relation), torch.random.fork_rng(devices, device_type=flat.device.type):
+                self.relation(flat)
+        return self.relation(flat).reshape(n_query, n_way)
 
     def loss(self, scores: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         """MSE between relation scores and one-hot targets."""
@@ -428,7 +438,8 @@ class FewShotLearner(OptimizerFollowsModule):
             check_input_dtype("support_x", support_x, dtype)
             check_input_dtype("query_x", query_x, dtype)
         d = self.device
-        return self.network(support_x.to(d), support_y.to(d), query_x.to(d))
+        with integer_inputs_named(self.network, [("support_x", support_x), ("query_x", query_x)]):
+            return self.network(support_x.to(d), support_y.to(d), query_x.to(d))
 
     @synchronized
     def train_episode(

@@ -29,11 +29,14 @@ User modules that call ``F.batch_norm``, ``F.instance_norm`` or ``F.layer_norm``
 found by recording one forward pass on the first meta-step. GroupNorm, RMSNorm and LayerNorm
 without a weight are exact under vmap and leave the choice to the measurement. Dropout draws its
 masks differently under vmap than in the loop, so the two paths are compared with dropout switched
-off; the chosen path then computes the step with dropout on. A meta-batch of tasks of different
-shapes cannot be stacked for vmap: ``"auto"`` takes the loop from the first such batch on, at any
-step. ``vectorize="vmap"`` on a model where vmap is known to be wrong or unable to run, or for
-tasks of different shapes, raises ``VmapUnsafeError`` (a ValueError) at that meta-step, naming the
-module, its layer type and what to use instead; ``torch_compile=True`` changes nothing in this.
+off, and with dropout active (training mode) the choice is not left to timing, which could differ
+between two runs with the same seed and have them train on different masks: vmap is taken where
+the paths agree. The chosen path then computes the step with dropout on. A meta-batch of tasks
+of different shapes cannot be stacked for vmap: ``"auto"`` takes the loop from the first such
+batch on, at any step. ``vectorize="vmap"`` on a model where vmap is known to be wrong or unable
+to run, or for tasks of different shapes, raises ``VmapUnsafeError`` (a ValueError) at that
+meta-step, naming the module, its layer type and what to use instead; ``torch_compile=True``
+changes nothing in this.
 
 Second-order learners compute their meta-gradients with ``F.scaled_dot_product_attention`` (what
 ``nn.MultiheadAttention`` and torch's transformer layers call) on its math kernel: the fused
@@ -100,6 +103,7 @@ from meta.base import (
     buffers_restored,
     check_input_dtype,
     checked_optimizer,
+    integer_inputs_named,
     validate_task_tensors,
 )
 from meta.vmap_guard import (
@@ -245,6 +249,13 @@ def _attention_differentiable_twice(second_order: bool) -> Iterator[None]:
         yield
 
 
+def _batch_inputs(batch: MetaBatch) -> Iterator[tuple[str, torch.Tensor]]:
+    """``(field, tensor)`` of every task's inputs, read only when ``integer_inputs_named`` needs them."""
+    stacked = batch.stacked()
+    for task in [stacked] if stacked is not None else (t.as_tuple() for t in batch):
+        yield from (("support_x", task[0]), ("query_x", task[2]))
+
+
 def _ordinary(x: torch.Tensor) -> torch.Tensor:
     """``x``, copied when it was made under ``inference_mode`` (autograd cannot save such a tensor
     for backward); call it under ``_autograd_on``."""
@@ -274,8 +285,9 @@ class MAML(BaseMetaLearner):
             the inner loop and are still meta-trained when they require grad; a parameter with
             ``requires_grad=False`` is never meta-updated.
         vectorize: ``"auto"`` (measure and pick per model, see the module docstring for the layers
-            that force the loop), ``"vmap"`` or ``"loop"``. ``"vmap"`` on a model where vmap is wrong
-            or cannot run raises ``VmapUnsafeError`` at the first meta-step.
+            that force the loop, and for dropout, where timing does not decide), ``"vmap"`` or
+            ``"loop"``. ``"vmap"`` on a model where vmap is wrong or cannot run raises
+            ``VmapUnsafeError`` at the first meta-step.
         meta_optimizer: a factory ``params -> torch.optim.Optimizer``; default Adam(lr_meta). Its
             optimiser steps without a closure: ``LBFGS``, whose step re-evaluates the loss, is refused.
         grad_clip: clip the meta-gradient to this global norm (None: no clipping).
@@ -770,7 +782,10 @@ class MAML(BaseMetaLearner):
             grads, self.path_timings_s, vmap_sums = measured
             agree = _grads_agree(grads["loop"], grads["vmap"])
             self.path_grads_agree = agree
-            faster: Path = "vmap" if self.path_timings_s["vmap"] < self.path_timings_s["loop"] else "loop"
+            # With dropout on, the paths draw different masks (vmap one draw for all tasks): a choice
+            # by timing could then differ between two runs with the same seed, and they would train
+            # differently. It takes vmap, the faster on most meta-batches, where the paths agree.
+            faster: Path = "vmap" if dropout or self.path_timings_s["vmap"] < self.path_timings_s["loop"] else "loop"
             self.path = faster if agree else "loop"
             timings = {f"{k}_s": v for k, v in self.path_timings_s.items()}
             log.info("maml_path", path=self.path, agree=agree, dropout_off=len(dropout), **timings)
@@ -816,10 +831,11 @@ class MAML(BaseMetaLearner):
         batch = as_meta_batch(tasks).to(self.device).detach()
         # a count below the batch's (0, negative) would divide by zero or turn descent into ascent
         total = len(batch) if total_tasks is None else check_count("total_tasks", total_tasks, low=len(batch))
-        self._check_batch(batch)
-        self._size_lazy_layers(_first_support_x(batch))
-        with _attention_differentiable_twice(not self.first_order):
-            return self._meta_gradients(batch, total)
+        with integer_inputs_named(self.model, _batch_inputs(batch)):
+            self._check_batch(batch)
+            self._size_lazy_layers(_first_support_x(batch))
+            with _attention_differentiable_twice(not self.first_order):
+                return self._meta_gradients(batch, total)
 
     def _meta_gradients(self, batch: MetaBatch, total: int) -> dict[str, torch.Tensor]:
         """``compute_meta_gradients`` of a checked batch: on the path chosen, or chosen now."""
@@ -863,7 +879,7 @@ class MAML(BaseMetaLearner):
         trained on is refused before anything changes: ``TaskShapeError`` for a task without query
         examples or targets that do not fit the predictions of a built-in loss (``mse``, ``l1``:
         the prediction's shape; ``cross_entropy``: class labels or probabilities), TypeError for
-        floating inputs of another dtype than the model's.
+        floating inputs of another dtype than the model's, and for integer inputs the model fails on.
         """
         batch = as_meta_batch(tasks)
         self.zero_meta_grad()
@@ -900,14 +916,15 @@ class MAML(BaseMetaLearner):
         """
         validate_task_tensors(support_x, support_y, support_x[:0], support_y[:0])
         self._check_input_dtype(support_x, "support_x")
-        self._size_lazy_layers(support_x)
-        self._check_labels(support_x, {"support_y": support_y.to(self.device)})
         steps = self._num_steps(num_steps)
-        with _autograd_on(), buffers_restored(self.model):
-            support_x, support_y = (_ordinary(t.to(self.device).detach()) for t in (support_x, support_y))
-            fast, _ = self._inner_loop_autograd(
-                self._adapted_meta_values(), support_x, support_y, steps, first_order=True, keep_graph=False
-            )
+        with integer_inputs_named(self.model, [("support_x", support_x)]):
+            self._size_lazy_layers(support_x)
+            self._check_labels(support_x, {"support_y": support_y.to(self.device)})
+            with _autograd_on(), buffers_restored(self.model):
+                support_x, support_y = (_ordinary(t.to(self.device).detach()) for t in (support_x, support_y))
+                fast, _ = self._inner_loop_autograd(
+                    self._adapted_meta_values(), support_x, support_y, steps, first_order=True, keep_graph=False
+                )
         bad = [n for n, t in fast.items() if not bool(torch.isfinite(t).all())]
         if bad:
             # weights like these would predict NaN for every input without a word
@@ -936,9 +953,14 @@ class MAML(BaseMetaLearner):
         ``evaluation_diverged`` (for MetaSGD, more steps than it was trained for can diverge).
         """
         batch = as_meta_batch(tasks).to(self.device).detach()
+        steps = self._num_steps(num_steps)
+        with integer_inputs_named(self.model, _batch_inputs(batch)):
+            return self._evaluate(batch, steps)
+
+    def _evaluate(self, batch: MetaBatch, steps: int) -> dict[str, torch.Tensor]:
+        """``evaluate`` of a batch on the learner's device."""
         self._check_batch(batch)
         self._size_lazy_layers(_first_support_x(batch))
-        steps = self._num_steps(num_steps)
         use_vmap = self.path == "vmap" and batch.stacked() is not None and self.vmap_blocker() is None
         start = {n: t.detach() for n, t in self._adapted_meta_values().items()}
 

@@ -2,7 +2,7 @@
 
 A parameterised hypercomplex multiplication (PHM) layer has the weight
 ``W = sum_i A_i (kron) B_i`` with ``n`` small "slow" matrices ``A_i`` (n x n) shared by every
-compacter layer of an adapter set, and per-layer "fast" matrices ``B_i = s_i t_i^T`` of rank
+compacter layer of an adapter set with the same ``phm_dim`` and ``seed``, and per-layer "fast" matrices ``B_i = s_i t_i^T`` of rank
 ``phm_rank``. A ``d -> h`` projection then costs ``n^3 + n * rank * (d + h) / n`` parameters
 instead of ``d * h``.
 """
@@ -77,7 +77,10 @@ class PHMLinear(nn.Module):
     def weight(self) -> torch.Tensor:
         """The dense (in_features, out_features) weight."""
         fast = self.s @ self.t  # (n, in/n, out/n)
-        dense = torch.einsum("iab,ipq->apbq", self.rules.rules, fast)
+        # The shared rules hold one dtype and device, those of the last target placed; a layer on
+        # a target of another dtype or device computes with its own copy (gradients flow back).
+        rules = self.rules.rules.to(fast)
+        dense = torch.einsum("iab,ipq->apbq", rules, fast)
         return dense.reshape(self.in_features, self.out_features)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -122,7 +125,8 @@ class CompacterAdapter(BaseAdapter):
         cls, name: str, module: nn.Module, config: AdapterConfig, shared: dict[str, nn.Module]
     ) -> CompacterAdapter:
         config = target_config(config, module)
-        key = f"compacter_rules_{config.phm_dim}"
+        # the rules depend on both: another seed's config in the set gets its own
+        key = f"compacter_rules_{config.phm_dim}_{config.seed}"
         if key not in shared:
             shared[key] = PHMRules(config.phm_dim, config.seed)
         return cls(config, shared[key], name=name)  # type: ignore[arg-type]

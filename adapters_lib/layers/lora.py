@@ -333,7 +333,7 @@ class LoRAAdapter(BaseAdapter):
         return flat.view(out.shape)
 
     def can_fuse_linear(self) -> bool:
-        return self.conv is None and self.embedding is None and self.dropout is None and not self.attention
+        return self.conv is None and self.embedding is None and not self.attention
 
     def weight_deltas(self, module: nn.Module) -> dict[str, torch.Tensor]:
         """On an attention: the updates of ``in_proj_weight`` and ``out_proj.weight``, with their graph."""
@@ -345,8 +345,12 @@ class LoRAAdapter(BaseAdapter):
         }
 
     def fused_linear(self, base: nn.Linear, x: torch.Tensor) -> torch.Tensor:
-        """``base(x)`` plus the update, through the fused autograd function where it applies."""
-        if _composable_only():
+        """``base(x)`` plus the update, through the fused autograd function where it applies.
+
+        Dropout drawing masks (training mode) needs the update's input apart from the layer's, so
+        it takes the composable path; in eval mode dropout changes nothing, and the layer computes
+        exactly what it does without dropout."""
+        if _composable_only() or (self.dropout is not None and self.dropout.training):
             return self.apply_delta(x, base(x))
         if x.dim() == 2:
             return _LoRALinear.apply(x, base.weight, base.bias, self.lora_A, self.lora_B, self.scaling)[0]

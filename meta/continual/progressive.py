@@ -112,8 +112,8 @@ class ProgressiveNetwork(nn.Module):
         task_id = check_count("task_id", task_id)
         if task_id in self.task_to_column:
             raise ValueError(f"task_id: {task_id} already has column {self.task_to_column[task_id]}")
-        for p in self.parameters():
-            p.requires_grad_(False)
+        if generator is not None and not isinstance(generator, torch.Generator):
+            raise TypeError(f"generator: expected a torch.Generator or None, got {type(generator).__name__}")
         if generator is None:
             column = _Column(self.sizes, len(self.columns))
         else:
@@ -132,6 +132,9 @@ class ProgressiveNetwork(nn.Module):
                         layer.bias.zero_()
                     else:
                         layer.bias.copy_(src.bias)
+        # frozen once the new column is built: a failure before leaves the network as it was
+        for p in self.parameters():
+            p.requires_grad_(False)
         self.columns.append(column)
         self.task_to_column[task_id] = len(self.columns) - 1
 

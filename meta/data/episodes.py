@@ -41,7 +41,7 @@ class EpisodeSampler:
         k_shot: support examples per class (at least 1).
         n_query: query examples per class (at least 0).
         seed: seed (an integer) of the sampler's own generator (ignored when ``generator`` is given).
-        generator: a ``torch.Generator`` to draw from instead.
+        generator: a CPU ``torch.Generator`` to draw from instead.
 
     Raises ValueError naming the field when the dataset cannot provide such episodes.
     """

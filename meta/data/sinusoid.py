@@ -52,7 +52,7 @@ class SinusoidTaskSampler:
             paper's ranges.
         seed: seed (an integer) of the sampler's own ``torch.Generator`` (ignored when ``generator``
             is given).
-        generator: a generator to draw from instead.
+        generator: a CPU generator to draw from instead.
         device: where the tensors are created.
     """
 

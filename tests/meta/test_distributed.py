@@ -46,6 +46,8 @@ def test_two_gloo_processes_match_one_process(tmp_path: Path, algorithm: str) ->
     finally:
         torch.set_num_threads(previous)
     info = restored.load(str(out))
+    # save writes the path vectorize="auto" chose in the run, and load puts it back
+    assert info.pop("execution_path") == restored.path in ("vmap", "loop")
     assert info == {"class": "MAML", "meta_step_count": 3, "settings": restored.settings(), "steps": 3, "world_size": 2}
     assert restored.meta_step_count == 3  # a resumed run goes on at step 4
     moved = False
