@@ -433,15 +433,18 @@ def load_config(path: str | Path) -> GatewayConfig:
         raise ConfigError(f"{path}: cannot be read ({exc.strerror or exc})") from None
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path}: not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset {exc.start})") from None
-    if path.suffix.lower() == ".toml":
-        data = _parse_toml(path, text)
-    elif path.suffix.lower() == ".json":
-        try:
-            data = json.loads(text, object_pairs_hook=_unique_keys)
-        except ValueError as exc:
-            raise ConfigError(f"{path}: not valid JSON ({exc})") from None
-    else:
-        raise ConfigError(f"{path}: expected a .toml or .json file, got suffix {path.suffix!r}")
+    try:
+        if path.suffix.lower() == ".toml":
+            data = _parse_toml(path, text)
+        elif path.suffix.lower() == ".json":
+            try:
+                data = json.loads(text, object_pairs_hook=_unique_keys)
+            except ValueError as exc:
+                raise ConfigError(f"{path}: not valid JSON ({exc})") from None
+        else:
+            raise ConfigError(f"{path}: expected a .toml or .json file, got suffix {path.suffix!r}")
+    except RecursionError:  # both readers recurse per level of nesting: a few hundred '[' end them
+        raise ConfigError(f"{path}: arrays or tables nested too deeply to read") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a table of settings at the top, got {type(data).__name__}")
     return _resolved(check_config(_expanded(data, str(path), os.environ), str(path)), path.resolve().parent)
