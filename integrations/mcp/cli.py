@@ -4,6 +4,7 @@ when one of them runs, so that the core never imports ``integrations``."""
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 import anyio
@@ -23,7 +24,9 @@ __all__ = ["parse_host_port", "print_stats", "print_tools", "serve"]
 def parse_host_port(text: str) -> tuple[str, int]:
     """``"127.0.0.1:8765"`` as ``("127.0.0.1", 8765)``; ``ValueError`` naming the value otherwise."""
     host, sep, port = text.rpartition(":")
-    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+    # ASCII digits only: str.isdigit takes "8²" (then int() failed with a message naming no option)
+    # and "٨٠" (read as port 80)
+    if not sep or not host or not re.fullmatch(r"[0-9]{1,5}", port) or not 0 < int(port) < 65536:
         raise ValueError(f"--http: expected HOST:PORT such as 127.0.0.1:8765, got {text!r}")
     return host.strip("[]"), int(port)
 
