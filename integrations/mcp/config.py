@@ -83,7 +83,7 @@ from toolrouter.errors import ToolRouterError
 from toolrouter.learner import SEED_LIMIT, _checked_snapshot_name
 from toolrouter.logging import EventLog
 from toolrouter.models import _identifier
-from toolrouter.serialization import checked_path
+from toolrouter.serialization import checked_path, short_repr
 from toolrouter.store import check_store_url
 from toolrouter.store.postgres import masked
 
@@ -599,7 +599,10 @@ def _url_shown(url: str) -> str:
 
 
 def _short(value: Any, limit: int = 100) -> str:
-    text = json.dumps(value, default=repr)
+    try:
+        text = json.dumps(value, default=repr)
+    except RecursionError:  # nested deeper than the encoder recurses: only its start is shown anyway
+        text = short_repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
