@@ -56,8 +56,11 @@ def print_tools(config_path: str, console: Console | None = None) -> list[Any]:
     for name in ("tool", "served by", "grouped", "arguments"):
         table.add_column(name)
     for c in capabilities:
-        required = set(c.input_schema.get("required") or [])
-        arguments = ", ".join(f"{a}*" if a in required else a for a in (c.input_schema.get("properties") or {}))
+        # a tool alone keeps its server's schema as it is: properties that are no object name no
+        # arguments, and a required that is no list none (a string "query" is not its letters)
+        properties, required = c.input_schema.get("properties"), c.input_schema.get("required")
+        required = required if isinstance(required, list) else []
+        arguments = ", ".join(f"{a}*" if a in required else a for a in (properties if isinstance(properties, dict) else {}))
         table.add_row(*map(escape, (c.name, "\n".join(c.members), c.reason, arguments or "-")))
     console.print(table)
     console.print("*: required. grouped: explicit (the config), same name, similar descriptions (cosine), "
