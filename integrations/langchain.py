@@ -9,7 +9,8 @@ Three ways in, for ``langchain.agents.create_agent`` (``pip install "toolrouter[
   ``ToolMessage`` (``status="error"`` when every backend failed or the model's call was wrong).
   Tool calls of other names go to the agent's own tools unchanged (``on_unknown_tool="pass"``), so
   routed and plain tools mix in one agent. By default the middleware also gives the agent one tool
-  per capability (``expose_tools``), so the model sees them without ``tools=``.
+  per capability (``expose_tools``), so the model sees them without ``tools=``. A call of a
+  capability that the model's request did not offer (``wrap_model_call``) runs nothing.
 - ``as_langchain_tools(toolbox)``: one ``StructuredTool`` per capability whose call routes through
   the toolbox (``invoke`` and ``ainvoke``), for an agent without the middleware, or any LangChain
   code that takes tools.
@@ -229,6 +230,13 @@ class RouterMiddleware(AgentMiddleware):
     arguments that were wrong and why, or every backend's error). A wrong call is recorded against
     no backend.
 
+    A call of a capability that the model's request did not offer (a middleware that narrows the
+    tools, LangChain's ``LLMToolSelectorMiddleware`` say, left it out, or the model made it up) runs
+    nothing: it is answered as an unknown tool by an error ``ToolMessage`` listing the tools the
+    model was given. The middleware sees the request as it reaches the model only when no
+    middleware nearer the model narrows it: list this one after them (``create_agent`` runs the
+    first middleware outermost).
+
     Arguments:
         toolbox: the capabilities and the router.
         expose_tools: give the agent one tool per capability (``as_langchain_tools``), so that the
@@ -294,6 +302,18 @@ class RouterMiddleware(AgentMiddleware):
             return self.toolbox.schema(name).shown_names or None
         except UnknownCapabilityError:
             return None
+
+    def wrap_model_call(
+        self, request: ModelRequest, handler: Callable[[ModelRequest], ModelResponse]
+    ) -> ModelResponse | AIMessage:
+        """Call the model; answer its calls of capabilities the request did not offer (see the class)."""
+        return _refusing_unoffered(request, handler(request), self.toolbox.capabilities)
+
+    async def awrap_model_call(
+        self, request: ModelRequest, handler: Callable[[ModelRequest], Awaitable[ModelResponse]]
+    ) -> ModelResponse | AIMessage:
+        """Async form of ``wrap_model_call``."""
+        return _refusing_unoffered(request, await handler(request), self.toolbox.capabilities)
 
     def _routes(self, request: ToolCallRequest) -> bool:
         return self.on_unknown_tool == "error" or request.tool_call["name"] in self.toolbox.capabilities
@@ -467,9 +487,25 @@ def _refusing_left_out(request: ModelRequest, shortlisted: ModelRequest, respons
     and a provider refuses a tool it did not give."""
     shown = [tool.name for tool in shortlisted.tools if isinstance(tool, BaseTool)]
     left_out = {tool.name for tool in request.tools if isinstance(tool, BaseTool)} - set(shown)
+    return _refusing(response, shown, left_out)
+
+
+def _refusing_unoffered(request: ModelRequest, response: Any, capabilities: Sequence[str]) -> Any:
+    """``response`` with each call of a capability that ``request`` did not give the model (left
+    out by a middleware that narrows the tools, or made up) answered as an unknown tool, as by
+    ``_refusing_left_out``: else it would be routed all the same."""
+    # a provider's tool dict names its tool as a forcing tool_choice does
+    offered = [n for tool in request.tools for n in ([tool.name] if isinstance(tool, BaseTool) else _forced_tool(tool))]
+    return _refusing(response, offered, set(capabilities) - set(offered))
+
+
+def _refusing(response: Any, shown: Sequence[str], refused_names: set[str]) -> Any:
+    """``response`` with each call of a tool of ``refused_names`` not answered yet (by a middleware
+    nearer the model) answered by an error ``ToolMessage`` listing the tools ``shown``."""
     model_response = response if isinstance(response, (ModelResponse, AIMessage)) else response.model_response
     messages = [model_response] if isinstance(model_response, AIMessage) else model_response.result
     listed = ", ".join(repr(name) for name in shown) or "none"
+    answered_ids = {message.tool_call_id for message in messages if isinstance(message, ToolMessage)}
     refused = [
         ToolMessage(
             f"unknown tool {call['name']!r}; the tools are {listed}",
@@ -480,7 +516,7 @@ def _refusing_left_out(request: ModelRequest, shortlisted: ModelRequest, respons
         for message in messages
         if isinstance(message, AIMessage)
         for call in message.tool_calls
-        if call["name"] in left_out
+        if call["name"] in refused_names and call["id"] not in answered_ids
     ]
     if not refused:
         return response

@@ -33,7 +33,7 @@ from __future__ import annotations
 import math
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +45,7 @@ from torch import nn
 from meta._checks import check_flag
 from toolrouter._checks import check_count, check_real
 from toolrouter.logging import EventLog
-from toolrouter.serialization import checked_path
+from toolrouter.serialization import checked_path, short_repr
 
 __all__ = ["TOUR_STEPS", "run_meta_learning_demo"]
 
@@ -353,6 +353,8 @@ def run_meta_learning_demo(
     seed = check_count("seed", seed, high=2**32 - 1)
     if isinstance(steps, str):
         raise ValueError(f"steps: expected a list of step names, got the string {steps!r}; write [{steps!r}]")
+    if steps is not None and not isinstance(steps, Iterable):  # list() named neither the argument nor the value
+        raise ValueError(f"steps: expected a list of step names, got {type(steps).__name__} {short_repr(steps)}")
     progress = check_flag("progress", progress)  # progress="no" would have shown the bars
     chosen = list(TOUR_STEPS if steps is None else steps)
     unknown = [s for s in chosen if not isinstance(s, str) or s not in _STEPS]

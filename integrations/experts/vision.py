@@ -38,6 +38,9 @@ from toolrouter.serialization import short_repr
 
 __all__ = ["VisionExpert"]
 
+#: The mode a palette image is read in, by the expert's channels: grey for one, colours for three.
+_PALETTE_AS = {1: "L", 2: "LA", 3: "RGB", 4: "RGBA"}
+
 
 class VisionExpert(Expert):
     """Few-shot image classification: a task's classes are prototypes of the encoder's embeddings.
@@ -53,7 +56,7 @@ class VisionExpert(Expert):
     Inputs are tensors or numpy arrays of real numbers, integers or booleans (0 and 1), taken as
     float pixel values (Omniglot convention: strokes 1 on background 0), or PIL images, taken as
     the array of their pixels (a 1-bit image as 0 and 1, an 8-bit one as 0 to 255; the channels of
-    an RGB image first).
+    an RGB image first; a palette image as its colours, in grey for an expert of one channel).
     """
 
     modality: ClassVar[str] = "image"
@@ -144,6 +147,8 @@ class VisionExpert(Expert):
         if type(x).__module__.startswith("PIL."):
             # a PIL image (which ExpertSystem routes here as an image) is its pixels: (height, width) for one
             # channel, (height, width, channels) for more, made channels-first as every input here
+            if getattr(x, "mode", None) in ("P", "PA"):  # its values index its palette: its colours are the pixels
+                x = x.convert(_PALETTE_AS.get(self.image_shape[0], "RGB"))
             x = np.asarray(x)
             if x.ndim == 3:
                 x = x.transpose(2, 0, 1)

@@ -4,6 +4,7 @@ when one of them runs, so that the core never imports ``integrations``."""
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 import anyio
@@ -23,7 +24,9 @@ __all__ = ["parse_host_port", "print_stats", "print_tools", "serve"]
 def parse_host_port(text: str) -> tuple[str, int]:
     """``"127.0.0.1:8765"`` as ``("127.0.0.1", 8765)``; ``ValueError`` naming the value otherwise."""
     host, sep, port = text.rpartition(":")
-    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+    # ASCII digits only: str.isdigit takes "8²" (then int() failed with a message naming no option)
+    # and "٨٠" (read as port 80)
+    if not sep or not host or not re.fullmatch(r"[0-9]{1,5}", port) or not 0 < int(port) < 65536:
         raise ValueError(f"--http: expected HOST:PORT such as 127.0.0.1:8765, got {text!r}")
     return host.strip("[]"), int(port)
 
@@ -53,8 +56,11 @@ def print_tools(config_path: str, console: Console | None = None) -> list[Any]:
     for name in ("tool", "served by", "grouped", "arguments"):
         table.add_column(name)
     for c in capabilities:
-        required = set(c.input_schema.get("required") or [])
-        arguments = ", ".join(f"{a}*" if a in required else a for a in (c.input_schema.get("properties") or {}))
+        # a tool alone keeps its server's schema as it is: properties that are no object name no
+        # arguments, and a required that is no list none (a string "query" is not its letters)
+        properties, required = c.input_schema.get("properties"), c.input_schema.get("required")
+        required = required if isinstance(required, list) else []
+        arguments = ", ".join(f"{a}*" if a in required else a for a in (properties if isinstance(properties, dict) else {}))
         table.add_row(*map(escape, (c.name, "\n".join(c.members), c.reason, arguments or "-")))
     console.print(table)
     console.print("*: required. grouped: explicit (the config), same name, similar descriptions (cosine), "

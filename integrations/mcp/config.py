@@ -83,7 +83,7 @@ from toolrouter.errors import ToolRouterError
 from toolrouter.learner import SEED_LIMIT, _checked_snapshot_name
 from toolrouter.logging import EventLog
 from toolrouter.models import _identifier
-from toolrouter.serialization import checked_path
+from toolrouter.serialization import checked_path, short_repr
 from toolrouter.store import check_store_url
 from toolrouter.store.postgres import masked
 
@@ -433,15 +433,18 @@ def load_config(path: str | Path) -> GatewayConfig:
         raise ConfigError(f"{path}: cannot be read ({exc.strerror or exc})") from None
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path}: not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset {exc.start})") from None
-    if path.suffix.lower() == ".toml":
-        data = _parse_toml(path, text)
-    elif path.suffix.lower() == ".json":
-        try:
-            data = json.loads(text, object_pairs_hook=_unique_keys)
-        except ValueError as exc:
-            raise ConfigError(f"{path}: not valid JSON ({exc})") from None
-    else:
-        raise ConfigError(f"{path}: expected a .toml or .json file, got suffix {path.suffix!r}")
+    try:
+        if path.suffix.lower() == ".toml":
+            data = _parse_toml(path, text)
+        elif path.suffix.lower() == ".json":
+            try:
+                data = json.loads(text, object_pairs_hook=_unique_keys)
+            except ValueError as exc:
+                raise ConfigError(f"{path}: not valid JSON ({exc})") from None
+        else:
+            raise ConfigError(f"{path}: expected a .toml or .json file, got suffix {path.suffix!r}")
+    except RecursionError:  # both readers recurse per level of nesting: a few hundred '[' end them
+        raise ConfigError(f"{path}: arrays or tables nested too deeply to read") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a table of settings at the top, got {type(data).__name__}")
     return _resolved(check_config(_expanded(data, str(path), os.environ), str(path)), path.resolve().parent)
@@ -596,7 +599,10 @@ def _url_shown(url: str) -> str:
 
 
 def _short(value: Any, limit: int = 100) -> str:
-    text = json.dumps(value, default=repr)
+    try:
+        text = json.dumps(value, default=repr)
+    except RecursionError:  # nested deeper than the encoder recurses: only its start is shown anyway
+        text = short_repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 

@@ -12,7 +12,8 @@ Tools of different servers become one capability:
 
 Two input schemas are compatible when every argument they share has the same schema (titles,
 descriptions and examples aside; a ``$ref`` to the schema's ``$defs`` read as the definition it
-names), they require the same arguments, and an argument only one of them has is optional there.
+names), they require the same arguments, and an argument only one of them has is optional there
+(a schema whose ``properties`` is not an object, or ``required`` not a list, fits none).
 The capability's input schema is the first member's, restricted to the arguments every member
 takes, so that whatever the client sends, any member can run it. Its output
 schema is the members' common one (none when they differ), and so are its annotations (the hints
@@ -298,7 +299,14 @@ def _required(schema: Mapping[str, Any]) -> set[str]:
 
 def schema_conflict(a: Mapping[str, Any], b: Mapping[str, Any]) -> tuple[str, str] | None:
     """``None`` when input schemas ``a`` and ``b`` are compatible (see the module docstring),
-    else ``(field, what differs)``."""
+    else ``(field, what differs)``. A schema whose ``properties`` is not an object, or whose
+    ``required`` is not a list, fits no other: its arguments cannot be told, and read as none
+    they were dropped from the group's schema."""
+    for which, schema in (("first", a), ("second", b)):
+        for keyword, kind in (("properties", Mapping), ("required", list)):
+            if keyword in schema and not isinstance(schema[keyword], kind):
+                shape = "an object" if kind is Mapping else "a list"
+                return keyword, f"is not {shape} in the {which}: {_short(schema[keyword])}"
     pa, pb = _properties(a), _properties(b)
     ra, rb = _required(a), _required(b)
     for name in [*pa, *(n for n in pb if n not in pa)]:

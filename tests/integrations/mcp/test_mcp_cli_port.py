@@ -1,0 +1,16 @@
+"""--http takes a port of ASCII digits; any other is refused naming the option and the value."""
+
+import pytest
+
+from integrations.mcp.cli import parse_host_port
+
+
+@pytest.mark.parametrize("text", ["127.0.0.1:8²", "127.0.0.1:¹²³", "127.0.0.1:٨٠"])
+def test_port_of_other_digits_is_refused(text):
+    with pytest.raises(ValueError, match="--http: expected HOST:PORT") as caught:
+        parse_host_port(text)
+    assert repr(text) in str(caught.value)
+
+
+def test_ascii_port_is_read():
+    assert parse_host_port("[::1]:8765") == ("::1", 8765)
