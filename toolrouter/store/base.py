@@ -606,9 +606,8 @@ class Store(ABC):
         raise NotImplementedError(f"{type(self).__name__}: this store cannot delete snapshots")
 
     def prune(self, upto_id: int) -> int:
-        """Delete the attempts (and trace closes) with an id at or below ``upto_id`` and return
-        how many attempts went. Ids
-        are never given out again. Prune only what the snapshots hold (``prunable``): a router
+        """Delete the attempts, trace closes and tool removals with an id at or below ``upto_id``
+        and return how many attempts went. Ids are never given out again. Prune only what the snapshots hold (``prunable``): a router
         opened later starts from its snapshot and reads the attempts after it, so it learns the
         same; a running router that has not yet read that far resumes from its snapshot at its
         next catch-up (``pruned_upto`` tells it, so a store that prunes also answers that).

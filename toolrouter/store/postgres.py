@@ -69,7 +69,7 @@ connection and then says nothing, say) at most ``timeout_s`` for the connection,
 (libpq's least ``connect_timeout``; a ``connect_timeout`` in the URL overrides it) and that for each
 address the host name resolves to; then ``admin_timeout_s`` for the schema check and migration. A journal
 that cannot be written during an outage (its disk full, its folder removed since) drops the
-attempts and trace closes as a full one does (``dropped``, logged ``journal_unwritable``). Both are
+records of the log as a full one does (``dropped``, logged ``journal_unwritable``). Both are
 logged when the losses start, not at every append that loses more.
 
 Example:
@@ -479,7 +479,7 @@ class PostgresStore(Store):
 
     ``url`` is a libpq URL (``postgresql://user:password@host:port/database``) with the store's
     options in its query; keyword ``options`` override those. ``url`` on the object is the URL with
-    its password masked. ``dropped`` counts records of the log (attempts and trace closes) lost to a
+    its password masked. ``dropped`` counts records of the log (attempts, trace closes and tool removals) lost to a
     full or unwritable journal; ``pending`` is how many wait in this store's journal.
     ``create=False`` refuses (``StoreOpenError``) a database that holds no store yet, instead of
     making one in it: for what only reads a store, where the URL may name the wrong database.
@@ -982,7 +982,7 @@ class PostgresStore(Store):
     # --- outages and notifications ---------------------------------------------------------------
     @property
     def pending(self) -> int:
-        """How many records of the log (attempts and trace closes) wait in this store's journal for
+        """How many records of the log (attempts, trace closes and tool removals) wait in this store's journal for
         the server (after ``close``: how many it left there, for the next store opened on this host
         and database to write)."""
         with self._lock:
