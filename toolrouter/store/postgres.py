@@ -530,6 +530,7 @@ class PostgresStore(Store):
         self.dropped = 0
         self._dropping: str | None = None  # why records are being dropped now, logged once a streak
         self._said_refused = False  # a refused login was logged in this outage (see _reconnect)
+        self._said_failed: str | None = None  # the failed write of the journal logged in this outage (see _reconnect)
         self._journal: Journal | None = None
         self._kept = 0  # records a closed store left in its journal, for the next store on this host
         # the statements prepared on each pooled connection (see _execute)
@@ -1145,10 +1146,11 @@ class PostgresStore(Store):
             if refused and not self._said_refused:  # no outage that passes by itself: said, once an outage
                 self._said_refused = True
                 log.error("store_login_refused", url=self.url, error=f"{refused}: {_one_line(exc)}")
-            elif not self._unavailable(exc):
+            elif not self._unavailable(exc) and repr(exc) != self._said_failed:  # said once while it lasts, not every retry_s
+                self._said_failed = repr(exc)
                 log.warning("store_replay_failed", url=self.url, error=repr(exc))
             return False
-        self._said_refused = False
+        self._said_refused, self._said_failed = False, None
         log.info("store_reconnected", url=self.url, dropped=self.dropped)
         return True
 
