@@ -349,6 +349,26 @@ def _read_store_id(conn: Any) -> str:
     return str(row[0])
 
 
+@functools.lru_cache(maxsize=1)
+def _stamp_loader() -> type:
+    """psycopg's binary loader of ``timestamptz``, but a time no ``datetime`` holds (``infinity``,
+    a year past 9999 or before 1: a row edited by hand) loads as the loader's words, which the
+    row's rebuild (``record_from_row``) names as a damaged row: psycopg's ``DataError`` failed the
+    whole read, taken for the server's refusal (``StoreUnavailableError``), and every router's
+    catch-up was deferred for good. Only for a read that failed so: it is slower than psycopg's."""
+    psycopg = _drivers()[0]
+    from psycopg.types.datetime import TimestamptzBinaryLoader
+
+    class StampLoader(TimestamptzBinaryLoader):  # type: ignore[misc]
+        def load(self, data: Any) -> Any:
+            try:
+                return super().load(data)
+            except psycopg.DataError as exc:
+                return str(exc)
+
+    return StampLoader
+
+
 def _drivers() -> tuple[Any, Any]:
     try:
         import psycopg
@@ -832,9 +852,7 @@ class PostgresStore(Store):
         if limit is not None:
             sql += " LIMIT %s"
             params += (limit,)
-        # the binary protocol: floats and timestamps load without parsing text (a router reads
-        # every other router's attempts)
-        rows = self._on_server("attempts", lambda conn: conn.cursor(binary=True).execute(sql, params).fetchall())
+        rows = self._log_rows("attempts", sql, params)
         source = f"store {self.url!r}"  # where a damaged row is, in its error
         return [record_from_row(row, source) for row in rows]
 
@@ -851,9 +869,25 @@ class PostgresStore(Store):
         if limit is not None:
             sql += " LIMIT %s"
             params += (limit,)
-        rows = self._on_server("log", lambda conn: conn.cursor(binary=True).execute(sql, params).fetchall())
+        rows = self._log_rows("log", sql, params)
         source = f"store {self.url!r}"  # where a damaged row is, in its error
         return [entry_from_row(row, source) for row in rows]
+
+    def _log_rows(self, operation: str, sql: str, params: tuple[int, ...]) -> list[Any]:
+        """The rows of a read of the log, in the binary protocol: floats and timestamps load without
+        parsing text (a router reads every other router's attempts). A time no ``datetime`` holds
+        fails the load of them all (``DataError``, which ``_on_server`` would take for the server's
+        refusal): they are read again with ``_stamp_loader``, and the row is named as damaged."""
+
+        def read(conn: Any) -> list[Any]:
+            try:
+                return conn.cursor(binary=True).execute(sql, params).fetchall()
+            except self._psycopg.DataError:
+                cursor = conn.cursor(binary=True)
+                cursor.adapters.register_loader("timestamptz", _stamp_loader())
+                return cursor.execute(sql, params).fetchall()
+
+        return self._on_server(operation, read)
 
     def count(self) -> int:
         """See ``Store.count``."""
