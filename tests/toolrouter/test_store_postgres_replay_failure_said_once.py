@@ -1,6 +1,7 @@
 """A write of the outage journal that the server refuses without an outage (a trigger, a missing
 privilege) is logged once while the refusal lasts, not at every retry: ``store_replay_failed``
-was logged every ``retry_s`` (twice a second by default) for as long as it lasted."""
+was logged every ``retry_s`` (twice a second by default) for as long as it lasted. ``flush`` says
+why the journal waits: it said "the server is unreachable" of a server that answered."""
 
 from __future__ import annotations
 
@@ -36,8 +37,9 @@ def test_a_refused_write_of_the_journal_is_said_once_and_the_journal_written_onc
                     store.flush(timeout_s=0.25)
                 if any(e["event"] == "store_replay_failed" for e in events):
                     break
-            with pytest.raises(StoreUnavailableError):
+            with pytest.raises(StoreUnavailableError, match=r"the journal cannot be written to the server: .*not now") as info:
                 store.flush(timeout_s=0.25)  # tries again, unsaid
+            assert "unreachable" not in str(info.value)
         said = [e for e in events if e["event"] == "store_replay_failed"]
         assert len(said) == 1 and "not now" in said[0]["error"]
         postgres_server.sql("DROP TRIGGER refuse ON toolrouter.attempts", pg_database)

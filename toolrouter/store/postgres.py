@@ -550,7 +550,7 @@ class PostgresStore(Store):
         self.dropped = 0
         self._dropping: str | None = None  # why records are being dropped now, logged once a streak
         self._said_refused = False  # a refused login was logged in this outage (see _reconnect)
-        self._said_failed: str | None = None  # the failed write of the journal logged in this outage (see _reconnect)
+        self._failed: str | None = None  # why the server refused the journal's last write, if it did (see _reconnect)
         self._journal: Journal | None = None
         self._kept = 0  # records a closed store left in its journal, for the next store on this host
         # the statements prepared on each pooled connection (see _execute)
@@ -1041,9 +1041,10 @@ class PostgresStore(Store):
                 self._check_open()
                 self._wake()
             if time.monotonic() >= deadline:
+                failed = self._failed
+                why = "the server is unreachable" if failed is None else f"the journal cannot be written to the server: {failed}"
                 raise StoreUnavailableError(
-                    f"store {self.url!r}: the server is unreachable; {self.pending} attempts or trace closes wait in the journal "
-                    f"{self._journal_dir}"
+                    f"store {self.url!r}: {why}; {self.pending} attempts or trace closes wait in the journal {self._journal_dir}"
                 )
             time.sleep(0.01)
 
@@ -1180,11 +1181,12 @@ class PostgresStore(Store):
             if refused and not self._said_refused:  # no outage that passes by itself: said, once an outage
                 self._said_refused = True
                 log.error("store_login_refused", url=self.url, error=f"{refused}: {_one_line(exc)}")
-            elif not self._unavailable(exc) and repr(exc) != self._said_failed:  # said once while it lasts, not every retry_s
-                self._said_failed = repr(exc)
-                log.warning("store_replay_failed", url=self.url, error=repr(exc))
+            failed = None if refused or self._unavailable(exc) else repr(exc)  # no outage: flush says it too
+            if failed is not None and failed != self._failed:  # said once while it lasts, not every retry_s
+                log.warning("store_replay_failed", url=self.url, error=failed)
+            self._failed = failed
             return False
-        self._said_refused, self._said_failed = False, None
+        self._said_refused, self._failed = False, None
         log.info("store_reconnected", url=self.url, dropped=self.dropped)
         return True
 
