@@ -223,8 +223,9 @@ def write_atomically(path: str | os.PathLike[str], data: bytes) -> Path:
     """Write ``data`` to ``path`` through a temporary file beside it, moved into place: a reader,
     or a save cut short (a full disk, a kill), never leaves half a file where the last one was. A
     file replaced keeps its permissions (one made private stays so: saved state holds request
-    texts). An ``OSError`` names the path given, not the temporary file's, and leaves no temporary
-    file; a ``path`` that is not a path, a ``TypeError`` (``checked_path``)."""
+    texts). A save cut short (an ``OSError``, Ctrl-C) leaves no temporary file; an ``OSError``
+    names the path given, not the temporary file's; a ``path`` that is not a path, a ``TypeError``
+    (``checked_path``)."""
     target = checked_path(path)
     tmp = target.with_name(f"{target.name}.tmp-{os.getpid()}-{threading.get_ident()}")
     try:
@@ -240,9 +241,11 @@ def write_atomically(path: str | os.PathLike[str], data: bytes) -> Path:
         if kept is not None:
             os.chmod(tmp, kept)
         tmp.replace(target)
-    except OSError as exc:
+    except BaseException as exc:
         tmp.unlink(missing_ok=True)
-        raise type(exc)(exc.errno, f"path: cannot save to {str(path)!r}: {exc.strerror}") from None
+        if isinstance(exc, OSError):
+            raise type(exc)(exc.errno, f"path: cannot save to {str(path)!r}: {exc.strerror}") from None
+        raise
     return target
 
 

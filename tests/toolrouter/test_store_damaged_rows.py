@@ -40,7 +40,7 @@ def edit(path, statement: str) -> None:
     [
         ("UPDATE attempts SET context = x'0102030405' WHERE id = 2", "attempts row 2", r"context: expected float64 bytes \(a multiple of 8\), got 5 bytes"),
         ("UPDATE attempts SET depends_on = '[x' WHERE id = 2", "attempts row 2", "depends_on: expected a JSON list of names, got '\\[x'"),
-        ("UPDATE attempts SET quality = 'high' WHERE id = 2", "attempts row 2", "quality: expected a number, got 'high'"),
+        ("UPDATE attempts SET quality = 'high' WHERE id = 2", "attempts row 2", "quality: expected a finite number, got 'high'"),
         ("UPDATE attempts SET timestamp = 'yesterday' WHERE id = 2", "attempts row 2", "timestamp: expected an ISO date and time, got 'yesterday'"),
         ("UPDATE tool_removals SET capabilities = '{}' WHERE id = 4", "tool_removals row 4", "capabilities: expected a JSON list of names"),
         ("UPDATE trace_closes SET timestamp = '' WHERE id = 3", "trace_closes row 3", "timestamp: expected an ISO date and time"),

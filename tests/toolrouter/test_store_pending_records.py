@@ -1,12 +1,12 @@
 """A store's ``pending`` and ``dropped`` count the log's records that wait or were dropped, trace
-closes as well as attempts, and say so."""
+closes and tool removals as well as attempts, and say so."""
 
 from __future__ import annotations
 
 import inspect
 import sqlite3
 
-from toolrouter.store import AttemptRecord, PostgresStore, SQLiteStore, TraceClose
+from toolrouter.store import AttemptRecord, PostgresStore, SQLiteStore, Store, ToolRemoval, TraceClose
 
 
 def attempt() -> AttemptRecord:
@@ -20,13 +20,15 @@ def test_pending_and_dropped_count_trace_closes_and_say_so(tmp_path) -> None:
     assert store.append([attempt(), TraceClose("tr", finished=True)]) == []
     assert store.append([attempt(), TraceClose("tr2", finished=False)]) == []
     assert (store.pending, store.dropped) == (3, 1)  # the second close was dropped
+    assert store.append([ToolRemoval("a")]) == [] and (store.pending, store.dropped) == (3, 2)
     other.execute("ROLLBACK")
     store.close()
-    # their documentation said "attempts" only
+    # their documentation said "attempts" only, then "attempts and trace closes"
     def said(text: str | None) -> str:
         return " ".join((text or "").split())
 
     for cls in (SQLiteStore, PostgresStore):
-        assert "records of the log (attempts and trace closes) wait" in said(inspect.getdoc(cls.pending)), cls
-        assert "dropped`` count" in said(inspect.getdoc(cls)) and "attempts and trace closes" in said(inspect.getdoc(cls)), cls
-    assert "#: Records of the log (attempts and trace closes) dropped" in inspect.getsource(SQLiteStore.__init__)
+        assert "records of the log (attempts, trace closes and tool removals) wait" in said(inspect.getdoc(cls.pending)), cls
+        assert "dropped`` count" in said(inspect.getdoc(cls)) and "trace closes and tool removals" in said(inspect.getdoc(cls)), cls
+    assert "#: Records of the log (attempts, trace closes and tool removals) dropped" in inspect.getsource(SQLiteStore.__init__)
+    assert "Delete the attempts, trace closes and tool removals with an id" in said(inspect.getdoc(Store.prune))

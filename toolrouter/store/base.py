@@ -366,13 +366,24 @@ _FLAG = {0: False, 1: True}
 _FLAG_COLUMNS = {"attempts": ((7, "success"), (19, "recheck")), "trace_closes": ((7, "finished"),), "tool_removals": ()}
 
 
+def _finite(value: Any) -> float:
+    """A number column's value as a float, else a ``ValueError``: an append refuses inf and NaN,
+    but a row edited by hand keeps them (``1e999`` or the text ``'nan'`` in SQLite, ``'Infinity'``
+    in PostgreSQL), and a replay would learn them."""
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError(f"not finite: {number!r}")
+    return number
+
+
 def record_from_row(row: Sequence, source: str | None = None) -> AttemptRecord:
     """The attempt in a row of ``ROW_COLUMNS`` (its timestamp an ISO string or a datetime).
 
     A row was an ``AttemptRecord`` when it was appended, checked then; it is rebuilt without
     checking again, since routers on a shared store read every other router's attempts. A row
-    that cannot be read (edited by hand, damaged) raises ``CorruptStateError`` naming ``source``
-    (the store), the table, the row's id and the column."""
+    that cannot be read (edited by hand, damaged), or whose numbers are not finite (which no
+    append keeps), raises ``CorruptStateError`` naming ``source`` (the store), the table, the
+    row's id and the column."""
     try:
         return _record(row)
     except (ValueError, TypeError, OverflowError, KeyError) as exc:
@@ -398,7 +409,7 @@ def _damaged_row(table: str, row: Sequence, exc: Exception, source: str | None) 
     problem = str(exc)
     columns = [(i, column, "0 or 1", _FLAG.__getitem__) for i, column in _FLAG_COLUMNS[table]]
     if table == "attempts":
-        columns += [(i, column, "a number", float) for i, column in _NUMBER_COLUMNS]
+        columns += [(i, column, "a finite number", _finite) for i, column in _NUMBER_COLUMNS]
     for i, column, expected, read in columns:
         try:
             read(row[i])
@@ -433,6 +444,10 @@ def _context(value: Any) -> np.ndarray | None:
 
 
 def _record(row: Sequence) -> AttemptRecord:
+    quality, cost, latency_s, utility = float(row[8]), float(row[9]), float(row[10]), float(row[11])
+    # each difference is 0 for a finite number, NaN for inf or NaN (see _finite): one test, for speed
+    if (quality - quality) + (cost - cost) + (latency_s - latency_s) + (utility - utility) != 0.0:
+        raise ValueError("not finite")  # _damaged_row names the column
     rec = object.__new__(AttemptRecord)
     rec.__dict__.update(
         id=int(row[0]),
@@ -443,10 +458,10 @@ def _record(row: Sequence) -> AttemptRecord:
         capability=row[5],
         tool_id=row[6],
         success=_FLAG[row[7]],
-        quality=float(row[8]),
-        cost=float(row[9]),
-        latency_s=float(row[10]),
-        utility=float(row[11]),
+        quality=quality,
+        cost=cost,
+        latency_s=latency_s,
+        utility=utility,
         error=row[12],
         timestamp=_stamp(row[13]),
         context=_context(row[14]),
@@ -591,9 +606,8 @@ class Store(ABC):
         raise NotImplementedError(f"{type(self).__name__}: this store cannot delete snapshots")
 
     def prune(self, upto_id: int) -> int:
-        """Delete the attempts (and trace closes) with an id at or below ``upto_id`` and return
-        how many attempts went. Ids
-        are never given out again. Prune only what the snapshots hold (``prunable``): a router
+        """Delete the attempts, trace closes and tool removals with an id at or below ``upto_id``
+        and return how many attempts went. Ids are never given out again. Prune only what the snapshots hold (``prunable``): a router
         opened later starts from its snapshot and reads the attempts after it, so it learns the
         same; a running router that has not yet read that far resumes from its snapshot at its
         next catch-up (``pruned_upto`` tells it, so a store that prunes also answers that).

@@ -16,7 +16,11 @@ names another store (``Store.store_id``, kept in the journal: two databases may 
 journals naming the store in the folders of its other spellings (another host name or address for
 the same server) are adopted too. One that cannot be read (damaged) is left where it is and logged
 (``journal_unreadable``) at each try; one of another user (a ``journal_dir`` two users share), whose
-lock this process may not open, is left to that user's routers.
+lock this process may not open, is left to that user's routers. A record in a journal that cannot be
+read (edited by hand, damaged) would fail every write of the journal, and the store would never go
+back online: it is moved to ``<origin>.journal.damaged`` beside the journal (a JSON object a line:
+its seq, the error, the record as it was stored) for a person to read, logged once
+(``journal_record_set_aside``), and the records after it are written.
 
 A journal holds at most ``max_attempts`` attempts (a few hundred bytes each). When it is full, the
 newest attempts are not kept: the router still learns from them locally, the store counts them
@@ -29,7 +33,7 @@ what is said here of attempts holds for the log's rows of every kind.
 
 Journals hold request texts, so they are private to the user the router runs as, whatever its
 umask: the folders the store makes for them are ``0700`` (its per-server folder is made so even
-if it exists), the journal and its SQLite and lock files ``0600``.
+if it exists), the journal and its SQLite, lock and ``.damaged`` files ``0600``.
 """
 
 from __future__ import annotations
@@ -53,6 +57,8 @@ __all__ = ["Journal", "record_from_json", "record_to_json"]
 log = EventLog(__name__)
 
 SUFFIX = ".journal"
+#: Beside a journal, what of it could not be read (``Journal.head``).
+DAMAGED = ".damaged"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -225,9 +231,37 @@ class Journal:
         return len(kept)
 
     def head(self, limit: int) -> list[tuple[int, LogEntry]]:
-        """The oldest ``limit`` attempts, in order, with their seqs."""
-        rows = self._conn.execute("SELECT seq, record FROM attempts ORDER BY seq LIMIT ?", (int(limit),)).fetchall()
-        return [(int(s), record_from_json(text)) for s, text in rows]
+        """The oldest ``limit`` attempts, in order, with their seqs (``[]`` only when none is left).
+        One that cannot be read is set aside (``_set_aside``) on the way."""
+        while True:
+            # as bytes: text that is not UTF-8 failed the whole read, not its record alone
+            rows = self._conn.execute(
+                "SELECT seq, CAST(record AS BLOB) FROM attempts ORDER BY seq LIMIT ?", (int(limit),)
+            ).fetchall()
+            entries = []
+            for seq, data in rows:
+                try:
+                    entries.append((int(seq), record_from_json(data)))
+                except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as exc:
+                    self._set_aside(int(seq), data, exc)
+            if entries or not rows:
+                return entries
+
+    def _set_aside(self, seq: int, data: bytes | None, exc: Exception) -> None:
+        """Move the record under ``seq``, which cannot be read (the file damaged or edited by hand),
+        to ``<journal>.damaged`` (a JSON object a line: its seq, the error, the record as stored),
+        for a person to read: left in the journal, it failed every write of it, and the store never
+        went back online."""
+        aside = f"{self.path}{DAMAGED}"
+        error = f"{type(exc).__name__}: {exc}"
+        text = data.decode("utf-8", "backslashreplace") if isinstance(data, bytes) else repr(data)
+        line = json.dumps({"seq": seq, "error": error, "record": text}) + "\n"
+        with open(os.open(aside, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600), "a", encoding="utf-8") as out:
+            out.write(line)
+        with self._conn:
+            self._conn.execute("DELETE FROM attempts WHERE seq = ?", (seq,))
+        self._size -= 1
+        log.error("journal_record_set_aside", journal=str(self.path), seq=seq, error=error, kept_in=aside)
 
     def remove_upto(self, seq: int) -> None:
         """Forget the attempts with a seq up to ``seq`` (written to the server)."""

@@ -69,7 +69,7 @@ connection and then says nothing, say) at most ``timeout_s`` for the connection,
 (libpq's least ``connect_timeout``; a ``connect_timeout`` in the URL overrides it) and that for each
 address the host name resolves to; then ``admin_timeout_s`` for the schema check and migration. A journal
 that cannot be written during an outage (its disk full, its folder removed since) drops the
-attempts and trace closes as a full one does (``dropped``, logged ``journal_unwritable``). Both are
+records of the log as a full one does (``dropped``, logged ``journal_unwritable``). Both are
 logged when the losses start, not at every append that loses more.
 
 Example:
@@ -349,6 +349,26 @@ def _read_store_id(conn: Any) -> str:
     return str(row[0])
 
 
+@functools.lru_cache(maxsize=1)
+def _stamp_loader() -> type:
+    """psycopg's binary loader of ``timestamptz``, but a time no ``datetime`` holds (``infinity``,
+    a year past 9999 or before 1: a row edited by hand) loads as the loader's words, which the
+    row's rebuild (``record_from_row``) names as a damaged row: psycopg's ``DataError`` failed the
+    whole read, taken for the server's refusal (``StoreUnavailableError``), and every router's
+    catch-up was deferred for good. Only for a read that failed so: it is slower than psycopg's."""
+    psycopg = _drivers()[0]
+    from psycopg.types.datetime import TimestamptzBinaryLoader
+
+    class StampLoader(TimestamptzBinaryLoader):  # type: ignore[misc]
+        def load(self, data: Any) -> Any:
+            try:
+                return super().load(data)
+            except psycopg.DataError as exc:
+                return str(exc)
+
+    return StampLoader
+
+
 def _drivers() -> tuple[Any, Any]:
     try:
         import psycopg
@@ -479,7 +499,7 @@ class PostgresStore(Store):
 
     ``url`` is a libpq URL (``postgresql://user:password@host:port/database``) with the store's
     options in its query; keyword ``options`` override those. ``url`` on the object is the URL with
-    its password masked. ``dropped`` counts records of the log (attempts and trace closes) lost to a
+    its password masked. ``dropped`` counts records of the log (attempts, trace closes and tool removals) lost to a
     full or unwritable journal; ``pending`` is how many wait in this store's journal.
     ``create=False`` refuses (``StoreOpenError``) a database that holds no store yet, instead of
     making one in it: for what only reads a store, where the URL may name the wrong database.
@@ -530,6 +550,7 @@ class PostgresStore(Store):
         self.dropped = 0
         self._dropping: str | None = None  # why records are being dropped now, logged once a streak
         self._said_refused = False  # a refused login was logged in this outage (see _reconnect)
+        self._failed: str | None = None  # why the server refused the journal's last write, if it did (see _reconnect)
         self._journal: Journal | None = None
         self._kept = 0  # records a closed store left in its journal, for the next store on this host
         # the statements prepared on each pooled connection (see _execute)
@@ -831,9 +852,7 @@ class PostgresStore(Store):
         if limit is not None:
             sql += " LIMIT %s"
             params += (limit,)
-        # the binary protocol: floats and timestamps load without parsing text (a router reads
-        # every other router's attempts)
-        rows = self._on_server("attempts", lambda conn: conn.cursor(binary=True).execute(sql, params).fetchall())
+        rows = self._log_rows("attempts", sql, params)
         source = f"store {self.url!r}"  # where a damaged row is, in its error
         return [record_from_row(row, source) for row in rows]
 
@@ -850,9 +869,25 @@ class PostgresStore(Store):
         if limit is not None:
             sql += " LIMIT %s"
             params += (limit,)
-        rows = self._on_server("log", lambda conn: conn.cursor(binary=True).execute(sql, params).fetchall())
+        rows = self._log_rows("log", sql, params)
         source = f"store {self.url!r}"  # where a damaged row is, in its error
         return [entry_from_row(row, source) for row in rows]
+
+    def _log_rows(self, operation: str, sql: str, params: tuple[int, ...]) -> list[Any]:
+        """The rows of a read of the log, in the binary protocol: floats and timestamps load without
+        parsing text (a router reads every other router's attempts). A time no ``datetime`` holds
+        fails the load of them all (``DataError``, which ``_on_server`` would take for the server's
+        refusal): they are read again with ``_stamp_loader``, and the row is named as damaged."""
+
+        def read(conn: Any) -> list[Any]:
+            try:
+                return conn.cursor(binary=True).execute(sql, params).fetchall()
+            except self._psycopg.DataError:
+                cursor = conn.cursor(binary=True)
+                cursor.adapters.register_loader("timestamptz", _stamp_loader())
+                return cursor.execute(sql, params).fetchall()
+
+        return self._on_server(operation, read)
 
     def count(self) -> int:
         """See ``Store.count``."""
@@ -982,7 +1017,7 @@ class PostgresStore(Store):
     # --- outages and notifications ---------------------------------------------------------------
     @property
     def pending(self) -> int:
-        """How many records of the log (attempts and trace closes) wait in this store's journal for
+        """How many records of the log (attempts, trace closes and tool removals) wait in this store's journal for
         the server (after ``close``: how many it left there, for the next store opened on this host
         and database to write)."""
         with self._lock:
@@ -1006,9 +1041,10 @@ class PostgresStore(Store):
                 self._check_open()
                 self._wake()
             if time.monotonic() >= deadline:
+                failed = self._failed
+                why = "the server is unreachable" if failed is None else f"the journal cannot be written to the server: {failed}"
                 raise StoreUnavailableError(
-                    f"store {self.url!r}: the server is unreachable; {self.pending} attempts or trace closes wait in the journal "
-                    f"{self._journal_dir}"
+                    f"store {self.url!r}: {why}; {self.pending} attempts or trace closes wait in the journal {self._journal_dir}"
                 )
             time.sleep(0.01)
 
@@ -1145,10 +1181,12 @@ class PostgresStore(Store):
             if refused and not self._said_refused:  # no outage that passes by itself: said, once an outage
                 self._said_refused = True
                 log.error("store_login_refused", url=self.url, error=f"{refused}: {_one_line(exc)}")
-            elif not self._unavailable(exc):
-                log.warning("store_replay_failed", url=self.url, error=repr(exc))
+            failed = None if refused or self._unavailable(exc) else repr(exc)  # no outage: flush says it too
+            if failed is not None and failed != self._failed:  # said once while it lasts, not every retry_s
+                log.warning("store_replay_failed", url=self.url, error=failed)
+            self._failed = failed
             return False
-        self._said_refused = False
+        self._said_refused, self._failed = False, None
         log.info("store_reconnected", url=self.url, dropped=self.dropped)
         return True
 

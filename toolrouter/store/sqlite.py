@@ -5,7 +5,7 @@ WAL mode lets readers run while one process writes; writes take the lock up fron
 failing. Because SQLite has one writer at a time, attempt ids increase in commit order, which the
 router relies on to catch up with other processes.
 
-Attempts (and trace closes) that cannot be written now (another process holds the lock past
+Attempts (and trace closes and tool removals) that cannot be written now (another process holds the lock past
 ``timeout_s``, the disk is full or became read-only, the file was deleted or replaced since the
 store opened it) are not lost: they wait in memory, in order, and every later ``append``, ``flush``
 and ``close`` writes them first. Such an append returns ``[]``, as a server store's does during an outage. While
@@ -13,7 +13,7 @@ attempts wait, an ``append`` tries the lock without waiting for it (the first on
 ``timeout_s``), so a lock held for long does not hold every call that long; ``flush`` and
 ``close`` wait up to ``timeout_s``. Reads and snapshots that fail so raise
 ``StoreUnavailableError`` naming the store and the reason. At most ``max_pending`` records of the
-log wait, attempts and trace closes alike (a few hundred bytes each); newer ones are dropped,
+log wait, attempts, trace closes and tool removals alike (a few hundred bytes each); newer ones are dropped,
 counted in ``dropped`` and logged (``store_pending_full``), while the router still learns from them.
 """
 
@@ -165,8 +165,8 @@ class SQLiteStore(Store):
     which only a migration (a write) makes readable, is refused (``StoreOpenError``) saying so.
     Where SQLite cannot make the shared-memory file a WAL reader needs beside the database (a
     read-only directory, and no writer has the file open), the file is read as unchanging.
-    ``pending`` and ``dropped`` count records of the log, attempts and trace closes alike (see the
-    module).
+    ``pending`` and ``dropped`` count records of the log, attempts, trace closes and tool removals
+    alike (see the module).
 
     Example:
         >>> import tempfile, os
@@ -204,8 +204,8 @@ class SQLiteStore(Store):
         self._closed = False
         self._pid = os.getpid()  # the process whose connection this is (see check_process)
         self.max_pending = max_pending
-        #: Records of the log (attempts and trace closes) dropped because ``max_pending`` were
-        #: already waiting.
+        #: Records of the log (attempts, trace closes and tool removals) dropped because
+        #: ``max_pending`` were already waiting.
         self.dropped = 0
         in_memory = path == ":memory:"
         if in_memory and not self._create:
@@ -520,7 +520,7 @@ class SQLiteStore(Store):
 
     @property
     def pending(self) -> int:
-        """How many records of the log (attempts and trace closes) wait in memory to be written
+        """How many records of the log (attempts, trace closes and tool removals) wait in memory to be written
         (see the module's docstring)."""
         with self._lock:
             return len(self._pending)
@@ -613,7 +613,7 @@ class SQLiteStore(Store):
         name, data, watermark = check_snapshot(name, data, watermark)
         with self._lock, self._available():
             self._check_file()
-            # the attempts' counter, which trace closes take ids from too and prune never lowers
+            # the attempts' counter, which trace closes and tool removals take ids from too and prune never lowers
             top = self._conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'attempts'").fetchone()
             check_snapshot_holds(self, data, watermark, 0 if top is None else int(top[0]))
             cur = self._conn.execute(
