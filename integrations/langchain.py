@@ -404,9 +404,11 @@ class ToolShortlistMiddleware(AgentMiddleware):
         if text is None:
             return request
         offered = [tool.name for tool in request.tools if isinstance(tool, BaseTool)]
-        missing = [name for name in self.always_include if name not in offered]
+        # a tool given as a provider's dict is the agent's too (and never left out)
+        named = [name for tool in request.tools for name in (_forced_tool(tool) if isinstance(tool, Mapping) else ())]
+        missing = [name for name in self.always_include if name not in offered and name not in named]
         if missing:
-            raise ValueError(f"always_include: {missing} are not among the agent's tools {offered}")
+            raise ValueError(f"always_include: {missing} are not among the agent's tools {offered + named}")
         capabilities = set(self.shortlist.toolbox.capabilities)
         # rank every capability, then keep the best the agent has: pinned ones do not count, nor
         # the tool the request forces (tool_choice), which a model call without it would refuse
