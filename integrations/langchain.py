@@ -69,8 +69,9 @@ from integrations._extras import require
 from integrations.schema import NO_DEFAULT, Parameter, ToolSchemaError, resolve_ref
 from integrations.shortlist import ToolShortlist
 from integrations.toolbox import Toolbox, ToolResult, UnknownCapabilityError, check_serialize
-from toolrouter import ToolFailure, ToolProfile
+from toolrouter import ToolFailure, ToolMiddleware, ToolProfile
 from toolrouter._checks import check_count
+from toolrouter.serialization import short_repr
 
 require("langchain.agents", "langchain")  # this module speaks LangChain's types; without it, name the extra
 
@@ -424,9 +425,11 @@ class ToolShortlistMiddleware(AgentMiddleware):
         if text is None:
             return request
         offered = [tool.name for tool in request.tools if isinstance(tool, BaseTool)]
-        missing = [name for name in self.always_include if name not in offered]
+        # a tool given as a provider's dict is the agent's too (and never left out)
+        named = [name for tool in request.tools for name in (_forced_tool(tool) if isinstance(tool, Mapping) else ())]
+        missing = [name for name in self.always_include if name not in offered and name not in named]
         if missing:
-            raise ValueError(f"always_include: {missing} are not among the agent's tools {offered}")
+            raise ValueError(f"always_include: {missing} are not among the agent's tools {offered + named}")
         capabilities = set(self.shortlist.toolbox.capabilities)
         # rank every capability, then keep the best the agent has: pinned ones do not count, nor
         # the tool the request forces (tool_choice), which a model call without it would refuse
@@ -756,6 +759,14 @@ def _check_call_options(toolbox: Toolbox, serialize: Any, route_options: dict[st
     if "context" in route_options:
         raise TypeError(
             f"context: the routing context is the agent's last human message; got context={route_options['context']!r}"
+        )
+    # the options are ToolMiddleware.route's, but a wrong name is the caller's, not route()'s
+    known = [name for name, p in inspect.signature(ToolMiddleware.route).parameters.items() if p.kind is p.KEYWORD_ONLY]
+    unknown = next((name for name in route_options if name not in known), None)
+    if unknown is not None:
+        raise TypeError(
+            f"{unknown}: not a routing option (got {unknown}={short_repr(route_options[unknown])}); "
+            f"the options are {', '.join(name for name in known if name != 'context')}"
         )
     # the middleware checks the options when a call is made; make it check them now, before an
     # agent runs, with any capability name (only the options are checked)

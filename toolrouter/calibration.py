@@ -131,10 +131,15 @@ class CountCalibration(nn.Module):
         params = [self.log_slope, self.offset, self.log_temperature, self.none]
         if len(episodes.labels) == 0:
             raise ValueError("episodes: no rows to fit the calibration on")
+        b = count_buckets(episodes.counts)
+        # a bucket is fitted by the registered tools of rows that weigh: the others' logits, masked
+        # or weighed 0, give it no gradient
+        seen = b[episodes.registered & (episodes.weights > 0)[:, None]]
+        if len(seen) == 0:
+            raise ValueError("episodes: no row that weighs has a registered tool, whose scores the calibration maps")
         start = [p.detach().clone() for p in params]
         for p in params:
             p.requires_grad_(True)
-        b = count_buckets(episodes.counts)
         weights = episodes.weights / episodes.weights.sum()
 
         def loss_now() -> torch.Tensor:
@@ -169,9 +174,7 @@ class CountCalibration(nn.Module):
         finally:
             for p in params:
                 p.requires_grad_(False)
-        # a bucket is fitted by the registered tools of rows that weigh: the others' logits, masked
-        # or weighed 0, give it no gradient
-        self._fill_unseen(b[episodes.registered & (episodes.weights > 0)[:, None]])
+        self._fill_unseen(seen)
         self.fitted = True
         return float(loss.detach())
 

@@ -138,102 +138,103 @@ def run_demo(
     router = ToolMetaLearner(
         store=store, policy=policy, seed=seed, weights=weights, context_dim=dim if contextual else None
     )
-    made = re.compile("(?:" + "|".join(map(re.escape, capabilities)) + r")_\d+")
-    foreign = sorted(t for t in router.tools if not made.fullmatch(t))
-    if foreign:  # another router's store: the demo would remove its tools and overwrite its snapshot
-        router.close()
-        raise ValueError(
-            f"store: {masked(store or '')} holds tools the demo does not make ({foreign[:5]}), which a run would "
-            "remove, overwriting that router's snapshot: give the demo a store of its own (sqlite:///demo.db)"
-        )
-    for tool_id, profile in list(router.tools.items()):
-        # resumed from a store: keep only this world's tools; a tool of the same id from another
-        # seed is another tool (its cost, latency and truth differ), so what was learned of it goes
-        if env.profiles.get(tool_id) != profile:
-            router.remove_tool(tool_id)
-    middleware = ToolMiddleware(router)
-    for sim in env.tools:
-        cap = sim.profile.capabilities[0]
-        fn = _simulated_tool(env, sim.profile.tool_id, cap)
-        if sim.profile.tool_id in router.tools:
-            # known from the store (the same tool): keep what was learned
-            middleware.attach(fn, sim.profile.tool_id)
-        else:
-            middleware.register(
-                fn,
-                cap,
-                tool_id=sim.profile.tool_id,
-                cost_per_use=sim.profile.cost_per_use,
-                reliability=sim.profile.reliability,
-                expected_latency_s=sim.profile.expected_latency_s,
-                tool_type=sim.profile.tool_type,
-                description=sim.profile.description,
+    try:
+        made = re.compile("(?:" + "|".join(map(re.escape, capabilities)) + r")_\d+")
+        foreign = sorted(t for t in router.tools if not made.fullmatch(t))
+        if foreign:  # another router's store: the demo would remove its tools and overwrite its snapshot
+            raise ValueError(
+                f"store: {masked(store or '')} holds tools the demo does not make ({foreign[:5]}), which a run would "
+                "remove, overwriting that router's snapshot: give the demo a store of its own (sqlite:///demo.db)"
             )
-    true_eu = {t.profile.tool_id: t.expected_utility(weights, 0) for t in env.tools}
-    by_cap = {c: [t.profile.tool_id for t in env.tools if t.profile.serves(c)] for c in capabilities}
-    best = {c: max(true_eu[t] for t in ids) for c, ids in by_cap.items()}
-    mean = {c: float(np.mean([true_eu[t] for t in ids])) for c, ids in by_cap.items()}
-    routes = {c: middleware.route(c, features=[0.0] if contextual else None) for c in capabilities}
-    # a rerun on a store goes on with the agent's life: its requests and the tools' outcomes are new
-    # draws, keyed by how many attempts the router has learned from (a fresh run keeps its seeds);
-    # the first run's draws again would teach the router the same outcomes twice
-    done = sum(s.calls for s in router.tool_statistics().values())
-    stream = [done] if done else []
-    env.rng = np.random.default_rng([seed, *stream])
-    rng = np.random.default_rng([seed + 1, *stream])
-    regret = random_regret = 0.0
-    window = max(1, calls // 5)
-    last_regret, last_best, failed, attempts = 0.0, 0, 0, 0
+        for tool_id, profile in list(router.tools.items()):
+            # resumed from a store: keep only this world's tools; a tool of the same id from another
+            # seed is another tool (its cost, latency and truth differ), so what was learned of it goes
+            if env.profiles.get(tool_id) != profile:
+                router.remove_tool(tool_id)
+        middleware = ToolMiddleware(router)
+        for sim in env.tools:
+            cap = sim.profile.capabilities[0]
+            fn = _simulated_tool(env, sim.profile.tool_id, cap)
+            if sim.profile.tool_id in router.tools:
+                # known from the store (the same tool): keep what was learned
+                middleware.attach(fn, sim.profile.tool_id)
+            else:
+                middleware.register(
+                    fn,
+                    cap,
+                    tool_id=sim.profile.tool_id,
+                    cost_per_use=sim.profile.cost_per_use,
+                    reliability=sim.profile.reliability,
+                    expected_latency_s=sim.profile.expected_latency_s,
+                    tool_type=sim.profile.tool_type,
+                    description=sim.profile.description,
+                )
+        true_eu = {t.profile.tool_id: t.expected_utility(weights, 0) for t in env.tools}
+        by_cap = {c: [t.profile.tool_id for t in env.tools if t.profile.serves(c)] for c in capabilities}
+        best = {c: max(true_eu[t] for t in ids) for c, ids in by_cap.items()}
+        mean = {c: float(np.mean([true_eu[t] for t in ids])) for c, ids in by_cap.items()}
+        routes = {c: middleware.route(c, features=[0.0] if contextual else None) for c in capabilities}
+        # a rerun on a store goes on with the agent's life: its requests and the tools' outcomes are new
+        # draws, keyed by how many attempts the router has learned from (a fresh run keeps its seeds);
+        # the first run's draws again would teach the router the same outcomes twice
+        done = sum(s.calls for s in router.tool_statistics().values())
+        stream = [done] if done else []
+        env.rng = np.random.default_rng([seed, *stream])
+        rng = np.random.default_rng([seed + 1, *stream])
+        regret = random_regret = 0.0
+        window = max(1, calls // 5)
+        last_regret, last_best, failed, attempts = 0.0, 0, 0, 0
 
-    def one_call(i: int) -> None:
-        nonlocal regret, random_regret, last_regret, last_best, failed, attempts
-        cap = capabilities[int(rng.integers(len(capabilities)))]
-        try:
-            outcome = routes[cap].run(f"request {i}")
-            chosen, n = outcome.attempts[0].tool_id, len(outcome.attempts)
-        except AllToolsFailedError as exc:
-            chosen, n = exc.attempts[0].tool_id, len(exc.attempts)
-            failed += 1
-        attempts += n
-        r = best[cap] - true_eu[chosen]
-        regret += r
-        random_regret += best[cap] - mean[cap]
-        if i >= calls - window:
-            last_regret += r
-            last_best += int(true_eu[chosen] >= best[cap])
+        def one_call(i: int) -> None:
+            nonlocal regret, random_regret, last_regret, last_best, failed, attempts
+            cap = capabilities[int(rng.integers(len(capabilities)))]
+            try:
+                outcome = routes[cap].run(f"request {i}")
+                chosen, n = outcome.attempts[0].tool_id, len(outcome.attempts)
+            except AllToolsFailedError as exc:
+                chosen, n = exc.attempts[0].tool_id, len(exc.attempts)
+                failed += 1
+            attempts += n
+            r = best[cap] - true_eu[chosen]
+            regret += r
+            random_regret += best[cap] - mean[cap]
+            if i >= calls - window:
+                last_regret += r
+                last_best += int(true_eu[chosen] >= best[cap])
 
-    if progress:
-        columns = (TextColumn("learning"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-        with Progress(*columns, console=console, transient=False) as bar:
-            task = bar.add_task("calls", total=calls)
+        if progress:
+            columns = (TextColumn("learning"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+            with Progress(*columns, console=console, transient=False) as bar:
+                task = bar.add_task("calls", total=calls)
+                for i in range(calls):
+                    one_call(i)
+                    bar.advance(task)
+        else:
             for i in range(calls):
                 one_call(i)
-                bar.advance(task)
-    else:
-        for i in range(calls):
-            one_call(i)
 
-    stats = router.tool_statistics()
-    rows = [
-        ToolRow(
-            tool_id=t.profile.tool_id,
-            capability=t.profile.capabilities[0],
-            calls=stats[t.profile.tool_id].calls,
-            success_rate=stats[t.profile.tool_id].success_rate,
-            mean_utility=stats[t.profile.tool_id].mean_utility,
-            learned_utility=stats[t.profile.tool_id].expected_utility,
-            true_utility=true_eu[t.profile.tool_id],
-            best=true_eu[t.profile.tool_id] >= best[t.profile.capabilities[0]],
+        stats = router.tool_statistics()
+        rows = [
+            ToolRow(
+                tool_id=t.profile.tool_id,
+                capability=t.profile.capabilities[0],
+                calls=stats[t.profile.tool_id].calls,
+                success_rate=stats[t.profile.tool_id].success_rate,
+                mean_utility=stats[t.profile.tool_id].mean_utility,
+                learned_utility=stats[t.profile.tool_id].expected_utility,
+                true_utility=true_eu[t.profile.tool_id],
+                best=true_eu[t.profile.tool_id] >= best[t.profile.capabilities[0]],
+            )
+            for t in sorted(env.tools, key=lambda t: (t.profile.capabilities[0], -true_eu[t.profile.tool_id]))
+        ]
+        # an in-memory database (memory://, sqlite:///:memory:) goes with the process
+        in_memory = isinstance(router.store, MemoryStore) or (
+            isinstance(router.store, SQLiteStore) and router.store.path == ":memory:"
         )
-        for t in sorted(env.tools, key=lambda t: (t.profile.capabilities[0], -true_eu[t.profile.tool_id]))
-    ]
-    # an in-memory database (memory://, sqlite:///:memory:) goes with the process
-    in_memory = isinstance(router.store, MemoryStore) or (
-        isinstance(router.store, SQLiteStore) and router.store.path == ":memory:"
-    )
-    persisted = router.store is not None and not in_memory
-    if router.store is not None:
-        router.save()
+        persisted = router.store is not None and not in_memory
+        if router.store is not None:
+            router.save()
+    finally:  # an interrupted run (Ctrl-C) releases the store and threads too
         router.close()
     return DemoReport(
         calls=calls,

@@ -233,6 +233,8 @@ _MAX_WORDS = 1 << 16
 _CACHED_WORD_CHARS = 32
 #: How many characters of a text ``HashingFeaturizer`` reads (of its composed form).
 _MAX_CHARS = 8192
+#: How far past its first ``_MAX_CHARS`` characters a text is read for a place to cut it.
+_MAX_RUN = 1024
 
 
 @functools.cache
@@ -243,15 +245,58 @@ def _word_with_marks() -> re.Pattern[str]:
     (namaste) was the words "\u0928\u092e\u0938" and "\u0924", and "\u0915\u092e\u0940" had the
     vector of "\u0915\u092e". Built at the first text that is not ASCII, from planes 0, 1 and 14
     (the only ones with marks)."""
-    spans: list[list[int]] = []  # runs of consecutive marks, [first, last]
-    for cp in (cp for plane in (0, 1, 14) for cp in range(plane << 16, (plane + 1) << 16)):
-        if unicodedata.category(chr(cp))[0] != "M":
-            continue
+    marks = (cp for plane in (0, 1, 14) for cp in range(plane << 16, (plane + 1) << 16))
+    return re.compile("[\\w" + _ranges(cp for cp in marks if unicodedata.category(chr(cp))[0] == "M") + "]+")
+
+
+def _ranges(code_points: Iterable[int]) -> str:
+    """Increasing ``code_points`` as the ranges of a regular expression's character class."""
+    spans: list[list[int]] = []  # runs of consecutive code points, [first, last]
+    for cp in code_points:
         if spans and spans[-1][1] == cp - 1:
             spans[-1][1] = cp
         else:
             spans.append([cp, cp])
-    return re.compile("[\\w" + "".join(f"{chr(a)}-{chr(b)}" for a, b in spans) + "]+")
+    return "".join(f"{chr(a)}-{chr(b)}" for a, b in spans)
+
+
+@functools.cache
+def _composition_boundary() -> re.Pattern[str]:
+    """A character before which a text can be cut without changing its composed form (NFC of the
+    two parts is NFC of the whole): one whose decomposition starts with a character of combining
+    class 0 that composes with nothing before it. Not a mark (a cut would part it from its base),
+    not a Hangul vowel or final consonant, nor the second part of any canonical pair (Indic vowel
+    signs such as U+0BBE). Built at the first long text that is not ASCII, from planes 0 to 2 (the
+    only ones with decompositions or marks)."""
+    second = set(range(0x1161, 0x1176)) | set(range(0x11A8, 0x11C3))  # Hangul, composed by rule
+    for cp in range(0x30000):
+        parts = unicodedata.decomposition(chr(cp)).split()
+        if len(parts) == 2 and not parts[0].startswith("<"):
+            second.add(int(parts[1], 16))
+
+    def cuts_before(c: str) -> bool:
+        first = unicodedata.normalize("NFD", c)[0]
+        return unicodedata.combining(first) == 0 and ord(first) not in second
+
+    return re.compile("[^" + _ranges(cp for cp in range(0x30000) if not cuts_before(chr(cp))) + "]")
+
+
+def _composed_start(text: str) -> str:
+    """The first ``_MAX_CHARS`` characters of ``text``'s composed form (NFC), normalizing only a
+    start of it cut at a ``_composition_boundary``: all of a 10 MB text took seconds. Composition
+    shortens a text (up to four characters make one), so the start read doubles until it is long
+    enough. A text with no boundary in the ``_MAX_RUN`` characters past the start is cut there:
+    normalizing a run of marks takes time quadratic in its length (half a minute for 200,000),
+    and such a run is no word that a request is routed by."""
+    end = _MAX_CHARS
+    while end < len(text):
+        cut = _composition_boundary().search(text, end, end + _MAX_RUN)
+        stop = cut.start() if cut else end + _MAX_RUN
+        start = unicodedata.normalize("NFC", text[:stop])
+        if len(start) >= _MAX_CHARS:
+            return start[:_MAX_CHARS]
+        end = 2 * stop
+    return unicodedata.normalize("NFC", text)[:_MAX_CHARS]
 
 
 def _words_of(text: str) -> list[str]:
@@ -260,7 +305,7 @@ def _words_of(text: str) -> list[str]:
     writes it) composes into one character, so "caf\u00e9" has one vector however it is written."""
     if text.isascii():  # no marks: the fast expression
         return _WORD.findall(text[:_MAX_CHARS].lower())
-    return _word_with_marks().findall(unicodedata.normalize("NFC", text)[:_MAX_CHARS].lower())
+    return _word_with_marks().findall(_composed_start(text).lower())
 
 
 class HashingFeaturizer:

@@ -1014,7 +1014,8 @@ class FewShotToolSelector:
         calibration_loss = float("nan")
         try:
             if self.config.match_weight is None and val_tools and max(shots) >= 2:
-                by_weight = self._validate(val_tools, data, descs, [k for k in shots if k >= 2], seed, _MATCH_WEIGHTS)
+                by_weight = self._validate(val_tools, data, descs, [k for k in shots if k >= 2], seed, _MATCH_WEIGHTS,
+                                           refine=True)
                 self.match_weight = max(by_weight, key=lambda w: (by_weight[w], -w))  # ties: the smaller
             if cfg.calibrate:
                 calibration_loss = self._fit_calibration(data, descs, seed)
@@ -1123,9 +1124,13 @@ class FewShotToolSelector:
         shots: Sequence[int],
         rng_seed: int,
         match_weights: Sequence[float] | None = None,
+        refine: bool = False,
     ) -> float | dict[float, float]:
         """Mean top-1 accuracy over the shot counts, N-way over ``tools`` (fixed draws per call),
-        with the current ``match_weight``; or per weight of ``match_weights``."""
+        with the current ``match_weight``; or per weight of ``match_weights``. With ``refine``, on
+        the prototypes refined as routing refines them (``_head``), as the match weight is chosen:
+        its bonus is added to the refined scores. The encoder's checks score the plain ones:
+        refining at each of them doubled the time of a fit."""
         self._weights_changed()  # called between training steps
         rng = np.random.default_rng([rng_seed, 7])
         perms = {t: rng.permutation(len(data[t])) for t in tools}
@@ -1142,7 +1147,9 @@ class FewShotToolSelector:
                 supports.append((descs.get(t), [data[t][i] for i in p[:kk]]))
                 queries += [data[t][i] for i in p[kk:][:50]]
                 labels += [j] * len(p[kk:][:50])
-            protos, example_z, _ = self._embed_tools(supports)
+            protos, example_z, description_z = self._embed_tools(supports)
+            if refine:
+                protos = self._refine_tools(protos, example_z, description_z)
             q = self.embed_queries(queries)
             for w in weights:
                 pred = self._score(q, protos, example_z, w).argmax(-1)
