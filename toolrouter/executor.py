@@ -924,7 +924,11 @@ def learner_executor(
 ) -> PlanExecutor:
     """A ``PlanExecutor`` over the tools ``learner`` knows (a tool removed from the router is gone
     for the executor too), charging each call its profile's ``cost_per_use``. ``functions``:
-    tool id -> function (default ``learner.functions``, read at every call)."""
+    tool id -> function (default ``learner.functions``, read at every call); ``options``: the
+    executor's others (not ``costs``: the profiles set them)."""
+    if "costs" in options:  # else Python's "got multiple values for keyword argument 'costs'"
+        raise TypeError("costs: learner_executor charges each call its tool profile's cost_per_use; "
+                        "set the profiles' costs, or build a PlanExecutor with costs")
     tools = _RegisteredTools(learner, functions)
     tools.check()
     return PlanExecutor(tools, config, costs=_ProfileCosts(learner), **options)
