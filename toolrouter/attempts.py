@@ -258,7 +258,7 @@ class ExecutorConfig(NumbersNotBools):
     enforce_budget: bool = Field(
         False,
         description="Skip a call whose cost, added to what the run spent and the calls in flight, "
-        "would take it over the plan's max_cost.",
+        "would take it over the plan's max_cost (or the run's own, when tighter: a task's).",
     )
     seed: int | None = Field(0, description="Seed of the backoff jitter.")
 

@@ -484,9 +484,12 @@ class PlanExecutor:
         deadline_s: float | None = None,
         run: PlanRun | None = None,
         on_attempt: Callable[[ExecutionResult], None] | None = None,
+        max_cost: float | None = None,
     ) -> PlanRun:
         """Run ``plan`` with ``inputs``; see the module docstring for what happens on failure,
         cancellation and deadline. ``run``: a new ``PlanRun`` to fill in (one is made if omitted);
+        ``max_cost``: a budget of the run's own, kept (``enforce_budget``) with the plan's, the
+        tighter of both;
         ``on_attempt``: called with each attempt of this run, before the executor's own hook and
         before the attempt is kept: an ``InvalidOutcomeError`` it raises for a success or for a
         cost the tool reported (numbers the router cannot learn, such as a cost so large that the
@@ -494,13 +497,16 @@ class PlanExecutor:
         latency, kept and passed on instead, and the step falls back (as in ``ToolMiddleware``);
         any other error it raises is reported in ``run.callback_errors``."""
         _check_run_options(cancel_event, deadline_s)
+        if max_cost is not None:
+            max_cost = check_real("max_cost", max_cost, low=0, low_open=True)
         if run is not None and (not isinstance(run, PlanRun) or run.steps or run.attempts):
             # another run's attempts would be summed into this one's cost and status
             raise TypeError(f"run: expected a new PlanRun, got {run!r:.100}")
         check_callback("on_attempt", on_attempt)
         steps = _plan_steps(plan)
         record = run if run is not None else PlanRun()
-        ctx = _Run(record, inputs, getattr(plan, "max_cost", None))
+        bounds = [b for b in (getattr(plan, "max_cost", None), max_cost) if b is not None]
+        ctx = _Run(record, inputs, min(bounds, default=None))
         ctx.on_attempt = on_attempt
         ctx.hooks = [self.on_attempt] if self.on_attempt is not None else []
         loop = asyncio.get_running_loop()
@@ -996,7 +1002,9 @@ async def aexecute_task(
             task that declares its steps, the plan's steps must be those steps, every one, each
             with the task's capability and dependencies, and every tool a step lists must serve it
             (one removed from the router since is not called) (``ValueError`` naming the step
-            otherwise, before any tool runs).
+            otherwise, before any tool runs). ``config.enforce_budget`` keeps the run within the
+            tighter of the plan's ``max_cost`` and the task's: a plan made for another budget
+            does not lift the task's.
         allow_infeasible: plan best-effort when the budget cannot be met (the plan's metadata
             says so) instead of raising ``BudgetInfeasibleError``.
 
@@ -1060,6 +1068,7 @@ async def aexecute_task(
                 deadline_s=deadline_s,
                 run=execution.run,
                 on_attempt=_learn_hook(learner, learn_task, execution, trace_id, executor.tools, stop),
+                max_cost=task.max_cost,
             )
         finally:
             if relay is not None:
