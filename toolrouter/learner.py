@@ -1209,7 +1209,9 @@ class ToolMetaLearner:
         return np.zeros(d)
 
     # --- decisions ----------------------------------------------------------------------------
-    def optimize_task_execution(self, task: TaskProfile, *, allow_infeasible: bool = False) -> ExecutionPlan:
+    def optimize_task_execution(
+        self, task: TaskProfile, *, allow_infeasible: bool = False, tools: Iterable[str] | None = None
+    ) -> ExecutionPlan:
         """Choose a tool for every step of ``task``, with ranked fallbacks and predictions.
 
         The steps are the task's own, the template registered for its type, or, for a task that
@@ -1230,8 +1232,12 @@ class ToolMetaLearner:
         among all the tools, as the step of a task that names none: its plan step's capability is
         ``None``, and its outcomes are learned under its step's route.
 
+        ``tools``: the ids of the tools the plan may list (``execute`` gives those it has functions
+        for): the others are ranked all the same, but neither chosen nor fallbacks, so that the
+        plan's choices and totals under a budget are of tools that run.
+
         Raises ``NoToolForCapabilityError`` (naming the step and capability) when a step has no
-        candidate. A call that raises, for whatever reason, changes nothing: the routes it made
+        candidate (among ``tools``, when given). A call that raises, for whatever reason, changes nothing: the routes it made
         are dropped and the random state of those it sampled is rewound, so the next call decides
         as if it had not happened.
 
@@ -1243,6 +1249,7 @@ class ToolMetaLearner:
         """
         if not isinstance(allow_infeasible, bool):  # "no" would have been taken for True
             raise TypeError(f"allow_infeasible: expected True or False, got {allow_infeasible!r}")
+        usable = None if tools is None else _tool_ids(tools)
         if not self._caught_up:  # not _catch_up: a plan to run is refused by a closed store
             self.sync()
         task = self._task(task)
@@ -1259,13 +1266,20 @@ class ToolMetaLearner:
                 else:
                     specs, structure = declared.specs, PlanStructure(declared.source)
                 for spec in specs:  # check everything before any route is made
-                    if not self._candidates(spec.capability):
-                        raise self._no_tool_for(spec.capability, f"step {spec.step!r} of task {task.task_id!r}")
+                    where = f"step {spec.step!r} of task {task.task_id!r}"
+                    candidates = self._candidates(spec.capability)
+                    if not candidates:
+                        raise self._no_tool_for(spec.capability, where)
+                    if usable is not None and usable.isdisjoint(candidates):
+                        raise NoToolForCapabilityError(
+                            f"tools: none of the tools given serves {spec.capability or 'the step'!r} ({where}; "
+                            f"the tools that do: {sorted(candidates)})"
+                        )
                     self._check_route_capability(task.task_type, spec.step, spec.capability)
                 keys = [(task.task_type, s.step) for s in specs]
                 before = {k: self._routes[k].decision_state() for k in keys if k in self._routes}
                 steps = [
-                    self._decide(task.task_id, task.task_type, s.step, s.capability, context, s.depends_on)
+                    self._decide(task.task_id, task.task_type, s.step, s.capability, context, s.depends_on, usable)
                     for s in specs
                 ]
                 if len(steps) > 1 or task.max_cost is not None or task.max_latency_s is not None:
@@ -1278,6 +1292,7 @@ class ToolMetaLearner:
                         reward_bounds=policy.reward_bounds,
                         allow_infeasible=allow_infeasible,
                     )
+                if assignment is not None or usable is not None:  # a recheck's tool may not be chosen
                     self._undo_unplanned_rechecks(keys, steps, before)
             except BaseException:
                 self._undo_decisions(keys, before)
@@ -1527,9 +1542,11 @@ class ToolMetaLearner:
         log.debug("recheck_claimed_elsewhere", task_type=route.task_type, step=route.step, tool_id=tool_id, turn=drift.claimed)
         return False
 
-    def _choices(self, route: _Route, ranking: Ranking) -> Iterable[ToolChoice]:
+    def _choices(self, route: _Route, ranking: Ranking, usable: frozenset[str] | None = None) -> Iterable[ToolChoice]:
         scores, means = ranking.scores, ranking.means
         for i in ranking.positions:
+            if usable is not None and ranking.arms[i] not in usable:
+                continue
             # a recheck scores as a tool never tried (UCB1's +inf): a plan of several steps or under
             # a budget, which re-chooses every step's tool by its score, runs it as one step does
             score = math.inf if i == ranking.recheck else float(scores[i])
@@ -1556,11 +1573,12 @@ class ToolMetaLearner:
         capability: str | None,
         context: Context,
         depends_on: tuple[str, ...],
+        usable: frozenset[str] | None = None,
     ) -> PlanStep:
         route = self._route(task_type, step, capability)
         ranking = self._rank(route, context)
         self._log_decision(task_id, route, ranking)
-        candidates = tuple(self._choices(route, ranking))
+        candidates = tuple(self._choices(route, ranking, usable))
         return PlanStep(step=step, capability=capability, candidates=candidates, depends_on=depends_on)
 
     def _choice(self, route: _Route, tool_id: str, score: float, mean: float) -> ToolChoice:
@@ -3645,6 +3663,17 @@ def _dim_of(featurizer: Any) -> int | None:
 def _takes_no_context(policy: Any) -> bool:
     """Whether ``policy`` is the name of a policy without a context (which a context_dim would not fit)."""
     return isinstance(policy, str) and policy in POLICIES and not POLICIES[policy].contextual
+
+
+def _tool_ids(tools: Any) -> frozenset[str]:
+    """``tools`` of ``optimize_task_execution``: tool ids (a mapping's keys), as a set."""
+    if isinstance(tools, (str, bytes)) or not isinstance(tools, Iterable):  # "web" was {"w", "e", "b"}
+        raise TypeError(f"tools: expected tool ids, got {short_repr(tools)}")
+    ids = frozenset(tools)
+    bad = [t for t in ids if not isinstance(t, str)]
+    if bad:
+        raise TypeError(f"tools: expected tool ids, got {short_repr(bad[0])}")
+    return ids
 
 
 def _learning_result(task_id: str, outcomes: list[_Outcome]) -> LearningResult:
