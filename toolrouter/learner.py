@@ -1272,7 +1272,7 @@ class ToolMetaLearner:
                         raise self._no_tool_for(spec.capability, where)
                     if usable is not None and usable.isdisjoint(candidates):
                         raise NoToolForCapabilityError(
-                            f"tools: none of the tools given serves {spec.capability or 'the step'!r} ({where}; "
+                            f"tools: none of the tools given serves {where} (capability {spec.capability!r}; "
                             f"the tools that do: {sorted(candidates)})"
                         )
                     self._check_route_capability(task.task_type, spec.step, spec.capability)

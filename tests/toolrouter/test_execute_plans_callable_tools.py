@@ -42,7 +42,7 @@ def test_a_step_no_callable_tool_serves_is_refused_before_running():
     r.add_tool(ToolProfile(tool_id="calc", capabilities=["math"]))
     r.functions["calc"] = lambda request: 4
     task = TaskProfile(task_id="t", required_capabilities=["search"])
-    with pytest.raises(NoToolForCapabilityError, match=r"^tools: none of the tools given serves 'search'"):
+    with pytest.raises(NoToolForCapabilityError, match=r"^tools: none of the tools given serves step 'search' of task 't' \(capability 'search'; the tools that do: \['cheap', 'dear'\]\)"):
         r.execute(task, "bees")
 
 
