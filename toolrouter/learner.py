@@ -1601,7 +1601,8 @@ class ToolMetaLearner:
         utilities learned, the end-to-end outcome).
 
         Tools are the functions in ``self.functions`` (or ``tools=``), each called with a
-        ``StepRequest`` holding ``inputs`` and the outputs of the steps it depends on. Options:
+        ``StepRequest`` holding ``inputs`` and the outputs of the steps it depends on; the plan
+        lists only tools with a function. Options:
         ``tools``, ``executor``, ``config`` (``ExecutorConfig``: timeouts, retries, fallbacks,
         circuit breakers), ``cancel_event`` (an ``asyncio.Event``, or a ``threading.Event`` another
         thread sets), ``deadline_s``, ``allow_infeasible``, ``plan`` (one made earlier; see
