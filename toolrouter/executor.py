@@ -325,8 +325,8 @@ class PlanExecutor:
             a tool a step lists but the mapping lacks is never called, so it takes none of the
             places ``use_fallbacks`` and ``max_fallbacks`` leave the step).
         config: ``ExecutorConfig``.
-        costs: tool id -> cost of a call, used when the tool does not report one; default: the
-            plan's predicted cost.
+        costs: tool id -> cost of a call, charged when the tool does not report one; default:
+            the plan's predicted cost (which ``enforce_budget`` admits each call at).
         output_types: step id or capability -> type (or tuple of types) its output must have.
         on_attempt: called with every ``ExecutionResult`` as soon as the attempt ends (a plain
             function: an ``async def`` one is refused, as it would never be awaited).
@@ -661,11 +661,15 @@ class PlanExecutor:
 
         def admit(tool_id: str, cost: float) -> str | None:
             release()
+            # what the plan predicts the call costs, as the planner judged the plan: not what a
+            # call that reports no cost is charged (a router's: its profile's cost_per_use, which
+            # a tool that reports less is no longer predicted to cost, nor planned at)
+            cost = step.costs.get(tool_id, cost)
             # a free call spends nothing: a tool that reported more than planned took the run
             # over its budget, and a free tool after it was skipped as if it would
             if ctx.max_cost is None or not self.config.enforce_budget or cost == 0:
                 return None
-            if not fits_budget(ctx.spent + ctx.reserved + cost, ctx.max_cost):  # as the planner judged the plan
+            if not fits_budget(ctx.spent + ctx.reserved + cost, ctx.max_cost):
                 return "over budget"
             held[0] = cost
             ctx.reserved += cost
