@@ -1237,9 +1237,9 @@ class ToolMetaLearner:
         plan's choices and totals under a budget are of tools that run.
 
         Raises ``NoToolForCapabilityError`` (naming the step and capability) when a step has no
-        candidate (among ``tools``, when given). A call that raises, for whatever reason, changes nothing: the routes it made
-        are dropped and the random state of those it sampled is rewound, so the next call decides
-        as if it had not happened.
+        candidate (among ``tools``, when given). A call that raises, for whatever reason, changes
+        nothing: the routes it made are dropped and the random state of those it sampled is
+        rewound, so the next call decides as if it had not happened.
 
         Example:
             >>> from toolrouter import ToolMetaLearner, ToolProfile, TaskProfile
