@@ -128,10 +128,11 @@ class ExecutionPlan:
     (``networkx.freeze``; its nodes' attributes are read-only too), and one that disagrees with its
     steps raises ``TaskGraphError`` naming the step, one with a cycle ``CyclicTaskGraphError`` (make
     a new plan with ``from_steps`` to change the steps). Totals assume each step's chosen tool:
-    ``expected_cost`` sums their predicted costs, ``expected_latency_s`` is the critical path (steps that do not depend on each other overlap),
-    ``predicted_success`` the chance that every step succeeds on its first try. ``structure`` says
-    where the steps came from (``PlanStructure``): another value raises ``TypeError``, as a
-    budget that is not a finite number > 0 raises ``ValueError``.
+    ``expected_cost`` sums their predicted costs, ``expected_latency_s`` is the critical path
+    (steps that do not depend on each other overlap), ``predicted_success`` the chance that every
+    step succeeds on its first try. ``structure`` says where the steps came from
+    (``PlanStructure``): another value raises ``TypeError``, as a budget that is not a finite
+    number > 0 raises ``ValueError``.
     """
 
     task_id: str
