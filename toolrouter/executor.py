@@ -1002,11 +1002,10 @@ async def aexecute_task(
         tools: tool id -> function called with a ``StepRequest`` (default: ``learner.functions``).
         executor: a ``PlanExecutor`` to reuse (its circuit breakers persist across runs); default:
             a new one with ``config``.
-        plan: a plan made earlier (default: ``learner.optimize_task_execution(task)`` over the
-            tools the executor has functions for; a step none of them serves raises
-            ``NoToolForCapabilityError`` before any tool runs); for a task that declares its
-            steps, the plan's steps must be those steps, every one, each with the task's
-            capability and dependencies, and every tool a step lists must serve it
+        plan: a plan made earlier (default: ``learner.optimize_task_execution(task)``, listing
+            at each step the tools the executor has functions for, where it has any); for a task
+            that declares its steps, the plan's steps must be those steps, every one, each with the
+            task's capability and dependencies, and every tool a step lists must serve it
             (one removed from the router since is not called) (``ValueError`` naming the step
             otherwise, before any tool runs). ``config.enforce_budget`` keeps the run within the
             tighter of the plan's ``max_cost`` and the task's: a plan made for another budget

@@ -1232,13 +1232,14 @@ class ToolMetaLearner:
         among all the tools, as the step of a task that names none: its plan step's capability is
         ``None``, and its outcomes are learned under its step's route.
 
-        ``tools``: the ids of the tools the plan may list (``execute`` gives those it has functions
-        for): the others are ranked all the same, but neither chosen nor fallbacks, so that the
-        plan's choices and totals under a budget are of tools that run.
+        ``tools``: the ids of the tools that can run (``execute`` gives those it has functions
+        for): a step some of them serve lists only those (the others are ranked all the same, but
+        neither chosen nor fallbacks), so that the plan's choices and totals under a budget are of
+        tools that run; a step none of them serves lists all its tools, and its run reports why
+        each could not be called.
 
         Raises ``NoToolForCapabilityError`` (naming the step and capability) when a step has no
-        candidate (among ``tools``, when given). A call that raises, for whatever reason, changes
-        nothing: the routes it made are dropped and the random state of those it sampled is
+        candidate. A call that raises, for whatever reason, changes nothing: the routes it made are dropped and the random state of those it sampled is
         rewound, so the next call decides as if it had not happened.
 
         Example:
@@ -1260,26 +1261,26 @@ class ToolMetaLearner:
             structure_rng = self._structure_rng.bit_generator.state
             keys: list[tuple[str, str]] = []
             before: dict[tuple[str, str], Any] = {}
+            unrunnable: set[str] = set()  # steps none of ``tools`` serves: they list all theirs
             try:
                 if declared is None:
                     specs, structure = self._propose(task)
                 else:
                     specs, structure = declared.specs, PlanStructure(declared.source)
                 for spec in specs:  # check everything before any route is made
-                    where = f"step {spec.step!r} of task {task.task_id!r}"
                     candidates = self._candidates(spec.capability)
                     if not candidates:
-                        raise self._no_tool_for(spec.capability, where)
+                        raise self._no_tool_for(spec.capability, f"step {spec.step!r} of task {task.task_id!r}")
                     if usable is not None and usable.isdisjoint(candidates):
-                        raise NoToolForCapabilityError(
-                            f"tools: none of the tools given serves {where} (capability {spec.capability!r}; "
-                            f"the tools that do: {sorted(candidates)})"
-                        )
+                        unrunnable.add(spec.step)  # its run reports why each tool could not be called
                     self._check_route_capability(task.task_type, spec.step, spec.capability)
                 keys = [(task.task_type, s.step) for s in specs]
                 before = {k: self._routes[k].decision_state() for k in keys if k in self._routes}
                 steps = [
-                    self._decide(task.task_id, task.task_type, s.step, s.capability, context, s.depends_on, usable)
+                    self._decide(
+                        task.task_id, task.task_type, s.step, s.capability, context, s.depends_on,
+                        None if s.step in unrunnable else usable,
+                    )
                     for s in specs
                 ]
                 if len(steps) > 1 or task.max_cost is not None or task.max_latency_s is not None:

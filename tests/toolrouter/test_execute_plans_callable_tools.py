@@ -3,7 +3,7 @@ chosen, and the run paid its fallback, which the plan never counted."""
 
 import pytest
 
-from toolrouter import BudgetInfeasibleError, NoToolForCapabilityError, TaskProfile, ToolMetaLearner, ToolProfile
+from toolrouter import BudgetInfeasibleError, TaskProfile, ToolMetaLearner, ToolProfile
 from toolrouter.executor import ExecutorConfig
 
 
@@ -37,13 +37,16 @@ def test_a_budget_only_an_uncallable_tool_meets_is_infeasible():
         r.execute(task, "bees")
 
 
-def test_a_step_no_callable_tool_serves_is_refused_before_running():
+def test_a_step_no_callable_tool_serves_lists_its_tools_and_the_rest_runs():
     r = router()
     r.add_tool(ToolProfile(tool_id="calc", capabilities=["math"]))
     r.functions["calc"] = lambda request: 4
-    task = TaskProfile(task_id="t", required_capabilities=["search"])
-    with pytest.raises(NoToolForCapabilityError, match=r"^tools: none of the tools given serves step 'search' of task 't' \(capability 'search'; the tools that do: \['cheap', 'dear'\]\)"):
-        r.execute(task, "bees")
+    task = TaskProfile(task_id="t", steps=[{"step_id": "search", "capability": "search"},
+                                           {"step_id": "sum", "capability": "math"}])
+    run = r.execute(task, "bees")
+    assert set(run.plan.step("search").ranked_tool_ids) == {"cheap", "dear"}
+    assert run.outputs == {"sum": 4} and run.run.steps["search"].status.value == "failed"
+    assert {a.tool_id for a in run.unlearned} == {"cheap", "dear"}  # each one's missing function
 
 
 def test_tools_checked():
