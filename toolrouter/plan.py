@@ -131,8 +131,8 @@ class ExecutionPlan:
     ``expected_cost`` sums their predicted costs, ``expected_latency_s`` is the critical path
     (steps that do not depend on each other overlap), ``predicted_success`` the chance that every
     step succeeds on its first try. ``structure`` says where the steps came from
-    (``PlanStructure``): another value raises ``TypeError``, as a budget that is not a finite
-    number > 0 raises ``ValueError``.
+    (``PlanStructure``): another value raises ``TypeError`` (as a task id or type that is not a
+    string does), and a budget that is not a finite number > 0 ``ValueError``.
     """
 
     task_id: str
@@ -166,9 +166,6 @@ class ExecutionPlan:
         task id or type that is not a string, a step that is not a ``PlanStep`` or a structure that
         is not a ``PlanStructure``.
         """
-        for name, value in (("task_id", task_id), ("task_type", task_type)):
-            if not isinstance(value, str):
-                raise TypeError(f"{name}: expected a string, got {value!r:.100}")
         if structure is not None:
             if not isinstance(structure, PlanStructure):
                 raise TypeError(f"structure: expected a PlanStructure, got {structure!r:.100}")
@@ -216,6 +213,9 @@ class ExecutionPlan:
         return cls(task_id, task_type, graph, max_cost, max_latency_s, structure=structure or PlanStructure())
 
     def __post_init__(self) -> None:
+        for name in ("task_id", "task_type"):  # to_dict wrote another value, from_dict refused it
+            if not isinstance(getattr(self, name), str):
+                raise TypeError(f"{name}: expected a string, got {getattr(self, name)!r:.100}")
         if not isinstance(self.structure, PlanStructure):  # to_dict and every reader of it failed later
             raise TypeError(f"structure: expected a PlanStructure, got {self.structure!r:.100}")
         # numbers held as Python's (a numpy number is one no JSON writer takes: to_json failed), in

@@ -39,6 +39,8 @@ def test_direct_construction_checks_structure_and_budget():
     graph.add_node("a", plan_step=PlanStep("a", "search", (CHOICE,)))
     with pytest.raises(TypeError, match="^structure: "):
         ExecutionPlan("t", "x", graph, structure="learned")
+    with pytest.raises(TypeError, match="^task_id: "):
+        ExecutionPlan(7, "x", graph)
     with pytest.raises(ValueError, match="^max_cost"):
         ExecutionPlan("t", "x", graph, max_cost=-1.0)
     assert ExecutionPlan("t", "x", graph, max_latency_s=2).max_latency_s == 2.0
