@@ -257,8 +257,8 @@ class ExecutorConfig(NumbersNotBools):
     max_concurrency: int | None = Field(None, ge=1, description="Calls in flight at once.")
     enforce_budget: bool = Field(
         False,
-        description="Skip a call whose cost, added to what the run spent and the calls in flight, "
-        "would take it over the plan's max_cost.",
+        description="Skip a call whose cost as the plan predicts it, added to what the run spent and "
+        "the calls in flight, would take it over the plan's max_cost (or the run's own, when tighter: a task's).",
     )
     seed: int | None = Field(0, description="Seed of the backoff jitter.")
 

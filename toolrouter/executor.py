@@ -325,8 +325,8 @@ class PlanExecutor:
             a tool a step lists but the mapping lacks is never called, so it takes none of the
             places ``use_fallbacks`` and ``max_fallbacks`` leave the step).
         config: ``ExecutorConfig``.
-        costs: tool id -> cost of a call, used when the tool does not report one; default: the
-            plan's predicted cost.
+        costs: tool id -> cost of a call, charged when the tool does not report one; default:
+            the plan's predicted cost (which ``enforce_budget`` admits each call at).
         output_types: step id or capability -> type (or tuple of types) its output must have.
         on_attempt: called with every ``ExecutionResult`` as soon as the attempt ends (a plain
             function: an ``async def`` one is refused, as it would never be awaited).
@@ -484,9 +484,12 @@ class PlanExecutor:
         deadline_s: float | None = None,
         run: PlanRun | None = None,
         on_attempt: Callable[[ExecutionResult], None] | None = None,
+        max_cost: float | None = None,
     ) -> PlanRun:
         """Run ``plan`` with ``inputs``; see the module docstring for what happens on failure,
         cancellation and deadline. ``run``: a new ``PlanRun`` to fill in (one is made if omitted);
+        ``max_cost``: a budget of the run's own, kept (``enforce_budget``) with the plan's, the
+        tighter of both;
         ``on_attempt``: called with each attempt of this run, before the executor's own hook and
         before the attempt is kept: an ``InvalidOutcomeError`` it raises for a success or for a
         cost the tool reported (numbers the router cannot learn, such as a cost so large that the
@@ -494,13 +497,16 @@ class PlanExecutor:
         latency, kept and passed on instead, and the step falls back (as in ``ToolMiddleware``);
         any other error it raises is reported in ``run.callback_errors``."""
         _check_run_options(cancel_event, deadline_s)
+        if max_cost is not None:
+            max_cost = check_real("max_cost", max_cost, low=0, low_open=True)
         if run is not None and (not isinstance(run, PlanRun) or run.steps or run.attempts):
             # another run's attempts would be summed into this one's cost and status
             raise TypeError(f"run: expected a new PlanRun, got {run!r:.100}")
         check_callback("on_attempt", on_attempt)
         steps = _plan_steps(plan)
         record = run if run is not None else PlanRun()
-        ctx = _Run(record, inputs, getattr(plan, "max_cost", None))
+        bounds = [b for b in (getattr(plan, "max_cost", None), max_cost) if b is not None]
+        ctx = _Run(record, inputs, min(bounds, default=None))
         ctx.on_attempt = on_attempt
         ctx.hooks = [self.on_attempt] if self.on_attempt is not None else []
         loop = asyncio.get_running_loop()
@@ -655,11 +661,15 @@ class PlanExecutor:
 
         def admit(tool_id: str, cost: float) -> str | None:
             release()
+            # what the plan predicts the call costs, as the planner judged the plan: not what a
+            # call that reports no cost is charged (a router's: its profile's cost_per_use, which
+            # a tool that reports less is no longer predicted to cost, nor planned at)
+            cost = step.costs.get(tool_id, cost)
             # a free call spends nothing: a tool that reported more than planned took the run
             # over its budget, and a free tool after it was skipped as if it would
             if ctx.max_cost is None or not self.config.enforce_budget or cost == 0:
                 return None
-            if not fits_budget(ctx.spent + ctx.reserved + cost, ctx.max_cost):  # as the planner judged the plan
+            if not fits_budget(ctx.spent + ctx.reserved + cost, ctx.max_cost):
                 return "over budget"
             held[0] = cost
             ctx.reserved += cost
@@ -924,7 +934,11 @@ def learner_executor(
 ) -> PlanExecutor:
     """A ``PlanExecutor`` over the tools ``learner`` knows (a tool removed from the router is gone
     for the executor too), charging each call its profile's ``cost_per_use``. ``functions``:
-    tool id -> function (default ``learner.functions``, read at every call)."""
+    tool id -> function (default ``learner.functions``, read at every call); ``options``: the
+    executor's others (not ``costs``: the profiles set them)."""
+    if "costs" in options:  # else Python's "got multiple values for keyword argument 'costs'"
+        raise TypeError("costs: learner_executor charges each call its tool profile's cost_per_use; "
+                        "set the profiles' costs, or build a PlanExecutor with costs")
     tools = _RegisteredTools(learner, functions)
     tools.check()
     return PlanExecutor(tools, config, costs=_ProfileCosts(learner), **options)
@@ -988,11 +1002,14 @@ async def aexecute_task(
         tools: tool id -> function called with a ``StepRequest`` (default: ``learner.functions``).
         executor: a ``PlanExecutor`` to reuse (its circuit breakers persist across runs); default:
             a new one with ``config``.
-        plan: a plan made earlier (default: ``learner.optimize_task_execution(task)``); for a
-            task that declares its steps, the plan's steps must be those steps, every one, each
-            with the task's capability and dependencies, and every tool a step lists must serve it
+        plan: a plan made earlier (default: ``learner.optimize_task_execution(task)``, listing
+            at each step the tools the executor has functions for, where it has any); for a task
+            that declares its steps, the plan's steps must be those steps, every one, each with the
+            task's capability and dependencies, and every tool a step lists must serve it
             (one removed from the router since is not called) (``ValueError`` naming the step
-            otherwise, before any tool runs).
+            otherwise, before any tool runs). ``config.enforce_budget`` keeps the run within the
+            tighter of the plan's ``max_cost`` and the task's: a plan made for another budget
+            does not lift the task's.
         allow_infeasible: plan best-effort when the budget cannot be met (the plan's metadata
             says so) instead of raising ``BudgetInfeasibleError``.
 
@@ -1027,7 +1044,11 @@ async def aexecute_task(
             executor = learner_executor(learner, tools, config)
         try:
             if plan is None:
-                plan = learner.optimize_task_execution(task, allow_infeasible=allow_infeasible)
+                # over the tools the executor can call: a plan under a budget that chose one with
+                # no function ran its fallback instead, at a cost the plan never counted
+                plan = learner.optimize_task_execution(
+                    task, allow_infeasible=allow_infeasible, tools=executor.tools.keys()
+                )
             else:
                 _check_plan_fits(learner, task, plan)
         except BaseException:
@@ -1056,6 +1077,7 @@ async def aexecute_task(
                 deadline_s=deadline_s,
                 run=execution.run,
                 on_attempt=_learn_hook(learner, learn_task, execution, trace_id, executor.tools, stop),
+                max_cost=task.max_cost,
             )
         finally:
             if relay is not None:

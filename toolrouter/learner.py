@@ -1209,7 +1209,9 @@ class ToolMetaLearner:
         return np.zeros(d)
 
     # --- decisions ----------------------------------------------------------------------------
-    def optimize_task_execution(self, task: TaskProfile, *, allow_infeasible: bool = False) -> ExecutionPlan:
+    def optimize_task_execution(
+        self, task: TaskProfile, *, allow_infeasible: bool = False, tools: Iterable[str] | None = None
+    ) -> ExecutionPlan:
         """Choose a tool for every step of ``task``, with ranked fallbacks and predictions.
 
         The steps are the task's own, the template registered for its type, or, for a task that
@@ -1230,10 +1232,15 @@ class ToolMetaLearner:
         among all the tools, as the step of a task that names none: its plan step's capability is
         ``None``, and its outcomes are learned under its step's route.
 
+        ``tools``: the ids of the tools that can run (``execute`` gives those it has functions
+        for): a step some of them serve lists only those (the others are ranked all the same, but
+        neither chosen nor fallbacks), so that the plan's choices and totals under a budget are of
+        tools that run; a step none of them serves lists all its tools, and its run reports why
+        each could not be called.
+
         Raises ``NoToolForCapabilityError`` (naming the step and capability) when a step has no
-        candidate. A call that raises, for whatever reason, changes nothing: the routes it made
-        are dropped and the random state of those it sampled is rewound, so the next call decides
-        as if it had not happened.
+        candidate. A call that raises, for whatever reason, changes nothing: the routes it made are dropped and the random state of those it sampled is
+        rewound, so the next call decides as if it had not happened.
 
         Example:
             >>> from toolrouter import ToolMetaLearner, ToolProfile, TaskProfile
@@ -1243,6 +1250,7 @@ class ToolMetaLearner:
         """
         if not isinstance(allow_infeasible, bool):  # "no" would have been taken for True
             raise TypeError(f"allow_infeasible: expected True or False, got {allow_infeasible!r}")
+        usable = None if tools is None else _tool_ids(tools)
         if not self._caught_up:  # not _catch_up: a plan to run is refused by a closed store
             self.sync()
         task = self._task(task)
@@ -1253,19 +1261,26 @@ class ToolMetaLearner:
             structure_rng = self._structure_rng.bit_generator.state
             keys: list[tuple[str, str]] = []
             before: dict[tuple[str, str], Any] = {}
+            unrunnable: set[str] = set()  # steps none of ``tools`` serves: they list all theirs
             try:
                 if declared is None:
                     specs, structure = self._propose(task)
                 else:
                     specs, structure = declared.specs, PlanStructure(declared.source)
                 for spec in specs:  # check everything before any route is made
-                    if not self._candidates(spec.capability):
+                    candidates = self._candidates(spec.capability)
+                    if not candidates:
                         raise self._no_tool_for(spec.capability, f"step {spec.step!r} of task {task.task_id!r}")
+                    if usable is not None and usable.isdisjoint(candidates):
+                        unrunnable.add(spec.step)  # its run reports why each tool could not be called
                     self._check_route_capability(task.task_type, spec.step, spec.capability)
                 keys = [(task.task_type, s.step) for s in specs]
                 before = {k: self._routes[k].decision_state() for k in keys if k in self._routes}
                 steps = [
-                    self._decide(task.task_id, task.task_type, s.step, s.capability, context, s.depends_on)
+                    self._decide(
+                        task.task_id, task.task_type, s.step, s.capability, context, s.depends_on,
+                        None if s.step in unrunnable else usable,
+                    )
                     for s in specs
                 ]
                 if len(steps) > 1 or task.max_cost is not None or task.max_latency_s is not None:
@@ -1278,6 +1293,7 @@ class ToolMetaLearner:
                         reward_bounds=policy.reward_bounds,
                         allow_infeasible=allow_infeasible,
                     )
+                if assignment is not None or usable is not None:  # a recheck's tool may not be chosen
                     self._undo_unplanned_rechecks(keys, steps, before)
             except BaseException:
                 self._undo_decisions(keys, before)
@@ -1527,9 +1543,11 @@ class ToolMetaLearner:
         log.debug("recheck_claimed_elsewhere", task_type=route.task_type, step=route.step, tool_id=tool_id, turn=drift.claimed)
         return False
 
-    def _choices(self, route: _Route, ranking: Ranking) -> Iterable[ToolChoice]:
+    def _choices(self, route: _Route, ranking: Ranking, usable: frozenset[str] | None = None) -> Iterable[ToolChoice]:
         scores, means = ranking.scores, ranking.means
         for i in ranking.positions:
+            if usable is not None and ranking.arms[i] not in usable:
+                continue
             # a recheck scores as a tool never tried (UCB1's +inf): a plan of several steps or under
             # a budget, which re-chooses every step's tool by its score, runs it as one step does
             score = math.inf if i == ranking.recheck else float(scores[i])
@@ -1556,11 +1574,12 @@ class ToolMetaLearner:
         capability: str | None,
         context: Context,
         depends_on: tuple[str, ...],
+        usable: frozenset[str] | None = None,
     ) -> PlanStep:
         route = self._route(task_type, step, capability)
         ranking = self._rank(route, context)
         self._log_decision(task_id, route, ranking)
-        candidates = tuple(self._choices(route, ranking))
+        candidates = tuple(self._choices(route, ranking, usable))
         return PlanStep(step=step, capability=capability, candidates=candidates, depends_on=depends_on)
 
     def _choice(self, route: _Route, tool_id: str, score: float, mean: float) -> ToolChoice:
@@ -1583,7 +1602,8 @@ class ToolMetaLearner:
         utilities learned, the end-to-end outcome).
 
         Tools are the functions in ``self.functions`` (or ``tools=``), each called with a
-        ``StepRequest`` holding ``inputs`` and the outputs of the steps it depends on. Options:
+        ``StepRequest`` holding ``inputs`` and the outputs of the steps it depends on; the plan
+        lists only tools with a function. Options:
         ``tools``, ``executor``, ``config`` (``ExecutorConfig``: timeouts, retries, fallbacks,
         circuit breakers), ``cancel_event`` (an ``asyncio.Event``, or a ``threading.Event`` another
         thread sets), ``deadline_s``, ``allow_infeasible``, ``plan`` (one made earlier; see
@@ -3645,6 +3665,17 @@ def _dim_of(featurizer: Any) -> int | None:
 def _takes_no_context(policy: Any) -> bool:
     """Whether ``policy`` is the name of a policy without a context (which a context_dim would not fit)."""
     return isinstance(policy, str) and policy in POLICIES and not POLICIES[policy].contextual
+
+
+def _tool_ids(tools: Any) -> frozenset[str]:
+    """``tools`` of ``optimize_task_execution``: tool ids (a mapping's keys), as a set."""
+    if isinstance(tools, (str, bytes)) or not isinstance(tools, Iterable):  # "web" was {"w", "e", "b"}
+        raise TypeError(f"tools: expected tool ids, got {short_repr(tools)}")
+    ids = frozenset(tools)
+    bad = [t for t in ids if not isinstance(t, str)]
+    if bad:
+        raise TypeError(f"tools: expected tool ids, got {short_repr(bad[0])}")
+    return ids
 
 
 def _learning_result(task_id: str, outcomes: list[_Outcome]) -> LearningResult:

@@ -106,17 +106,33 @@ class PlanStructure:
     sampled: bool = False
 
 
+class _StepAttributes(dict):
+    """A plan node's attributes, read-only as the frozen graph's edges are: a ``plan_step``
+    replaced by hand ran with dependencies its edges do not have. A copy of the graph
+    (``graph.copy()``) holds plain dicts again."""
+
+    def _read_only(self, *args: Any, **kwargs: Any) -> None:
+        raise TypeError("plan graph: a step's attributes are read-only; make a new plan with ExecutionPlan.from_steps")
+
+    __setitem__ = __delitem__ = __ior__ = update = setdefault = pop = popitem = clear = _read_only  # type: ignore[assignment]
+
+    def __reduce__(self) -> tuple[Any, ...]:  # pickled and deep-copied without __setitem__
+        return (_StepAttributes, (dict(self),))
+
+
 @dataclass
 class ExecutionPlan:
     """A task's steps as a DAG (``graph``, nodes are step names with a ``plan_step`` attribute).
 
     The graph's edges are the steps' ``depends_on``, which the executor runs by: it is frozen
-    (``networkx.freeze``), and one that disagrees with its steps raises ``TaskGraphError`` naming the
-    step, one with a cycle ``CyclicTaskGraphError`` (make a new plan with ``from_steps`` to change
-    the steps). Totals assume each step's chosen tool: ``expected_cost`` sums their predicted costs,
-    ``expected_latency_s`` is the critical path (steps that do not depend on each other overlap),
-    ``predicted_success`` the chance that every step succeeds on its first try. ``structure`` says
-    where the steps came from (``PlanStructure``).
+    (``networkx.freeze``; its nodes' attributes are read-only too), and one that disagrees with its
+    steps raises ``TaskGraphError`` naming the step, one with a cycle ``CyclicTaskGraphError`` (make
+    a new plan with ``from_steps`` to change the steps). Totals assume each step's chosen tool:
+    ``expected_cost`` sums their predicted costs, ``expected_latency_s`` is the critical path
+    (steps that do not depend on each other overlap), ``predicted_success`` the chance that every
+    step succeeds on its first try. ``structure`` says where the steps came from
+    (``PlanStructure``): another value raises ``TypeError`` (as a task id or type that is not a
+    string does), and a budget that is not a finite number > 0 ``ValueError``.
     """
 
     task_id: str
@@ -150,12 +166,6 @@ class ExecutionPlan:
         task id or type that is not a string, a step that is not a ``PlanStep`` or a structure that
         is not a ``PlanStructure``.
         """
-        for name, value in (("task_id", task_id), ("task_type", task_type)):
-            if not isinstance(value, str):
-                raise TypeError(f"{name}: expected a string, got {value!r:.100}")
-        # numbers held as Python's (a numpy number is one no JSON writer takes: to_json failed)
-        max_cost = None if max_cost is None else check_real("max_cost", max_cost, low=0, low_open=True)
-        max_latency_s = None if max_latency_s is None else check_real("max_latency_s", max_latency_s, low=0, low_open=True)
         if structure is not None:
             if not isinstance(structure, PlanStructure):
                 raise TypeError(f"structure: expected a PlanStructure, got {structure!r:.100}")
@@ -203,6 +213,16 @@ class ExecutionPlan:
         return cls(task_id, task_type, graph, max_cost, max_latency_s, structure=structure or PlanStructure())
 
     def __post_init__(self) -> None:
+        for name in ("task_id", "task_type"):  # to_dict wrote another value, from_dict refused it
+            if not isinstance(getattr(self, name), str):
+                raise TypeError(f"{name}: expected a string, got {getattr(self, name)!r:.100}")
+        if not isinstance(self.structure, PlanStructure):  # to_dict and every reader of it failed later
+            raise TypeError(f"structure: expected a PlanStructure, got {self.structure!r:.100}")
+        # numbers held as Python's (a numpy number is one no JSON writer takes: to_json failed), in
+        # the range the planner and the executor's enforce_budget compare with
+        for name in ("max_cost", "max_latency_s"):
+            if getattr(self, name) is not None:
+                setattr(self, name, check_real(name, getattr(self, name), low=0, low_open=True))
         # the executor and to_dict read each step's depends_on, the totals and stages the edges: an
         # edge added by hand ran without it, and a node without a step broke .steps with a KeyError
         for name, data in self.graph.nodes(data=True):
@@ -216,7 +236,9 @@ class ExecutionPlan:
                 )
         if not nx.is_directed_acyclic_graph(self.graph):  # .steps, the totals and the stages sort it
             raise CyclicTaskGraphError([u for u, _ in nx.find_cycle(self.graph)])
-        nx.freeze(self.graph)
+        nx.freeze(self.graph)  # no node or edge added or removed
+        for name in self.graph:  # nor a step replaced, checked above against the edges
+            self.graph._node[name] = _StepAttributes(self.graph._node[name])
 
     # --- access ------------------------------------------------------------------------------
     @property

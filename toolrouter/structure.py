@@ -1661,6 +1661,11 @@ def _saved_name(value: str) -> str:
 _Name = Annotated[StrictStr, Field(min_length=1), AfterValidator(_saved_name)]
 
 
+def _saved_complexity(value: str) -> str:
+    _check_complexity(value)
+    return value
+
+
 class _SavedStructure(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -1674,7 +1679,9 @@ class _SavedTrace(BaseModel):
 
     trace_id: _Name
     task_type: _Name
-    complexity: StrictStr | None
+    # one observe takes: an unknown one was read as MODERATE, and the trace's count of its size,
+    # saved under its own level, was moved from the wrong one when the trace got a step
+    complexity: Annotated[StrictStr, AfterValidator(_saved_complexity)] | None
     request: StrictStr | None
     steps: list[tuple[_Name, _Name | None, list[_Name]]]
     failed: list[_Name] = []  # steps without a successful attempt (states saved before: none)

@@ -231,7 +231,11 @@ def test_a_tool_without_a_function_is_not_taught_a_failure() -> None:
         seed=0, store="memory://",
     )
     task = TaskProfile(task_id="t", required_capabilities=["search"])
-    runs = [execute_task(learner, task, tools={"other": lambda req: "found"}, config=FAST) for _ in range(3)]
+    # a plan made over every tool (execute's own lists only the tools it has functions for)
+    runs = [
+        execute_task(learner, task, tools={"other": lambda req: "found"}, config=FAST, plan=learner.optimize_task_execution(task))
+        for _ in range(3)
+    ]
     tried = [a for run in runs for a in run.run.attempts if a.tool_id == "good"]
     assert tried and all(not a.success for a in tried)  # the plan chose it; the executor had nothing to call
     assert all(run.succeeded for run in runs) and [a.tool_id for run in runs for a in run.unlearned] == ["good"] * len(tried)
