@@ -1011,7 +1011,9 @@ async def aexecute_task(
             tighter of the plan's ``max_cost`` and the task's: a plan made for another budget
             does not lift the task's.
         allow_infeasible: plan best-effort when the budget cannot be met (the plan's metadata
-            says so) instead of raising ``BudgetInfeasibleError``.
+            says so) instead of raising ``BudgetInfeasibleError``. Unused with ``plan`` (but
+            checked): that plan runs as it is, whether or not it meets the budget;
+            ``config.enforce_budget`` is what keeps the run within it.
 
     Each attempt is fed to ``learner.learn_from_execution`` (store first, then the policy of its
     (task type, step)) the moment it ends, so a cancelled run loses nothing; the run's attempts are
@@ -1031,6 +1033,8 @@ async def aexecute_task(
         if not isinstance(task, TaskProfile):
             task = TaskProfile.model_validate(task)
         _check_run_options(cancel_event, deadline_s)  # before the plan's decisions, as the executor's options
+        if not isinstance(allow_infeasible, bool):  # "no" would have been taken for True
+            raise TypeError(f"allow_infeasible: expected True or False, got {allow_infeasible!r}")
         if executor is not None:
             if not isinstance(executor, PlanExecutor):
                 raise TypeError(f"executor: expected a PlanExecutor, got {type(executor).__name__}")

@@ -1606,8 +1606,8 @@ class ToolMetaLearner:
         lists only tools with a function. Options:
         ``tools``, ``executor``, ``config`` (``ExecutorConfig``: timeouts, retries, fallbacks,
         circuit breakers), ``cancel_event`` (an ``asyncio.Event``, or a ``threading.Event`` another
-        thread sets), ``deadline_s``, ``allow_infeasible``, ``plan`` (one made earlier; see
-        ``toolrouter.executor.aexecute_task``). Without ``tools``, ``executor`` or ``config``, one
+        thread sets), ``deadline_s``, ``allow_infeasible`` (unused with ``plan``), ``plan`` (one made earlier;
+        see ``toolrouter.executor.aexecute_task``). Without ``tools``, ``executor`` or ``config``, one
         executor is kept, so circuit breakers carry over from call to call (it calls what
         ``self.functions`` holds at each call, assigned anew or not). Not from inside a running
         event loop: ``await aexecute(...)`` there.
