@@ -59,6 +59,7 @@ import itertools
 import math
 import numbers
 import time
+import types
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -594,13 +595,14 @@ class Assignment:
     """A tool per step, with the plan's expected totals and how it was found.
 
     ``graph`` is a read-only copy of the graph it was planned on (its edges are the steps'
-    ``depends_on``, which the executor runs by).
+    ``depends_on``, which the executor runs by); ``steps`` is a read-only mapping of its own too (a
+    step replaced by hand ran with a tool or dependencies the plan's totals and graph do not have).
     ``optimal`` is true when the solver proves optimality (``exact``, ``brute_force``).
     ``feasible`` is false only for a best-effort plan asked for with ``allow_infeasible=True``.
     """
 
     graph: nx.DiGraph
-    steps: dict[str, StepChoice]
+    steps: Mapping[str, StepChoice]
     expected_utility: float
     expected_success: float
     expected_cost: float
@@ -612,6 +614,16 @@ class Assignment:
     max_latency_s: float | None = None
     planning_time_s: float = 0.0
     info: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "steps", types.MappingProxyType(dict(self.steps)))
+
+    # a mappingproxy neither pickles nor deep-copies: the state holds a plain dict
+    def __getstate__(self) -> dict[str, Any]:
+        return {**vars(self), "steps": dict(self.steps)}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        vars(self).update(state, steps=types.MappingProxyType(state["steps"]))
 
     @property
     def order(self) -> list[str]:
