@@ -1010,6 +1010,9 @@ async def aexecute_task(
             otherwise, before any tool runs). ``config.enforce_budget`` keeps the run within the
             tighter of the plan's ``max_cost`` and the task's: a plan made for another budget
             does not lift the task's.
+        deadline_s: seconds the run may take, after which it is cut (see the module docstring).
+            The task's ``max_latency_s`` bounds only the plan's predicted critical path: a run
+            that takes longer is not stopped for it.
         allow_infeasible: plan best-effort when the budget cannot be met (the plan's metadata
             says so) instead of raising ``BudgetInfeasibleError``. Unused with ``plan`` (but
             checked): that plan runs as it is, whether or not it meets the budget;

@@ -345,10 +345,13 @@ class TaskProfile(NumbersNotBools):
 
     ``required_capabilities`` lists the steps in order, one capability each; an empty list means a
     single step that any tool may serve. Context is free text (``context``), a numeric vector
-    (``features``), or both. ``max_cost`` and ``max_latency_s`` bound a plan; ``weights`` overrides
-    the router's utility weights for this task. ``steps`` gives the task's graph explicitly instead
-    (steps with dependencies, run in parallel where they do not depend on each other); give either
-    ``steps`` or ``required_capabilities``, not both.
+    (``features``), or both. ``max_cost`` and ``max_latency_s`` bound a plan: its predicted cost and
+    critical-path latency. At run time nothing holds a run to ``max_latency_s`` (a run that takes
+    longer goes on; ``deadline_s`` of ``execute`` cuts one), and ``max_cost`` only with the
+    executor's ``enforce_budget``. ``weights`` overrides the router's utility weights for this
+    task. ``steps`` gives the task's graph explicitly instead (steps with dependencies, run in
+    parallel where they do not depend on each other); give either ``steps`` or
+    ``required_capabilities``, not both.
 
     Example:
         >>> task = TaskProfile(task_id="t1", task_type="research", required_capabilities=["search", "llm"])
@@ -372,7 +375,12 @@ class TaskProfile(NumbersNotBools):
         None, description="Numeric context features."
     )
     max_cost: float | None = Field(None, gt=0.0, description="Budget: most cost the plan may spend.")
-    max_latency_s: float | None = Field(None, gt=0.0, description="Budget: most seconds it may take.")
+    max_latency_s: float | None = Field(
+        None,
+        gt=0.0,
+        description="Budget: most seconds the plan's critical path is predicted to take "
+        "(not enforced at run time: see execute's deadline_s).",
+    )
     weights: UtilityWeights | None = Field(None, description="Utility weights for this task.")
     metadata: dict[str, Any] = Field(default_factory=dict, description="Free-form user data.")
 
