@@ -1606,11 +1606,11 @@ class ToolMetaLearner:
         lists only tools with a function. Options:
         ``tools``, ``executor``, ``config`` (``ExecutorConfig``: timeouts, retries, fallbacks,
         circuit breakers), ``cancel_event`` (an ``asyncio.Event``, or a ``threading.Event`` another
-        thread sets), ``deadline_s``, ``allow_infeasible`` (unused with ``plan``), ``plan`` (one made earlier;
-        see ``toolrouter.executor.aexecute_task``). Without ``tools``, ``executor`` or ``config``, one
-        executor is kept, so circuit breakers carry over from call to call (it calls what
-        ``self.functions`` holds at each call, assigned anew or not). Not from inside a running
-        event loop: ``await aexecute(...)`` there.
+        thread sets), ``deadline_s``, ``allow_infeasible`` (unused with ``plan``), ``plan`` (one
+        made earlier; see ``toolrouter.executor.aexecute_task``). Without ``tools``, ``executor``
+        or ``config`` (or with them ``None``), one executor is kept, so circuit breakers carry
+        over from call to call (it calls what ``self.functions`` holds at each call, assigned anew
+        or not). Not from inside a running event loop: ``await aexecute(...)`` there.
 
         Example:
             >>> from toolrouter import ToolMetaLearner, ToolProfile, TaskProfile
@@ -1631,7 +1631,8 @@ class ToolMetaLearner:
         return await aexecute_task(self, task, inputs, **self._execute_options(options))
 
     def _execute_options(self, options: dict[str, Any]) -> dict[str, Any]:
-        if not {"tools", "executor", "config"} & options.keys():
+        # tools=None and the like, as a wrapper passes them on, are the defaults: the kept executor
+        if all(options.get(name) is None for name in ("tools", "executor", "config")):
             from toolrouter.executor import learner_executor
 
             with self._lock:
