@@ -60,6 +60,7 @@ from toolrouter.store.base import (
     entry_from_row,
     record_from_row,
     stored_meta_number,
+    stored_stamp,
 )
 
 __all__ = ["SQLiteStore"]
@@ -708,9 +709,9 @@ class SQLiteStore(Store):
             problem = f"watermark: expected an attempt id, got {short_repr(watermark)}"
         else:
             try:
-                return watermark, datetime.fromisoformat(created)  # type: ignore[arg-type]
-            except (ValueError, TypeError):
-                problem = f"created: expected an ISO date and time, got {short_repr(created)}"
+                return watermark, stored_stamp(created, "created")
+            except ValueError as exc:
+                problem = str(exc)
         raise self._damaged_snapshot(name, problem)
 
     def _damaged_snapshot(self, name: str, problem: str) -> CorruptStateError:
