@@ -140,6 +140,13 @@ _NEXT_ID = (
     "SELECT seq FROM sqlite_sequence WHERE name = 'attempts'",
 )
 
+# Whether an attempt's row holds a value of the summary's columns that no append keeps: not a real
+# number (text, a blob), inf (above the largest finite double), or a success other than 0 or 1
+_DAMAGED_SUMMARY = " OR ".join(
+    [f"typeof({c}) != 'real' OR abs({c}) > 1.7976931348623157e308" for c in ("utility", "quality", "cost", "latency_s")]
+    + ["typeof(success) != 'integer' OR success NOT IN (0, 1)"]
+)
+
 # What prune deleted, as the highest id gone (kept in meta, beside schema_version; never lowered)
 _MARK_PRUNED = (
     "INSERT INTO meta (key, value) VALUES ('pruned_upto', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value "
@@ -723,14 +730,18 @@ class SQLiteStore(Store):
         )
 
     def summary(self) -> list[ToolSummary]:
-        """See ``Store.summary``; aggregated in SQL."""
+        """See ``Store.summary``; aggregated in SQL. A value the row readers refuse (text, inf, a
+        success other than 0 or 1: edited by hand), which SQL would average as 0 or inf, sends it
+        to ``Store.summary``, which reads the rows and names the first such one (``CorruptStateError``)."""
         with self._lock, self._available():
             rows = self._conn.execute(
-                "SELECT task_type, step, tool_id, COUNT(*), SUM(success), AVG(utility), AVG(quality), "
-                "AVG(cost), AVG(latency_s) FROM attempts GROUP BY task_type, step, tool_id "
-                "ORDER BY task_type, step, tool_id"
+                f"SELECT task_type, step, tool_id, COUNT(*), SUM(success), AVG(utility), AVG(quality), "
+                f"AVG(cost), AVG(latency_s), MAX({_DAMAGED_SUMMARY}) FROM attempts "
+                "GROUP BY task_type, step, tool_id ORDER BY task_type, step, tool_id"
             ).fetchall()
-        return [ToolSummary(r[0], r[1], r[2], int(r[3]), int(r[4]), *map(float, r[5:])) for r in rows]
+        if any(r[9] for r in rows):
+            return super().summary()
+        return [ToolSummary(r[0], r[1], r[2], int(r[3]), int(r[4]), *map(float, r[5:9])) for r in rows]
 
     def close(self) -> None:
         """Write the attempts that wait in memory, then close the connection. Attempts that still
