@@ -646,7 +646,7 @@ class SQLiteStore(Store):
         if row is None:
             return None
         if not isinstance(row[1], bytes):  # edited by hand into text: bytes() failed in its bare words
-            raise self._damaged_snapshot(row[0], f"data: expected bytes, got {type(row[1]).__name__} {short_repr(row[1])}")
+            raise self._damaged_data(row[0], row[1])
         return Snapshot(row[0], row[1], *self._snapshot_columns(row[0], row[2], row[3]))
 
     def delete_snapshot(self, name: str) -> None:
@@ -701,11 +701,16 @@ class SQLiteStore(Store):
             return [r[0] for r in self._conn.execute("SELECT name FROM snapshots ORDER BY name")]
 
     def snapshot_infos(self) -> list[SnapshotInfo]:
-        """See ``Store.snapshot_infos``: one query, which reads a snapshot's size, not its bytes."""
+        """See ``Store.snapshot_infos``: one query, which reads a snapshot's size, not its bytes
+        (only data that is not bytes, which ``get_snapshot`` refuses, and whose length is no size)."""
         with self._lock, self._available():
             rows = self._conn.execute(
-                "SELECT name, watermark, created, length(data) FROM snapshots ORDER BY name"
+                "SELECT name, watermark, created, length(data), typeof(data) FROM snapshots ORDER BY name"
             ).fetchall()
+            for r in rows:
+                if r[4] != "blob":  # edited by hand into text or a number
+                    data = self._conn.execute("SELECT data FROM snapshots WHERE name = ?", (r[0],)).fetchone()
+                    raise self._damaged_data(r[0], data[0])
         return [SnapshotInfo(r[0], *self._snapshot_columns(r[0], r[1], r[2]), int(r[3])) for r in rows]
 
     def _snapshot_columns(self, name: str, watermark: object, created: object) -> tuple[int, datetime]:
@@ -720,6 +725,10 @@ class SQLiteStore(Store):
             except ValueError as exc:
                 problem = str(exc)
         raise self._damaged_snapshot(name, problem)
+
+    def _damaged_data(self, name: str, data: object) -> CorruptStateError:
+        """The error of snapshot ``name``, whose ``data`` is not bytes (edited by hand into text or a number)."""
+        return self._damaged_snapshot(name, f"data: expected bytes, got {type(data).__name__} {short_repr(data)}")
 
     def _damaged_snapshot(self, name: str, problem: str) -> CorruptStateError:
         """The error of snapshot ``name``'s row, damaged or edited by hand: the store, the snapshot and ``problem``."""
