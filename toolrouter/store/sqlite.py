@@ -545,7 +545,7 @@ class SQLiteStore(Store):
         try:
             self._write(self._pending)
         except StoreUnavailableError as exc:
-            raise StoreUnavailableError(f"{exc} ({len(self._pending)} attempts or trace closes wait in memory)") from exc
+            raise StoreUnavailableError(f"{exc} ({len(self._pending)} attempts, trace closes or tool removals wait in memory)") from exc
         self._pending = []
 
     def attempts(self, after_id: int = 0, limit: int | None = None) -> list[AttemptRecord]:
