@@ -79,6 +79,8 @@ def test_a_router_catching_up_names_the_damaged_row(path) -> None:
     [
         ("UPDATE snapshots SET created = 'later'", "created: expected an ISO date and time, got 'later'"),
         ("UPDATE snapshots SET watermark = 'two'", "watermark: expected an attempt id, got 'two'"),
+        # snapshot_infos listed it as sound, its size the text's length in characters
+        ("UPDATE snapshots SET data = 'état'", "data: expected bytes, got str 'état'"),
     ],
 )
 def test_a_damaged_snapshot_row_is_named_and_toolrouter_snapshots_says_so_in_one_line(path, statement, problem) -> None:

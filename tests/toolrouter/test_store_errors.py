@@ -13,7 +13,7 @@ import pytest
 
 from toolrouter import ExecutionResult, ToolMetaLearner, ToolProfile
 from toolrouter.errors import StoreOpenError
-from toolrouter.store import AttemptRecord, SQLiteStore, StoreUnavailableError, open_store
+from toolrouter.store import AttemptRecord, SQLiteStore, StoreUnavailableError, ToolRemoval, TraceClose, open_store
 
 PNG_HEADER = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(64))
 
@@ -196,7 +196,7 @@ def test_attempts_a_locked_file_cannot_take_wait_in_order_and_are_learned_once(t
     record_one(False)
     record_one(True)
     assert (store.pending, store.count(), calls(router)) == (2, 1, 3)  # learned now, written later
-    with pytest.raises(StoreUnavailableError, match=r"database is locked \(2 attempts or trace closes wait in memory\)") as info:
+    with pytest.raises(StoreUnavailableError, match=r"database is locked \(2 attempts, trace closes or tool removals wait in memory\)") as info:
         router.save()
     assert repr(store.url) in str(info.value) and store.pending == 2
     other.execute("ROLLBACK")
@@ -222,9 +222,22 @@ def test_attempts_written_after_the_file_was_deleted_are_not_written_into_the_vo
     assert store.append([record(), record()]) == []
     assert (store.pending, store.dropped) == (3, 1)  # memory is bounded: the newest are counted, not kept
     # lost with the store: said, not silent, nor as if they would be written later
-    with pytest.raises(StoreUnavailableError, match=r"\(3 attempts or trace closes wait in memory\); the store is closed without them: they are lost$"):
+    with pytest.raises(StoreUnavailableError, match=r"\(3 attempts, trace closes or tool removals wait in memory\); the store is closed without them: they are lost$"):
         store.close()
     assert not path.exists()
+
+
+def test_what_waits_is_counted_as_every_kind_of_record_it_may_be(tmp_path) -> None:
+    # a tool removal and a trace close waiting were counted as "2 attempts or trace closes"
+    path = tmp_path / "r.db"
+    store = SQLiteStore(path)
+    store.append([record()])
+    os.remove(path)
+    assert store.append([ToolRemoval(tool_id="a"), TraceClose(trace_id="t", finished=True)]) == []
+    with pytest.raises(StoreUnavailableError, match=r"\(2 attempts, trace closes or tool removals wait in memory\)"):
+        store.flush()
+    with pytest.raises(StoreUnavailableError, match="they are lost"):
+        store.close()
 
 
 def test_close_writes_the_attempts_that_wait(tmp_path) -> None:
@@ -251,7 +264,7 @@ def test_a_router_whose_store_could_not_write_at_close_says_it_is_closed(tmp_pat
     other = sqlite3.connect(path, isolation_level=None)
     other.execute("BEGIN IMMEDIATE")
     router.record_attempt(ExecutionResult(tool_id="web", step="search", success=True), capability="search")
-    with pytest.raises(StoreUnavailableError, match="1 attempts or trace closes wait in memory"):
+    with pytest.raises(StoreUnavailableError, match="1 attempts, trace closes or tool removals wait in memory"):
         router.close()
     other.execute("ROLLBACK")
     assert router.closed

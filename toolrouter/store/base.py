@@ -89,6 +89,7 @@ __all__ = [
     "entry_from_row",
     "record_from_row",
     "stored_meta_number",
+    "stored_stamp",
 ]
 
 
@@ -423,14 +424,20 @@ def _damaged_row(table: str, row: Sequence, exc: Exception, source: str | None) 
     )
 
 
-def _stamp(value: Any) -> datetime:
-    """A row's timestamp: ISO text (SQLite) or a datetime (PostgreSQL)."""
+def stored_stamp(value: Any, column: str = "timestamp") -> datetime:
+    """A row's time: ISO text (SQLite) or a datetime (PostgreSQL), in UTC as every store gives it
+    back; text edited by hand without an offset is taken as UTC, as ``_utc`` takes an appended one.
+    Else a ``ValueError`` naming ``column`` and the value."""
     if isinstance(value, datetime):
         return value.astimezone(timezone.utc)
     try:
-        return datetime.fromisoformat(value)
+        stamp = datetime.fromisoformat(value)
     except (ValueError, TypeError):
-        raise ValueError(f"timestamp: expected an ISO date and time, got {short_repr(value)}") from None
+        raise ValueError(f"{column}: expected an ISO date and time, got {short_repr(value)}") from None
+    try:
+        return _utc(stamp)
+    except ValueError:
+        raise ValueError(f"{column}: {value} is out of datetime's range in UTC") from None
 
 
 def _context(value: Any) -> np.ndarray | None:
@@ -463,7 +470,7 @@ def _record(row: Sequence) -> AttemptRecord:
         latency_s=latency_s,
         utility=utility,
         error=row[12],
-        timestamp=_stamp(row[13]),
+        timestamp=stored_stamp(row[13]),
         context=_context(row[14]),
         trace_id=row[15],
         depends_on=_names_from_text(row[16]),
@@ -483,7 +490,7 @@ def _entry(row: Sequence) -> TraceClose | ToolRemoval:
             writer=row[1],
             tool_id=row[6],
             capabilities=_names_from_text(row[16], "capabilities"),
-            timestamp=_stamp(row[13]),
+            timestamp=stored_stamp(row[13]),
         )
         return removal
     close = object.__new__(TraceClose)  # checked when appended, as record_from_row's attempts
@@ -492,7 +499,7 @@ def _entry(row: Sequence) -> TraceClose | ToolRemoval:
         writer=row[1],
         trace_id=row[15],
         finished=_FLAG[row[7]],
-        timestamp=_stamp(row[13]),
+        timestamp=stored_stamp(row[13]),
     )
     return close
 

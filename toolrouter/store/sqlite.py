@@ -60,6 +60,7 @@ from toolrouter.store.base import (
     entry_from_row,
     record_from_row,
     stored_meta_number,
+    stored_stamp,
 )
 
 __all__ = ["SQLiteStore"]
@@ -137,6 +138,13 @@ _NEXT_ID = (
     "WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'attempts')",
     "UPDATE sqlite_sequence SET seq = seq + 1 WHERE name = 'attempts'",
     "SELECT seq FROM sqlite_sequence WHERE name = 'attempts'",
+)
+
+# Whether an attempt's row holds a value of the summary's columns that no append keeps: not a real
+# number (text, a blob), inf (above the largest finite double), or a success other than 0 or 1
+_DAMAGED_SUMMARY = " OR ".join(
+    [f"typeof({c}) != 'real' OR abs({c}) > 1.7976931348623157e308" for c in ("utility", "quality", "cost", "latency_s")]
+    + ["typeof(success) != 'integer' OR success NOT IN (0, 1)"]
 )
 
 # What prune deleted, as the highest id gone (kept in meta, beside schema_version; never lowered)
@@ -537,7 +545,7 @@ class SQLiteStore(Store):
         try:
             self._write(self._pending)
         except StoreUnavailableError as exc:
-            raise StoreUnavailableError(f"{exc} ({len(self._pending)} attempts or trace closes wait in memory)") from exc
+            raise StoreUnavailableError(f"{exc} ({len(self._pending)} attempts, trace closes or tool removals wait in memory)") from exc
         self._pending = []
 
     def attempts(self, after_id: int = 0, limit: int | None = None) -> list[AttemptRecord]:
@@ -638,7 +646,7 @@ class SQLiteStore(Store):
         if row is None:
             return None
         if not isinstance(row[1], bytes):  # edited by hand into text: bytes() failed in its bare words
-            raise self._damaged_snapshot(row[0], f"data: expected bytes, got {type(row[1]).__name__} {short_repr(row[1])}")
+            raise self._damaged_data(row[0], row[1])
         return Snapshot(row[0], row[1], *self._snapshot_columns(row[0], row[2], row[3]))
 
     def delete_snapshot(self, name: str) -> None:
@@ -693,11 +701,16 @@ class SQLiteStore(Store):
             return [r[0] for r in self._conn.execute("SELECT name FROM snapshots ORDER BY name")]
 
     def snapshot_infos(self) -> list[SnapshotInfo]:
-        """See ``Store.snapshot_infos``: one query, which reads a snapshot's size, not its bytes."""
+        """See ``Store.snapshot_infos``: one query, which reads a snapshot's size, not its bytes
+        (only data that is not bytes, which ``get_snapshot`` refuses, and whose length is no size)."""
         with self._lock, self._available():
             rows = self._conn.execute(
-                "SELECT name, watermark, created, length(data) FROM snapshots ORDER BY name"
+                "SELECT name, watermark, created, length(data), typeof(data) FROM snapshots ORDER BY name"
             ).fetchall()
+            for r in rows:
+                if r[4] != "blob":  # edited by hand into text or a number
+                    data = self._conn.execute("SELECT data FROM snapshots WHERE name = ?", (r[0],)).fetchone()
+                    raise self._damaged_data(r[0], data[0])
         return [SnapshotInfo(r[0], *self._snapshot_columns(r[0], r[1], r[2]), int(r[3])) for r in rows]
 
     def _snapshot_columns(self, name: str, watermark: object, created: object) -> tuple[int, datetime]:
@@ -708,10 +721,14 @@ class SQLiteStore(Store):
             problem = f"watermark: expected an attempt id, got {short_repr(watermark)}"
         else:
             try:
-                return watermark, datetime.fromisoformat(created)  # type: ignore[arg-type]
-            except (ValueError, TypeError):
-                problem = f"created: expected an ISO date and time, got {short_repr(created)}"
+                return watermark, stored_stamp(created, "created")
+            except ValueError as exc:
+                problem = str(exc)
         raise self._damaged_snapshot(name, problem)
+
+    def _damaged_data(self, name: str, data: object) -> CorruptStateError:
+        """The error of snapshot ``name``, whose ``data`` is not bytes (edited by hand into text or a number)."""
+        return self._damaged_snapshot(name, f"data: expected bytes, got {type(data).__name__} {short_repr(data)}")
 
     def _damaged_snapshot(self, name: str, problem: str) -> CorruptStateError:
         """The error of snapshot ``name``'s row, damaged or edited by hand: the store, the snapshot and ``problem``."""
@@ -722,14 +739,18 @@ class SQLiteStore(Store):
         )
 
     def summary(self) -> list[ToolSummary]:
-        """See ``Store.summary``; aggregated in SQL."""
+        """See ``Store.summary``; aggregated in SQL. A value the row readers refuse (text, inf, a
+        success other than 0 or 1: edited by hand), which SQL would average as 0 or inf, sends it
+        to ``Store.summary``, which reads the rows and names the first such one (``CorruptStateError``)."""
         with self._lock, self._available():
             rows = self._conn.execute(
-                "SELECT task_type, step, tool_id, COUNT(*), SUM(success), AVG(utility), AVG(quality), "
-                "AVG(cost), AVG(latency_s) FROM attempts GROUP BY task_type, step, tool_id "
-                "ORDER BY task_type, step, tool_id"
+                f"SELECT task_type, step, tool_id, COUNT(*), SUM(success), AVG(utility), AVG(quality), "
+                f"AVG(cost), AVG(latency_s), MAX({_DAMAGED_SUMMARY}) FROM attempts "
+                "GROUP BY task_type, step, tool_id ORDER BY task_type, step, tool_id"
             ).fetchall()
-        return [ToolSummary(r[0], r[1], r[2], int(r[3]), int(r[4]), *map(float, r[5:])) for r in rows]
+        if any(r[9] for r in rows):
+            return super().summary()
+        return [ToolSummary(r[0], r[1], r[2], int(r[3]), int(r[4]), *map(float, r[5:9])) for r in rows]
 
     def close(self) -> None:
         """Write the attempts that wait in memory, then close the connection. Attempts that still

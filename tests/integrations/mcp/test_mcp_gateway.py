@@ -371,7 +371,7 @@ def test_stopping_on_a_store_that_cannot_take_its_attempts_logs_instead_of_raisi
     gw.middleware.learner.store.append([AttemptRecord("t", "mcp", "s", "s", "a:s", True, 1.0, 0.0, 0.0, 1.0)])
     with caplog.at_level(logging.WARNING, logger="integrations"):
         gw._save()  # what serving ends with
-    assert "mcp_gateway_close_failed" in caplog.text and "1 attempts or trace closes wait in memory" in caplog.text
+    assert "mcp_gateway_close_failed" in caplog.text and "1 attempts, trace closes or tool removals wait in memory" in caplog.text
 
 
 def test_stopping_closes_the_router_the_gateway_built_and_leaves_one_passed_in_open(tmp_path: Path) -> None:
