@@ -82,7 +82,7 @@ def demo(
     log_json: bool = typer.Option(False, "--log-json", help="Log events as JSON lines."),
     tour: bool = typer.Option(False, "--tour", help="Run the tour of the whole framework instead (run_meta_learning_demo)."),
     plots: str = typer.Option(None, help="With --tour: write one figure per step into this folder (needs matplotlib)."),
-    scale: float = typer.Option(1.0, help="With --tour: multiplies every step's iterations (1: the documented run)."),
+    scale: float = typer.Option(1.0, help="With --tour: multiplies every step's iterations (1: the documented run; at most 100)."),
     steps: str = typer.Option(None, help="With --tour: the steps to run, comma-separated (default: all)."),
 ) -> None:
     """``toolrouter demo``: run the simulated agent and print what it learned; ``--tour``: the tour."""
