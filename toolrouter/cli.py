@@ -317,8 +317,9 @@ def meta_train_command(
         try:
             # "hashing" is the router's own default (HashingFeaturizer of its context_dim)
             featurize = None if featurizer == "hashing" else make_featurizer(featurizer)
-            router = ToolMetaLearner.load(st, snapshot_name=snapshot, sync_every=None, featurizer=featurize)
-            model = router.meta_train(algorithm=algorithm, tasks=tasks, meta_steps=steps, seed=seed, time_budget_s=time_budget, from_kept=from_kept)
+            # the router closed (its subscription to the store cancelled) before the store, however meta-training ends
+            with ToolMetaLearner.load(st, snapshot_name=snapshot, sync_every=None, featurizer=featurize) as router:
+                model = router.meta_train(algorithm=algorithm, tasks=tasks, meta_steps=steps, seed=seed, time_budget_s=time_budget, from_kept=from_kept)
         except ValueError as exc:  # named by the option the user typed, where the message names one
             field = str(exc).split(":", 1)[0]
             raise typer.BadParameter(str(exc), param_hint=_META_TRAIN_OPTIONS.get(field)) from None
