@@ -151,8 +151,7 @@ def stats(
 
     console = _plain_console()
     snapshot = _checked_snapshot(snapshot)
-    with _open_existing_store(store, "stats", read_only=True) as st:
-        learned = store_stats(st, snapshot)
+    with _open_existing_store(store, "stats", read_only=True) as st, store_stats(st, snapshot) as learned:
         router, snap, not_rebuilt = learned.router, learned.snapshot, learned.not_rebuilt
         detecting = router is not None and router.drift_detection is not None
         # (task type, most probable structure) of tasks without declared steps
