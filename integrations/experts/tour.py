@@ -289,20 +289,20 @@ def _experts(seed: int, scale: float, tick: Tick) -> dict[str, Any]:
     cheap = LanguageExpert(HashingFeaturizer(dim=256), lora_rank=4, seed=seed)
     expensive = LanguageExpert(lora_rank=4, seed=seed)  # MiniLM with the text extra
     tick(1)
-    system = ExpertSystem(seed=seed)
-    system.add_expert("cheap", cheap, cost_per_use=0.02, description="hashed n-grams")
-    system.add_expert("expensive", expensive, cost_per_use=0.1, description=expensive.encoder_name)
-    system.adapt(support, task="intent")
-    alone = {name: float(np.mean([e.predict([t], task="intent")[0] == label for t, label in stream]))
-             for name, e in system.experts.items()}
-    calls = _count(200, scale, 8)
-    firsts, right = [], []
-    for i in range(calls):
-        text, label = stream[int(rng.integers(len(stream)))]
-        out = system.process(text, task="intent", expected=label)
-        firsts.append(out.attempts[0].tool_id)
-        right.append(out.attempts[0].success)
-        tick(1)
+    with ExpertSystem(seed=seed) as system:  # its worker threads released when the step ends
+        system.add_expert("cheap", cheap, cost_per_use=0.02, description="hashed n-grams")
+        system.add_expert("expensive", expensive, cost_per_use=0.1, description=expensive.encoder_name)
+        system.adapt(support, task="intent")
+        alone = {name: float(np.mean([e.predict([t], task="intent")[0] == label for t, label in stream]))
+                 for name, e in system.experts.items()}
+        calls = _count(200, scale, 8)
+        firsts, right = [], []
+        for i in range(calls):
+            text, label = stream[int(rng.integers(len(stream)))]
+            out = system.process(text, task="intent", expected=label)
+            firsts.append(out.attempts[0].tool_id)
+            right.append(out.attempts[0].success)
+            tick(1)
     window = max(1, calls // 4)
     share = firsts[-window:].count("expensive") / window
     return {"calls": calls, "accuracy_alone": alone, "first_choice_accuracy_last_window": float(np.mean(right[-window:])),
