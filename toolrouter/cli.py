@@ -82,7 +82,7 @@ def demo(
     log_json: bool = typer.Option(False, "--log-json", help="Log events as JSON lines."),
     tour: bool = typer.Option(False, "--tour", help="Run the tour of the whole framework instead (run_meta_learning_demo)."),
     plots: str = typer.Option(None, help="With --tour: write one figure per step into this folder (needs matplotlib)."),
-    scale: float = typer.Option(1.0, help="With --tour: multiplies every step's iterations (1: the documented run)."),
+    scale: float = typer.Option(1.0, help="With --tour: multiplies every step's iterations (1: the documented run; at most 100)."),
     steps: str = typer.Option(None, help="With --tour: the steps to run, comma-separated (default: all)."),
 ) -> None:
     """``toolrouter demo``: run the simulated agent and print what it learned; ``--tour``: the tour."""
@@ -151,8 +151,7 @@ def stats(
 
     console = _plain_console()
     snapshot = _checked_snapshot(snapshot)
-    with _open_existing_store(store, "stats", read_only=True) as st:
-        learned = store_stats(st, snapshot)
+    with _open_existing_store(store, "stats", read_only=True) as st, store_stats(st, snapshot) as learned:
         router, snap, not_rebuilt = learned.router, learned.snapshot, learned.not_rebuilt
         detecting = router is not None and router.drift_detection is not None
         # (task type, most probable structure) of tasks without declared steps
@@ -317,8 +316,9 @@ def meta_train_command(
         try:
             # "hashing" is the router's own default (HashingFeaturizer of its context_dim)
             featurize = None if featurizer == "hashing" else make_featurizer(featurizer)
-            router = ToolMetaLearner.load(st, snapshot_name=snapshot, sync_every=None, featurizer=featurize)
-            model = router.meta_train(algorithm=algorithm, tasks=tasks, meta_steps=steps, seed=seed, time_budget_s=time_budget, from_kept=from_kept)
+            # the router closed (its subscription to the store cancelled) before the store, however meta-training ends
+            with ToolMetaLearner.load(st, snapshot_name=snapshot, sync_every=None, featurizer=featurize) as router:
+                model = router.meta_train(algorithm=algorithm, tasks=tasks, meta_steps=steps, seed=seed, time_budget_s=time_budget, from_kept=from_kept)
         except ValueError as exc:  # named by the option the user typed, where the message names one
             field = str(exc).split(":", 1)[0]
             raise typer.BadParameter(str(exc), param_hint=_META_TRAIN_OPTIONS.get(field)) from None

@@ -41,13 +41,25 @@ class StoreStats:
     """``rows`` in (task type, step, tool) order; ``attempts``: how many the store keeps (the
     calls of the rows, read with them: routers writing meanwhile do not make them disagree);
     ``snapshot``: the router's, if any; ``router``: rebuilt from it, unless this cannot be done
-    without the caller's own policy factory (``not_rebuilt`` then says why)."""
+    without the caller's own policy factory (``not_rebuilt`` then says why). The router is open:
+    use the result as a ``with`` block (or ``close()`` it) to close it, before its store."""
 
     rows: list[ToolRow]
     attempts: int
     snapshot: Snapshot | None
     router: ToolMetaLearner | None
     not_rebuilt: str | None
+
+    def close(self) -> None:
+        """Close the router rebuilt, if any (``ToolMetaLearner.close``; the store stays open)."""
+        if self.router is not None:
+            self.router.close()
+
+    def __enter__(self) -> "StoreStats":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
 
 def store_stats(store: Store, snapshot_name: str = "learner") -> StoreStats:

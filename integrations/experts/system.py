@@ -118,6 +118,8 @@ class ExpertSystem:
     Arguments:
         router: the ``ToolMetaLearner`` to register the experts with; default: a new one.
         seed: the new router's seed.
+
+    ``close()`` (or a ``with`` block) releases the threads that call the experts.
     """
 
     def __init__(self, router: ToolMetaLearner | None = None, *, seed: int = 0) -> None:
@@ -232,6 +234,20 @@ class ExpertSystem:
         winner = next((a.tool_id for a in reversed(execution.run.attempts) if a.success), None)
         log.debug("expert_system_processed", task=task, modality=modality, expert=winner, attempts=len(execution.run.attempts))
         return SystemResult(winner, output, execution.plan, tuple(execution.run.attempts), time.perf_counter() - t0)
+
+    def close(self) -> None:
+        """Release the worker threads and event loops of the executor that calls the experts (an
+        idle worker stayed for a minute, an event loop until collected). The system stays usable:
+        a later call starts what it needs, to be released by ``close`` again. The router is left
+        as it is (one passed in is its owner's)."""
+        if self._executor is not None:
+            self._executor.close()
+
+    def __enter__(self) -> "ExpertSystem":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
     def _register_task(self, names: list[str], task: str, capability: str) -> None:
         """Have the tools of the experts ``names`` serve ``capability`` (task ``task``) exactly when

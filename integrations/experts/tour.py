@@ -47,7 +47,11 @@ from toolrouter._checks import check_count, check_real
 from toolrouter.logging import EventLog
 from toolrouter.serialization import checked_path, short_repr
 
-__all__ = ["TOUR_STEPS", "run_meta_learning_demo"]
+__all__ = ["MAX_SCALE", "TOUR_STEPS", "run_meta_learning_demo"]
+
+#: The largest ``scale``: about half an hour of wall time on 2 cores. Above it a typo (1e300)
+#: was accepted and ran, practically, forever.
+MAX_SCALE = 100.0
 
 log = EventLog(__name__)
 
@@ -285,20 +289,20 @@ def _experts(seed: int, scale: float, tick: Tick) -> dict[str, Any]:
     cheap = LanguageExpert(HashingFeaturizer(dim=256), lora_rank=4, seed=seed)
     expensive = LanguageExpert(lora_rank=4, seed=seed)  # MiniLM with the text extra
     tick(1)
-    system = ExpertSystem(seed=seed)
-    system.add_expert("cheap", cheap, cost_per_use=0.02, description="hashed n-grams")
-    system.add_expert("expensive", expensive, cost_per_use=0.1, description=expensive.encoder_name)
-    system.adapt(support, task="intent")
-    alone = {name: float(np.mean([e.predict([t], task="intent")[0] == label for t, label in stream]))
-             for name, e in system.experts.items()}
-    calls = _count(200, scale, 8)
-    firsts, right = [], []
-    for i in range(calls):
-        text, label = stream[int(rng.integers(len(stream)))]
-        out = system.process(text, task="intent", expected=label)
-        firsts.append(out.attempts[0].tool_id)
-        right.append(out.attempts[0].success)
-        tick(1)
+    with ExpertSystem(seed=seed) as system:  # its worker threads released when the step ends
+        system.add_expert("cheap", cheap, cost_per_use=0.02, description="hashed n-grams")
+        system.add_expert("expensive", expensive, cost_per_use=0.1, description=expensive.encoder_name)
+        system.adapt(support, task="intent")
+        alone = {name: float(np.mean([e.predict([t], task="intent")[0] == label for t, label in stream]))
+                 for name, e in system.experts.items()}
+        calls = _count(200, scale, 8)
+        firsts, right = [], []
+        for i in range(calls):
+            text, label = stream[int(rng.integers(len(stream)))]
+            out = system.process(text, task="intent", expected=label)
+            firsts.append(out.attempts[0].tool_id)
+            right.append(out.attempts[0].success)
+            tick(1)
     window = max(1, calls // 4)
     share = firsts[-window:].count("expensive") / window
     return {"calls": calls, "accuracy_alone": alone, "first_choice_accuracy_last_window": float(np.mean(right[-window:])),
@@ -336,7 +340,7 @@ def run_meta_learning_demo(
 
     Arguments:
         scale: multiplies every step's iterations (1: the documented run, about 20 s of wall time on
-            2 cores, docs/benchmarks/experts.md).
+            2 cores, docs/benchmarks/experts.md); above 0 and at most ``MAX_SCALE`` (100).
         seed: seeds every step's data and models.
         steps: which of ``TOUR_STEPS`` to run (default all, in order).
         plots: a folder to write one PNG per step into, created if needed (needs matplotlib;
@@ -348,7 +352,7 @@ def run_meta_learning_demo(
     ``steps``, or a ``plots`` folder that cannot be written, and ``TypeError`` naming a ``plots``
     that is not a path or a ``console`` that is not a rich ``Console``, before any step runs.
     """
-    scale = check_real("scale", scale, low=0, low_open=True)
+    scale = check_real("scale", scale, low=0, low_open=True, high=MAX_SCALE)
     # every step's generators take it (the architecture search's Optuna sampler, at most 2**32 - 1)
     seed = check_count("seed", seed, high=2**32 - 1)
     if isinstance(steps, str):

@@ -91,8 +91,7 @@ def print_stats(store_url: "str | Store", snapshot: str = "learner", console: Co
     from toolrouter.store_stats import store_stats
 
     console = console or Console()
-    with open_store(store_url) as store:
-        learned = store_stats(store, snapshot)
+    with open_store(store_url) as store, store_stats(store, snapshot) as learned:
         table = Table(title=escape(f"{store.url}: {learned.attempts} attempts"))
         for name in ("capability", "server", "tool", "calls", "success", "latency s", "utility", "learned"):
             if name in ("capability", "server", "tool"):  # wrapped, never cut: tools differ at their end

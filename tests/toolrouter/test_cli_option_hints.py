@@ -19,7 +19,7 @@ runner = CliRunner()
 @pytest.mark.parametrize(
     ("argv", "expected"),
     [
-        (["--scale", "0"], "Invalid value for --scale: scale: expected a finite number > 0"),
+        (["--scale", "0"], "Invalid value for --scale: scale: expected a finite number in (0, 100.0]"),
         (["--steps", "maml,bogus"], "Invalid value for --steps: steps: unknown steps ['bogus']"),
         (["--seed", str(2**40)], "Invalid value for --seed: seed: expected an integer in [0, 4294967295]"),
     ],
