@@ -67,7 +67,8 @@ class DistributedMetaTrainer:
             weights need every task's loss, so it is refused).
         group: the process group (default: the world).
         broadcast: copy rank 0's parameters, buffers, meta-optimiser state (Adam's moments and step
-            counts, the learning rates) and ``meta_step_count`` to every process first, so all start
+            counts, the learning rates), ``meta_step_count`` and (with ``vectorize="auto"``) the
+            execution path it chose or loaded to every process first, so all start
             equal and stay so: a run resumed from a checkpoint that only rank 0 loaded goes on as
             one process would.
 
@@ -101,14 +102,20 @@ class DistributedMetaTrainer:
             self._broadcast_training_state(src, mine.device)
 
     def _broadcast_training_state(self, src: int, device: torch.device) -> None:
-        """Rank 0's meta-optimiser state and ``meta_step_count`` on every rank: with equal parameters
-        but Adam's moments of a resumed run on one rank and none on the others, the first step
-        already differed. Sent as tensors and a JSON description of them (no pickle)."""
+        """Rank 0's meta-optimiser state, ``meta_step_count`` and execution path on every rank: with
+        equal parameters but Adam's moments of a resumed run on one rank and none on the others, the
+        first step already differed; and the other ranks measured both paths afresh (rank 0 waiting
+        for them) where rank 0 kept its checkpoint's, and could take the other one, whose gradients
+        agree only to rounding. Sent as tensors and a JSON description of them (no pickle)."""
         learner, group = self.learner, self.group
         error: Exception | None = None
         size = torch.full((1,), -1, dtype=torch.int64, device=device)
         if self.rank == 0:
-            state = {"optimizer": learner.meta_optimizer.state_dict(), "meta_step_count": learner.meta_step_count}
+            state = {
+                "optimizer": learner.meta_optimizer.state_dict(),
+                "meta_step_count": learner.meta_step_count,
+                "execution_path": learner.path,
+            }
             try:
                 skeleton, tensors = pack_state(state, "meta_optimizer")
             except TypeError as exc:  # a setting JSON cannot hold: the others must not wait for it
@@ -140,6 +147,8 @@ class DistributedMetaTrainer:
         state = unpack_state(sent["skeleton"], received, "the meta-optimiser state broadcast by rank 0")
         learner.meta_optimizer.load_state_dict(state["optimizer"])
         learner.meta_step_count = state["meta_step_count"]
+        if learner.vectorize == "auto":  # as MAML.load does: the path the run resumed from, not one timed afresh
+            learner.path, learner.path_timings_s, learner.path_grads_agree = state["execution_path"], {}, None
 
     def meta_train_step(self, tasks: MetaBatch | Iterable[TaskLike]) -> dict[str, Any]:
         """One synchronised meta-step on the whole meta-batch (this process handles its shard).
