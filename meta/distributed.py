@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import itertools
 import json
 import os
 import socket
@@ -42,6 +43,7 @@ from typing import Any
 import torch
 import torch.distributed as dist
 from torch import nn
+from torch.nn.parameter import is_lazy
 
 from meta._checks import check_count, check_flag, check_real, check_seed
 from meta._log import event_log
@@ -70,7 +72,9 @@ class DistributedMetaTrainer:
             counts, the learning rates), ``meta_step_count`` and (with ``vectorize="auto"``) the
             execution path it chose or loaded to every process first, so all start
             equal and stay so: a run resumed from a checkpoint that only rank 0 loaded goes on as
-            one process would.
+            one process would. A model whose lazily sized layers (``nn.LazyLinear``) are not sized
+            yet on some rank is refused (ValueError, on every rank): there is nothing to copy into
+            them.
 
     Floating-point buffers (BatchNorm running statistics) are averaged across processes after each
     step, so every process keeps the same model.
@@ -89,11 +93,23 @@ class DistributedMetaTrainer:
         self.rank = dist.get_rank(group)
         self.world_size = dist.get_world_size(group)
         # every rank's process, so that a collective cut by a peer's death can name it (as a tensor
-        # on the learner's device: all_gather_object would need nccl's current device set)
-        mine = torch.tensor(_this_process(), dtype=torch.int64, device=next(iter(learner.parameters())).device)
+        # on the learner's device: all_gather_object would need nccl's current device set), and
+        # whether its model has lazily sized layers not yet sized, so that all ranks refuse together
+        tensors = itertools.chain(learner.named_parameters(), learner.named_buffers())
+        unsized = next((name for name, t in tensors if is_lazy(t)), None)
+        mine = torch.tensor([*_this_process(), unsized is not None], dtype=torch.int64, device=next(iter(learner.parameters())).device)
         processes = [torch.empty_like(mine) for _ in range(self.world_size)]
         dist.all_gather(processes, mine, group=group)
-        self._processes = [tuple(int(v) for v in p) for p in processes]
+        self._processes = [(int(p[0]), int(p[1])) for p in processes]
+        unsized_ranks = [r for r, p in enumerate(processes) if p[2]]
+        if broadcast and unsized_ranks:
+            # rank 0's values cannot be copied into a layer with no shape yet: each rank would size
+            # it with its own random draw at its first step, and the ranks would train apart
+            raise ValueError(
+                f"learner: lazily sized layers not sized yet on rank {', '.join(map(str, unsized_ranks))}"
+                f"{f' ({unsized} here)' if unsized else ''}, so rank 0's parameters cannot be copied to "
+                "every rank: call the model once on a task's inputs on every rank first"
+            )
         if broadcast:
             src = dist.get_global_rank(group, 0) if group is not None else 0
             with torch.no_grad():
