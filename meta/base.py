@@ -403,8 +403,12 @@ def integer_inputs_named(model: nn.Module, inputs: Iterable[tuple[str, torch.Ten
         if not integer or not any(marker in str(exc).lower() for marker in _DTYPE_MISMATCH):
             raise
         dtype = model_dtype(model)
+        if len(set(integer.values())) == 1:
+            named = f"{' and '.join(integer)}: dtype {next(iter(integer.values()))}"
+        else:  # each its own, or an int32 query_x would be reported as the int64 of support_x
+            named = " and ".join(f"{field}: dtype {d}" for field, d in integer.items())
         raise TypeError(
-            f"{' and '.join(integer)}: dtype {next(iter(integer.values()))}, but the model's parameters are "
+            f"{named}, but the model's parameters are "
             f"{dtype} and the model failed on it ({str(exc)[:200]}): convert it with .to({dtype})"
         ) from exc
 

@@ -88,3 +88,10 @@ def test_float_ids_given_to_an_embedding_are_not_advised_to_be_floats() -> None:
     x, y = torch.randint(0, 5, (4, 3)), torch.tensor([0, 0, 1, 1])
     with pytest.raises(RuntimeError, match=r"^Expected tensor for argument #1 'indices'"):
         FewShotLearner("prototypical", encoder=encoder).train_episode(x, y, x.float(), y)
+
+
+def test_integer_inputs_of_different_dtypes_are_each_named_with_their_own() -> None:
+    x, y = torch.randint(0, 5, (4, 3)), torch.tensor([0, 0, 1, 1])
+    learner = FewShotLearner("prototypical", encoder=nn.Linear(3, 4))
+    with pytest.raises(TypeError, match=r"^support_x: dtype torch.int64 and query_x: dtype torch.int32, but the model's"):
+        learner.train_episode(x, y, x.int(), y)
