@@ -381,6 +381,15 @@ def check_input_dtype(field: str, x: torch.Tensor, dtype: torch.dtype) -> None:
         raise TypeError(f"{field} has dtype {x.dtype} but the model's parameters are {dtype}: convert it with .to({dtype})")
 
 
+# torch's messages for an input whose dtype is not its parameters' (linear, conv, bilinear, layer
+# norm, batch norm); an embedding's "one of the following scalar types" is not one: integer ids
+# are what it wants, and advising .to(float) would be wrong
+_DTYPE_MISMATCH = (
+    "same dtype", "expected scalar type", "expected object of scalar type", ") should be the same",
+    "same datatype", "not implemented for '",
+)
+
+
 @contextmanager
 def integer_inputs_named(model: nn.Module, inputs: Iterable[tuple[str, torch.Tensor]]) -> Iterator[None]:
     """A TypeError naming the integer ``inputs`` (``(field, tensor)`` pairs, read only then) when
@@ -391,11 +400,15 @@ def integer_inputs_named(model: nn.Module, inputs: Iterable[tuple[str, torch.Ten
         yield
     except RuntimeError as exc:  # NotImplementedError too ("not implemented for 'Long'")
         integer = {field: x.dtype for field, x in inputs if not (x.is_floating_point() or x.is_complex())}
-        if not integer or not ("type" in str(exc) or "not implemented for" in str(exc)):
+        if not integer or not any(marker in str(exc).lower() for marker in _DTYPE_MISMATCH):
             raise
         dtype = model_dtype(model)
+        if len(set(integer.values())) == 1:
+            named = f"{' and '.join(integer)}: dtype {next(iter(integer.values()))}"
+        else:  # each its own, or an int32 query_x would be reported as the int64 of support_x
+            named = " and ".join(f"{field}: dtype {d}" for field, d in integer.items())
         raise TypeError(
-            f"{' and '.join(integer)}: dtype {next(iter(integer.values()))}, but the model's parameters are "
+            f"{named}, but the model's parameters are "
             f"{dtype} and the model failed on it ({str(exc)[:200]}): convert it with .to({dtype})"
         ) from exc
 

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import itertools
 import json
 import os
 import socket
@@ -42,6 +43,7 @@ from typing import Any
 import torch
 import torch.distributed as dist
 from torch import nn
+from torch.nn.parameter import is_lazy
 
 from meta._checks import check_count, check_flag, check_real, check_seed
 from meta._log import event_log
@@ -67,9 +69,12 @@ class DistributedMetaTrainer:
             weights need every task's loss, so it is refused).
         group: the process group (default: the world).
         broadcast: copy rank 0's parameters, buffers, meta-optimiser state (Adam's moments and step
-            counts, the learning rates) and ``meta_step_count`` to every process first, so all start
+            counts, the learning rates), ``meta_step_count`` and (with ``vectorize="auto"``) the
+            execution path it chose or loaded to every process first, so all start
             equal and stay so: a run resumed from a checkpoint that only rank 0 loaded goes on as
-            one process would.
+            one process would. A model whose lazily sized layers (``nn.LazyLinear``) are not sized
+            yet on some rank is refused (ValueError, on every rank): there is nothing to copy into
+            them.
 
     Floating-point buffers (BatchNorm running statistics) are averaged across processes after each
     step, so every process keeps the same model.
@@ -88,11 +93,23 @@ class DistributedMetaTrainer:
         self.rank = dist.get_rank(group)
         self.world_size = dist.get_world_size(group)
         # every rank's process, so that a collective cut by a peer's death can name it (as a tensor
-        # on the learner's device: all_gather_object would need nccl's current device set)
-        mine = torch.tensor(_this_process(), dtype=torch.int64, device=next(iter(learner.parameters())).device)
+        # on the learner's device: all_gather_object would need nccl's current device set), and
+        # whether its model has lazily sized layers not yet sized, so that all ranks refuse together
+        tensors = itertools.chain(learner.named_parameters(), learner.named_buffers())
+        unsized = next((name for name, t in tensors if is_lazy(t)), None)
+        mine = torch.tensor([*_this_process(), unsized is not None], dtype=torch.int64, device=next(iter(learner.parameters())).device)
         processes = [torch.empty_like(mine) for _ in range(self.world_size)]
         dist.all_gather(processes, mine, group=group)
-        self._processes = [tuple(int(v) for v in p) for p in processes]
+        self._processes = [(int(p[0]), int(p[1])) for p in processes]
+        unsized_ranks = [r for r, p in enumerate(processes) if p[2]]
+        if broadcast and unsized_ranks:
+            # rank 0's values cannot be copied into a layer with no shape yet: each rank would size
+            # it with its own random draw at its first step, and the ranks would train apart
+            raise ValueError(
+                f"learner: lazily sized layers not sized yet on rank {', '.join(map(str, unsized_ranks))}"
+                f"{f' ({unsized} here)' if unsized else ''}, so rank 0's parameters cannot be copied to "
+                "every rank: call the model once on a task's inputs on every rank first"
+            )
         if broadcast:
             src = dist.get_global_rank(group, 0) if group is not None else 0
             with torch.no_grad():
@@ -101,14 +118,20 @@ class DistributedMetaTrainer:
             self._broadcast_training_state(src, mine.device)
 
     def _broadcast_training_state(self, src: int, device: torch.device) -> None:
-        """Rank 0's meta-optimiser state and ``meta_step_count`` on every rank: with equal parameters
-        but Adam's moments of a resumed run on one rank and none on the others, the first step
-        already differed. Sent as tensors and a JSON description of them (no pickle)."""
+        """Rank 0's meta-optimiser state, ``meta_step_count`` and execution path on every rank: with
+        equal parameters but Adam's moments of a resumed run on one rank and none on the others, the
+        first step already differed; and the other ranks measured both paths afresh (rank 0 waiting
+        for them) where rank 0 kept its checkpoint's, and could take the other one, whose gradients
+        agree only to rounding. Sent as tensors and a JSON description of them (no pickle)."""
         learner, group = self.learner, self.group
         error: Exception | None = None
         size = torch.full((1,), -1, dtype=torch.int64, device=device)
         if self.rank == 0:
-            state = {"optimizer": learner.meta_optimizer.state_dict(), "meta_step_count": learner.meta_step_count}
+            state = {
+                "optimizer": learner.meta_optimizer.state_dict(),
+                "meta_step_count": learner.meta_step_count,
+                "execution_path": learner.path,
+            }
             try:
                 skeleton, tensors = pack_state(state, "meta_optimizer")
             except TypeError as exc:  # a setting JSON cannot hold: the others must not wait for it
@@ -140,6 +163,8 @@ class DistributedMetaTrainer:
         state = unpack_state(sent["skeleton"], received, "the meta-optimiser state broadcast by rank 0")
         learner.meta_optimizer.load_state_dict(state["optimizer"])
         learner.meta_step_count = state["meta_step_count"]
+        if learner.vectorize == "auto":  # as MAML.load does: the path the run resumed from, not one timed afresh
+            learner.path, learner.path_timings_s, learner.path_grads_agree = state["execution_path"], {}, None
 
     def meta_train_step(self, tasks: MetaBatch | Iterable[TaskLike]) -> dict[str, Any]:
         """One synchronised meta-step on the whole meta-batch (this process handles its shard).

@@ -65,12 +65,16 @@ log = event_log(__name__)
 def relabel(support_y: torch.Tensor, query_y: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
     """``(classes, support_index, query_index)``: labels mapped to 0..N-1 in sorted class order.
 
-    Raises ValueError when ``query_y`` holds a label that no support example has, TaskShapeError when
-    the labels are not 1-D.
+    Raises ValueError when ``query_y`` holds a label that no support example has, or a label is
+    NaN, TaskShapeError when the labels are not 1-D.
     """
     for name, labels in (("support_y", support_y), ("query_y", query_y)):
         if labels is not None and labels.dim() != 1:
             raise TaskShapeError(f"{name} must hold one class label per example (1-D), got shape {tuple(labels.shape)}")
+        # NaN equals no label, itself included: a NaN support label was a class of its own, which
+        # predict returned as a label, and no query example could ever match
+        if labels is not None and labels.is_floating_point() and bool(labels.isnan().any()):
+            raise ValueError(f"{name} holds NaN labels (at {labels.isnan().nonzero().flatten()[:5].tolist()}): a label must name a class")
     # True/False labels as 1/0: searchsorted has no kernel for bool
     support_y, query_y = (y.long() if y is not None and y.dtype == torch.bool else y for y in (support_y, query_y))
     classes, support_idx = torch.unique(support_y, sorted=True, return_inverse=True)

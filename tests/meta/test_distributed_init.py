@@ -8,6 +8,7 @@ import socket
 from collections.abc import Iterator
 
 import pytest
+import torch
 import torch.distributed as dist
 from torch import nn
 
@@ -92,3 +93,16 @@ def test_without_torchruns_environment_the_missing_variables_and_the_launcher_ar
         main(["--steps", "1"])
     assert exit_info.value.code == 2 and "torchrun --nproc_per_node 2 -m meta.distributed" in capsys.readouterr().err
     assert not dist.is_initialized()
+
+
+def test_a_model_with_lazy_layers_not_sized_yet_is_refused_by_name(no_group: None) -> None:
+    # rank 0's values cannot be copied into a layer with no shape: each rank would size it with
+    # its own random draw at its first step, and the ranks would train apart without a word
+    dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{_free_port()}", rank=0, world_size=1)
+    model = nn.Sequential(nn.LazyLinear(4), nn.Tanh(), nn.Linear(4, 1))
+    learner = MAML(model, vectorize="loop")
+    with pytest.raises(ValueError, match=r"^learner: lazily sized layers not sized yet on rank 0 \(model\.0\.weight here\)"):
+        DistributedMetaTrainer(learner)
+    DistributedMetaTrainer(learner, broadcast=False)  # nothing to copy: the caller's to keep equal
+    model(torch.zeros(1, 3))
+    DistributedMetaTrainer(learner)

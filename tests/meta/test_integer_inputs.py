@@ -51,3 +51,47 @@ def test_integer_inputs_of_a_prediction_with_adapted_weights_are_named() -> None
     weights = maml.adapt_to_task(torch.randn(4, 3), torch.randn(4, 1))
     with pytest.raises(TypeError, match=r"^x: dtype torch.int64, but the model's parameters are torch.float32"):
         maml._forward_with_weights(torch.randint(0, 5, (2, 3)), weights)
+
+
+@pytest.mark.parametrize("layer", [
+    nn.Sequential(nn.Unflatten(1, (3, 1)), nn.Conv1d(3, 1, 1), nn.Flatten()),  # "Input type (...) should be the same"
+    nn.Sequential(nn.LayerNorm(3), nn.Linear(3, 1)),  # "all inputs must share same datatype"
+    nn.Sequential(nn.BatchNorm1d(3), nn.Linear(3, 1)),  # "not implemented for 'Long'"
+])
+def test_integer_inputs_are_named_whatever_layer_fails_on_them(layer: nn.Module) -> None:
+    with pytest.raises(TypeError, match=r"^support_x and query_x: dtype torch.int64, but the model's parameters are torch.float32"):
+        MAML(layer, vectorize="loop").meta_train_step([_task(torch.int64)])
+
+
+class _TokenTypes(nn.Module):
+    """Ids an embedding takes, and an error of its own that speaks of a "type"."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.embed, self.head = nn.Embedding(5, 4), nn.Linear(12, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if (x >= 4).any():
+            raise RuntimeError("token type ids must be below 4")
+        return self.head(self.embed(x).flatten(1))
+
+
+def test_an_embedding_models_own_error_is_not_reported_as_a_dtype_error() -> None:
+    x = torch.full((4, 3), 4)
+    with pytest.raises(RuntimeError, match=r"^token type ids must be below 4$"):
+        MAML(_TokenTypes(), vectorize="loop").meta_train_step([(x, torch.randn(4, 1), x, torch.randn(4, 1))])
+
+
+def test_float_ids_given_to_an_embedding_are_not_advised_to_be_floats() -> None:
+    # the integer support_x is right; the float query_x the embedding refuses is what is wrong
+    encoder = nn.Sequential(nn.Embedding(5, 4), nn.Flatten())
+    x, y = torch.randint(0, 5, (4, 3)), torch.tensor([0, 0, 1, 1])
+    with pytest.raises(RuntimeError, match=r"^Expected tensor for argument #1 'indices'"):
+        FewShotLearner("prototypical", encoder=encoder).train_episode(x, y, x.float(), y)
+
+
+def test_integer_inputs_of_different_dtypes_are_each_named_with_their_own() -> None:
+    x, y = torch.randint(0, 5, (4, 3)), torch.tensor([0, 0, 1, 1])
+    learner = FewShotLearner("prototypical", encoder=nn.Linear(3, 4))
+    with pytest.raises(TypeError, match=r"^support_x: dtype torch.int64 and query_x: dtype torch.int32, but the model's"):
+        learner.train_episode(x, y, x.int(), y)
