@@ -684,6 +684,9 @@ class Upstream:
     def _lost(self, error: str) -> None:
         if self._broken is not None and self._session is not None:
             self.last_error = error
+            # no call starts on it from now: one that came before the connection's end ran (a
+            # task of its own) would have been cut by it, not refused as the server being down
+            self._session = self._calls = None
             self._broken.set()
 
     def _unavailable(self) -> str:

@@ -38,3 +38,16 @@ async def test_a_stopped_server_is_taken_as_lost_after_a_call_times_out(pid_dir:
     errors = [a.error for a in tools.learner.store.attempts() if a.tool_id == "stuck/search"]
     assert errors[0].startswith("TimeoutError")
     assert errors[1].startswith("UpstreamUnavailableError: server 'stuck' is down (unresponsive: ")
+
+
+async def test_a_call_right_after_a_connection_is_taken_as_lost_is_refused_as_the_server_being_down(
+    pid_dir: Path,
+) -> None:
+    # the connection's end runs in a task of its own: a call between the loss and that end went to
+    # the connection being closed and failed as "Connection closed", the server taken for broken
+    tools = ToolMiddleware(seed=0, store="memory://")
+    async with McpBackends(tools, {"lost": upstream("reliable", pid_dir, "--name", "lost")}) as mcp:
+        mcp.upstreams["lost"]._lost("unresponsive: a ping went unanswered")
+        assert (await mcp.call("search", {"query": "q"})).is_error
+    (error,) = [a.error for a in tools.learner.store.attempts() if a.tool_id == "lost/search"]
+    assert error.startswith("UpstreamUnavailableError: server 'lost' is down (unresponsive: ")
