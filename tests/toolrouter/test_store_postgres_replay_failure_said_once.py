@@ -19,11 +19,8 @@ def test_a_refused_write_of_the_journal_is_said_once_and_the_journal_written_onc
 ) -> None:
     store = open_store(f"{pg_url}&timeout_s=0.5&retry_s=0.05")
     try:
-        block(postgres_server, pg_database)
-        try:
-            assert store.append([record("a")]) == []
-        finally:
-            unblock(postgres_server, pg_database)
+        # the refusal is in place before the outage ends: the store's thread, retrying every
+        # retry_s, could otherwise write the journal before it was, and nothing would be refused
         postgres_server.sql(
             "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'not now'; END $$",
             pg_database,
@@ -31,6 +28,11 @@ def test_a_refused_write_of_the_journal_is_said_once_and_the_journal_written_onc
         postgres_server.sql(
             "CREATE TRIGGER refuse BEFORE INSERT ON toolrouter.attempts FOR EACH ROW EXECUTE FUNCTION refuse()", pg_database
         )
+        block(postgres_server, pg_database)
+        try:
+            assert store.append([record("a")]) == []
+        finally:
+            unblock(postgres_server, pg_database)
         with capture_logs() as events:
             for _ in range(40):  # until it is said (flush wakes the store's thread to try again and again)
                 with pytest.raises(StoreUnavailableError, match="1 attempts or trace closes wait"):
