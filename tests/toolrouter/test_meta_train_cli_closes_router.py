@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from test_stats_closes_router import loads_recorded
 from typer.testing import CliRunner
 
 from toolrouter import ExecutionResult, ToolMetaLearner, ToolProfile
@@ -20,15 +21,7 @@ def loaded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[str, list[T
         for i in range(4):
             router.record_attempt(ExecutionResult(tool_id="ab"[i % 2], step="search", success=True), capability="search")
         router.save()
-    routers: list[ToolMetaLearner] = []
-    load = ToolMetaLearner.load.__func__  # type: ignore[attr-defined]
-
-    def recorded(cls, *args, **kwargs):  # type: ignore[no-untyped-def]
-        routers.append(load(cls, *args, **kwargs))
-        return routers[-1]
-
-    monkeypatch.setattr(ToolMetaLearner, "load", classmethod(recorded))
-    return url, routers
+    return url, loads_recorded(monkeypatch)
 
 
 @pytest.mark.parametrize("options, exit_code", [(["--steps", "2"], 0), (["--algorithm", "bogus"], 2)])

@@ -13,13 +13,8 @@ from toolrouter.store import open_store
 from toolrouter.store_stats import store_stats
 
 
-@pytest.fixture()
-def loaded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[str, list[ToolMetaLearner]]:
-    """A store with a router saved, and the routers loaded from it from then on."""
-    url = f"sqlite:///{tmp_path / 'r.db'}"
-    with ToolMetaLearner([ToolProfile(tool_id=t, capabilities=["search"]) for t in ("a", "b")], store=url) as router:
-        router.record_attempt(ExecutionResult(tool_id="a", step="search", success=True), capability="search")
-        router.save()
+def loads_recorded(monkeypatch: pytest.MonkeyPatch) -> list[ToolMetaLearner]:
+    """The routers ``ToolMetaLearner.load`` returns from now on (the real load, each kept)."""
     routers: list[ToolMetaLearner] = []
     load = ToolMetaLearner.load.__func__  # type: ignore[attr-defined]
 
@@ -28,7 +23,17 @@ def loaded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[str, list[T
         return routers[-1]
 
     monkeypatch.setattr(ToolMetaLearner, "load", classmethod(recorded))
-    return url, routers
+    return routers
+
+
+@pytest.fixture()
+def loaded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[str, list[ToolMetaLearner]]:
+    """A store with a router saved, and the routers loaded from it from then on."""
+    url = f"sqlite:///{tmp_path / 'r.db'}"
+    with ToolMetaLearner([ToolProfile(tool_id=t, capabilities=["search"]) for t in ("a", "b")], store=url) as router:
+        router.record_attempt(ExecutionResult(tool_id="a", step="search", success=True), capability="search")
+        router.save()
+    return url, loads_recorded(monkeypatch)
 
 
 def test_store_stats_as_a_with_block_closes_its_router(loaded: tuple[str, list[ToolMetaLearner]]) -> None:
