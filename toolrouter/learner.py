@@ -717,6 +717,9 @@ class ToolMetaLearner:
         self._seen_upto = 0  # every store attempt with an id <= this is in the policies
         self._own_ahead: set[int] = set()  # own attempts above _seen_upto (already applied)
         self._journaled = 0  # own attempts (applied) that a server store's outage journal holds
+        # per tool, the capabilities of other writers' attempts learned below own entries still ahead
+        # in the log (or in the journal): an own removal among them must forget them (see _replay)
+        self._late: dict[str, set[str | None]] = {}
         self._held_back = False  # the store kept the last append to write later (a locked file, an outage)
         self._unsubscribe: Callable[[], None] | None = None
         self._since_sync = 0
@@ -2166,7 +2169,9 @@ class ToolMetaLearner:
         learned them too before it forgets. Another writer's attempt of the tool that lands below
         it all the same (appended between the two) is read while the tool is removed here, or no
         longer serves its capability, and teaches it nothing: the registration that gives it back
-        catches up first, and appends a removal of its own (``add_tool``, ``update_tool``)."""
+        catches up first, and appends a removal of its own (``add_tool``, ``update_tool``). One
+        that lands below that one is learned when read, and forgotten again when the read reaches
+        the removal (``_replay``), as by a router replaying the log."""
         self.sync()
 
     def _learn(
@@ -2464,6 +2469,7 @@ class ToolMetaLearner:
             try:
                 # per tool, the capabilities (None: all) whose routes a removal read here made forget it
                 removed: dict[str, set[str] | None] = {}
+                ahead = max(self._own_ahead, default=0)
                 for rec in self._unseen_attempts():
                     assert rec.id is not None
                     self._seen_upto = rec.id
@@ -2473,8 +2479,14 @@ class ToolMetaLearner:
                         own = True
                     # applied when recorded; but one of a tool whose removal, appended before it by
                     # another router, is read only now was forgotten with the rest: learned again, after
-                    # the removal, as the log has it (else lost here, and from this router's snapshots)
-                    if own and not (isinstance(rec, AttemptRecord) and _removed_since(rec, removed)):
+                    # the removal, as the log has it (else lost here, and from this router's snapshots).
+                    # An own removal made before attempts of the tool below it were read (another writer
+                    # appended them after the catch-up that preceded it) forgets them here, as the log has
+                    # it: counted, they would outlive the removal here only
+                    if own and not (
+                        _removed_since(rec, removed) if isinstance(rec, AttemptRecord)
+                        else isinstance(rec, ToolRemoval) and _forgets(rec, self._late)
+                    ):
                         continue
                     if isinstance(rec, TraceClose):  # where its writer closed it, after its attempts
                         if rec.id > structures_after and rec.writer != self.writer:
@@ -2484,6 +2496,9 @@ class ToolMetaLearner:
                         self._replay_removal(rec)
                         before = removed.get(rec.tool_id, set())
                         removed[rec.tool_id] = None if before is None or rec.capabilities is None else before | set(rec.capabilities)
+                        late = self._late.pop(rec.tool_id, set())
+                        if rec.capabilities is not None and late - set(rec.capabilities):
+                            self._late[rec.tool_id] = late - set(rec.capabilities)
                         continue
                     # "*": written where a tool listed it, before a "*" step was any tool's
                     capability = _routed(rec.capability)
@@ -2511,6 +2526,8 @@ class ToolMetaLearner:
                         rec.quality, rec.cost, rec.latency_s, context, rec.error, rec.recheck, replayed=True,
                     ):
                         applied += 1
+                        if not own and (self._journaled or ahead > rec.id):
+                            self._late.setdefault(rec.tool_id, set()).add(capability)
             except BaseException:
                 self._caught_up = False  # what was not read is read at the next decision
                 raise
@@ -2518,6 +2535,8 @@ class ToolMetaLearner:
                 self._replaying_history = False
             self._history_pending = False
             self._own_ahead = {i for i in self._own_ahead if i > self._seen_upto}
+            if not self._own_ahead and not self._journaled:  # no own removal can come below the next reads
+                self._late.clear()
             self._since_sync = 0
         if applied:
             log.info("synced", applied=applied, watermark=self._seen_upto)
@@ -2629,7 +2648,7 @@ class ToolMetaLearner:
         nothing; ``from_kept=True`` rebuilds the routes from the attempts kept, losing the rest."""
         from_kept = _checked_flag("from_kept", from_kept)
         with self._lock:
-            saved = (self._policy_options, self.reward_model, self._feature_map, self._routes, self._seen_upto, self._own_ahead, self._journaled, self._history_pending, self._outcomes)
+            saved = (self._policy_options, self.reward_model, self._feature_map, self._routes, self._seen_upto, self._own_ahead, self._journaled, self._late, self._history_pending, self._outcomes)
             learned = self._learned_outcomes()
             try:
                 self._set_reward_model(model)
@@ -2637,12 +2656,12 @@ class ToolMetaLearner:
                 # the routes' drift records date their resets by the outcomes learned: the rebuilt
                 # ones count from the log's first, as a router reopened on the store does
                 self._outcomes = 0
-                self._seen_upto, self._own_ahead, self._journaled, self._history_pending = 0, set(), 0, True
+                self._seen_upto, self._own_ahead, self._journaled, self._late, self._history_pending = 0, set(), 0, {}, True
                 self._replay(saved[4])
                 if not from_kept:
                     self._check_rebuild(learned, self._learned_outcomes())
             except BaseException:
-                (self._policy_options, self.reward_model, self._feature_map, self._routes, self._seen_upto, self._own_ahead, self._journaled, self._history_pending, self._outcomes) = saved
+                (self._policy_options, self.reward_model, self._feature_map, self._routes, self._seen_upto, self._own_ahead, self._journaled, self._late, self._history_pending, self._outcomes) = saved
                 raise
         log.info("reward_model_installed", tools=len(model.tool_ids), routes=len(self._routes))
 
@@ -3028,7 +3047,7 @@ class ToolMetaLearner:
             self.graphs = graphs
             if structure_rng is not None:  # saved before: the seed's
                 self._structure_rng = structure_rng
-            self._seen_upto, self._own_ahead = watermark, own_ahead
+            self._seen_upto, self._own_ahead, self._late = watermark, own_ahead, {}
             self._outcomes = config.outcomes if config.outcomes is not None else sum(r.outcomes for r in routes.values())
             self._featurizer_probe = saved.arrays.get(_FEATURIZER_PROBE)
 
@@ -3283,6 +3302,12 @@ def _removed_since(rec: AttemptRecord, removed: Mapping[str, set[str] | None]) -
         return False
     capabilities = removed[rec.tool_id]
     return capabilities is None or _routed(rec.capability) in capabilities
+
+
+def _forgets(removal: ToolRemoval, late: Mapping[str, set[str | None]]) -> bool:
+    """Whether ``removal`` makes a route forget attempts in ``late`` (tool -> their capabilities)."""
+    capabilities = late.get(removal.tool_id)
+    return bool(capabilities) and (removal.capabilities is None or not capabilities.isdisjoint(removal.capabilities))
 
 
 def _unusable(rec: AttemptRecord, context_dim: int | None) -> str | None:

@@ -1,0 +1,98 @@
+"""Another router's attempt of a tool that lands in the log between a router's catch-up before a
+removal of the tool and the removal's append lies below the removal: a router opened on the store
+learns it, then forgets it with the tool's attempts before the removal. The router that removed the
+tool read it later, with the tool registered again (or serving the capability again), and counted it
+after the removal, where no other router has it."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from toolrouter import ExecutionResult, ToolMetaLearner, ToolProfile
+from toolrouter.store import SQLiteStore, ToolRemoval
+from toolrouter.store.memory import MemoryStore
+
+TOOLS = [ToolProfile(tool_id=t, capabilities=("search", "answer")) for t in ("a", "b")]
+
+
+def meanwhile_store(kind: type, *args):  # type: ignore[no-untyped-def]
+    class Store(kind):  # type: ignore[misc, valid-type]
+        """Runs ``meanwhile``, once, before it appends a removal: another router's write that lands
+        after the remover's catch-up."""
+
+        meanwhile = None
+
+        def append(self, records):  # type: ignore[no-untyped-def]
+            if self.meanwhile is not None and any(isinstance(r, ToolRemoval) for r in records):
+                meanwhile, self.meanwhile = self.meanwhile, None
+                meanwhile()
+            return super().append(records)
+
+    return Store(*args)
+
+
+def record(router: ToolMetaLearner, tool_id: str, capability: str, success: bool) -> None:
+    result = ExecutionResult(tool_id=tool_id, step=capability, success=success, quality=float(success))
+    router.record_attempt(result, capability=capability)
+
+
+def learned(router: ToolMetaLearner) -> dict[tuple[str, str], tuple]:
+    return {
+        (route.step, t): (c.calls, c.successes, round(float(route.policy.expected([t])[0]), 9))
+        for route in router._routes.values() for t, c in route.counts.items()
+    }
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def store(request, tmp_path):  # type: ignore[no-untyped-def]
+    made = meanwhile_store(MemoryStore) if request.param == "memory" else meanwhile_store(SQLiteStore, tmp_path / "r.db")
+    yield made
+    made.close()
+
+
+@pytest.mark.parametrize("change", ["registered again", "capability given back"])
+def test_an_attempt_appended_just_before_a_removal_is_forgotten_by_the_remover(store, change) -> None:  # type: ignore[no-untyped-def]
+    remover = ToolMetaLearner(TOOLS, store=store, seed=0, sync_every=None)
+    other = ToolMetaLearner(TOOLS, store=store, seed=0, sync_every=None)
+    for capability in ("search", "answer"):
+        record(other, "a", capability, True)
+        record(other, "b", capability, True)
+    if change == "registered again":
+        remover.remove_tool("a")
+        store.meanwhile = lambda: record(other, "a", "search", False)
+        remover.add_tool(TOOLS[0])
+    else:
+        remover.update_tool(TOOLS[0].model_copy(update={"capabilities": ("answer",)}))
+        store.meanwhile = lambda: record(other, "a", "search", False)
+        remover.update_tool(TOOLS[0])
+    record(remover, "a", "search", True)
+    remover.sync()
+    live = learned(remover)
+    assert live[("search", "a")][:2] == (1, 1)  # its own attempt after the removal, not the late one below it
+    assert learned(ToolMetaLearner(TOOLS, store=store, seed=0)) == live  # rebuilt from the log
+    other.sync()
+    assert learned(other) == live
+
+
+def test_an_attempt_appended_while_the_removal_waits_for_a_locked_file_is_forgotten_by_the_remover(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "r.db"
+    with SQLiteStore(path, timeout_s=0.01) as mine, SQLiteStore(path) as theirs:
+        remover = ToolMetaLearner(TOOLS, store=mine, seed=0, sync_every=None)
+        other = ToolMetaLearner(TOOLS, store=theirs, seed=0, sync_every=None)
+        record(other, "a", "search", True)
+        remover.remove_tool("a")
+        lock = sqlite3.connect(path, isolation_level=None)
+        lock.execute("BEGIN IMMEDIATE")  # another process writes: the removal waits in memory
+        remover.add_tool(TOOLS[0])
+        lock.execute("COMMIT")
+        lock.close()
+        record(other, "a", "search", False)  # lands below the removal, written with the next append
+        remover.sync()
+        record(remover, "a", "search", True)
+        remover.sync()
+        live = learned(remover)
+        assert live[("search", "a")][:2] == (1, 1)
+        assert [type(e).__name__ for e in mine.log()][-3:] == ["AttemptRecord", "ToolRemoval", "AttemptRecord"]
+        assert learned(ToolMetaLearner(TOOLS, store=f"sqlite:///{path}", seed=0)) == live
