@@ -717,8 +717,9 @@ class ToolMetaLearner:
         self._seen_upto = 0  # every store attempt with an id <= this is in the policies
         self._own_ahead: set[int] = set()  # own attempts above _seen_upto (already applied)
         self._journaled = 0  # own attempts (applied) that a server store's outage journal holds
-        # per tool, the capabilities of other writers' attempts learned below own entries still ahead
-        # in the log (or in the journal): an own removal among them must forget them (see _replay)
+        # per tool, the capabilities of attempts learned below own entries still ahead in the log (or
+        # in the journal), out of the order this router made them in: an own removal among them must
+        # forget them (see _replay)
         self._late: dict[str, set[str | None]] = {}
         self._held_back = False  # the store kept the last append to write later (a locked file, an outage)
         self._unsubscribe: Callable[[], None] | None = None
@@ -2480,9 +2481,10 @@ class ToolMetaLearner:
                     # applied when recorded; but one of a tool whose removal, appended before it by
                     # another router, is read only now was forgotten with the rest: learned again, after
                     # the removal, as the log has it (else lost here, and from this router's snapshots).
-                    # An own removal made before attempts of the tool below it were read (another writer
-                    # appended them after the catch-up that preceded it) forgets them here, as the log has
-                    # it: counted, they would outlive the removal here only
+                    # An own removal made before attempts of the tool below it were learned here (another
+                    # writer's appended after the catch-up that preceded it, or any read only after an
+                    # outage that deferred that catch-up) forgets them here, as the log has it: counted,
+                    # they would outlive the removal here only
                     if own and not (
                         _removed_since(rec, removed) if isinstance(rec, AttemptRecord)
                         else isinstance(rec, ToolRemoval) and _forgets(rec, self._late)
@@ -2526,7 +2528,7 @@ class ToolMetaLearner:
                         rec.quality, rec.cost, rec.latency_s, context, rec.error, rec.recheck, replayed=True,
                     ):
                         applied += 1
-                        if not own and (self._journaled or ahead > rec.id):
+                        if self._journaled or ahead > rec.id:  # its own too: learned again after a removal
                             self._late.setdefault(rec.tool_id, set()).add(capability)
             except BaseException:
                 self._caught_up = False  # what was not read is read at the next decision

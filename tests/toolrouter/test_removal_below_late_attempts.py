@@ -2,7 +2,8 @@
 removal of the tool and the removal's append lies below the removal: a router opened on the store
 learns it, then forgets it with the tool's attempts before the removal. The router that removed the
 tool read it later, with the tool registered again (or serving the capability again), and counted it
-after the removal, where no other router has it."""
+after the removal, where no other router has it. So did it its own attempts, learned again after
+another router's removal read late, below a removal of its own that an outage kept from catching up."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import sqlite3
 import pytest
 
 from toolrouter import ExecutionResult, ToolMetaLearner, ToolProfile
-from toolrouter.store import SQLiteStore, ToolRemoval
+from toolrouter.store import SQLiteStore, StoreUnavailableError, ToolRemoval
 from toolrouter.store.memory import MemoryStore
 
 TOOLS = [ToolProfile(tool_id=t, capabilities=("search", "answer")) for t in ("a", "b")]
@@ -96,3 +97,47 @@ def test_an_attempt_appended_while_the_removal_waits_for_a_locked_file_is_forgot
         assert live[("search", "a")][:2] == (1, 1)
         assert [type(e).__name__ for e in mine.log()][-3:] == ["AttemptRecord", "ToolRemoval", "AttemptRecord"]
         assert learned(ToolMetaLearner(TOOLS, store=f"sqlite:///{path}", seed=0)) == live
+
+
+class OutageStore(MemoryStore):
+    """A server store's outage as ``Store.append`` has it: while ``down`` its reads raise
+    ``StoreUnavailableError``, and what is appended waits, to be written first by the next append."""
+
+    down = False
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.waiting: list = []
+
+    def append(self, records):  # type: ignore[no-untyped-def]
+        if self.down:
+            self.waiting.extend(records)
+            return []
+        waiting, self.waiting = self.waiting, []
+        if waiting:
+            super().append(waiting)
+        return super().append(records)
+
+    def iter_log(self, after_id: int = 0, batch: int = 10_000):  # type: ignore[no-untyped-def]
+        if self.down:
+            raise StoreUnavailableError(f"store {self.url!r}: the server restarts")
+        yield from super().iter_log(after_id, batch)
+
+
+def test_own_attempts_learned_again_below_removals_made_in_an_outage_are_forgotten_by_them() -> None:
+    store = OutageStore()
+    remover = ToolMetaLearner(TOOLS, store=store, seed=0, sync_every=None)
+    other = ToolMetaLearner(TOOLS, store=store, seed=0, sync_every=None)
+    other.remove_tool("a")  # not read by the remover before its own attempt
+    record(remover, "a", "search", True)
+    store.down = True  # the removal and the registration that follow are made without a catch-up
+    remover.remove_tool("a")
+    remover.add_tool(TOOLS[0])
+    store.down = False
+    remover.sync()  # its attempt, after the other's removal, is learned again (the removals wait)
+    record(remover, "b", "search", True)  # writes the removals, above the attempt
+    remover.sync()
+    assert [type(e).__name__ for e in store.log()] == ["ToolRemoval", "AttemptRecord", "ToolRemoval", "ToolRemoval", "AttemptRecord"]
+    live = learned(remover)
+    assert ("search", "a") not in live  # forgotten by its removal, as the log has it
+    assert learned(ToolMetaLearner(TOOLS, store=store, seed=0)) == live
