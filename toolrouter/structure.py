@@ -19,6 +19,7 @@ request only the first and the last term count: with the default weights of 1, a
   + capability_weight * sum_{c in s} logit m_c(x)           the text model, per capability
   + description_weight * cos(x', v_s)                       what s's capabilities do, in words
   + size_weight * u(x)^prior_fade * log P(|s| | complexity) the task's complexity
+  + conversation_weight * r(s, e) * log P(again)          what the conversation already ran
 
 - ``u(x) = ridge * f^T A^-1 f`` in (0, 1] is how new the request is to the text model: its predictive
   variance relative to its prior's (1 without a request, or before any trace with one; about
@@ -44,6 +45,12 @@ request only the first and the last term count: with the default weights of 1, a
   capability no trace has used yet be predicted from the text alone; the requests say what users
   ask of it in their own words (on BFCL's multi-turn calls: 0.02 more node F1 on the tune half, within
   noise of before on the held-apart half; see ``docs/benchmarks/planning.md``).
+- ``r(s, e)``: how many of ``s``'s steps serve a capability the task's conversation already ran
+  (``e``, the ``earlier`` given to the proposal: the capabilities of its earlier tasks), and
+  ``P(again) = (a + 1) / (n + 1)``: of the ``n`` capabilities conversations had run before a task
+  (``observe_conversation``), the ``a`` that the task ran again. Where conversations seldom repeat a
+  call (a log-in, a lookup whose answer the conversation keeps) a plan that repeats one gives way;
+  where they do, the term fades to 0. Without ``observe_conversation``, or without ``earlier``, it is 0.
 - ``P(k | complexity)``: the sizes the traces of that complexity had, around a prior centred on
   ``1 + TaskComplexity.level`` steps (a discretised normal with a standard deviation of one step):
   before any trace of that complexity, a SIMPLE task is expected to take one step, an EXPERT one four.
@@ -149,6 +156,15 @@ def _unquoted(text: str) -> str:
         elif mark not in "\u2019\u201d" and not (i and _WORD.match(text, i - 1)):
             opened = i
     return "".join(out) + text[start:]
+
+
+def _names(field: str, values: Iterable[str]) -> set[str]:
+    if isinstance(values, str) or not isinstance(values, Iterable):
+        raise TypeError(f"{field}: expected capability names (an iterable of strings), got {short_repr(values)}")
+    out = set(values)
+    for v in out:
+        _check_name(field, v)
+    return out
 
 
 def _size_prior(mean: float) -> np.ndarray:
@@ -263,6 +279,9 @@ class StructureConfig(NumbersNotBools):
             its description's unit vector, in the vector the description term compares a request
             with (0: the description alone).
         size_weight: weight of ``log P(size | complexity)`` (times ``u^prior_fade``).
+        conversation_weight: weight of ``log P(again)`` per step of a candidate whose capability
+            the task's conversation already ran (``earlier``; 0 without ``observe_conversation``;
+            0, the default: off). See ``docs/benchmarks/planning.md`` for what it gave on BFCL.
         prior_fade: how fast those two give way to the text model as it learns requests like the
             task's (``u``: see the module's docstring; 0: fixed weights).
         size_prior: pseudo-traces of the size prior per complexity.
@@ -307,6 +326,7 @@ class StructureConfig(NumbersNotBools):
     prototype_weight: float = Field(1.0, ge=0.0, allow_inf_nan=False)
     drop_quoted: StrictBool = True
     size_weight: float = Field(1.0, ge=0.0, allow_inf_nan=False)
+    conversation_weight: float = Field(0.0, ge=0.0, allow_inf_nan=False)
     size_prior: float = Field(2.0, gt=0.0, allow_inf_nan=False)
     prior_fade: float = Field(8.0, ge=0.0, le=64.0, allow_inf_nan=False)
     compose: int = Field(0, ge=0, le=8)
@@ -692,6 +712,8 @@ class StructureModel:
         self._free: list[int] = []
         self._by_capability: dict[str, np.ndarray] = {}
         self._text_traces = 0
+        # of the capabilities conversations had run before a task, how many the task ran again, and all
+        self._again, self._earlier = 0, 0
 
     # --- text ----------------------------------------------------------------------------------
     @property
@@ -959,6 +981,15 @@ class StructureModel:
         if not succeeded:
             trace.failed.add(step.step)
         self._defer(trace)
+
+    @_locked
+    def observe_conversation(self, earlier: Iterable[str], used: Iterable[str]) -> None:
+        """A task of a conversation (a chat, an agent's run) whose earlier tasks had run the
+        capabilities ``earlier`` used ``used``: how often a conversation runs a capability again
+        (``conversation_weight``)."""
+        earlier, used = _names("earlier", earlier), _names("used", used)
+        self._again += len(earlier & used)
+        self._earlier += len(earlier)
 
     def _defer(self, trace: _Trace) -> None:
         """Count ``trace`` when something reads the counts, or now the oldest waiting trace once
@@ -1343,10 +1374,12 @@ class StructureModel:
         complexity: str | None = None,
         rng: np.random.Generator | None = None,
         include_default: bool = True,
+        earlier: Iterable[str] = (),
     ) -> tuple[list[Key], np.ndarray, np.ndarray]:
         """``(candidates, scores, map_scores)``: the candidate structures for a task of
         ``task_type`` with the available ``capabilities`` (a mapping gives each a description), and
-        their scores (under a Thompson draw when ``rng`` is given) and posterior-mean scores."""
+        their scores (under a Thompson draw when ``rng`` is given) and posterior-mean scores.
+        ``earlier``: the capabilities the task's conversation already ran (``conversation_weight``)."""
         _check_name("task_type", task_type)
         if isinstance(capabilities, Iterator):
             capabilities = list(capabilities)  # read by the check, and again below
@@ -1354,6 +1387,7 @@ class StructureModel:
         _check_text("request", request)
         _check_complexity(complexity)
         check_flag("include_default", include_default, error=TypeError)
+        ran = _names("earlier", earlier)
         if rng is not None and not isinstance(rng, np.random.Generator):
             raise TypeError(f"rng: expected a numpy Generator or None, got {short_repr(rng)}")
         self._count()
@@ -1390,6 +1424,10 @@ class StructureModel:
         base = size_weight * self._size_log_prior(sizes, complexity)
         if f is not None:
             base = base + self._text_scores(cands, f, descriptions, request)  # type: ignore[arg-type]
+        if ran and cfg.conversation_weight and self._earlier and cands is not None:
+            again = math.log((self._again + 1) / (self._earlier + 1))
+            repeats = cands.per_structure(np.array([c in ran for c in cands.available], dtype=float)[cands.cols])
+            base = base + cfg.conversation_weight * again * repeats
         mean = base + type_weight * np.log(alpha / alpha.sum())
         if rng is None:
             return keys, mean, mean
@@ -1406,6 +1444,7 @@ class StructureModel:
         complexity: str | None = None,
         rng: np.random.Generator | None = None,
         include_default: bool = True,
+        earlier: Iterable[str] = (),
     ) -> StructureProposal | None:
         """The structure to plan a task of ``task_type`` with: the best scored candidate (see the
         module's docstring), under a Thompson draw from ``rng`` when the config samples.
@@ -1416,11 +1455,12 @@ class StructureModel:
             request: the task's request text; complexity: its ``TaskComplexity`` value.
             include_default: whether the one-step default is a candidate. Without it, None when
                 there is no other (nothing to predict from, or no capability to build one of).
+            earlier: the capabilities the task's conversation already ran (``conversation_weight``).
         """
         sample = rng is not None and self.config.sampling == "thompson"
         keys, score, mean = self.scores(
             task_type, capabilities=capabilities, request=request, complexity=complexity,
-            rng=rng if sample else None, include_default=include_default,
+            rng=rng if sample else None, include_default=include_default, earlier=earlier,
         )
         if not keys:
             return None  # the default was left out, and there is nothing else to propose
@@ -1515,6 +1555,7 @@ class StructureModel:
             "text_structures": [index[k] for k in self._slots if k in index],
             "text_capabilities": list(self._by_capability),
             "ridge": self.config.ridge,
+            "conversation": [self._again, self._earlier],
         }
         arrays: dict[str, np.ndarray] = {}
         if self._A is not None:
@@ -1594,6 +1635,9 @@ class StructureModel:
             (fresh._open if part == "open" else fresh._evicted)[t.trace_id] = trace
         fresh._trim()  # saved with a larger limit: the latest stay open
         fresh._text_traces = saved.text_traces
+        if saved.conversation[0] > saved.conversation[1]:
+            raise CorruptStateError(f"state.conversation: {list(saved.conversation)!r}: more capabilities run again than run before")
+        fresh._again, fresh._earlier = saved.conversation
         if "A" in arrays:
             a = arrays["A"]
             dim = a.shape[0] if isinstance(a, np.ndarray) and a.ndim == 2 else -1
@@ -1703,3 +1747,5 @@ class _SavedStructures(BaseModel):
     text_capabilities: list[_Name] = []
     # the ridge the text model was built with (saved before it was: the loading model's)
     ridge: Annotated[float, Field(strict=True, gt=0.0, allow_inf_nan=False)] | None = None
+    # capabilities run again, of those conversations had run before a task (saved before: none)
+    conversation: tuple[Count, Count] = (0, 0)

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from toolrouter.bench._planning_bfcl import held_apart, multiset_f1, sequence_metrics
+from toolrouter.bench._planning_bfcl import Predictor, held_apart, multiset_f1, run_sequences, sequence_metrics
 from toolrouter.bench.planning import main
+from toolrouter.data import load_bfcl
 
 # request templates of two API sets and the calls that serve each
 FILES = [
@@ -132,3 +133,29 @@ def test_seed_start_gives_later_orders(tmp_path: Path) -> None:
     main(["--bfcl", str(write_toy_bfcl(tmp_path / "bfcl")), "--quick", "--split", "tune", "--seeds", "2",
           "--seed-start", "4", "--json", str(out)])
     assert json.loads(out.read_text())["sequences"]["seeds"] == [4, 5]
+
+
+def test_a_turn_is_shown_what_was_predicted_for_its_conversation_s_earlier_turns(tmp_path: Path) -> None:
+    class Recorder(Predictor):
+        name = "recorder"
+
+        def __init__(self) -> None:
+            self.learned: list[tuple] = []
+            self.shown: list[tuple] = []
+
+        def learn(self, key, task_type, request, calls, earlier=()):  # type: ignore[no-untyped-def]
+            self.learned.append((calls, earlier))
+
+        def predict(self, task_type, request, offered, earlier=()):  # type: ignore[no-untyped-def]
+            self.shown.append(earlier)
+            return (request.split()[0],)
+
+    data = load_bfcl(write_toy_bfcl(tmp_path / "bfcl"))
+    conversation = data.multi_turn[0]
+    recorder = Recorder()
+    run_sequences(data, [recorder], [], [conversation])
+    predicted = [(t.request.split()[0],) for t in conversation.turns]
+    assert recorder.shown == [sum(predicted[:i], ()) for i in range(len(predicted))]
+    # learned after all its turns, each with its conversation's earlier true calls
+    truth = [t.names for t in conversation.turns]
+    assert recorder.learned == [(truth[i], sum(truth[:i], ())) for i in range(len(truth))]

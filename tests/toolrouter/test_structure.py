@@ -382,3 +382,45 @@ def test_a_read_on_one_thread_and_a_trace_recorded_on_another_take_turns() -> No
     model.propose("research", capabilities={"search": "web pages", "analysis": "tables"}, request="find tables")
     writer.join()
     assert waited == [True] and model.traces("research") == 2
+
+
+def test_a_capability_the_conversation_already_ran_gives_way_as_conversations_seldom_run_it_again() -> None:
+    capabilities = {"login": "log the user in", "post": "post a message", "read": "read the messages"}
+
+    def trained(weight: float = 0.4) -> StructureModel:
+        model = StructureModel(config=StructureConfig(conversation_weight=weight))
+        for i in range(5):  # a post logs in first, unless the conversation already did
+            chain(model, f"call:a{i}", "social", ["login", "post"], request="post my news")
+        for i in range(3):
+            chain(model, f"call:b{i}", "social", ["post"], request="post my news")
+        for i in range(3):
+            model.observe_conversation(["login"], ["post"])
+        for i in range(20):  # conversations that had logged in read their messages without logging in again
+            model.observe_conversation(["login"], ["read"])
+        return model
+
+    def proposed(model: StructureModel, **kwargs) -> list[str | None]:
+        return names(model.propose("social", capabilities=capabilities, request="post my news", **kwargs))
+
+    model = trained()
+    assert proposed(model) == ["login", "post"]
+    assert proposed(model, earlier=["login"]) == ["post"]
+    assert proposed(model, earlier=["read"]) == ["login", "post"]  # only what the conversation ran counts
+    assert proposed(trained(0.0), earlier=["login"]) == ["login", "post"]
+    # nothing learned of conversations: nothing to weigh
+    fresh = StructureModel(config=StructureConfig(conversation_weight=0.4))
+    chain(fresh, "call:a", "social", ["login", "post"], request="post my news")
+    assert proposed(fresh, earlier=["login"]) == ["login", "post"]
+    # the counts are saved; a state saved before them loads without any
+    config, arrays = model.state()
+    loaded = StructureModel(config=model.config)
+    loaded.load_state(config, arrays)
+    assert proposed(loaded, earlier=["login"]) == ["post"]
+    loaded.load_state({k: v for k, v in config.items() if k != "conversation"}, arrays)
+    assert proposed(loaded, earlier=["login"]) == ["login", "post"]
+    with pytest.raises(CorruptStateError, match="conversation"):
+        loaded.load_state({**config, "conversation": [5, 2]}, arrays)
+    with pytest.raises(TypeError, match="earlier"):
+        model.propose("social", capabilities=capabilities, earlier="login")
+    with pytest.raises(ValueError, match="conversation_weight"):
+        StructureConfig(conversation_weight=-1.0)

@@ -167,14 +167,16 @@ def _capability_text(name: str, description: str) -> str:
 # --------------------------------------------------------------------------------------------------
 class Predictor:
     """Learns ``(request, calls)`` examples of a task type; predicts the calls of a request from
-    the offered functions (``{name: description}``)."""
+    the offered functions (``{name: description}``). ``earlier``: the calls of the conversation's
+    earlier turns, when learned (their true calls) and when predicted (what was predicted for them:
+    the true ones are learned only after the whole conversation); the baselines leave it."""
 
     name = ""
 
-    def learn(self, key: str, task_type: str, request: str, calls: Seq) -> None:
+    def learn(self, key: str, task_type: str, request: str, calls: Seq, earlier: Seq = ()) -> None:
         raise NotImplementedError
 
-    def predict(self, task_type: str, request: str, offered: Mapping[str, str]) -> Seq:
+    def predict(self, task_type: str, request: str, offered: Mapping[str, str], earlier: Seq = ()) -> Seq:
         raise NotImplementedError
 
 
@@ -190,7 +192,9 @@ class ModelPredictor(Predictor):
         self.complexity = complexity
         self.chain = chain
 
-    def learn(self, key: str, task_type: str, request: str, calls: Seq) -> None:
+    def learn(self, key: str, task_type: str, request: str, calls: Seq, earlier: Seq = ()) -> None:
+        if earlier:
+            self.model.observe_conversation(earlier, calls)
         previous: tuple[str, ...] = ()
         for i, call in enumerate(calls):
             step = f"{i}:{call}"
@@ -198,9 +202,9 @@ class ModelPredictor(Predictor):
                                complexity=self.complexity)
             previous = (step,) if self.chain else ()
 
-    def predict(self, task_type: str, request: str, offered: Mapping[str, str]) -> Seq:
+    def predict(self, task_type: str, request: str, offered: Mapping[str, str], earlier: Seq = ()) -> Seq:
         plan = self.model.propose(task_type, capabilities=offered, request=request, complexity=self.complexity,
-                                  include_default=False)
+                                  include_default=False, earlier=earlier)
         return () if plan is None else tuple(s.capability for s in plan.steps if s.capability is not None)
 
     def margin(self, task_type: str, request: str, offered: Mapping[str, str]) -> tuple[Seq, float]:
@@ -225,11 +229,11 @@ class MostFrequent(Predictor):
         self.counts: dict[str, Counter[Seq]] = {}
         self.total: Counter[Seq] = Counter()
 
-    def learn(self, key: str, task_type: str, request: str, calls: Seq) -> None:
+    def learn(self, key: str, task_type: str, request: str, calls: Seq, earlier: Seq = ()) -> None:
         self.counts.setdefault(task_type, Counter())[calls] += 1
         self.total[calls] += 1
 
-    def predict(self, task_type: str, request: str, offered: Mapping[str, str]) -> Seq:
+    def predict(self, task_type: str, request: str, offered: Mapping[str, str], earlier: Seq = ()) -> Seq:
         for counts in (self.counts.get(task_type, Counter()), self.total):
             for seq, _ in counts.most_common():
                 if set(seq) <= set(offered):
@@ -248,12 +252,12 @@ class NearestNeighbour(Predictor):
         self.calls: list[Seq] = []
         self._matrix: np.ndarray | None = None
 
-    def learn(self, key: str, task_type: str, request: str, calls: Seq) -> None:
+    def learn(self, key: str, task_type: str, request: str, calls: Seq, earlier: Seq = ()) -> None:
         self.requests.append(request)
         self.calls.append(calls)
         self._matrix = None
 
-    def predict(self, task_type: str, request: str, offered: Mapping[str, str]) -> Seq:
+    def predict(self, task_type: str, request: str, offered: Mapping[str, str], earlier: Seq = ()) -> Seq:
         allowed = [i for i, c in enumerate(self.calls) if set(c) <= set(offered)]
         if not allowed:
             return ()
@@ -298,9 +302,10 @@ def _offered(data: BfclData, conversation: Conversation) -> dict[str, str]:
 
 
 def _learn_conversation(predictor: Predictor, conversation: Conversation) -> None:
+    earlier: Seq = ()
     for t, turn in enumerate(conversation.turns):
-        if turn.calls or not isinstance(predictor, ModelPredictor):  # a trace needs a step
-            predictor.learn(f"{conversation.id}/{t}", conversation.task_type, turn.request, turn.names)
+        predictor.learn(f"{conversation.id}/{t}", conversation.task_type, turn.request, turn.names, earlier)
+        earlier += turn.names
 
 
 def run_sequences(
@@ -315,8 +320,11 @@ def run_sequences(
     for conversation in test:
         offered = _offered(data, conversation)
         for p in predictors:
+            earlier: Seq = ()  # what was predicted for the conversation's earlier turns
             for turn in conversation.turns:
-                rows[p.name].append((conversation.id, p.predict(conversation.task_type, turn.request, offered), turn.names))
+                predicted = p.predict(conversation.task_type, turn.request, offered, earlier)
+                rows[p.name].append((conversation.id, predicted, turn.names))
+                earlier += predicted
             _learn_conversation(p, conversation)
     return rows
 
