@@ -257,17 +257,23 @@ class Gateway:
             self._save()
 
     def _save(self) -> None:
+        """What serving ends with: the router's state saved to its store (when it has one), then
+        the middleware closed if the gateway built it."""
         learner = self.middleware.learner
-        if learner.store is None:
+        if learner.store is not None:
+            try:
+                learner.save()
+            except Exception as exc:  # the attempts are in the store already; the snapshot only speeds a restart
+                log.warning("mcp_gateway_save_failed", error=str(exc))
+        self._close()
+
+    def _close(self) -> None:
+        """Close the middleware the gateway built, with its router, store and threads (one passed
+        in is its owner's to close)."""
+        if not self._built:
             return
         try:
-            learner.save()
-        except Exception as exc:  # the attempts are in the store already; the snapshot only speeds a restart
-            log.warning("mcp_gateway_save_failed", error=str(exc))
-        if not self._built:
-            return  # a middleware passed in: its owner's to close
-        try:
-            self.middleware.close()  # and with it the router it built
+            self.middleware.close()
         except StoreUnavailableError as exc:  # attempts the store could not take: named in the log, not a traceback at exit
             log.error("mcp_gateway_close_failed", error=str(exc))
 
