@@ -210,12 +210,14 @@ class Gateway:
         """Serve streamable HTTP at ``http://host:port/mcp`` until SIGTERM or SIGINT (calls in
         flight then get 5 seconds to be answered; the clients' streams for notifications are
         closed). An address that cannot be listened on (taken, not this host's) raises
-        ``OSError`` naming it before any upstream server starts."""
+        ``OSError`` naming it before any upstream server starts, the middleware the gateway built
+        closed (a gateway serves once)."""
         import uvicorn
 
         try:  # bound here: uvicorn would log the failure and exit the process from inside the task group
             sock = socket.create_server((host, port), family=socket.AF_INET6 if ":" in host else socket.AF_INET)
         except OSError as exc:
+            self._close()  # nothing was served, so nothing to save; what the gateway built is closed
             reason = os.strerror(exc.errno) if exc.errno else str(exc)
             raise OSError(exc.errno, f"cannot listen on {host}:{port}: {reason}") from None
 

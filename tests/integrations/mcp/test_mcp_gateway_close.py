@@ -1,9 +1,17 @@
-"""What a gateway that built its middleware closes when serving ends, with a store or without one."""
+"""What a gateway that built its middleware closes: after serving, with a store or without one,
+and when its HTTP address cannot be listened on (nothing served: the store it opened is closed)."""
 
 from __future__ import annotations
 
+import socket
+from pathlib import Path
+
+import anyio
+import pytest
+
 from integrations.mcp.config import GatewayConfig
 from integrations.mcp.gateway import Gateway
+from toolrouter.store import open_store
 
 SERVERS = {"mcpServers": {"a": {"command": "x"}}}
 
@@ -20,3 +28,17 @@ def test_stopping_closes_the_middleware_built_without_a_store() -> None:
     gateway = Gateway(GatewayConfig.model_validate(SERVERS))
     gateway._save()  # what serving ends with
     assert _refuses_calls(gateway)
+
+
+def test_an_address_that_cannot_be_listened_on_closes_what_the_gateway_opened(tmp_path: Path) -> None:
+    db = tmp_path / "gateway.db"
+    gateway = Gateway(GatewayConfig.model_validate({**SERVERS, "router": {"store": f"sqlite:///{db}"}}))
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        with pytest.raises(OSError, match=f"cannot listen on 127.0.0.1:{port}: "):
+            anyio.run(gateway.serve_http, "127.0.0.1", port)
+    assert _refuses_calls(gateway)
+    with pytest.raises(ValueError, match="gateway.db': closed"):
+        gateway.middleware.learner.store.count()
+    with open_store(f"sqlite:///{db}") as store:
+        assert store.snapshot_names() == []  # nothing was served: nothing saved
