@@ -218,7 +218,9 @@ class Gateway:
             sock = socket.create_server((host, port), family=socket.AF_INET6 if ":" in host else socket.AF_INET)
         except OSError as exc:
             self._close()  # nothing was served, so nothing to save; what the gateway built is closed
-            reason = os.strerror(exc.errno) if exc.errno else str(exc)
+            # the error's own words (os.strerror read a host that does not resolve as "Unknown error
+            # -2"), less the address create_server appends: named here already
+            reason = (exc.strerror or str(exc)).partition(" (while attempting to bind")[0]
             raise OSError(exc.errno, f"cannot listen on {host}:{port}: {reason}") from None
 
         class Server(uvicorn.Server):

@@ -1,5 +1,6 @@
 """What a gateway that built its middleware closes: after serving, with a store or without one,
-and when its HTTP address cannot be listened on (nothing served: the store it opened is closed)."""
+and when its HTTP address cannot be listened on (nothing served: the store it opened is closed);
+and how that address is named when it cannot be."""
 
 from __future__ import annotations
 
@@ -42,3 +43,11 @@ def test_an_address_that_cannot_be_listened_on_closes_what_the_gateway_opened(tm
         gateway.middleware.learner.store.count()
     with open_store(f"sqlite:///{db}") as store:
         assert store.snapshot_names() == []  # nothing was served: nothing saved
+
+
+def test_a_host_that_does_not_resolve_is_named_with_why() -> None:
+    gateway = Gateway(GatewayConfig.model_validate(SERVERS))
+    with pytest.raises(OSError, match="cannot listen on no-such-host.invalid:8765: ") as caught:
+        anyio.run(gateway.serve_http, "no-such-host.invalid", 8765)  # .invalid never resolves
+    assert "Unknown error" not in str(caught.value)  # os.strerror of getaddrinfo's negative code
+    assert str(caught.value).count("no-such-host.invalid") == 1
