@@ -46,11 +46,13 @@ from pydantic_core import from_json, to_json
 from integrations.mcp.backends import McpBackends
 from integrations.mcp.config import GatewayConfig
 from integrations.mcp.upstream import CANCELLED_BY_CLIENT, GATEWAY_STOPPING
+from toolrouter._checks import check_count
 from toolrouter.attempt_group import AttemptGroup, GroupMember
 from toolrouter.attempts import ExecutorConfig, RetryPolicy
 from toolrouter.logging import EventLog
 from toolrouter.middleware import ToolMiddleware
 from toolrouter.policies import POLICIES
+from toolrouter.serialization import short_repr
 from toolrouter.store import StoreUnavailableError
 
 __all__ = ["Gateway", "make_featurizer_of", "make_middleware"]
@@ -211,9 +213,14 @@ class Gateway:
         flight then get 5 seconds to be answered; the clients' streams for notifications are
         closed). An address that cannot be listened on (taken, not this host's) raises
         ``OSError`` naming it before any upstream server starts, the middleware the gateway built
-        closed (a gateway serves once)."""
+        closed (a gateway serves once); a ``host`` that is no text (``TypeError``) or a ``port``
+        that is no integer in [0, 65535] (``ValueError``) is refused naming it, and changes nothing."""
         import uvicorn
 
+        # checked here: the socket's own refusal (OverflowError, TypeError) names neither
+        if not isinstance(host, str):
+            raise TypeError(f"host: expected a host name or address (str), got {short_repr(host)}")
+        port = check_count("port", port, high=65535)
         try:  # bound here: uvicorn would log the failure and exit the process from inside the task group
             sock = socket.create_server((host, port), family=socket.AF_INET6 if ":" in host else socket.AF_INET)
         except OSError as exc:

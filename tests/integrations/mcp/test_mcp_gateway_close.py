@@ -51,3 +51,14 @@ def test_a_host_that_does_not_resolve_is_named_with_why() -> None:
         anyio.run(gateway.serve_http, "no-such-host.invalid", 8765)  # .invalid never resolves
     assert "Unknown error" not in str(caught.value)  # os.strerror of getaddrinfo's negative code
     assert str(caught.value).count("no-such-host.invalid") == 1
+
+
+@pytest.mark.parametrize(
+    ("host", "port", "error"), [("127.0.0.1", 70000, ValueError), ("127.0.0.1", "8765", ValueError), (None, 8765, TypeError)]
+)
+def test_a_bad_host_or_port_is_refused_naming_it_and_changes_nothing(host: object, port: object, error: type) -> None:
+    gateway = Gateway(GatewayConfig.model_validate(SERVERS))
+    with pytest.raises(error, match="^port: " if error is ValueError else "^host: "):
+        anyio.run(gateway.serve_http, host, port)
+    assert not _refuses_calls(gateway)  # still usable: serve it at a good address
+    gateway.middleware.close()
