@@ -213,7 +213,8 @@ class Gateway:
         flight then get 5 seconds to be answered; the clients' streams for notifications are
         closed). An address that cannot be listened on (taken, not this host's) raises
         ``OSError`` naming it before any upstream server starts, the middleware the gateway built
-        closed (a gateway serves once); a ``host`` that is no text (``TypeError``) or a ``port``
+        closed (a gateway serves once). Port 0 serves on a free port, which the
+        ``mcp_gateway_serving`` event names. A ``host`` that is no text (``TypeError``) or a ``port``
         that is no integer in [0, 65535] (``ValueError``) is refused naming it, and changes nothing."""
         import uvicorn
 
@@ -229,6 +230,7 @@ class Gateway:
             # -2"), less the address create_server appends: named here already
             reason = (exc.strerror or str(exc)).partition(" (while attempting to bind")[0]
             raise OSError(exc.errno, f"cannot listen on {host}:{port}: {reason}") from None
+        port = sock.getsockname()[1]  # port 0 asks for a free one: this is the one clients need
 
         class Server(uvicorn.Server):
             @contextlib.contextmanager

@@ -1,9 +1,11 @@
 """What a gateway that built its middleware closes: after serving, with a store or without one,
 and when its HTTP address cannot be listened on (nothing served: the store it opened is closed);
-and how that address is named when it cannot be."""
+and how serve_http takes its address: a bad one refused naming it, port 0 a free port it names."""
 
 from __future__ import annotations
 
+import logging
+import re
 import socket
 from pathlib import Path
 
@@ -62,3 +64,19 @@ def test_a_bad_host_or_port_is_refused_naming_it_and_changes_nothing(host: objec
         anyio.run(gateway.serve_http, host, port)
     assert not _refuses_calls(gateway)  # still usable: serve it at a good address
     gateway.middleware.close()
+
+
+@pytest.mark.anyio
+async def test_port_0_serves_on_a_free_port_which_the_serving_event_names(caplog: pytest.LogCaptureFixture) -> None:
+    gateway = Gateway(GatewayConfig.model_validate(SERVERS))
+    with caplog.at_level(logging.INFO, logger="integrations"):
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(gateway.serve_http, "127.0.0.1", 0)
+            with anyio.fail_after(30):
+                while not (serving := [r.getMessage() for r in caplog.records if "mcp_gateway_serving" in r.getMessage()]):
+                    await anyio.sleep(0.01)
+            port = int(re.search(r"port=(\d+)", serving[0]).group(1))
+            with socket.create_connection(("127.0.0.1", port), timeout=5):  # listening there
+                pass
+            tasks.cancel_scope.cancel()
+    assert port != 0
