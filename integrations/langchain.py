@@ -10,7 +10,9 @@ Three ways in, for ``langchain.agents.create_agent`` (``pip install "toolrouter[
   Tool calls of other names go to the agent's own tools unchanged (``on_unknown_tool="pass"``), so
   routed and plain tools mix in one agent. By default the middleware also gives the agent one tool
   per capability (``expose_tools``), so the model sees them without ``tools=``. A call of a
-  capability that the model's request did not offer (``wrap_model_call``) runs nothing.
+  capability that the model's request did not offer (``wrap_model_call``) runs nothing; list it
+  after every middleware that narrows the tools (``create_agent`` runs the first one outermost),
+  else it sees the tools before they are narrowed, and routes a call of one left out.
 - ``as_langchain_tools(toolbox)``: one ``StructuredTool`` per capability whose call routes through
   the toolbox (``invoke`` and ``ainvoke``), for an agent without the middleware, or any LangChain
   code that takes tools.

@@ -71,9 +71,16 @@ def _checked_snapshot(name: str, option: str = "--snapshot") -> str:
         raise typer.BadParameter(str(exc), param_hint=option) from None
 
 
+#: The most calls ``toolrouter demo`` makes, and steps ``toolrouter meta-train`` runs: about ten
+#: minutes of work each on 2 cores (the demo's memory:// store, under 1 GB). Above them a typo
+#: (an extra 0 or three) was accepted and ran for hours.
+MAX_DEMO_CALLS = 1_000_000
+MAX_META_STEPS = 20_000
+
+
 @app.command(help="A simulated agent with ten tools learns which to call; prints what it learned.")
 def demo(
-    calls: int = typer.Option(1000, min=1, help="How many routed calls the agent makes."),
+    calls: int = typer.Option(1000, min=1, max=MAX_DEMO_CALLS, help="How many routed calls the agent makes."),
     # the router's bound: above it the router's refusal was reported as a bad --store or --policy
     seed: int = typer.Option(0, min=0, max=2**128 - 1, help="Seed of the simulated tools and of the router."),
     store: str = typer.Option(None, help="Store URL: sqlite:///demo.db keeps what was learned, and a rerun resumes it; memory:// lasts one run."),
@@ -295,7 +302,7 @@ def meta_train_command(
     snapshot: str = typer.Option("learner", help="Name of the router's snapshot in the store."),
     algorithm: str = typer.Option("maml", help="maml, fomaml or reptile."),
     tasks: str = typer.Option("task_type", help="What one meta-learning task is: task_type, tool or both."),
-    steps: int = typer.Option(300, min=1, help="Meta-training steps."),
+    steps: int = typer.Option(300, min=1, max=MAX_META_STEPS, help="Meta-training steps."),
     featurizer: str = typer.Option("hashing", help="The router's text featurizer: hashing, minilm or minilm+hashing."),
     seed: int = typer.Option(0, min=0, help="Seed of meta-training."),
     time_budget: float = typer.Option(None, help="Stop meta-training after this many seconds."),

@@ -73,11 +73,11 @@ def print_tools(config_path: str, console: Console | None = None) -> list[Any]:
 async def _grouping(config: GatewayConfig) -> tuple[list[Any], dict[str, str]]:
     # a router without a store: listing tools must not touch what the gateway has learned
     featurizer = make_featurizer_of(config)
-    middleware = ToolMiddleware(seed=0, featurizer=featurizer)
-    async with McpBackends(middleware, config, featurizer=featurizer) as backends:
-        await backends.start_lazy()
-        down = {u.name: u.last_error or u.state for u in backends.upstreams.values() if u.state != "ready"}
-        return list(backends.capabilities.values()), down
+    with ToolMiddleware(seed=0, featurizer=featurizer) as middleware:  # closed with its router when the servers stop
+        async with McpBackends(middleware, config, featurizer=featurizer) as backends:
+            await backends.start_lazy()
+            down = {u.name: u.last_error or u.state for u in backends.upstreams.values() if u.state != "ready"}
+            return list(backends.capabilities.values()), down
 
 
 def print_stats(store_url: "str | Store", snapshot: str = "learner", console: Console | None = None) -> None:

@@ -46,11 +46,13 @@ from pydantic_core import from_json, to_json
 from integrations.mcp.backends import McpBackends
 from integrations.mcp.config import GatewayConfig
 from integrations.mcp.upstream import CANCELLED_BY_CLIENT, GATEWAY_STOPPING
+from toolrouter._checks import check_count
 from toolrouter.attempt_group import AttemptGroup, GroupMember
 from toolrouter.attempts import ExecutorConfig, RetryPolicy
 from toolrouter.logging import EventLog
 from toolrouter.middleware import ToolMiddleware
 from toolrouter.policies import POLICIES
+from toolrouter.serialization import short_repr
 from toolrouter.store import StoreUnavailableError
 
 __all__ = ["Gateway", "make_featurizer_of", "make_middleware"]
@@ -210,14 +212,25 @@ class Gateway:
         """Serve streamable HTTP at ``http://host:port/mcp`` until SIGTERM or SIGINT (calls in
         flight then get 5 seconds to be answered; the clients' streams for notifications are
         closed). An address that cannot be listened on (taken, not this host's) raises
-        ``OSError`` naming it before any upstream server starts."""
+        ``OSError`` naming it before any upstream server starts, the middleware the gateway built
+        closed (a gateway serves once). Port 0 serves on a free port, which the
+        ``mcp_gateway_serving`` event names. A ``host`` that is no text (``TypeError``) or a ``port``
+        that is no integer in [0, 65535] (``ValueError``) is refused naming it, and changes nothing."""
         import uvicorn
 
+        # checked here: the socket's own refusal (OverflowError, TypeError) names neither
+        if not isinstance(host, str):
+            raise TypeError(f"host: expected a host name or address (str), got {short_repr(host)}")
+        port = check_count("port", port, high=65535)
         try:  # bound here: uvicorn would log the failure and exit the process from inside the task group
             sock = socket.create_server((host, port), family=socket.AF_INET6 if ":" in host else socket.AF_INET)
         except OSError as exc:
-            reason = os.strerror(exc.errno) if exc.errno else str(exc)
+            self._close()  # nothing was served, so nothing to save; what the gateway built is closed
+            # the error's own words (os.strerror read a host that does not resolve as "Unknown error
+            # -2"), less the address create_server appends: named here already
+            reason = (exc.strerror or str(exc)).partition(" (while attempting to bind")[0]
             raise OSError(exc.errno, f"cannot listen on {host}:{port}: {reason}") from None
+        port = sock.getsockname()[1]  # port 0 asks for a free one: this is the one clients need
 
         class Server(uvicorn.Server):
             @contextlib.contextmanager
@@ -257,17 +270,23 @@ class Gateway:
             self._save()
 
     def _save(self) -> None:
+        """What serving ends with: the router's state saved to its store (when it has one), then
+        the middleware closed if the gateway built it."""
         learner = self.middleware.learner
-        if learner.store is None:
+        if learner.store is not None:
+            try:
+                learner.save()
+            except Exception as exc:  # the attempts are in the store already; the snapshot only speeds a restart
+                log.warning("mcp_gateway_save_failed", error=str(exc))
+        self._close()
+
+    def _close(self) -> None:
+        """Close the middleware the gateway built, with its router, store and threads (one passed
+        in is its owner's to close)."""
+        if not self._built:
             return
         try:
-            learner.save()
-        except Exception as exc:  # the attempts are in the store already; the snapshot only speeds a restart
-            log.warning("mcp_gateway_save_failed", error=str(exc))
-        if not self._built:
-            return  # a middleware passed in: its owner's to close
-        try:
-            self.middleware.close()  # and with it the router it built
+            self.middleware.close()
         except StoreUnavailableError as exc:  # attempts the store could not take: named in the log, not a traceback at exit
             log.error("mcp_gateway_close_failed", error=str(exc))
 

@@ -642,13 +642,13 @@ NOWHERE = "file:///nonexistent-mirror"  # no network: a file URL that does not e
 @pytest.mark.parametrize("timeout_s", [math.inf, math.nan, -1.0])
 def test_a_timeout_that_is_not_a_finite_positive_number_is_refused(tmp_path: Path, timeout_s: float) -> None:
     # an infinite timeout passed the check and failed in the socket (OverflowError) once a download began
-    with pytest.raises(ValueError, match=r"^timeout_s: expected a finite number > 0, got"):
+    with pytest.raises(ValueError, match=r"^timeout_s: expected a finite number in \(0, "):
         fetch(["omniglot"], tmp_path / "cache", timeout_s=timeout_s, base_url=NOWHERE)
     assert not (tmp_path / "cache").exists()
     result = CliRunner().invoke(
         app, ["data", "fetch", "omniglot", "--dir", str(tmp_path / "cache"), "--timeout", "inf", "--base-url", NOWHERE]
     )
-    assert result.exit_code == 2 and "--timeout" in result.output and "expected a finite number > 0" in result.output
+    assert result.exit_code == 2 and "--timeout" in result.output and "expected a finite number in (0," in result.output
 
 
 def test_data_list_refuses_a_data_folder_that_is_a_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -27,6 +27,7 @@ import os
 import shutil
 import socket
 import tempfile
+import threading
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -327,8 +328,9 @@ def fetch(
     unknown = [n for n in names or () if n not in datasets]
     if unknown:
         raise ValueError(f"names: unknown dataset(s) {unknown}; choose from {sorted(datasets)}")
-    # infinite is no timeout the socket takes (an OverflowError once a download starts)
-    timeout_s = check_real("timeout_s", timeout_s, low=0, low_open=True)
+    # neither infinite nor past threading.TIMEOUT_MAX (1e300, 1e10) is a timeout the socket takes:
+    # an OverflowError once a download starts
+    timeout_s = check_real("timeout_s", timeout_s, low=0, low_open=True, high=threading.TIMEOUT_MAX)
     _check_base_url(base_url)
     chosen = [datasets[n] for n in dict.fromkeys(names)] if names else list(datasets.values())
     unpinned = [d.name for d in chosen if d.revision is None]
