@@ -784,9 +784,9 @@ def _settle(
         # cancellation (CANCELLED_BY_CALLER), which the router does not learn from
         cancelled = isinstance(raw.exc, asyncio.CancelledError)
         error = "CancelledError: the tool was cancelled" if cancelled else describe_error(raw.exc)
-        if isinstance(raw.exc, ToolFailure):
-            cost = _reported(raw.exc.cost, cost)
-            latency = _reported(raw.exc.latency_s, latency)
+        if isinstance(raw.exc, ToolFailure):  # a subclass may skip ToolFailure's __init__, which sets them
+            cost = _reported(getattr(raw.exc, "cost", None), cost)
+            latency = _reported(getattr(raw.exc, "latency_s", None), latency)
     else:
         value = raw.value
         try:
