@@ -470,9 +470,10 @@ class CallSpec:
     Arguments:
         step: the ``ExecutionResult.step`` of every attempt.
         candidates: tool ids in the order to try them (may be lazy: read only as far as needed).
-        bind: ``bind(tool_id, attempt)`` -> ``Binding``; ``None`` when the tool is gone, or a
-            string saying why it cannot be called (either recorded as a failed attempt that costs
-            nothing and is not retried).
+        bind: ``bind(tool_id, attempt)`` -> ``Binding``; ``None`` when the tool's function is
+            gone (skipped as ``no longer registered``: it never ran, so nothing is recorded), or a
+            string saying why it cannot be called (recorded as a failed attempt that costs nothing
+            and is not retried).
         record: called with each attempt the moment it ends; an ``InvalidOutcomeError`` from it
             (numbers the learner cannot take) makes the attempt a failure with default numbers,
             recorded again.
@@ -599,9 +600,12 @@ def attempt_loop(spec: CallSpec) -> Generator[Any, Any, CallReport]:
                 report.skipped.extend((t, "deadline passed") for t in islice(ranked, within))
                 return _untried(report, ranked)
             binding = spec.bind(tool_id, attempt)
-            if binding is None or isinstance(binding, str):
+            if binding is None:  # its function is gone (unbound before a retry): no outcome of the tool
+                report.skipped.append((tool_id, "no longer registered"))
+                break
+            if isinstance(binding, str):
                 _record(spec, report, _gone(tool_id, spec.step, binding))
-                if attempt == 0:  # never called: the middleware would not have listed it
+                if attempt == 0:  # never called: its place goes to the next tool
                     recorded = len(report.attempts)
                 break
             cost = binding.cost
@@ -717,11 +721,8 @@ def _ran_over(timeout: float | None, deadline: float | None, elapsed_s: float, e
     return deadline is not None and (time.monotonic() if ended is None else ended) > deadline
 
 
-def _gone(tool_id: str, step: str, why: str | None = None) -> ExecutionResult:
-    return ExecutionResult(
-        tool_id=tool_id, step=step, success=False, cost=0.0, latency_s=0.0,
-        error=why or f"UnknownToolError: tool {tool_id!r} is no longer registered",
-    )
+def _gone(tool_id: str, step: str, why: str) -> ExecutionResult:
+    return ExecutionResult(tool_id=tool_id, step=step, success=False, cost=0.0, latency_s=0.0, error=why)
 
 
 #: A Ctrl-C or an exit interrupts the caller wherever it is raised (in the tool's own frame when the
