@@ -571,14 +571,20 @@ class ToolMiddleware(ClosesWhatItBuilt):
         """The attempt loop's view of one call: the ranking, how to call each tool, how to record."""
         task_id = f"call-{next(self._ids)}"
         learner = self.learner
+        step = call._step
+        if call.trace_id is not None:  # a step the trace refuses fails now, before it is ranked (making its route)
+            learner.check_trace_step(
+                call.trace_id, step, call.capability, call.depends_on, "route", task_type=call.task_type
+            )
         if call.trace_id is None and call.group is None:
             # the router records this call's attempts with the names and request it ranked by
             ranked, record = learner._rank_call(
                 call.capability, call.task_type, call.context, call.features, call.weights, task_id
             )
-        else:
+        else:  # ranked by the route of the step it records at (a trace's step may have a name of its own)
             ranked = learner.rank_tool_ids(
-                call.capability, task_type=call.task_type, context=call.context, features=call.features, task_id=task_id
+                call.capability, task_type=call.task_type, step=step, context=call.context, features=call.features,
+                task_id=task_id,
             )
             record = self._recorder(call, task_id)
         tools = self._tools
@@ -616,11 +622,6 @@ class ToolMiddleware(ClosesWhatItBuilt):
                 f"{call.capability!r} ({tool_id}: {describe_error(exc)})"
             )
 
-        step = call._step
-        if call.trace_id is not None:  # a step the trace refuses fails now, before any tool runs
-            learner.check_trace_step(
-                call.trace_id, step, call.capability, call.depends_on, "route", task_type=call.task_type
-            )
         return CallSpec(  # the required fields by position (the names match): each keyword costs a lookup
             step,
             candidates,
