@@ -741,12 +741,17 @@ def _record_interrupted(
     latency_s: float, exc: BaseException,
 ) -> None:
     """Record a try its caller cut (cancelled, interrupted) before its verdict, for the caller to
-    raise ``exc``: no verdict for the tool's breaker either."""
+    raise ``exc``: no verdict for the tool's breaker either. A record that fails (its store's
+    error) is logged: raised, it would take the place of ``exc``, and a cancelled task would end as
+    failed, a Ctrl-C as an error the caller may catch and go on from."""
     if breaker is not None:
         breaker.release(probe)
-    _record(spec, report, ExecutionResult(
-        tool_id=tool_id, step=spec.step, success=False, cost=cost, latency_s=latency_s, error=_interrupted(exc),
-    ))
+    try:
+        _record(spec, report, ExecutionResult(
+            tool_id=tool_id, step=spec.step, success=False, cost=cost, latency_s=latency_s, error=_interrupted(exc),
+        ))
+    except Exception as failure:
+        log.warning("interrupted_try_unrecorded", tool=tool_id, error=describe_error(failure))
 
 
 def _record(
