@@ -41,6 +41,7 @@ Example:
 from __future__ import annotations
 
 import asyncio
+import functools
 import inspect
 import itertools
 import random
@@ -330,7 +331,7 @@ class ToolMiddleware(ClosesWhatItBuilt):
             cost_per_use=cost_per_use,
             reliability=reliability,
             expected_latency_s=expected_latency_s,
-            description=description if description is not None else (inspect.getdoc(fn) or ""),
+            description=description if description is not None else _doc(fn),
             metadata=metadata or {},
         )
         if capabilities == ():  # the profile would serve its tool type's capability instead
@@ -707,6 +708,14 @@ def _registered(
         )
     is_async = is_async_callable(fn)
     return _Registered(profile, fn, is_async, quality, _check_seconds("timeout_s", timeout_s), inline)
+
+
+def _doc(fn: Callable[..., Any]) -> str:
+    """The docstring of ``fn``; of a ``functools.partial``, its function's (``inspect.getdoc`` gives
+    ``partial``'s own, which would describe every such tool alike)."""
+    while isinstance(fn, functools.partial):
+        fn = fn.func
+    return inspect.getdoc(fn) or ""
 
 
 def _takes(fn: Callable[..., Any], args: tuple, kwargs: dict) -> bool:
