@@ -79,7 +79,9 @@ class AttemptGroup:
             awaited). It runs with the group held. If it raises, the attempt is not queued and
             the call raises its error, as for an attempt refused here: the attempt is not
             recorded (a call that failed would otherwise be learned all the same), and the next
-            attempt queued cues again.
+            attempt queued cues again. A cue that committed the attempt before it raised (an
+            ``Exception``) recorded it: the error is logged (``group_cue_failed``) and the call
+            goes on with that outcome.
 
     Closing the router (``ToolMetaLearner.close``, which a ``ToolMiddleware`` that built it calls)
     commits what waits, once the calls in flight have ended; an attempt queued after it is
@@ -142,7 +144,12 @@ class AttemptGroup:
                 # under the lock: no commit takes the attempt before the cue is known to be given
                 try:
                     self._on_pending()
-                except BaseException:
+                except BaseException as exc:
+                    if pending._recorded and isinstance(exc, Exception):
+                        # the cue committed it before it raised: stored and learned, so its call
+                        # goes on with the outcome (failing it would lose a recorded result)
+                        log.warning("group_cue_failed", error=describe_error(exc))
+                        return
                     if self._pending and self._pending[-1] is pending:  # not committed by the cue itself
                         self._pending, self._members, self._at_step = [], [], {}
                         self._queued.discard(id(pending))

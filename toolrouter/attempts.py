@@ -470,9 +470,10 @@ class CallSpec:
     Arguments:
         step: the ``ExecutionResult.step`` of every attempt.
         candidates: tool ids in the order to try them (may be lazy: read only as far as needed).
-        bind: ``bind(tool_id, attempt)`` -> ``Binding``; ``None`` when the tool is gone, or a
-            string saying why it cannot be called (either recorded as a failed attempt that costs
-            nothing and is not retried).
+        bind: ``bind(tool_id, attempt)`` -> ``Binding``; ``None`` when the tool's function is
+            gone (skipped as ``no longer registered``: it never ran, so nothing is recorded), or a
+            string saying why it cannot be called (recorded as a failed attempt that costs nothing
+            and is not retried).
         record: called with each attempt the moment it ends; an ``InvalidOutcomeError`` from it
             (numbers the learner cannot take) makes the attempt a failure with default numbers,
             recorded again.
@@ -599,9 +600,12 @@ def attempt_loop(spec: CallSpec) -> Generator[Any, Any, CallReport]:
                 report.skipped.extend((t, "deadline passed") for t in islice(ranked, within))
                 return _untried(report, ranked)
             binding = spec.bind(tool_id, attempt)
-            if binding is None or isinstance(binding, str):
+            if binding is None:  # its function is gone (unbound before a retry): no outcome of the tool
+                report.skipped.append((tool_id, "no longer registered"))
+                break
+            if isinstance(binding, str):
                 _record(spec, report, _gone(tool_id, spec.step, binding))
-                if attempt == 0:  # never called: the middleware would not have listed it
+                if attempt == 0:  # never called: its place goes to the next tool
                     recorded = len(report.attempts)
                 break
             cost = binding.cost
@@ -717,11 +721,8 @@ def _ran_over(timeout: float | None, deadline: float | None, elapsed_s: float, e
     return deadline is not None and (time.monotonic() if ended is None else ended) > deadline
 
 
-def _gone(tool_id: str, step: str, why: str | None = None) -> ExecutionResult:
-    return ExecutionResult(
-        tool_id=tool_id, step=step, success=False, cost=0.0, latency_s=0.0,
-        error=why or f"UnknownToolError: tool {tool_id!r} is no longer registered",
-    )
+def _gone(tool_id: str, step: str, why: str) -> ExecutionResult:
+    return ExecutionResult(tool_id=tool_id, step=step, success=False, cost=0.0, latency_s=0.0, error=why)
 
 
 #: A Ctrl-C or an exit interrupts the caller wherever it is raised (in the tool's own frame when the
@@ -740,12 +741,17 @@ def _record_interrupted(
     latency_s: float, exc: BaseException,
 ) -> None:
     """Record a try its caller cut (cancelled, interrupted) before its verdict, for the caller to
-    raise ``exc``: no verdict for the tool's breaker either."""
+    raise ``exc``: no verdict for the tool's breaker either. A record that fails (its store's
+    error) is logged: raised, it would take the place of ``exc``, and a cancelled task would end as
+    failed, a Ctrl-C as an error the caller may catch and go on from."""
     if breaker is not None:
         breaker.release(probe)
-    _record(spec, report, ExecutionResult(
-        tool_id=tool_id, step=spec.step, success=False, cost=cost, latency_s=latency_s, error=_interrupted(exc),
-    ))
+    try:
+        _record(spec, report, ExecutionResult(
+            tool_id=tool_id, step=spec.step, success=False, cost=cost, latency_s=latency_s, error=_interrupted(exc),
+        ))
+    except Exception as failure:
+        log.warning("interrupted_try_unrecorded", tool=tool_id, error=describe_error(failure))
 
 
 def _record(
@@ -784,9 +790,9 @@ def _settle(
         # cancellation (CANCELLED_BY_CALLER), which the router does not learn from
         cancelled = isinstance(raw.exc, asyncio.CancelledError)
         error = "CancelledError: the tool was cancelled" if cancelled else describe_error(raw.exc)
-        if isinstance(raw.exc, ToolFailure):
-            cost = _reported(raw.exc.cost, cost)
-            latency = _reported(raw.exc.latency_s, latency)
+        if isinstance(raw.exc, ToolFailure):  # a subclass may skip ToolFailure's __init__, which sets them
+            cost = _reported(getattr(raw.exc, "cost", None), cost)
+            latency = _reported(getattr(raw.exc, "latency_s", None), latency)
     else:
         value = raw.value
         try:

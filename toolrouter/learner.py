@@ -1803,6 +1803,8 @@ class ToolMetaLearner:
         """The step as it would join trace ``trace_id`` (parents resolved), or the
         ``InvalidOutcomeError`` recording it would raise, naming ``field``; changes nothing. With
         ``task_type``, a trace held open for another task type is refused too."""
+        if not self._caught_up:  # checked against the trace's steps in the store, as recording them would be
+            self.sync()
         with self._lock:
             if task_type is not None:
                 self.structures.check_task_type(trace_id, task_type, field)

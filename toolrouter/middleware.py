@@ -41,6 +41,7 @@ Example:
 from __future__ import annotations
 
 import asyncio
+import functools
 import inspect
 import itertools
 import random
@@ -330,7 +331,7 @@ class ToolMiddleware(ClosesWhatItBuilt):
             cost_per_use=cost_per_use,
             reliability=reliability,
             expected_latency_s=expected_latency_s,
-            description=description if description is not None else (inspect.getdoc(fn) or ""),
+            description=description if description is not None else _doc(fn),
             metadata=metadata or {},
         )
         if capabilities == ():  # the profile would serve its tool type's capability instead
@@ -571,14 +572,20 @@ class ToolMiddleware(ClosesWhatItBuilt):
         """The attempt loop's view of one call: the ranking, how to call each tool, how to record."""
         task_id = f"call-{next(self._ids)}"
         learner = self.learner
+        step = call._step
+        if call.trace_id is not None:  # a step the trace refuses fails now, before it is ranked (making its route)
+            learner.check_trace_step(
+                call.trace_id, step, call.capability, call.depends_on, "route", task_type=call.task_type
+            )
         if call.trace_id is None and call.group is None:
             # the router records this call's attempts with the names and request it ranked by
             ranked, record = learner._rank_call(
                 call.capability, call.task_type, call.context, call.features, call.weights, task_id
             )
-        else:
+        else:  # ranked by the route of the step it records at (a trace's step may have a name of its own)
             ranked = learner.rank_tool_ids(
-                call.capability, task_type=call.task_type, context=call.context, features=call.features, task_id=task_id
+                call.capability, task_type=call.task_type, step=step, context=call.context, features=call.features,
+                task_id=task_id,
             )
             record = self._recorder(call, task_id)
         tools = self._tools
@@ -616,11 +623,6 @@ class ToolMiddleware(ClosesWhatItBuilt):
                 f"{call.capability!r} ({tool_id}: {describe_error(exc)})"
             )
 
-        step = call._step
-        if call.trace_id is not None:  # a step the trace refuses fails now, before any tool runs
-            learner.check_trace_step(
-                call.trace_id, step, call.capability, call.depends_on, "route", task_type=call.task_type
-            )
         return CallSpec(  # the required fields by position (the names match): each keyword costs a lookup
             step,
             candidates,
@@ -706,6 +708,14 @@ def _registered(
         )
     is_async = is_async_callable(fn)
     return _Registered(profile, fn, is_async, quality, _check_seconds("timeout_s", timeout_s), inline)
+
+
+def _doc(fn: Callable[..., Any]) -> str:
+    """The docstring of ``fn``; of a ``functools.partial``, its function's (``inspect.getdoc`` gives
+    ``partial``'s own, which would describe every such tool alike)."""
+    while isinstance(fn, functools.partial):
+        fn = fn.func
+    return inspect.getdoc(fn) or ""
 
 
 def _takes(fn: Callable[..., Any], args: tuple, kwargs: dict) -> bool:

@@ -171,3 +171,23 @@ def test_an_on_pending_that_raises_leaves_its_call_failed_and_its_attempt_unreco
     # the next attempt cues again, and only its call is recorded
     outcome = asyncio.run(tools.route("search", group=group.join()).arun("b"))
     assert cues == [0, 1] and group.commit() == len(outcome.attempts) == store.count()
+
+
+def test_an_on_pending_that_commits_then_raises_leaves_its_call_its_outcome(tmp_path: Path) -> None:
+    # the cue's commit stored and learned the attempt, yet the call raised the cue's error: its
+    # caller lost a result the router had recorded, and a failed tool was not fallen back from
+    store = CountingStore(tmp_path / "g.db")
+    tools = middleware(store)
+    group: AttemptGroup
+
+    def on_pending() -> None:
+        group.commit()
+        raise RuntimeError("scheduled twice")
+
+    group = AttemptGroup(tools.learner, on_pending=on_pending)
+    member = group.join()
+    for query in ("a", "b", "c"):
+        outcome = asyncio.run(tools.route("search", group=member).arun(query))
+        assert outcome.value == query and outcome.tool_id == "good"
+    assert member.error is None and len(group) == 0
+    assert sum(calls for calls, _ in counts(tools).values()) == store.count() == len(store.appends) >= 3

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 
 import pytest
 
@@ -35,6 +36,17 @@ def test_decorator_and_function_forms_register_tools() -> None:
     web_profile = mw.learner.tools["web"]
     assert (web_profile.cost_per_use, web_profile.reliability, web_profile.description) == (0.2, 0.6, "Search the web.")
     assert mw.call("search", "q") in ("web:q", "wiki:q")
+
+
+def test_a_partial_is_described_by_its_functions_docstring() -> None:
+    # it was described by functools.partial's own docstring, the same for every such tool
+    def search(query: str, engine: str) -> str:
+        """Search the web."""
+        return f"{engine}:{query}"
+
+    mw = ToolMiddleware(seed=0)
+    profile = mw.register(functools.partial(search, engine="bing"), "search", tool_id="bing")
+    assert profile.description == "Search the web."
 
 
 def test_sync_and_async_tools_in_both_call_forms() -> None:

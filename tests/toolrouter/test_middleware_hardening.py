@@ -157,6 +157,11 @@ class _Unprintable(Exception):
         raise RuntimeError("no message for you")
 
 
+class _RateLimited(ToolFailure):
+    def __init__(self, retry_after_s: float) -> None:  # skips ToolFailure's, which sets cost and latency_s
+        Exception.__init__(self, f"retry after {retry_after_s} s")
+
+
 def _raise(exc: BaseException):
     def tool(*args, **kwargs):
         raise exc
@@ -174,6 +179,7 @@ BAD_TOOLS = {
     "utility overflow": lambda: ToolOutput("v", cost=1e300),
     "unprintable exception": _raise(_Unprintable()),
     "failure with nan numbers": _raise(ToolFailure("quota", cost=math.nan, latency_s=-3.0)),
+    "failure without numbers": _raise(_RateLimited(3)),
 }
 if sys.version_info >= (3, 11):  # what a task group raises, whose own message says nothing of the cause
     BAD_TOOLS["task group failure"] = _raise(ExceptionGroup("unhandled errors in a TaskGroup", [ConnectionRefusedError("port 9")]))
@@ -196,6 +202,8 @@ def test_garbage_from_a_tool_is_its_recorded_failure_and_the_call_falls_back(cas
         assert first.error == "_Unprintable: <unprintable message: str() raised RuntimeError>"
     if case == "failure with nan numbers":
         assert first.error == "ToolFailure: quota" and first.cost == 0.0  # invalid numbers: the defaults
+    if case == "failure without numbers":
+        assert first.error == "_RateLimited: retry after 3 s" and first.cost == 0.0
     if case == "task group failure":
         assert first.error == "ConnectionRefusedError: port 9"
     if case == "task group failures":
