@@ -132,7 +132,8 @@ class ExecutionPlan:
     (steps that do not depend on each other overlap), ``predicted_success`` the chance that every
     step succeeds on its first try. ``structure`` says where the steps came from
     (``PlanStructure``): another value raises ``TypeError`` (as a task id or type that is not a
-    string does), and a budget that is not a finite number > 0 ``ValueError``.
+    string does), and a budget that is not a finite number > 0 ``ValueError``, whether given to the
+    plan or set on it later (``plan.max_cost = 2.0``; a value refused leaves the plan's own).
     """
 
     task_id: str
@@ -212,17 +213,22 @@ class ExecutionPlan:
                 graph.add_edge(dep, s.step)
         return cls(task_id, task_type, graph, max_cost, max_latency_s, structure=structure or PlanStructure())
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        # checked as they are set, after the plan was made too, and a value refused leaves the plan
+        # as it was: a budget set to NaN or below 0 later had every call skipped as "over budget"
+        if name in ("task_id", "task_type"):  # to_dict wrote another value, from_dict refused it
+            if not isinstance(value, str):
+                raise TypeError(f"{name}: expected a string, got {value!r:.100}")
+        elif name == "structure":  # to_dict and every reader of it failed later
+            if not isinstance(value, PlanStructure):
+                raise TypeError(f"structure: expected a PlanStructure, got {value!r:.100}")
+        elif name in ("max_cost", "max_latency_s") and value is not None:
+            # held as Python's numbers (a numpy number is one no JSON writer takes: to_json failed),
+            # in the range the planner and the executor's enforce_budget compare with
+            value = check_real(name, value, low=0, low_open=True)
+        super().__setattr__(name, value)
+
     def __post_init__(self) -> None:
-        for name in ("task_id", "task_type"):  # to_dict wrote another value, from_dict refused it
-            if not isinstance(getattr(self, name), str):
-                raise TypeError(f"{name}: expected a string, got {getattr(self, name)!r:.100}")
-        if not isinstance(self.structure, PlanStructure):  # to_dict and every reader of it failed later
-            raise TypeError(f"structure: expected a PlanStructure, got {self.structure!r:.100}")
-        # numbers held as Python's (a numpy number is one no JSON writer takes: to_json failed), in
-        # the range the planner and the executor's enforce_budget compare with
-        for name in ("max_cost", "max_latency_s"):
-            if getattr(self, name) is not None:
-                setattr(self, name, check_real(name, getattr(self, name), low=0, low_open=True))
         # the executor and to_dict read each step's depends_on, the totals and stages the edges: an
         # edge added by hand ran without it, and a node without a step broke .steps with a KeyError
         for name, data in self.graph.nodes(data=True):
