@@ -1129,14 +1129,16 @@ def _lagrangian(
     return ranked, least
 
 
-def _fallback_order(prob: _Problem, weights: UtilityWeights) -> np.ndarray:
-    """Per step, candidate indices by utility (the given one, else the expected one), best first,
-    ties in the caller's order; padding last."""
+def _fallback_order(prob: _Problem, weights: UtilityWeights, room: float) -> np.ndarray:
+    """Per step, candidate indices best first: those whose cost fits in ``room`` (what the plan
+    leaves of its ``max_cost``) before the others, each by utility (the given one, else the
+    expected one), ties in the caller's order; padding last."""
     p, c, lat, q, u = (prob.all_full[..., k] for k in range(5))
     expected = p * (weights.success + weights.quality * q) - weights.cost * c - weights.latency * lat
     key = np.where(np.isnan(u), expected, u)
     key = np.where(prob.all_valid, key, -np.inf)
-    return np.argsort(-key, axis=1, kind="stable")
+    fits = c <= room + _EPS  # False for the padding's NaN
+    return np.lexsort((-key, ~fits), axis=1)  # stable, by fit first
 
 
 def _fallbacks(
@@ -1180,7 +1182,11 @@ def assign_tools(
         method: ``auto``, ``exact``, ``lagrangian`` or ``brute_force`` (tests and benchmarks).
         allow_infeasible: return the least-violating plan flagged ``feasible=False`` instead of
             raising ``BudgetInfeasibleError``.
-        max_fallbacks: how many ranked fallbacks to keep per step.
+        max_fallbacks: how many fallbacks to keep per step, in the order to try them: by utility
+            (``Candidate.utility``, else the expected one), except that under ``max_cost`` the
+            tools whose cost fits in what the plan leaves of it (``max_cost - expected_cost``: a
+            fallback runs after the step's tool was paid for) come before those that do not, which
+            the executor's ``enforce_budget`` may skip.
         exact_limit: ``auto`` runs branch and bound, seeded with the fast plan, when the pruned
             search space has at most ``exact_limit ** 2`` combinations, and stops it after
             ``exact_limit`` nodes (then the plan is the best found, ``optimal=False``).
@@ -1286,7 +1292,10 @@ def assign_tools(
     assert best is not None
     obj, logp, cost, cp = prob.evaluate(best)
     steps: dict[str, StepChoice] = {}
-    fallback_order = _fallback_order(prob, weights).tolist() if max_fallbacks else [[]] * prob.n
+    # a fallback runs once its step's tool failed, whose call was paid for: under a budget, those that
+    # fit in what the plan leaves of it come first (a few pricier ones with more utility took every
+    # place, and enforce_budget skipped them all while a cheaper tool would have fit)
+    fallback_order = _fallback_order(prob, weights, prob.max_cost - cost).tolist() if max_fallbacks else [[]] * prob.n
     for i, step in enumerate(prob.order):
         chosen = prob.cands[i][best[i]]
         steps[step] = StepChoice(
