@@ -1389,8 +1389,10 @@ def plan_decisions(
     """Re-choose the tool of every step of the router's per-step decisions (``plan.PlanStep``, each
     with its candidates scored) jointly, under the budget; see ``assign_tools``.
 
-    Returns the steps with the planned tool first and the other candidates after it, best posterior
-    mean first (the order to fall back in), and the ``Assignment`` (objective, feasibility, method).
+    Returns the steps with the planned tool first and the other candidates after it in the order to
+    fall back in (as ``assign_tools`` ranks fallbacks: under ``max_cost``, those whose predicted cost
+    fits in what the plan leaves of it first; each best posterior mean first), and the
+    ``Assignment`` (objective, feasibility, method).
     Raises ``TypeError`` naming a decision that is not a ``PlanStep`` or weights that are not
     ``UtilityWeights``, ``ValueError`` for ``reward_bounds`` that are not two finite numbers, the
     lower first (their span was read as nothing to learn from, silently).
@@ -1430,13 +1432,14 @@ def plan_decisions(
         allow_infeasible=allow_infeasible,
         max_fallbacks=0,
     )
+    room = assignment.max_cost - assignment.expected_cost if assignment.max_cost is not None else math.inf
     planned = []
     for d in decisions:
         chosen = assignment.steps[d.step].tool.tool_id
         first = next(c for c in d.candidates if c.tool_id == chosen)
         rest = sorted(
             (c for c in d.candidates if c.tool_id != chosen),
-            key=lambda c: (-c.expected_utility, -c.score),
+            key=lambda c: (c.predicted_cost > room + _EPS, -c.expected_utility, -c.score),
         )
         planned.append(
             PlanStep(

@@ -2,6 +2,7 @@
 ones of more utility took every place, and an enforced budget skipped them all while a cheaper
 tool would have fit."""
 
+from toolrouter import TaskProfile, ToolMetaLearner, ToolProfile
 from toolrouter.executor import ExecutorConfig, PlanExecutor, RetryPolicy
 from toolrouter.models import TaskStep, UtilityWeights
 from toolrouter.planner import Candidate, assign_tools, build_task_graph
@@ -32,3 +33,24 @@ def test_an_enforced_budget_runs_the_fallback_that_fits():
     with PlanExecutor(tools, config) as executor:
         run = executor.run(plan)
     assert run.succeeded and run.steps["s"].tool_id == "spare" and run.total_cost == 0.5
+
+
+
+def test_the_routers_plan_falls_back_within_its_budget_first():
+    router = ToolMetaLearner([
+        ToolProfile(tool_id="cheap", capabilities=["s"], cost_per_use=0.2, reliability=0.6),
+        ToolProfile(tool_id="pricey", capabilities=["s"], cost_per_use=5.0, reliability=0.99),
+        ToolProfile(tool_id="spare", capabilities=["s"], cost_per_use=0.3, reliability=0.5),
+    ], seed=0)
+    task = TaskProfile(task_id="t", required_capabilities=["s"], max_cost=1.0, weights=WEIGHTS)
+    plan = router.optimize_task_execution(task)
+    chosen = plan.steps[0].tool_id  # not pricey: alone it costs more than the budget
+
+    def broken(request):
+        raise RuntimeError("down")
+
+    router.functions.update({t: broken if t == chosen else (lambda request: "ok") for t in ("cheap", "pricey", "spare")})
+    config = ExecutorConfig(max_fallbacks=1, retry=RetryPolicy(max_retries=0), circuit_breaker=None)
+    run = router.execute(task, plan=plan, config=config).run
+    # one fallback allowed, and not enforce_budget: the pricey tool of most utility came first
+    assert run.succeeded and run.steps["s"].tool_id not in (chosen, "pricey") and run.total_cost <= 1.0
