@@ -599,6 +599,8 @@ class Assignment:
     step replaced by hand ran with a tool or dependencies the plan's totals and graph do not have).
     ``optimal`` is true when the solver proves optimality (``exact``, ``brute_force``).
     ``feasible`` is false only for a best-effort plan asked for with ``allow_infeasible=True``.
+    A budget that is not a finite number > 0 raises ``ValueError`` naming it, in a copy made with
+    ``dataclasses.replace`` too (the executor's ``enforce_budget`` compares with it).
     """
 
     graph: nx.DiGraph
@@ -617,6 +619,10 @@ class Assignment:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "steps", types.MappingProxyType(dict(self.steps)))
+        # a NaN or negative one had every call skipped as "over budget", a string failed the run
+        for name in ("max_cost", "max_latency_s"):
+            if getattr(self, name) is not None:
+                object.__setattr__(self, name, check_real(name, getattr(self, name), low=0, low_open=True))
 
     # a mappingproxy neither pickles nor deep-copies: the state holds a plain dict
     def __getstate__(self) -> dict[str, Any]:
