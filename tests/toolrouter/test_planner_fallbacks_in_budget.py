@@ -5,6 +5,7 @@ tool would have fit."""
 from toolrouter import TaskProfile, ToolMetaLearner, ToolProfile
 from toolrouter.executor import ExecutorConfig, PlanExecutor, RetryPolicy
 from toolrouter.models import TaskStep, UtilityWeights
+from toolrouter.plan import ExecutionPlan, PlanStep, ToolChoice
 from toolrouter.planner import Candidate, assign_tools, build_task_graph
 
 GRAPH = build_task_graph([TaskStep(step_id="s", capability="s")])
@@ -54,3 +55,17 @@ def test_the_routers_plan_falls_back_within_its_budget_first():
     run = router.execute(task, plan=plan, config=config).run
     # one fallback allowed, and not enforce_budget: the pricey tool of most utility came first
     assert run.succeeded and run.steps["s"].tool_id not in (chosen, "pricey") and run.total_cost <= 1.0
+
+
+def test_a_fallback_skipped_over_budget_leaves_its_place_to_the_next():
+    def broken(request):
+        raise RuntimeError("down")
+
+    steps = [PlanStep("s", "s", tuple(
+        ToolChoice(tool_id, 0.5, 0.5, 0.9, cost, 0.1) for tool_id, cost in (("a", 0.5), ("b", 5.0), ("c", 0.3))
+    ))]
+    plan = ExecutionPlan.from_steps("t", "x", steps, max_cost=1.0)
+    config = ExecutorConfig(enforce_budget=True, max_fallbacks=1, retry=RetryPolicy(max_retries=0), circuit_breaker=None)
+    with PlanExecutor({"a": broken, "b": lambda request: "b", "c": lambda request: "c"}, config) as executor:
+        run = executor.run(plan)
+    assert run.outputs == {"s": "c"} and run.steps["s"].skipped_tools == [("b", "over budget")]
