@@ -132,8 +132,9 @@ class ExecutionPlan:
     (steps that do not depend on each other overlap), ``predicted_success`` the chance that every
     step succeeds on its first try. ``structure`` says where the steps came from
     (``PlanStructure``): another value raises ``TypeError`` (as a task id or type that is not a
-    string does), and a budget that is not a finite number > 0 ``ValueError``, whether given to the
-    plan or set on it later (``plan.max_cost = 2.0``; a value refused leaves the plan's own).
+    string does, or metadata that is not a dict), and a budget that is not a finite number > 0
+    ``ValueError``, whether given to the plan or set on it later (``plan.max_cost = 2.0``; a value
+    refused leaves the plan's own).
     """
 
     task_id: str
@@ -222,6 +223,9 @@ class ExecutionPlan:
         elif name == "structure":  # to_dict and every reader of it failed later
             if not isinstance(value, PlanStructure):
                 raise TypeError(f"structure: expected a PlanStructure, got {value!r:.100}")
+        elif name == "metadata":  # to_json wrote another value (None, a list), and from_json refused it
+            if not isinstance(value, dict):
+                raise TypeError(f"metadata: expected a dict, got {value!r:.100}")
         elif name in ("max_cost", "max_latency_s") and value is not None:
             # held as Python's numbers (a numpy number is one no JSON writer takes: to_json failed),
             # in the range the planner and the executor's enforce_budget compare with

@@ -1,5 +1,6 @@
-"""A plan's budget set after it was made is checked as one given to it: a NaN or negative one had
-every call of an enforced budget skipped as "over budget"."""
+"""A plan's fields set after it was made are checked as those given to it: a NaN or negative
+budget had every call of an enforced budget skipped as "over budget", and metadata that is not a
+dict was written by to_json and refused by from_json."""
 
 import math
 
@@ -48,3 +49,15 @@ def test_ids_and_structure_set_later_are_checked_too():
     assert p.task_id == "t" and p.structure == PlanStructure()
     p.structure = PlanStructure("template")
     assert ExecutionPlan.from_dict(p.to_dict()).structure.source == "template"
+
+
+@pytest.mark.parametrize("bad", [None, [("planner", {})], "notes"])
+def test_metadata_that_is_not_a_dict_is_refused(bad):
+    # to_json wrote it, and from_json refused the plan it described
+    p = plan()
+    p.metadata["note"] = "kept"
+    with pytest.raises(TypeError, match="^metadata: "):
+        p.metadata = bad
+    with pytest.raises(TypeError, match="^metadata: "):
+        ExecutionPlan("t", "x", p.graph, metadata=bad)
+    assert ExecutionPlan.from_json(p.to_json()).metadata == {"note": "kept"}
