@@ -4,9 +4,11 @@ dict was written by to_json and refused by from_json."""
 
 import math
 
+import networkx as nx
 import numpy as np
 import pytest
 
+from toolrouter.errors import TaskGraphError
 from toolrouter.executor import ExecutorConfig, PlanExecutor, RetryPolicy, RunStatus
 from toolrouter.plan import ExecutionPlan, PlanStep, PlanStructure, ToolChoice
 
@@ -61,3 +63,17 @@ def test_metadata_that_is_not_a_dict_is_refused(bad):
     with pytest.raises(TypeError, match="^metadata: "):
         ExecutionPlan("t", "x", p.graph, metadata=bad)
     assert ExecutionPlan.from_json(p.to_json()).metadata == {"note": "kept"}
+
+
+def test_a_graph_swapped_in_later_is_checked_and_frozen():
+    p = plan()
+    loose = p.graph.copy()  # the caller's own, editable
+    loose.add_node("extra")  # a node without a step
+    for bad, error in ((loose, TaskGraphError), ([("s", "u")], TypeError)):
+        with pytest.raises(error, match="^graph: "):
+            p.graph = bad
+        assert list(p.graph) == ["s"]  # the plan keeps its own
+    other = plan().graph.copy()
+    p.graph = other
+    with pytest.raises(nx.NetworkXError, match="Frozen"):
+        other.add_node("extra")
