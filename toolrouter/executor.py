@@ -67,6 +67,7 @@ from enum import Enum
 from typing import Any
 
 import networkx as nx
+from pydantic import BaseModel
 
 from toolrouter._checks import check_real
 from toolrouter.attempts import (
@@ -327,7 +328,9 @@ class PlanExecutor:
             while a plan runs fails its next attempt with a clear error, and the step falls back;
             a tool a step lists but the mapping lacks is never called, so it takes none of the
             places ``use_fallbacks`` and ``max_fallbacks`` leave the step).
-        config: ``ExecutorConfig``.
+        config: ``ExecutorConfig``, or its fields as a mapping: checked as its constructor checks
+            them, one made with ``model_copy(update=...)`` too (pydantic's ``ValidationError`` names
+            a bad field).
         costs: tool id -> cost of a call, charged when the tool does not report one; default:
             the plan's predicted cost (which ``enforce_budget`` admits each call at).
         output_types: step id or capability -> type (or tuple of types) its output must have.
@@ -367,8 +370,11 @@ class PlanExecutor:
             kinds = expected if isinstance(expected, tuple) else (expected,)
             if not kinds or not all(isinstance(k, type) for k in kinds):
                 raise TypeError(f"output_types[{key!r}]: expected a type or a tuple of types, got {expected!r}")
-        if config is not None and not isinstance(config, ExecutorConfig):
-            config = ExecutorConfig.model_validate(config)  # its fields as a mapping, as the middleware takes them
+        if config is not None:
+            # its fields as a mapping, as the middleware takes them; a model's checked again: one made
+            # with config.model_copy(update=...) holds the update unchecked (a timeout of 0 timed out
+            # every try, each learned as the tool's failure; a retry given as a dict failed the run)
+            config = ExecutorConfig.model_validate(_fields(config) if isinstance(config, ExecutorConfig) else config)
         self.tools = tools
         self.config = config or ExecutorConfig()
         self.costs = costs if costs is not None else {}
@@ -882,6 +888,15 @@ def _check_function(where: str, fn: Any) -> None:
             f"{where}: {fn!r:.100} is a generator function, whose call returns a generator "
             "without running it; make the tool return its items (a list, say)"
         )
+
+
+def _fields(value: Any) -> Any:
+    """A pydantic model's values as a mapping, those of the models in it too (a key a model was
+    updated with that is none of its fields included, for its validation to name it); any other
+    value as it is."""
+    if isinstance(value, BaseModel):
+        return {name: _fields(item) for name, item in vars(value).items()}
+    return value
 
 
 def _no_function(tools: Mapping[str, Callable[..., Any]], tool_id: str) -> str:
