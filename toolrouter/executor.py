@@ -15,7 +15,10 @@ fallbacks in order, through the one attempt loop of ``toolrouter.attempts`` (whi
   of the wrong type, an invalid report and a tool without a function to call are not retried: they
   would fail again);
 - is skipped when the tool's circuit breaker is open (it opens after ``failure_threshold`` failures
-  in a row, lets one probe through after ``reset_timeout_s``, and closes when a probe succeeds).
+  in a row, lets one probe through after ``reset_timeout_s``, and closes when a probe succeeds);
+- with ``enforce_budget``, is skipped when its planned cost, added to what the run spent and the calls
+  in flight, would take the run over its ``max_cost`` (a retry too); the step's next fallback is
+  still tried. A tool skipped with no attempt takes none of the places ``max_fallbacks`` leaves.
 
 A tool is called with one argument, a ``StepRequest`` (the run's ``inputs`` and the outputs of the
 steps it depends on, by step id). It may return a ``ToolOutput`` to report the quality and cost of
@@ -64,6 +67,7 @@ from enum import Enum
 from typing import Any
 
 import networkx as nx
+from pydantic import BaseModel
 
 from toolrouter._checks import check_real
 from toolrouter.attempts import (
@@ -324,7 +328,9 @@ class PlanExecutor:
             while a plan runs fails its next attempt with a clear error, and the step falls back;
             a tool a step lists but the mapping lacks is never called, so it takes none of the
             places ``use_fallbacks`` and ``max_fallbacks`` leave the step).
-        config: ``ExecutorConfig``.
+        config: ``ExecutorConfig``, or its fields as a mapping: checked as its constructor checks
+            them, one made with ``model_copy(update=...)`` too (pydantic's ``ValidationError`` names
+            a bad field).
         costs: tool id -> cost of a call, charged when the tool does not report one; default:
             the plan's predicted cost (which ``enforce_budget`` admits each call at).
         output_types: step id or capability -> type (or tuple of types) its output must have.
@@ -364,8 +370,11 @@ class PlanExecutor:
             kinds = expected if isinstance(expected, tuple) else (expected,)
             if not kinds or not all(isinstance(k, type) for k in kinds):
                 raise TypeError(f"output_types[{key!r}]: expected a type or a tuple of types, got {expected!r}")
-        if config is not None and not isinstance(config, ExecutorConfig):
-            config = ExecutorConfig.model_validate(config)  # its fields as a mapping, as the middleware takes them
+        if config is not None:
+            # its fields as a mapping, as the middleware takes them; a model's checked again: one made
+            # with config.model_copy(update=...) holds the update unchecked (a timeout of 0 timed out
+            # every try, each learned as the tool's failure; a retry given as a dict failed the run)
+            config = ExecutorConfig.model_validate(_fields(config) if isinstance(config, ExecutorConfig) else config)
         self.tools = tools
         self.config = config or ExecutorConfig()
         self.costs = costs if costs is not None else {}
@@ -879,6 +888,15 @@ def _check_function(where: str, fn: Any) -> None:
             f"{where}: {fn!r:.100} is a generator function, whose call returns a generator "
             "without running it; make the tool return its items (a list, say)"
         )
+
+
+def _fields(value: Any) -> Any:
+    """A pydantic model's values as a mapping, those of the models in it too (a key a model was
+    updated with that is none of its fields included, for its validation to name it); any other
+    value as it is."""
+    if isinstance(value, BaseModel):
+        return {name: _fields(item) for name, item in vars(value).items()}
+    return value
 
 
 def _no_function(tools: Mapping[str, Callable[..., Any]], tool_id: str) -> str:

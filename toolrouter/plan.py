@@ -125,14 +125,16 @@ class ExecutionPlan:
     """A task's steps as a DAG (``graph``, nodes are step names with a ``plan_step`` attribute).
 
     The graph's edges are the steps' ``depends_on``, which the executor runs by: it is frozen
-    (``networkx.freeze``; its nodes' attributes are read-only too), and one that disagrees with its
-    steps raises ``TaskGraphError`` naming the step, one with a cycle ``CyclicTaskGraphError`` (make
-    a new plan with ``from_steps`` to change the steps). Totals assume each step's chosen tool:
-    ``expected_cost`` sums their predicted costs, ``expected_latency_s`` is the critical path
-    (steps that do not depend on each other overlap), ``predicted_success`` the chance that every
-    step succeeds on its first try. ``structure`` says where the steps came from
-    (``PlanStructure``): another value raises ``TypeError`` (as a task id or type that is not a
-    string does), and a budget that is not a finite number > 0 ``ValueError``.
+    (``networkx.freeze``; its nodes' attributes are read-only too), and one, given or set later,
+    that disagrees with its steps raises ``TaskGraphError`` naming the step, one with a cycle
+    ``CyclicTaskGraphError`` (make a new plan with ``from_steps`` to change the steps). Totals
+    assume each step's chosen tool: ``expected_cost`` sums their predicted costs,
+    ``expected_latency_s`` is the critical path (steps that do not depend on each other overlap),
+    ``predicted_success`` the chance that every step succeeds on its first try. ``structure`` says
+    where the steps came from (``PlanStructure``): another value raises ``TypeError`` (as a task id
+    or type that is not a string does, or metadata that is not a dict), and a budget that is not a
+    finite number > 0 ``ValueError``, whether given to the plan or set on it later
+    (``plan.max_cost = 2.0``; a value refused leaves the plan's own).
     """
 
     task_id: str
@@ -212,33 +214,50 @@ class ExecutionPlan:
                 graph.add_edge(dep, s.step)
         return cls(task_id, task_type, graph, max_cost, max_latency_s, structure=structure or PlanStructure())
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        # checked as they are set, after the plan was made too, and a value refused leaves the plan
+        # as it was: a budget set to NaN or below 0 later had every call skipped as "over budget"
+        if name in ("task_id", "task_type"):  # to_dict wrote another value, from_dict refused it
+            if not isinstance(value, str):
+                raise TypeError(f"{name}: expected a string, got {value!r:.100}")
+        elif name == "structure":  # to_dict and every reader of it failed later
+            if not isinstance(value, PlanStructure):
+                raise TypeError(f"structure: expected a PlanStructure, got {value!r:.100}")
+        elif name == "metadata":  # to_json wrote another value (None, a list), and from_json refused it
+            if not isinstance(value, dict):
+                raise TypeError(f"metadata: expected a dict, got {value!r:.100}")
+        elif name in ("max_cost", "max_latency_s") and value is not None:
+            # held as Python's numbers (a numpy number is one no JSON writer takes: to_json failed),
+            # in the range the planner and the executor's enforce_budget compare with
+            value = check_real(name, value, low=0, low_open=True)
+        elif name == "graph" and "graph" in vars(self):  # swapped in later: as __post_init__ checks one given
+            self._freeze_graph(value)
+        super().__setattr__(name, value)
+
     def __post_init__(self) -> None:
-        for name in ("task_id", "task_type"):  # to_dict wrote another value, from_dict refused it
-            if not isinstance(getattr(self, name), str):
-                raise TypeError(f"{name}: expected a string, got {getattr(self, name)!r:.100}")
-        if not isinstance(self.structure, PlanStructure):  # to_dict and every reader of it failed later
-            raise TypeError(f"structure: expected a PlanStructure, got {self.structure!r:.100}")
-        # numbers held as Python's (a numpy number is one no JSON writer takes: to_json failed), in
-        # the range the planner and the executor's enforce_budget compare with
-        for name in ("max_cost", "max_latency_s"):
-            if getattr(self, name) is not None:
-                setattr(self, name, check_real(name, getattr(self, name), low=0, low_open=True))
+        self._freeze_graph(self.graph)  # once the other fields are checked: it freezes the caller's graph
+
+    @staticmethod
+    def _freeze_graph(graph: Any) -> None:
+        """Check that ``graph`` is a plan's, then freeze it, its nodes' attributes too."""
+        if not isinstance(graph, nx.DiGraph):  # failed in networkx's words, or as an AttributeError
+            raise TypeError(f"graph: expected a networkx.DiGraph, got {graph!r:.100}")
         # the executor and to_dict read each step's depends_on, the totals and stages the edges: an
         # edge added by hand ran without it, and a node without a step broke .steps with a KeyError
-        for name, data in self.graph.nodes(data=True):
+        for name, data in graph.nodes(data=True):
             step = data.get("plan_step")
             if not isinstance(step, PlanStep) or step.step != name:
                 raise TaskGraphError(f"graph: node {name!r} holds no PlanStep of that name, got {step!r:.100}")
-            if self.graph.pred[name].keys() != set(step.depends_on):
+            if graph.pred[name].keys() != set(step.depends_on):
                 raise TaskGraphError(
                     f"graph: step {name!r} depends on {sorted(step.depends_on)}, "
-                    f"its edges come from {sorted(self.graph.pred[name])}"
+                    f"its edges come from {sorted(graph.pred[name])}"
                 )
-        if not nx.is_directed_acyclic_graph(self.graph):  # .steps, the totals and the stages sort it
-            raise CyclicTaskGraphError([u for u, _ in nx.find_cycle(self.graph)])
-        nx.freeze(self.graph)  # no node or edge added or removed
-        for name in self.graph:  # nor a step replaced, checked above against the edges
-            self.graph._node[name] = _StepAttributes(self.graph._node[name])
+        if not nx.is_directed_acyclic_graph(graph):  # .steps, the totals and the stages sort it
+            raise CyclicTaskGraphError([u for u, _ in nx.find_cycle(graph)])
+        nx.freeze(graph)  # no node or edge added or removed
+        for name in graph:  # nor a step replaced, checked above against the edges
+            graph._node[name] = _StepAttributes(graph._node[name])
 
     # --- access ------------------------------------------------------------------------------
     @property

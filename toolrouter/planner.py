@@ -599,6 +599,8 @@ class Assignment:
     step replaced by hand ran with a tool or dependencies the plan's totals and graph do not have).
     ``optimal`` is true when the solver proves optimality (``exact``, ``brute_force``).
     ``feasible`` is false only for a best-effort plan asked for with ``allow_infeasible=True``.
+    A budget that is not a finite number > 0 raises ``ValueError`` naming it, in a copy made with
+    ``dataclasses.replace`` too (the executor's ``enforce_budget`` compares with it).
     """
 
     graph: nx.DiGraph
@@ -617,6 +619,10 @@ class Assignment:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "steps", types.MappingProxyType(dict(self.steps)))
+        # a NaN or negative one had every call skipped as "over budget", a string failed the run
+        for name in ("max_cost", "max_latency_s"):
+            if getattr(self, name) is not None:
+                object.__setattr__(self, name, check_real(name, getattr(self, name), low=0, low_open=True))
 
     # a mappingproxy neither pickles nor deep-copies: the state holds a plain dict
     def __getstate__(self) -> dict[str, Any]:
@@ -1129,14 +1135,16 @@ def _lagrangian(
     return ranked, least
 
 
-def _fallback_order(prob: _Problem, weights: UtilityWeights) -> np.ndarray:
-    """Per step, candidate indices by utility (the given one, else the expected one), best first,
-    ties in the caller's order; padding last."""
+def _fallback_order(prob: _Problem, weights: UtilityWeights, room: float) -> np.ndarray:
+    """Per step, candidate indices best first: those whose cost fits in ``room`` (what the plan
+    leaves of its ``max_cost``) before the others, each by utility (the given one, else the
+    expected one), ties in the caller's order; padding last."""
     p, c, lat, q, u = (prob.all_full[..., k] for k in range(5))
     expected = p * (weights.success + weights.quality * q) - weights.cost * c - weights.latency * lat
     key = np.where(np.isnan(u), expected, u)
     key = np.where(prob.all_valid, key, -np.inf)
-    return np.argsort(-key, axis=1, kind="stable")
+    fits = c <= room + _EPS  # False for the padding's NaN
+    return np.lexsort((-key, ~fits), axis=1)  # stable, by fit first
 
 
 def _fallbacks(
@@ -1180,7 +1188,11 @@ def assign_tools(
         method: ``auto``, ``exact``, ``lagrangian`` or ``brute_force`` (tests and benchmarks).
         allow_infeasible: return the least-violating plan flagged ``feasible=False`` instead of
             raising ``BudgetInfeasibleError``.
-        max_fallbacks: how many ranked fallbacks to keep per step.
+        max_fallbacks: how many fallbacks to keep per step, in the order to try them: by utility
+            (``Candidate.utility``, else the expected one), except that under ``max_cost`` the
+            tools whose cost fits in what the plan leaves of it (``max_cost - expected_cost``: a
+            fallback runs after the step's tool was paid for) come before those that do not, which
+            the executor's ``enforce_budget`` may skip.
         exact_limit: ``auto`` runs branch and bound, seeded with the fast plan, when the pruned
             search space has at most ``exact_limit ** 2`` combinations, and stops it after
             ``exact_limit`` nodes (then the plan is the best found, ``optimal=False``).
@@ -1286,7 +1298,10 @@ def assign_tools(
     assert best is not None
     obj, logp, cost, cp = prob.evaluate(best)
     steps: dict[str, StepChoice] = {}
-    fallback_order = _fallback_order(prob, weights).tolist() if max_fallbacks else [[]] * prob.n
+    # a fallback runs once its step's tool failed, whose call was paid for: under a budget, those that
+    # fit in what the plan leaves of it come first (a few pricier ones with more utility took every
+    # place, and enforce_budget skipped them all while a cheaper tool would have fit)
+    fallback_order = _fallback_order(prob, weights, prob.max_cost - cost).tolist() if max_fallbacks else [[]] * prob.n
     for i, step in enumerate(prob.order):
         chosen = prob.cands[i][best[i]]
         steps[step] = StepChoice(
@@ -1380,8 +1395,10 @@ def plan_decisions(
     """Re-choose the tool of every step of the router's per-step decisions (``plan.PlanStep``, each
     with its candidates scored) jointly, under the budget; see ``assign_tools``.
 
-    Returns the steps with the planned tool first and the other candidates after it, best posterior
-    mean first (the order to fall back in), and the ``Assignment`` (objective, feasibility, method).
+    Returns the steps with the planned tool first and the other candidates after it in the order to
+    fall back in (as ``assign_tools`` ranks fallbacks: under ``max_cost``, those whose predicted cost
+    fits in what the plan leaves of it first; each best posterior mean first), and the
+    ``Assignment`` (objective, feasibility, method).
     Raises ``TypeError`` naming a decision that is not a ``PlanStep`` or weights that are not
     ``UtilityWeights``, ``ValueError`` for ``reward_bounds`` that are not two finite numbers, the
     lower first (their span was read as nothing to learn from, silently).
@@ -1421,13 +1438,14 @@ def plan_decisions(
         allow_infeasible=allow_infeasible,
         max_fallbacks=0,
     )
+    room = assignment.max_cost - assignment.expected_cost if assignment.max_cost is not None else math.inf
     planned = []
     for d in decisions:
         chosen = assignment.steps[d.step].tool.tool_id
         first = next(c for c in d.candidates if c.tool_id == chosen)
         rest = sorted(
             (c for c in d.candidates if c.tool_id != chosen),
-            key=lambda c: (-c.expected_utility, -c.score),
+            key=lambda c: (c.predicted_cost > room + _EPS, -c.expected_utility, -c.score),
         )
         planned.append(
             PlanStep(
