@@ -22,17 +22,18 @@ The store keeps the guarantees of the SQLite one:
   are lost, say across a reconnect). Routers subscribed with ``on_new_attempts`` catch up at their
   next decision.
 - **Outages lose nothing.** When the server cannot be reached (down, restarting, or not answering
-  within ``timeout_s``), or refuses writes (a standby, a database set read-only; reads go on),
-  ``append`` keeps the attempts in a local journal (``toolrouter.store.journal``)
-  and returns ``[]``; routing goes on from local state and never waits on the server longer than
-  ``timeout_s``: a catch-up read that gets no answer in time raises ``StoreUnavailableError`` (the
-  router routes on from what it knows) and counts as an outage. The long operations (``count``,
-  ``summary``, ``prune``, snapshots) wait up to ``admin_timeout_s``, so that they are not cut short
-  on a big database, but not forever on a server that stopped answering. The background thread reconnects every ``retry_s``, writes the journal in order
-  (each attempt exactly once, by its idempotency key), and only then goes back to writing directly.
-  Reads and snapshots raise ``StoreUnavailableError`` while the server is away, and so does one
-  that the server refuses without an outage (the role lacks a privilege), naming the store, the
-  operation and the server's words, with the store left online.
+  within ``timeout_s``), or refuses writes (a standby, a database set read-only, a role without the
+  privilege to write; reads go on), ``append`` keeps the attempts in a local journal
+  (``toolrouter.store.journal``) and returns ``[]``; routing goes on from local state and never
+  waits on the server longer than ``timeout_s``: a catch-up read that gets no answer in time raises
+  ``StoreUnavailableError`` (the router routes on from what it knows) and counts as an outage. The
+  long operations (``count``, ``summary``, ``prune``, snapshots) wait up to ``admin_timeout_s``, so
+  that they are not cut short on a big database, but not forever on a server that stopped answering.
+  The background thread reconnects every ``retry_s``, writes the journal in order (each attempt
+  exactly once, by its idempotency key), and only then goes back to writing directly. Reads and
+  snapshots raise ``StoreUnavailableError`` while the server is away, and so does one that the
+  server refuses without an outage (the role lacks a privilege), naming the store, the operation and
+  the server's words, with the store left online.
 
 Options go in the URL's query, beside libpq's own (``sslmode``, ``application_name``, ...):
 
@@ -643,8 +644,9 @@ class PostgresStore(Store):
 
     def _went_offline(self, exc: BaseException) -> None:
         """Caller holds ``self._lock``."""
-        # a server that only refuses writes still answers reads
-        self._reachable = self._reachable and isinstance(exc, self._psycopg.errors.ReadOnlySqlTransaction)
+        # a server that only refuses writes (a standby, a role without the privilege) still answers reads
+        refused = (self._psycopg.errors.ReadOnlySqlTransaction, self._psycopg.errors.InsufficientPrivilege)
+        self._reachable = self._reachable and isinstance(exc, refused)
         if self._online:
             self._online = False
             log.warning("store_unreachable", url=self.url, error=_one_line(exc))
@@ -705,7 +707,9 @@ class PostgresStore(Store):
             with self._pool.connection(timeout=self.options.timeout_s) as conn:
                 written = self._write(conn, self.origin, seqs, records)
         except Exception as exc:
-            if not self._unavailable(exc):
+            # a role without the privilege to write refuses them as a standby does: they wait in the
+            # journal for a grant (flush says why they wait)
+            if not (self._unavailable(exc) or isinstance(exc, self._psycopg.errors.InsufficientPrivilege)):
                 raise
             with self._lock:  # the write may or may not have committed: its key settles it later
                 self._went_offline(exc)
