@@ -1048,7 +1048,8 @@ class PostgresStore(Store):
                 failed = self._failed
                 why = "the server is unreachable" if failed is None else f"the journal cannot be written to the server: {failed}"
                 raise StoreUnavailableError(
-                    f"store {self.url!r}: {why}; {self.pending} attempts or trace closes wait in the journal {self._journal_dir}"
+                    f"store {self.url!r}: {why}; {self.pending} attempts, trace closes or tool removals wait in the "
+                    f"journal {self._journal_dir}"
                 )
             time.sleep(0.01)
 
