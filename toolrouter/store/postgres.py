@@ -325,6 +325,12 @@ _POSITION = (
 )
 
 
+#: Whether an attempt's numbers are all finite (NaN is above every float8 in PostgreSQL).
+_FINITE_SUMMARY = " AND ".join(
+    f"{c} > '-Infinity'::float8 AND {c} < 'Infinity'::float8" for c in ("utility", "quality", "cost", "latency_s")
+)
+
+
 #: The highest id prune has deleted, as the text meta keeps (see ``prune``); NULL before any.
 _PRUNED_UPTO = "SELECT (SELECT value FROM toolrouter.meta WHERE key = 'pruned_upto')"
 #: The highest id the log has given out to its rows (visible or not), and what prune deleted
@@ -899,18 +905,23 @@ class PostgresStore(Store):
         return int(self._on_server("count", lambda conn: conn.execute(sql).fetchone()[0], admin=True))
 
     def summary(self) -> list[ToolSummary]:
-        """See ``Store.summary``; aggregated in SQL."""
+        """See ``Store.summary``; aggregated in SQL. A number no append keeps (NaN, inf: edited by
+        hand), which SQL would average into a NaN or infinite mean, sends it to ``Store.summary``,
+        which reads the rows and names the first such one (``CorruptStateError``), as the SQLite
+        store does."""
         rows = self._on_server(
             "summary",
             lambda conn: conn.execute(
                 "SELECT task_type, step, tool_id, count(*), sum(success::int), avg(utility), avg(quality), "
-                f"avg(cost), avg(latency_s) FROM toolrouter.attempts WHERE {_VISIBLE} "
+                f"avg(cost), avg(latency_s), bool_or(NOT ({_FINITE_SUMMARY})) FROM toolrouter.attempts WHERE {_VISIBLE} "
                 "GROUP BY task_type, step, tool_id "
                 "ORDER BY task_type COLLATE \"C\", step COLLATE \"C\", tool_id COLLATE \"C\""
             ).fetchall(),
             admin=True,
         )
-        return [ToolSummary(r[0], r[1], r[2], int(r[3]), int(r[4]), *map(float, r[5:])) for r in rows]
+        if any(r[9] for r in rows):
+            return super().summary()
+        return [ToolSummary(r[0], r[1], r[2], int(r[3]), int(r[4]), *map(float, r[5:9])) for r in rows]
 
     def prune(self, upto_id: int) -> int:
         """See ``Store.prune``. A watermark is an id no attempt still to commit can be below (see
