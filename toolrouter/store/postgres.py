@@ -514,7 +514,8 @@ class PostgresStore(Store):
     which only a migration makes readable, is refused (``StoreOpenError``) saying so, the journals
     of other processes are left for a store that writes (its own ``journal_dir`` need not be
     writable), and every write (``append``, ``put_snapshot``, ``prune``, ...) is refused with a
-    ``ValueError`` naming the store.
+    ``ValueError`` naming the store. A standby (a read replica) serves it: one that refuses
+    ``LISTEN``, as a standby does, is polled every ``poll_s``.
     """
 
     def __init__(self, url: str, *, create: bool = True, read_only: bool = False, **options: Any) -> None:
@@ -1101,6 +1102,7 @@ class PostgresStore(Store):
         """The background thread: listen for appends, poll the visible position, reconnect and
         write the journal after an outage."""
         listener = None
+        listening = False  # whether listener LISTENs (else the thread polls)
         last = self._last_id  # the largest visible id announced
         # something is on its way: look again after notify_gap_s, not poll_s (when listening; a
         # store that only polls looks every poll_s, whatever happens)
@@ -1119,11 +1121,10 @@ class PostgresStore(Store):
                     last = 0  # and what a router's read that failed in it did not get: announced again
                 if listener is None:
                     listener = self._connect()
-                    if opts.listen:
-                        _bounded(listener, opts.timeout_s, "timeout_s", lambda c: c.execute(f"LISTEN {CHANNEL}"))
+                    listening = opts.listen and self._listen(listener)
                     trailing = True
-                wait_s = min(opts.notify_gap_s, opts.poll_s) if trailing and opts.listen else opts.poll_s
-                ready = self._sleep(wait_s, listener if opts.listen else None)
+                wait_s = min(opts.notify_gap_s, opts.poll_s) if trailing and listening else opts.poll_s
+                ready = self._sleep(wait_s, listener if listening else None)
                 if self._stop.is_set():
                     break
                 told = [n.payload for n in listener.notifies(timeout=0)] if ready else []
@@ -1156,6 +1157,15 @@ class PostgresStore(Store):
             with contextlib.suppress(Exception):
                 listener.close()
 
+    def _listen(self, conn: Any) -> bool:
+        """``LISTEN`` on ``conn``; whether the server took it. A standby refuses it (a read-only
+        store may be opened on one), and is polled every ``poll_s`` instead."""
+        try:
+            _bounded(conn, self.options.timeout_s, "timeout_s", lambda c: c.execute(f"LISTEN {CHANNEL}"))
+        except self._psycopg.errors.ReadOnlySqlTransaction:
+            return False
+        return True
+
     def _sleep(self, timeout_s: float, conn: Any = None) -> bool:
         """Wait up to ``timeout_s`` for a wake-up or (with ``conn``) data on ``conn``; returns
         whether ``conn`` has data."""
@@ -1179,7 +1189,7 @@ class PostgresStore(Store):
                 read_only = _bounded(conn, self.options.timeout_s, "timeout_s", _refuses_writes)
             self._pool.check()
             self._reachable = True
-            if read_only:
+            if read_only and not self._read_only:  # a read-only store writes nothing: a standby serves it
                 return False
             self._replay_orphans()
             while True:
