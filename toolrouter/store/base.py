@@ -349,6 +349,8 @@ def _names_from_text(text: str | None, field: str = "depends_on") -> tuple[str, 
     """The names ``depends_on_text`` kept (a step's parents, a removal's capabilities)."""
     if text is None:
         return None
+    if not isinstance(text, str):  # json.loads takes bytes too, SQLite keeps them where text was edited to a blob
+        raise ValueError(f"{field}: expected a JSON list of names, got {short_repr(text)}")
     try:
         value = json.loads(text)
     except (ValueError, TypeError, RecursionError):
@@ -365,6 +367,30 @@ _NUMBER_COLUMNS = ((8, "quality"), (9, "cost"), (10, "latency_s"), (11, "utility
 _FLAG = {0: False, 1: True}
 #: The yes-or-no columns of each table's rows, by position in ``ROW_COLUMNS``.
 _FLAG_COLUMNS = {"attempts": ((7, "success"), (19, "recheck")), "trace_closes": ((7, "finished"),), "tool_removals": ()}
+#: The text columns of each table's rows, by position in ``ROW_COLUMNS``, and whether they may be
+#: NULL: SQLite keeps a blob in one edited by hand, which a row would hold as a name none appended
+#: (``b'a'`` for the tool ``'a'``).
+_TEXT_COLUMNS = {
+    "attempts": (
+        (1, "writer", False), (2, "task_id", False), (3, "task_type", False), (4, "step", False), (5, "capability", True),
+        (6, "tool_id", False), (12, "error", True), (15, "trace_id", True), (17, "request", True),
+        (18, "complexity", True), (20, "request_key", True),
+    ),
+    "trace_closes": ((1, "writer", False), (15, "trace_id", False)),
+    "tool_removals": ((1, "writer", False), (6, "tool_id", False)),
+}
+_TEXT_OR_NULL = frozenset((str, type(None)))
+
+
+def _text(value: Any) -> str:
+    """A text column's value, else a ``TypeError`` (see ``_TEXT_COLUMNS``)."""
+    if type(value) is not str:
+        raise TypeError("not text")
+    return value
+
+
+def _text_or_null(value: Any) -> str | None:
+    return None if value is None else _text(value)
 
 
 def _finite(value: Any) -> float:
@@ -411,6 +437,10 @@ def _damaged_row(table: str, row: Sequence, exc: Exception, source: str | None) 
     columns = [(i, column, "0 or 1", _FLAG.__getitem__) for i, column in _FLAG_COLUMNS[table]]
     if table == "attempts":
         columns += [(i, column, "a finite number", _finite) for i, column in _NUMBER_COLUMNS]
+    columns += [
+        (i, column, "text or NULL", _text_or_null) if optional else (i, column, "text", _text)
+        for i, column, optional in _TEXT_COLUMNS[table]
+    ]
     for i, column, expected, read in columns:
         try:
             read(row[i])
@@ -455,6 +485,10 @@ def _record(row: Sequence) -> AttemptRecord:
     # each difference is 0 for a finite number, NaN for inf or NaN (see _finite): one test, for speed
     if (quality - quality) + (cost - cost) + (latency_s - latency_s) + (utility - utility) != 0.0:
         raise ValueError("not finite")  # _damaged_row names the column
+    if not (type(row[1]) is type(row[2]) is type(row[3]) is type(row[4]) is type(row[6]) is str) or not _TEXT_OR_NULL.issuperset(
+        (type(row[5]), type(row[12]), type(row[15]), type(row[17]), type(row[18]), type(row[20]))
+    ):
+        raise ValueError("not text")  # as above (see _TEXT_COLUMNS)
     rec = object.__new__(AttemptRecord)
     rec.__dict__.update(
         id=int(row[0]),
@@ -483,6 +517,8 @@ def _record(row: Sequence) -> AttemptRecord:
 
 
 def _entry(row: Sequence) -> TraceClose | ToolRemoval:
+    for i, _, _ in _TEXT_COLUMNS["tool_removals" if row[21] == 2 else "trace_closes"]:
+        _text(row[i])
     if row[21] == 2:
         removal = object.__new__(ToolRemoval)  # checked when appended
         removal.__dict__.update(

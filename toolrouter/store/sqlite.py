@@ -141,10 +141,12 @@ _NEXT_ID = (
 )
 
 # Whether an attempt's row holds a value of the summary's columns that no append keeps: not a real
-# number (text, a blob), inf (above the largest finite double), or a success other than 0 or 1
+# number (text, a blob), inf (above the largest finite double), a success other than 0 or 1, or a
+# name that is not text (a blob)
 _DAMAGED_SUMMARY = " OR ".join(
     [f"typeof({c}) != 'real' OR abs({c}) > 1.7976931348623157e308" for c in ("utility", "quality", "cost", "latency_s")]
     + ["typeof(success) != 'integer' OR success NOT IN (0, 1)"]
+    + [f"typeof({c}) != 'text'" for c in ("task_type", "step", "tool_id")]
 )
 
 # What prune deleted, as the highest id gone (kept in meta, beside schema_version; never lowered)
@@ -740,8 +742,9 @@ class SQLiteStore(Store):
 
     def summary(self) -> list[ToolSummary]:
         """See ``Store.summary``; aggregated in SQL. A value the row readers refuse (text, inf, a
-        success other than 0 or 1: edited by hand), which SQL would average as 0 or inf, sends it
-        to ``Store.summary``, which reads the rows and names the first such one (``CorruptStateError``)."""
+        success other than 0 or 1, a name that is not text: edited by hand), which SQL would average
+        as 0 or inf, or group under a name no router has, sends it to ``Store.summary``, which reads
+        the rows and names the first such one (``CorruptStateError``)."""
         with self._lock, self._available():
             rows = self._conn.execute(
                 f"SELECT task_type, step, tool_id, COUNT(*), SUM(success), AVG(utility), AVG(quality), "
