@@ -619,10 +619,17 @@ class SQLiteStore(Store):
         return 0 if row is None else stored_meta_number("pruned_upto", row[0], source=f"store {self.url!r}")
 
     def put_snapshot(self, name: str, data: bytes, watermark: int) -> bool:
-        """See ``Store.put_snapshot``."""
+        """See ``Store.put_snapshot``. ``data`` longer than SQLite keeps in one value (its length
+        limit, 1,000,000,000 bytes by default) is refused with a ``ValueError`` naming both sizes."""
         name, data, watermark = check_snapshot(name, data, watermark)
         with self._lock, self._available():
             self._check_file()
+            limit = _length_limit(self._conn)
+            if len(data) > limit:  # SQLite's own words named no store, no size and no limit
+                raise ValueError(
+                    f"data: {len(data)} bytes, more than store {self.url!r} keeps in one snapshot ({limit} bytes, "
+                    "SQLite's length limit)"
+                )
             # the attempts' counter, which trace closes and tool removals take ids from too and prune never lowers
             top = self._conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'attempts'").fetchone()
             check_snapshot_holds(self, data, watermark, 0 if top is None else int(top[0]))
@@ -799,6 +806,13 @@ def _row(r: AttemptRecord) -> tuple:
         int(r.recheck),
         r.request_key,
     )
+
+
+def _length_limit(conn: sqlite3.Connection) -> int:
+    """The most bytes SQLite keeps in one value on ``conn`` (``SQLITE_LIMIT_LENGTH``; before Python
+    3.11, which cannot ask, SQLite's default)."""
+    getlimit = getattr(conn, "getlimit", None)
+    return 1_000_000_000 if getlimit is None else getlimit(sqlite3.SQLITE_LIMIT_LENGTH)
 
 
 def _readonly_directory(exc: sqlite3.Error) -> bool:
