@@ -148,7 +148,7 @@ from toolrouter.store.base import (
 from toolrouter.store.journal import Journal
 from toolrouter.store.postgres_schema import CHANNEL, MAX_APPEND, SchemaError, migrate
 
-__all__ = ["PostgresOptions", "PostgresStore"]
+__all__ = ["MAX_SNAPSHOT_BYTES", "PostgresOptions", "PostgresStore"]
 
 log = EventLog(__name__)
 
@@ -341,6 +341,12 @@ _TOP_ID = (
     "(SELECT COALESCE(max(id), 0) FROM toolrouter.tool_removals)), "
     f"({_PRUNED_UPTO})"
 )
+
+
+#: Most bytes of a snapshot: PostgreSQL sends a bytea back as hex text, two characters a byte, in a
+#: message of at most 1 GiB; a longer one was written, and its reads failed ("invalid memory alloc
+#: request size") for good, the attempts it held pruned. A round number under that bound.
+MAX_SNAPSHOT_BYTES = 500_000_000
 
 
 #: The store's identity (see ``postgres_schema``, version 7).
@@ -958,10 +964,16 @@ class PostgresStore(Store):
 
     # --- snapshots -----------------------------------------------------------------------------
     def put_snapshot(self, name: str, data: bytes, watermark: int) -> bool:
-        """See ``Store.put_snapshot``."""
+        """See ``Store.put_snapshot``. ``data`` longer than ``MAX_SNAPSHOT_BYTES`` is refused with a
+        ``ValueError`` naming both sizes."""
         name, data, watermark = check_snapshot(name, data, watermark)
         # the highest id given out, of attempts and closes still to be seen too, or pruned since
         top, mark = self._on_server("put_snapshot", lambda conn: conn.execute(_TOP_ID).fetchone(), admin=True, write=True)
+        if len(data) > MAX_SNAPSHOT_BYTES:  # before it is sent
+            raise ValueError(
+                f"data: {len(data)} bytes, more than store {self.url!r} keeps in one snapshot ({MAX_SNAPSHOT_BYTES} bytes, "
+                "what PostgreSQL can send back)"
+            )
         check_snapshot_holds(self, data, watermark, max(int(top), self._pruned_mark(mark)))
         sql = (
             "INSERT INTO toolrouter.snapshots (name, watermark, created, data) VALUES (%s, %s, now(), %s) "
