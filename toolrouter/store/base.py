@@ -90,6 +90,7 @@ __all__ = [
     "record_from_row",
     "stored_meta_number",
     "stored_stamp",
+    "stored_turn",
 ]
 
 
@@ -687,7 +688,8 @@ class Store(ABC):
         return True
 
     def claimed(self, name: str) -> int:
-        """The highest turn of ``name`` claimed (``claim``), 0 if none."""
+        """The highest turn of ``name`` claimed (``claim``), 0 if none. A stored turn that no
+        ``claim`` writes (edited by hand) raises ``CorruptStateError`` naming it (``stored_turn``)."""
         check_claim(name, 1)
         return 0
 
@@ -763,6 +765,19 @@ def stored_meta_number(key: str, value: Any, low: int = 0, source: str | None = 
         return int(text)
     raise CorruptStateError(
         f"meta.{key}: expected a whole number from {low}, got {short_repr(value)} (a damaged or hand-edited store)", source
+    )
+
+
+def stored_turn(name: str, value: Any, source: str) -> int:
+    """The turn a store's claims row ``name`` keeps (``Store.claimed``) if it is one ``claim``
+    writes, a whole number from 1 to ``MAX_ATTEMPT_ID``; else a ``CorruptStateError`` naming
+    ``source`` (the store), the row and the column (edited by hand or damaged: a text, a turn below 1)."""
+    if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_ATTEMPT_ID:
+        return value
+    raise CorruptStateError(
+        f"claims row {name!r}: turn: expected a whole number from 1, got {short_repr(value)} (a damaged or hand-edited "
+        "store: restore it from a copy, or repair or delete the row)",
+        source,
     )
 
 

@@ -144,6 +144,7 @@ from toolrouter.store.base import (
     entry_from_row,
     record_from_row,
     stored_meta_number,
+    stored_turn,
 )
 from toolrouter.store.journal import Journal
 from toolrouter.store.postgres_schema import CHANNEL, MAX_APPEND, SchemaError, migrate
@@ -1040,7 +1041,7 @@ class PostgresStore(Store):
         name, _ = check_claim(name, 1)
         sql = "SELECT turn FROM toolrouter.claims WHERE name = %s"
         row = self._on_server("claimed", lambda conn: conn.execute(sql, (name,)).fetchone())
-        return 0 if row is None else int(row[0])
+        return 0 if row is None else stored_turn(name, row[0], f"store {self.url!r}")
 
     # --- outages and notifications ---------------------------------------------------------------
     @property

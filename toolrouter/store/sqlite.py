@@ -61,6 +61,7 @@ from toolrouter.store.base import (
     record_from_row,
     stored_meta_number,
     stored_stamp,
+    stored_turn,
 )
 
 __all__ = ["SQLiteStore"]
@@ -691,18 +692,9 @@ class SQLiteStore(Store):
 
     def _claimed_turn(self, name: str) -> int:
         """The turn claimed of ``name`` (0 if none); ``CorruptStateError`` naming the store, the row
-        and the column if it is not a whole number (edited by hand or damaged). Caller holds
-        ``self._lock``."""
+        and the column if it is none ``claim`` writes (``stored_turn``). Caller holds ``self._lock``."""
         row = self._conn.execute("SELECT turn FROM claims WHERE name = ?", (name,)).fetchone()
-        if row is None:
-            return 0
-        if not isinstance(row[0], int):
-            raise CorruptStateError(
-                f"claims row {name!r}: turn: expected a whole number, got {short_repr(row[0])} (a damaged or hand-edited "
-                "store: restore it from a copy, or repair or delete the row)",
-                f"store {self.url!r}",
-            )
-        return row[0]
+        return 0 if row is None else stored_turn(name, row[0], f"store {self.url!r}")
 
     def snapshot_names(self) -> list[str]:
         """See ``Store.snapshot_names``."""
