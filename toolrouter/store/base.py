@@ -82,6 +82,7 @@ __all__ = [
     "check_upto_id",
     "check_writable",
     "context_bytes",
+    "damaged_snapshot",
     "depends_on_text",
     "LOG_CLOSE_COLUMNS",
     "LOG_REMOVAL_COLUMNS",
@@ -91,6 +92,7 @@ __all__ = [
     "stored_meta_number",
     "stored_stamp",
     "stored_turn",
+    "stored_watermark",
 ]
 
 
@@ -777,6 +779,25 @@ def stored_turn(name: str, value: Any, source: str) -> int:
     raise CorruptStateError(
         f"claims row {name!r}: turn: expected a whole number from 1, got {short_repr(value)} (a damaged or hand-edited "
         "store: restore it from a copy, or repair or delete the row)",
+        source,
+    )
+
+
+def stored_watermark(name: str, value: Any, source: str) -> int:
+    """The watermark a store's snapshots row ``name`` keeps if it is one ``put_snapshot`` writes,
+    an attempt id from 0 to ``MAX_ATTEMPT_ID``; else a ``CorruptStateError`` naming ``source`` (the
+    store), the snapshot and the column (edited by hand or damaged: a text, a negative id, which
+    ``prunable`` gave ``toolrouter prune`` as the bound of what the snapshots hold)."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_ATTEMPT_ID:
+        return value
+    raise damaged_snapshot(name, f"watermark: expected an attempt id, got {short_repr(value)}", source)
+
+
+def damaged_snapshot(name: str, problem: str, source: str) -> CorruptStateError:
+    """The error of snapshot ``name``'s row, damaged or edited by hand: ``source`` (the store), the
+    snapshot and ``problem``."""
+    return CorruptStateError(
+        f"snapshots row {name!r}: {problem} (a damaged or hand-edited store: restore it from a copy, or delete the snapshot)",
         source,
     )
 

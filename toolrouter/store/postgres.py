@@ -145,6 +145,7 @@ from toolrouter.store.base import (
     record_from_row,
     stored_meta_number,
     stored_turn,
+    stored_watermark,
 )
 from toolrouter.store.journal import Journal
 from toolrouter.store.postgres_schema import CHANNEL, MAX_APPEND, SchemaError, migrate
@@ -996,8 +997,11 @@ class PostgresStore(Store):
             ).fetchone(),
             admin=True,
         )
+        if row is None:
+            return None
+        watermark = stored_watermark(row[0], row[2], f"store {self.url!r}")
         # in UTC, as every store says when (the session's time zone is the server's or the role's)
-        return None if row is None else Snapshot(row[0], bytes(row[1]), int(row[2]), row[3].astimezone(timezone.utc))
+        return Snapshot(row[0], bytes(row[1]), watermark, row[3].astimezone(timezone.utc))
 
     def delete_snapshot(self, name: str) -> None:
         """See ``Store.delete_snapshot``."""
@@ -1023,7 +1027,8 @@ class PostgresStore(Store):
             ).fetchall(),
             admin=True,
         )
-        return [SnapshotInfo(r[0], int(r[1]), r[2].astimezone(timezone.utc), int(r[3])) for r in rows]
+        source = f"store {self.url!r}"  # where a damaged row is, in its error
+        return [SnapshotInfo(r[0], stored_watermark(r[0], r[1], source), r[2].astimezone(timezone.utc), int(r[3])) for r in rows]
 
     # --- claims --------------------------------------------------------------------------------
     def claim(self, name: str, turn: int) -> bool:

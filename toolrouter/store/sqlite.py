@@ -56,12 +56,14 @@ from toolrouter.store.base import (
     check_upto_id,
     check_writable,
     context_bytes,
+    damaged_snapshot,
     depends_on_text,
     entry_from_row,
     record_from_row,
     stored_meta_number,
     stored_stamp,
     stored_turn,
+    stored_watermark,
 )
 
 __all__ = ["SQLiteStore"]
@@ -718,14 +720,11 @@ class SQLiteStore(Store):
         """A snapshot row's watermark and creation time; ``CorruptStateError`` naming the store,
         the snapshot and the column if one was edited by hand or damaged (it failed in int()'s or
         datetime's bare words, a traceback from ``toolrouter snapshots``)."""
-        if not isinstance(watermark, int):
-            problem = f"watermark: expected an attempt id, got {short_repr(watermark)}"
-        else:
-            try:
-                return watermark, stored_stamp(created, "created")
-            except ValueError as exc:
-                problem = str(exc)
-        raise self._damaged_snapshot(name, problem)
+        watermark = stored_watermark(name, watermark, f"store {self.url!r}")
+        try:
+            return watermark, stored_stamp(created, "created")
+        except ValueError as exc:
+            raise self._damaged_snapshot(name, str(exc)) from None
 
     def _damaged_data(self, name: str, data: object) -> CorruptStateError:
         """The error of snapshot ``name``, whose ``data`` is not bytes (edited by hand into text or a number)."""
@@ -733,11 +732,7 @@ class SQLiteStore(Store):
 
     def _damaged_snapshot(self, name: str, problem: str) -> CorruptStateError:
         """The error of snapshot ``name``'s row, damaged or edited by hand: the store, the snapshot and ``problem``."""
-        return CorruptStateError(
-            f"snapshots row {name!r}: {problem} (a damaged or hand-edited store: restore it from a copy, or "
-            "delete the snapshot)",
-            f"store {self.url!r}",
-        )
+        return damaged_snapshot(name, problem, f"store {self.url!r}")
 
     def summary(self) -> list[ToolSummary]:
         """See ``Store.summary``; aggregated in SQL. A value the row readers refuse (text, inf, a
