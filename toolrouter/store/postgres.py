@@ -102,7 +102,7 @@ import time
 import uuid
 import weakref
 from collections.abc import Callable, Sequence
-from datetime import timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -140,10 +140,12 @@ from toolrouter.store.base import (
     check_upto_id,
     check_writable,
     context_bytes,
+    damaged_snapshot,
     depends_on_text,
     entry_from_row,
     record_from_row,
     stored_meta_number,
+    stored_stamp,
     stored_turn,
     stored_watermark,
 )
@@ -364,17 +366,18 @@ def _read_store_id(conn: Any) -> str:
     return str(row[0])
 
 
-@functools.lru_cache(maxsize=1)
-def _stamp_loader() -> type:
-    """psycopg's binary loader of ``timestamptz``, but a time no ``datetime`` holds (``infinity``,
-    a year past 9999 or before 1: a row edited by hand) loads as the loader's words, which the
-    row's rebuild (``record_from_row``) names as a damaged row: psycopg's ``DataError`` failed the
-    whole read, taken for the server's refusal (``StoreUnavailableError``), and every router's
-    catch-up was deferred for good. Only for a read that failed so: it is slower than psycopg's."""
+@functools.lru_cache(maxsize=2)
+def _stamp_loader(binary: bool = True) -> type:
+    """psycopg's loader of ``timestamptz`` (``binary``, else text), but a time no ``datetime`` holds
+    (``infinity``, a year past 9999 or before 1: a row edited by hand) loads as the loader's words,
+    which the row's rebuild (``record_from_row``, ``stored_stamp``) names as a damaged row:
+    psycopg's ``DataError`` failed the whole read, taken for the server's refusal
+    (``StoreUnavailableError``), and every router's catch-up was deferred for good. Only for a read
+    that failed so: it is slower than psycopg's."""
     psycopg = _drivers()[0]
-    from psycopg.types.datetime import TimestamptzBinaryLoader
+    from psycopg.types.datetime import TimestamptzBinaryLoader, TimestamptzLoader
 
-    class StampLoader(TimestamptzBinaryLoader):  # type: ignore[misc]
+    class StampLoader(TimestamptzBinaryLoader if binary else TimestamptzLoader):  # type: ignore[misc]
         def load(self, data: Any) -> Any:
             try:
                 return super().load(data)
@@ -990,18 +993,12 @@ class PostgresStore(Store):
     def get_snapshot(self, name: str) -> Snapshot | None:
         """See ``Store.get_snapshot``."""
         name = check_snapshot_name(name)
-        row = self._on_server(
-            "get_snapshot",
-            lambda conn: conn.execute(
-                "SELECT name, data, watermark, created FROM toolrouter.snapshots WHERE name = %s", (name,)
-            ).fetchone(),
-            admin=True,
-        )
-        if row is None:
+        sql = "SELECT name, data, watermark, created FROM toolrouter.snapshots WHERE name = %s"
+        rows = self._snapshot_rows("get_snapshot", sql, (name,))
+        if not rows:
             return None
-        watermark = stored_watermark(row[0], row[2], f"store {self.url!r}")
-        # in UTC, as every store says when (the session's time zone is the server's or the role's)
-        return Snapshot(row[0], bytes(row[1]), watermark, row[3].astimezone(timezone.utc))
+        row = rows[0]
+        return Snapshot(row[0], bytes(row[1]), *self._snapshot_columns(row[0], row[2], row[3]))
 
     def delete_snapshot(self, name: str) -> None:
         """See ``Store.delete_snapshot``."""
@@ -1020,15 +1017,35 @@ class PostgresStore(Store):
 
     def snapshot_infos(self) -> list[SnapshotInfo]:
         """See ``Store.snapshot_infos``: one query, which reads a snapshot's size, not its bytes."""
-        rows = self._on_server(
-            "snapshot_infos",
-            lambda conn: conn.execute(
-                "SELECT name, watermark, created, octet_length(data) FROM toolrouter.snapshots ORDER BY name COLLATE \"C\""
-            ).fetchall(),
-            admin=True,
-        )
-        source = f"store {self.url!r}"  # where a damaged row is, in its error
-        return [SnapshotInfo(r[0], stored_watermark(r[0], r[1], source), r[2].astimezone(timezone.utc), int(r[3])) for r in rows]
+        sql = 'SELECT name, watermark, created, octet_length(data) FROM toolrouter.snapshots ORDER BY name COLLATE "C"'
+        rows = self._snapshot_rows("snapshot_infos", sql)
+        return [SnapshotInfo(r[0], *self._snapshot_columns(r[0], r[1], r[2]), int(r[3])) for r in rows]
+
+    def _snapshot_rows(self, operation: str, sql: str, params: tuple[str, ...] = ()) -> list[Any]:
+        """The rows of a read of the snapshots. A creation time no ``datetime`` holds fails the load
+        of them all (``DataError``, which ``_on_server`` would take for the server's refusal): they
+        are read again with ``_stamp_loader``, and ``_snapshot_columns`` names the snapshot."""
+
+        def read(conn: Any) -> list[Any]:
+            try:
+                return conn.execute(sql, params).fetchall()
+            except self._psycopg.DataError:
+                cursor = conn.cursor()
+                cursor.adapters.register_loader("timestamptz", _stamp_loader(binary=False))
+                return cursor.execute(sql, params).fetchall()
+
+        return self._on_server(operation, read, admin=True)
+
+    def _snapshot_columns(self, name: str, watermark: Any, created: Any) -> tuple[int, datetime]:
+        """A snapshot row's watermark and creation time, in UTC as every store says when (the
+        session's time zone is the server's or the role's); ``CorruptStateError`` naming the store,
+        the snapshot and the column if one was edited by hand or damaged."""
+        source = f"store {self.url!r}"
+        watermark = stored_watermark(name, watermark, source)
+        try:
+            return watermark, stored_stamp(created, "created")
+        except ValueError as exc:
+            raise damaged_snapshot(name, str(exc), source) from None
 
     # --- claims --------------------------------------------------------------------------------
     def claim(self, name: str, turn: int) -> bool:
