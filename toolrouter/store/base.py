@@ -793,7 +793,7 @@ def stored_watermark(name: str, value: Any, source: str) -> int:
     raise damaged_snapshot(name, f"watermark: expected an attempt id, got {short_repr(value)}", source)
 
 
-def damaged_snapshot(name: str, problem: str, source: str) -> CorruptStateError:
+def damaged_snapshot(name: object, problem: str, source: str) -> CorruptStateError:
     """The error of snapshot ``name``'s row, damaged or edited by hand: ``source`` (the store), the
     snapshot and ``problem``."""
     return CorruptStateError(

@@ -667,8 +667,7 @@ class SQLiteStore(Store):
         with self._lock, self._available():
             self._check_file()
             if self._conn.execute("DELETE FROM snapshots WHERE name = ?", (name,)).rowcount == 0:
-                names = [r[0] for r in self._conn.execute("SELECT name FROM snapshots ORDER BY name")]
-                raise UnknownSnapshotError(self.url, name, names)
+                raise UnknownSnapshotError(self.url, name, self._snapshot_names())
 
     def claim(self, name: str, turn: int) -> bool:
         """See ``Store.claim``: one statement, so the turn goes to one process. While attempts
@@ -701,7 +700,19 @@ class SQLiteStore(Store):
     def snapshot_names(self) -> list[str]:
         """See ``Store.snapshot_names``."""
         with self._lock, self._available():
-            return [r[0] for r in self._conn.execute("SELECT name FROM snapshots ORDER BY name")]
+            return self._snapshot_names()
+
+    def _snapshot_names(self) -> list[str]:
+        """The snapshots' names (caller holds ``self._lock``), each checked (``_snapshot_name``)."""
+        return [self._snapshot_name(r[0]) for r in self._conn.execute("SELECT name FROM snapshots ORDER BY name")]
+
+    def _snapshot_name(self, name: object) -> str:
+        """A snapshots row's name; ``CorruptStateError`` naming the store and the row if it is not
+        text (edited by hand into a blob): no name could read or delete it, and its watermark held
+        ``prune`` back for good."""
+        if not isinstance(name, str):
+            raise self._damaged_snapshot(name, f"name: expected text, got {short_repr(name)}")
+        return name
 
     def snapshot_infos(self) -> list[SnapshotInfo]:
         """See ``Store.snapshot_infos``: one query, which reads a snapshot's size, not its bytes
@@ -714,7 +725,7 @@ class SQLiteStore(Store):
                 if r[4] != "blob":  # edited by hand into text or a number
                     data = self._conn.execute("SELECT data FROM snapshots WHERE name = ?", (r[0],)).fetchone()
                     raise self._damaged_data(r[0], data[0])
-        return [SnapshotInfo(r[0], *self._snapshot_columns(r[0], r[1], r[2]), int(r[3])) for r in rows]
+        return [SnapshotInfo(self._snapshot_name(r[0]), *self._snapshot_columns(r[0], r[1], r[2]), int(r[3])) for r in rows]
 
     def _snapshot_columns(self, name: str, watermark: object, created: object) -> tuple[int, datetime]:
         """A snapshot row's watermark and creation time; ``CorruptStateError`` naming the store,
@@ -730,7 +741,7 @@ class SQLiteStore(Store):
         """The error of snapshot ``name``, whose ``data`` is not bytes (edited by hand into text or a number)."""
         return self._damaged_snapshot(name, f"data: expected bytes, got {type(data).__name__} {short_repr(data)}")
 
-    def _damaged_snapshot(self, name: str, problem: str) -> CorruptStateError:
+    def _damaged_snapshot(self, name: object, problem: str) -> CorruptStateError:
         """The error of snapshot ``name``'s row, damaged or edited by hand: the store, the snapshot and ``problem``."""
         return damaged_snapshot(name, problem, f"store {self.url!r}")
 
