@@ -32,7 +32,7 @@ def test_a_claim_whose_turn_is_text_is_a_damaged_row(tmp_path) -> None:
     edit(path, "UPDATE claims SET turn = 'one' WHERE name = 'recheck:web'")
     with SQLiteStore(path) as store:
         for read in (lambda: store.claim("recheck:web", 2), lambda: store.claimed("recheck:web")):
-            with pytest.raises(CorruptStateError, match=r"claims row 'recheck:web': turn: expected a whole number, got 'one'") as info:
+            with pytest.raises(CorruptStateError, match=r"claims row 'recheck:web': turn: expected a whole number from 1, got 'one'") as info:
                 read()
             assert repr(store.url) in str(info.value)
         assert store.claim("recheck:other", 1) and store.claimed("recheck:other") == 1  # the others go on

@@ -315,7 +315,7 @@ def test_an_outage_keeps_attempts_in_the_journal_and_writes_them_once_in_order(
         assert (s.pending, s.dropped, s.online) == (5, 2, False)
         with pytest.raises(StoreUnavailableError, match="unreachable"):
             s.attempts()
-        with pytest.raises(StoreUnavailableError, match=r"5 attempts or trace closes wait in the journal"):
+        with pytest.raises(StoreUnavailableError, match=r"5 attempts, trace closes or tool removals wait in the journal"):
             s.flush(timeout_s=0.2)
         journals = list((tmp_path / "journal").rglob("*.journal"))
         assert len(journals) == 1

@@ -35,7 +35,7 @@ def test_a_refused_write_of_the_journal_is_said_once_and_the_journal_written_onc
             unblock(postgres_server, pg_database)
         with capture_logs() as events:
             for _ in range(40):  # until it is said (flush wakes the store's thread to try again and again)
-                with pytest.raises(StoreUnavailableError, match="1 attempts or trace closes wait"):
+                with pytest.raises(StoreUnavailableError, match="1 attempts, trace closes or tool removals wait"):
                     store.flush(timeout_s=0.25)
                 if any(e["event"] == "store_replay_failed" for e in events):
                     break

@@ -82,6 +82,7 @@ __all__ = [
     "check_upto_id",
     "check_writable",
     "context_bytes",
+    "damaged_snapshot",
     "depends_on_text",
     "LOG_CLOSE_COLUMNS",
     "LOG_REMOVAL_COLUMNS",
@@ -90,6 +91,8 @@ __all__ = [
     "record_from_row",
     "stored_meta_number",
     "stored_stamp",
+    "stored_turn",
+    "stored_watermark",
 ]
 
 
@@ -349,6 +352,8 @@ def _names_from_text(text: str | None, field: str = "depends_on") -> tuple[str, 
     """The names ``depends_on_text`` kept (a step's parents, a removal's capabilities)."""
     if text is None:
         return None
+    if not isinstance(text, str):  # json.loads takes bytes too, SQLite keeps them where text was edited to a blob
+        raise ValueError(f"{field}: expected a JSON list of names, got {short_repr(text)}")
     try:
         value = json.loads(text)
     except (ValueError, TypeError, RecursionError):
@@ -365,6 +370,30 @@ _NUMBER_COLUMNS = ((8, "quality"), (9, "cost"), (10, "latency_s"), (11, "utility
 _FLAG = {0: False, 1: True}
 #: The yes-or-no columns of each table's rows, by position in ``ROW_COLUMNS``.
 _FLAG_COLUMNS = {"attempts": ((7, "success"), (19, "recheck")), "trace_closes": ((7, "finished"),), "tool_removals": ()}
+#: The text columns of each table's rows, by position in ``ROW_COLUMNS``, and whether they may be
+#: NULL: SQLite keeps a blob in one edited by hand, which a row would hold as a name none appended
+#: (``b'a'`` for the tool ``'a'``).
+_TEXT_COLUMNS = {
+    "attempts": (
+        (1, "writer", False), (2, "task_id", False), (3, "task_type", False), (4, "step", False), (5, "capability", True),
+        (6, "tool_id", False), (12, "error", True), (15, "trace_id", True), (17, "request", True),
+        (18, "complexity", True), (20, "request_key", True),
+    ),
+    "trace_closes": ((1, "writer", False), (15, "trace_id", False)),
+    "tool_removals": ((1, "writer", False), (6, "tool_id", False)),
+}
+_TEXT_OR_NULL = frozenset((str, type(None)))
+
+
+def _text(value: Any) -> str:
+    """A text column's value, else a ``TypeError`` (see ``_TEXT_COLUMNS``)."""
+    if type(value) is not str:
+        raise TypeError("not text")
+    return value
+
+
+def _text_or_null(value: Any) -> str | None:
+    return None if value is None else _text(value)
 
 
 def _finite(value: Any) -> float:
@@ -411,6 +440,10 @@ def _damaged_row(table: str, row: Sequence, exc: Exception, source: str | None) 
     columns = [(i, column, "0 or 1", _FLAG.__getitem__) for i, column in _FLAG_COLUMNS[table]]
     if table == "attempts":
         columns += [(i, column, "a finite number", _finite) for i, column in _NUMBER_COLUMNS]
+    columns += [
+        (i, column, "text or NULL", _text_or_null) if optional else (i, column, "text", _text)
+        for i, column, optional in _TEXT_COLUMNS[table]
+    ]
     for i, column, expected, read in columns:
         try:
             read(row[i])
@@ -455,6 +488,10 @@ def _record(row: Sequence) -> AttemptRecord:
     # each difference is 0 for a finite number, NaN for inf or NaN (see _finite): one test, for speed
     if (quality - quality) + (cost - cost) + (latency_s - latency_s) + (utility - utility) != 0.0:
         raise ValueError("not finite")  # _damaged_row names the column
+    if not (type(row[1]) is type(row[2]) is type(row[3]) is type(row[4]) is type(row[6]) is str) or not _TEXT_OR_NULL.issuperset(
+        (type(row[5]), type(row[12]), type(row[15]), type(row[17]), type(row[18]), type(row[20]))
+    ):
+        raise ValueError("not text")  # as above (see _TEXT_COLUMNS)
     rec = object.__new__(AttemptRecord)
     rec.__dict__.update(
         id=int(row[0]),
@@ -483,6 +520,8 @@ def _record(row: Sequence) -> AttemptRecord:
 
 
 def _entry(row: Sequence) -> TraceClose | ToolRemoval:
+    for i, _, _ in _TEXT_COLUMNS["tool_removals" if row[21] == 2 else "trace_closes"]:
+        _text(row[i])
     if row[21] == 2:
         removal = object.__new__(ToolRemoval)  # checked when appended
         removal.__dict__.update(
@@ -651,7 +690,8 @@ class Store(ABC):
         return True
 
     def claimed(self, name: str) -> int:
-        """The highest turn of ``name`` claimed (``claim``), 0 if none."""
+        """The highest turn of ``name`` claimed (``claim``), 0 if none. A stored turn that no
+        ``claim`` writes (edited by hand) raises ``CorruptStateError`` naming it (``stored_turn``)."""
         check_claim(name, 1)
         return 0
 
@@ -727,6 +767,38 @@ def stored_meta_number(key: str, value: Any, low: int = 0, source: str | None = 
         return int(text)
     raise CorruptStateError(
         f"meta.{key}: expected a whole number from {low}, got {short_repr(value)} (a damaged or hand-edited store)", source
+    )
+
+
+def stored_turn(name: str, value: Any, source: str) -> int:
+    """The turn a store's claims row ``name`` keeps (``Store.claimed``) if it is one ``claim``
+    writes, a whole number from 1 to ``MAX_ATTEMPT_ID``; else a ``CorruptStateError`` naming
+    ``source`` (the store), the row and the column (edited by hand or damaged: a text, a turn below 1)."""
+    if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_ATTEMPT_ID:
+        return value
+    raise CorruptStateError(
+        f"claims row {name!r}: turn: expected a whole number from 1, got {short_repr(value)} (a damaged or hand-edited "
+        "store: restore it from a copy, or repair or delete the row)",
+        source,
+    )
+
+
+def stored_watermark(name: str, value: Any, source: str) -> int:
+    """The watermark a store's snapshots row ``name`` keeps if it is one ``put_snapshot`` writes,
+    an attempt id from 0 to ``MAX_ATTEMPT_ID``; else a ``CorruptStateError`` naming ``source`` (the
+    store), the snapshot and the column (edited by hand or damaged: a text, a negative id, which
+    ``prunable`` gave ``toolrouter prune`` as the bound of what the snapshots hold)."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_ATTEMPT_ID:
+        return value
+    raise damaged_snapshot(name, f"watermark: expected an attempt id, got {short_repr(value)}", source)
+
+
+def damaged_snapshot(name: object, problem: str, source: str) -> CorruptStateError:
+    """The error of snapshot ``name``'s row, damaged or edited by hand: ``source`` (the store), the
+    snapshot and ``problem``."""
+    return CorruptStateError(
+        f"snapshots row {name!r}: {problem} (a damaged or hand-edited store: restore it from a copy, or delete the snapshot)",
+        source,
     )
 
 

@@ -22,17 +22,18 @@ The store keeps the guarantees of the SQLite one:
   are lost, say across a reconnect). Routers subscribed with ``on_new_attempts`` catch up at their
   next decision.
 - **Outages lose nothing.** When the server cannot be reached (down, restarting, or not answering
-  within ``timeout_s``), or refuses writes (a standby, a database set read-only; reads go on),
-  ``append`` keeps the attempts in a local journal (``toolrouter.store.journal``)
-  and returns ``[]``; routing goes on from local state and never waits on the server longer than
-  ``timeout_s``: a catch-up read that gets no answer in time raises ``StoreUnavailableError`` (the
-  router routes on from what it knows) and counts as an outage. The long operations (``count``,
-  ``summary``, ``prune``, snapshots) wait up to ``admin_timeout_s``, so that they are not cut short
-  on a big database, but not forever on a server that stopped answering. The background thread reconnects every ``retry_s``, writes the journal in order
-  (each attempt exactly once, by its idempotency key), and only then goes back to writing directly.
-  Reads and snapshots raise ``StoreUnavailableError`` while the server is away, and so does one
-  that the server refuses without an outage (the role lacks a privilege), naming the store, the
-  operation and the server's words, with the store left online.
+  within ``timeout_s``), or refuses writes (a standby, a database set read-only, a role without the
+  privilege to write; reads go on), ``append`` keeps the attempts in a local journal
+  (``toolrouter.store.journal``) and returns ``[]``; routing goes on from local state and never
+  waits on the server longer than ``timeout_s``: a catch-up read that gets no answer in time raises
+  ``StoreUnavailableError`` (the router routes on from what it knows) and counts as an outage. The
+  long operations (``count``, ``summary``, ``prune``, snapshots) wait up to ``admin_timeout_s``, so
+  that they are not cut short on a big database, but not forever on a server that stopped answering.
+  The background thread reconnects every ``retry_s``, writes the journal in order (each attempt
+  exactly once, by its idempotency key), and only then goes back to writing directly. Reads and
+  snapshots raise ``StoreUnavailableError`` while the server is away, and so does one that the
+  server refuses without an outage (the role lacks a privilege), naming the store, the operation and
+  the server's words, with the store left online.
 
 Options go in the URL's query, beside libpq's own (``sslmode``, ``application_name``, ...):
 
@@ -101,7 +102,7 @@ import time
 import uuid
 import weakref
 from collections.abc import Callable, Sequence
-from datetime import timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -139,15 +140,19 @@ from toolrouter.store.base import (
     check_upto_id,
     check_writable,
     context_bytes,
+    damaged_snapshot,
     depends_on_text,
     entry_from_row,
     record_from_row,
     stored_meta_number,
+    stored_stamp,
+    stored_turn,
+    stored_watermark,
 )
 from toolrouter.store.journal import Journal
 from toolrouter.store.postgres_schema import CHANNEL, MAX_APPEND, SchemaError, migrate
 
-__all__ = ["PostgresOptions", "PostgresStore"]
+__all__ = ["MAX_SNAPSHOT_BYTES", "PostgresOptions", "PostgresStore"]
 
 log = EventLog(__name__)
 
@@ -324,6 +329,12 @@ _POSITION = (
 )
 
 
+#: Whether an attempt's numbers are all finite (NaN is above every float8 in PostgreSQL).
+_FINITE_SUMMARY = " AND ".join(
+    f"{c} > '-Infinity'::float8 AND {c} < 'Infinity'::float8" for c in ("utility", "quality", "cost", "latency_s")
+)
+
+
 #: The highest id prune has deleted, as the text meta keeps (see ``prune``); NULL before any.
 _PRUNED_UPTO = "SELECT (SELECT value FROM toolrouter.meta WHERE key = 'pruned_upto')"
 #: The highest id the log has given out to its rows (visible or not), and what prune deleted
@@ -334,6 +345,12 @@ _TOP_ID = (
     "(SELECT COALESCE(max(id), 0) FROM toolrouter.tool_removals)), "
     f"({_PRUNED_UPTO})"
 )
+
+
+#: Most bytes of a snapshot: PostgreSQL sends a bytea back as hex text, two characters a byte, in a
+#: message of at most 1 GiB; a longer one was written, and its reads failed ("invalid memory alloc
+#: request size") for good, the attempts it held pruned. A round number under that bound.
+MAX_SNAPSHOT_BYTES = 500_000_000
 
 
 #: The store's identity (see ``postgres_schema``, version 7).
@@ -349,17 +366,18 @@ def _read_store_id(conn: Any) -> str:
     return str(row[0])
 
 
-@functools.lru_cache(maxsize=1)
-def _stamp_loader() -> type:
-    """psycopg's binary loader of ``timestamptz``, but a time no ``datetime`` holds (``infinity``,
-    a year past 9999 or before 1: a row edited by hand) loads as the loader's words, which the
-    row's rebuild (``record_from_row``) names as a damaged row: psycopg's ``DataError`` failed the
-    whole read, taken for the server's refusal (``StoreUnavailableError``), and every router's
-    catch-up was deferred for good. Only for a read that failed so: it is slower than psycopg's."""
+@functools.lru_cache(maxsize=2)
+def _stamp_loader(binary: bool = True) -> type:
+    """psycopg's loader of ``timestamptz`` (``binary``, else text), but a time no ``datetime`` holds
+    (``infinity``, a year past 9999 or before 1: a row edited by hand) loads as the loader's words,
+    which the row's rebuild (``record_from_row``, ``stored_stamp``) names as a damaged row:
+    psycopg's ``DataError`` failed the whole read, taken for the server's refusal
+    (``StoreUnavailableError``), and every router's catch-up was deferred for good. Only for a read
+    that failed so: it is slower than psycopg's."""
     psycopg = _drivers()[0]
-    from psycopg.types.datetime import TimestamptzBinaryLoader
+    from psycopg.types.datetime import TimestamptzBinaryLoader, TimestamptzLoader
 
-    class StampLoader(TimestamptzBinaryLoader):  # type: ignore[misc]
+    class StampLoader(TimestamptzBinaryLoader if binary else TimestamptzLoader):  # type: ignore[misc]
         def load(self, data: Any) -> Any:
             try:
                 return super().load(data)
@@ -507,7 +525,8 @@ class PostgresStore(Store):
     which only a migration makes readable, is refused (``StoreOpenError``) saying so, the journals
     of other processes are left for a store that writes (its own ``journal_dir`` need not be
     writable), and every write (``append``, ``put_snapshot``, ``prune``, ...) is refused with a
-    ``ValueError`` naming the store.
+    ``ValueError`` naming the store. A standby (a read replica) serves it: one that refuses
+    ``LISTEN``, as a standby does, is polled every ``poll_s``.
     """
 
     def __init__(self, url: str, *, create: bool = True, read_only: bool = False, **options: Any) -> None:
@@ -643,8 +662,9 @@ class PostgresStore(Store):
 
     def _went_offline(self, exc: BaseException) -> None:
         """Caller holds ``self._lock``."""
-        # a server that only refuses writes still answers reads
-        self._reachable = self._reachable and isinstance(exc, self._psycopg.errors.ReadOnlySqlTransaction)
+        # a server that only refuses writes (a standby, a role without the privilege) still answers reads
+        refused = (self._psycopg.errors.ReadOnlySqlTransaction, self._psycopg.errors.InsufficientPrivilege)
+        self._reachable = self._reachable and isinstance(exc, refused)
         if self._online:
             self._online = False
             log.warning("store_unreachable", url=self.url, error=_one_line(exc))
@@ -705,7 +725,9 @@ class PostgresStore(Store):
             with self._pool.connection(timeout=self.options.timeout_s) as conn:
                 written = self._write(conn, self.origin, seqs, records)
         except Exception as exc:
-            if not self._unavailable(exc):
+            # a role without the privilege to write refuses them as a standby does: they wait in the
+            # journal for a grant (flush says why they wait)
+            if not (self._unavailable(exc) or isinstance(exc, self._psycopg.errors.InsufficientPrivilege)):
                 raise
             with self._lock:  # the write may or may not have committed: its key settles it later
                 self._went_offline(exc)
@@ -895,18 +917,23 @@ class PostgresStore(Store):
         return int(self._on_server("count", lambda conn: conn.execute(sql).fetchone()[0], admin=True))
 
     def summary(self) -> list[ToolSummary]:
-        """See ``Store.summary``; aggregated in SQL."""
+        """See ``Store.summary``; aggregated in SQL. A number no append keeps (NaN, inf: edited by
+        hand), which SQL would average into a NaN or infinite mean, sends it to ``Store.summary``,
+        which reads the rows and names the first such one (``CorruptStateError``), as the SQLite
+        store does."""
         rows = self._on_server(
             "summary",
             lambda conn: conn.execute(
                 "SELECT task_type, step, tool_id, count(*), sum(success::int), avg(utility), avg(quality), "
-                f"avg(cost), avg(latency_s) FROM toolrouter.attempts WHERE {_VISIBLE} "
+                f"avg(cost), avg(latency_s), bool_or(NOT ({_FINITE_SUMMARY})) FROM toolrouter.attempts WHERE {_VISIBLE} "
                 "GROUP BY task_type, step, tool_id "
                 "ORDER BY task_type COLLATE \"C\", step COLLATE \"C\", tool_id COLLATE \"C\""
             ).fetchall(),
             admin=True,
         )
-        return [ToolSummary(r[0], r[1], r[2], int(r[3]), int(r[4]), *map(float, r[5:])) for r in rows]
+        if any(r[9] for r in rows):
+            return super().summary()
+        return [ToolSummary(r[0], r[1], r[2], int(r[3]), int(r[4]), *map(float, r[5:9])) for r in rows]
 
     def prune(self, upto_id: int) -> int:
         """See ``Store.prune``. A watermark is an id no attempt still to commit can be below (see
@@ -942,10 +969,16 @@ class PostgresStore(Store):
 
     # --- snapshots -----------------------------------------------------------------------------
     def put_snapshot(self, name: str, data: bytes, watermark: int) -> bool:
-        """See ``Store.put_snapshot``."""
+        """See ``Store.put_snapshot``. ``data`` longer than ``MAX_SNAPSHOT_BYTES`` is refused with a
+        ``ValueError`` naming both sizes."""
         name, data, watermark = check_snapshot(name, data, watermark)
         # the highest id given out, of attempts and closes still to be seen too, or pruned since
         top, mark = self._on_server("put_snapshot", lambda conn: conn.execute(_TOP_ID).fetchone(), admin=True, write=True)
+        if len(data) > MAX_SNAPSHOT_BYTES:  # before it is sent
+            raise ValueError(
+                f"data: {len(data)} bytes, more than store {self.url!r} keeps in one snapshot ({MAX_SNAPSHOT_BYTES} bytes, "
+                "what PostgreSQL can send back)"
+            )
         check_snapshot_holds(self, data, watermark, max(int(top), self._pruned_mark(mark)))
         sql = (
             "INSERT INTO toolrouter.snapshots (name, watermark, created, data) VALUES (%s, %s, now(), %s) "
@@ -960,15 +993,12 @@ class PostgresStore(Store):
     def get_snapshot(self, name: str) -> Snapshot | None:
         """See ``Store.get_snapshot``."""
         name = check_snapshot_name(name)
-        row = self._on_server(
-            "get_snapshot",
-            lambda conn: conn.execute(
-                "SELECT name, data, watermark, created FROM toolrouter.snapshots WHERE name = %s", (name,)
-            ).fetchone(),
-            admin=True,
-        )
-        # in UTC, as every store says when (the session's time zone is the server's or the role's)
-        return None if row is None else Snapshot(row[0], bytes(row[1]), int(row[2]), row[3].astimezone(timezone.utc))
+        sql = "SELECT name, data, watermark, created FROM toolrouter.snapshots WHERE name = %s"
+        rows = self._snapshot_rows("get_snapshot", sql, (name,))
+        if not rows:
+            return None
+        row = rows[0]
+        return Snapshot(row[0], bytes(row[1]), *self._snapshot_columns(row[0], row[2], row[3]))
 
     def delete_snapshot(self, name: str) -> None:
         """See ``Store.delete_snapshot``."""
@@ -987,14 +1017,35 @@ class PostgresStore(Store):
 
     def snapshot_infos(self) -> list[SnapshotInfo]:
         """See ``Store.snapshot_infos``: one query, which reads a snapshot's size, not its bytes."""
-        rows = self._on_server(
-            "snapshot_infos",
-            lambda conn: conn.execute(
-                "SELECT name, watermark, created, octet_length(data) FROM toolrouter.snapshots ORDER BY name COLLATE \"C\""
-            ).fetchall(),
-            admin=True,
-        )
-        return [SnapshotInfo(r[0], int(r[1]), r[2].astimezone(timezone.utc), int(r[3])) for r in rows]
+        sql = 'SELECT name, watermark, created, octet_length(data) FROM toolrouter.snapshots ORDER BY name COLLATE "C"'
+        rows = self._snapshot_rows("snapshot_infos", sql)
+        return [SnapshotInfo(r[0], *self._snapshot_columns(r[0], r[1], r[2]), int(r[3])) for r in rows]
+
+    def _snapshot_rows(self, operation: str, sql: str, params: tuple[str, ...] = ()) -> list[Any]:
+        """The rows of a read of the snapshots. A creation time no ``datetime`` holds fails the load
+        of them all (``DataError``, which ``_on_server`` would take for the server's refusal): they
+        are read again with ``_stamp_loader``, and ``_snapshot_columns`` names the snapshot."""
+
+        def read(conn: Any) -> list[Any]:
+            try:
+                return conn.execute(sql, params).fetchall()
+            except self._psycopg.DataError:
+                cursor = conn.cursor()
+                cursor.adapters.register_loader("timestamptz", _stamp_loader(binary=False))
+                return cursor.execute(sql, params).fetchall()
+
+        return self._on_server(operation, read, admin=True)
+
+    def _snapshot_columns(self, name: str, watermark: Any, created: Any) -> tuple[int, datetime]:
+        """A snapshot row's watermark and creation time, in UTC as every store says when (the
+        session's time zone is the server's or the role's); ``CorruptStateError`` naming the store,
+        the snapshot and the column if one was edited by hand or damaged."""
+        source = f"store {self.url!r}"
+        watermark = stored_watermark(name, watermark, source)
+        try:
+            return watermark, stored_stamp(created, "created")
+        except ValueError as exc:
+            raise damaged_snapshot(name, str(exc), source) from None
 
     # --- claims --------------------------------------------------------------------------------
     def claim(self, name: str, turn: int) -> bool:
@@ -1012,7 +1063,7 @@ class PostgresStore(Store):
         name, _ = check_claim(name, 1)
         sql = "SELECT turn FROM toolrouter.claims WHERE name = %s"
         row = self._on_server("claimed", lambda conn: conn.execute(sql, (name,)).fetchone())
-        return 0 if row is None else int(row[0])
+        return 0 if row is None else stored_turn(name, row[0], f"store {self.url!r}")
 
     # --- outages and notifications ---------------------------------------------------------------
     @property
@@ -1044,7 +1095,8 @@ class PostgresStore(Store):
                 failed = self._failed
                 why = "the server is unreachable" if failed is None else f"the journal cannot be written to the server: {failed}"
                 raise StoreUnavailableError(
-                    f"store {self.url!r}: {why}; {self.pending} attempts or trace closes wait in the journal {self._journal_dir}"
+                    f"store {self.url!r}: {why}; {self.pending} attempts, trace closes or tool removals wait in the "
+                    f"journal {self._journal_dir}"
                 )
             time.sleep(0.01)
 
@@ -1085,6 +1137,7 @@ class PostgresStore(Store):
         """The background thread: listen for appends, poll the visible position, reconnect and
         write the journal after an outage."""
         listener = None
+        listening = False  # whether listener LISTENs (else the thread polls)
         last = self._last_id  # the largest visible id announced
         # something is on its way: look again after notify_gap_s, not poll_s (when listening; a
         # store that only polls looks every poll_s, whatever happens)
@@ -1103,11 +1156,10 @@ class PostgresStore(Store):
                     last = 0  # and what a router's read that failed in it did not get: announced again
                 if listener is None:
                     listener = self._connect()
-                    if opts.listen:
-                        _bounded(listener, opts.timeout_s, "timeout_s", lambda c: c.execute(f"LISTEN {CHANNEL}"))
+                    listening = opts.listen and self._listen(listener)
                     trailing = True
-                wait_s = min(opts.notify_gap_s, opts.poll_s) if trailing and opts.listen else opts.poll_s
-                ready = self._sleep(wait_s, listener if opts.listen else None)
+                wait_s = min(opts.notify_gap_s, opts.poll_s) if trailing and listening else opts.poll_s
+                ready = self._sleep(wait_s, listener if listening else None)
                 if self._stop.is_set():
                     break
                 told = [n.payload for n in listener.notifies(timeout=0)] if ready else []
@@ -1140,6 +1192,15 @@ class PostgresStore(Store):
             with contextlib.suppress(Exception):
                 listener.close()
 
+    def _listen(self, conn: Any) -> bool:
+        """``LISTEN`` on ``conn``; whether the server took it. A standby refuses it (a read-only
+        store may be opened on one), and is polled every ``poll_s`` instead."""
+        try:
+            _bounded(conn, self.options.timeout_s, "timeout_s", lambda c: c.execute(f"LISTEN {CHANNEL}"))
+        except self._psycopg.errors.ReadOnlySqlTransaction:
+            return False
+        return True
+
     def _sleep(self, timeout_s: float, conn: Any = None) -> bool:
         """Wait up to ``timeout_s`` for a wake-up or (with ``conn``) data on ``conn``; returns
         whether ``conn`` has data."""
@@ -1163,7 +1224,7 @@ class PostgresStore(Store):
                 read_only = _bounded(conn, self.options.timeout_s, "timeout_s", _refuses_writes)
             self._pool.check()
             self._reachable = True
-            if read_only:
+            if read_only and not self._read_only:  # a read-only store writes nothing: a standby serves it
                 return False
             self._replay_orphans()
             while True:

@@ -56,11 +56,14 @@ from toolrouter.store.base import (
     check_upto_id,
     check_writable,
     context_bytes,
+    damaged_snapshot,
     depends_on_text,
     entry_from_row,
     record_from_row,
     stored_meta_number,
     stored_stamp,
+    stored_turn,
+    stored_watermark,
 )
 
 __all__ = ["SQLiteStore"]
@@ -141,10 +144,12 @@ _NEXT_ID = (
 )
 
 # Whether an attempt's row holds a value of the summary's columns that no append keeps: not a real
-# number (text, a blob), inf (above the largest finite double), or a success other than 0 or 1
+# number (text, a blob), inf (above the largest finite double), a success other than 0 or 1, or a
+# name that is not text (a blob)
 _DAMAGED_SUMMARY = " OR ".join(
     [f"typeof({c}) != 'real' OR abs({c}) > 1.7976931348623157e308" for c in ("utility", "quality", "cost", "latency_s")]
     + ["typeof(success) != 'integer' OR success NOT IN (0, 1)"]
+    + [f"typeof({c}) != 'text'" for c in ("task_type", "step", "tool_id")]
 )
 
 # What prune deleted, as the highest id gone (kept in meta, beside schema_version; never lowered)
@@ -617,10 +622,17 @@ class SQLiteStore(Store):
         return 0 if row is None else stored_meta_number("pruned_upto", row[0], source=f"store {self.url!r}")
 
     def put_snapshot(self, name: str, data: bytes, watermark: int) -> bool:
-        """See ``Store.put_snapshot``."""
+        """See ``Store.put_snapshot``. ``data`` longer than SQLite keeps in one value (its length
+        limit, 1,000,000,000 bytes by default) is refused with a ``ValueError`` naming both sizes."""
         name, data, watermark = check_snapshot(name, data, watermark)
         with self._lock, self._available():
             self._check_file()
+            limit = _length_limit(self._conn)
+            if len(data) > limit:  # SQLite's own words named no store, no size and no limit
+                raise ValueError(
+                    f"data: {len(data)} bytes, more than store {self.url!r} keeps in one snapshot ({limit} bytes, "
+                    "SQLite's length limit)"
+                )
             # the attempts' counter, which trace closes and tool removals take ids from too and prune never lowers
             top = self._conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'attempts'").fetchone()
             check_snapshot_holds(self, data, watermark, 0 if top is None else int(top[0]))
@@ -655,8 +667,7 @@ class SQLiteStore(Store):
         with self._lock, self._available():
             self._check_file()
             if self._conn.execute("DELETE FROM snapshots WHERE name = ?", (name,)).rowcount == 0:
-                names = [r[0] for r in self._conn.execute("SELECT name FROM snapshots ORDER BY name")]
-                raise UnknownSnapshotError(self.url, name, names)
+                raise UnknownSnapshotError(self.url, name, self._snapshot_names())
 
     def claim(self, name: str, turn: int) -> bool:
         """See ``Store.claim``: one statement, so the turn goes to one process. While attempts
@@ -682,23 +693,26 @@ class SQLiteStore(Store):
 
     def _claimed_turn(self, name: str) -> int:
         """The turn claimed of ``name`` (0 if none); ``CorruptStateError`` naming the store, the row
-        and the column if it is not a whole number (edited by hand or damaged). Caller holds
-        ``self._lock``."""
+        and the column if it is none ``claim`` writes (``stored_turn``). Caller holds ``self._lock``."""
         row = self._conn.execute("SELECT turn FROM claims WHERE name = ?", (name,)).fetchone()
-        if row is None:
-            return 0
-        if not isinstance(row[0], int):
-            raise CorruptStateError(
-                f"claims row {name!r}: turn: expected a whole number, got {short_repr(row[0])} (a damaged or hand-edited "
-                "store: restore it from a copy, or repair or delete the row)",
-                f"store {self.url!r}",
-            )
-        return row[0]
+        return 0 if row is None else stored_turn(name, row[0], f"store {self.url!r}")
 
     def snapshot_names(self) -> list[str]:
         """See ``Store.snapshot_names``."""
         with self._lock, self._available():
-            return [r[0] for r in self._conn.execute("SELECT name FROM snapshots ORDER BY name")]
+            return self._snapshot_names()
+
+    def _snapshot_names(self) -> list[str]:
+        """The snapshots' names (caller holds ``self._lock``), each checked (``_snapshot_name``)."""
+        return [self._snapshot_name(r[0]) for r in self._conn.execute("SELECT name FROM snapshots ORDER BY name")]
+
+    def _snapshot_name(self, name: object) -> str:
+        """A snapshots row's name; ``CorruptStateError`` naming the store and the row if it is not
+        text (edited by hand into a blob): no name could read or delete it, and its watermark held
+        ``prune`` back for good."""
+        if not isinstance(name, str):
+            raise self._damaged_snapshot(name, f"name: expected text, got {short_repr(name)}")
+        return name
 
     def snapshot_infos(self) -> list[SnapshotInfo]:
         """See ``Store.snapshot_infos``: one query, which reads a snapshot's size, not its bytes
@@ -711,37 +725,31 @@ class SQLiteStore(Store):
                 if r[4] != "blob":  # edited by hand into text or a number
                     data = self._conn.execute("SELECT data FROM snapshots WHERE name = ?", (r[0],)).fetchone()
                     raise self._damaged_data(r[0], data[0])
-        return [SnapshotInfo(r[0], *self._snapshot_columns(r[0], r[1], r[2]), int(r[3])) for r in rows]
+        return [SnapshotInfo(self._snapshot_name(r[0]), *self._snapshot_columns(r[0], r[1], r[2]), int(r[3])) for r in rows]
 
     def _snapshot_columns(self, name: str, watermark: object, created: object) -> tuple[int, datetime]:
         """A snapshot row's watermark and creation time; ``CorruptStateError`` naming the store,
         the snapshot and the column if one was edited by hand or damaged (it failed in int()'s or
         datetime's bare words, a traceback from ``toolrouter snapshots``)."""
-        if not isinstance(watermark, int):
-            problem = f"watermark: expected an attempt id, got {short_repr(watermark)}"
-        else:
-            try:
-                return watermark, stored_stamp(created, "created")
-            except ValueError as exc:
-                problem = str(exc)
-        raise self._damaged_snapshot(name, problem)
+        watermark = stored_watermark(name, watermark, f"store {self.url!r}")
+        try:
+            return watermark, stored_stamp(created, "created")
+        except ValueError as exc:
+            raise self._damaged_snapshot(name, str(exc)) from None
 
     def _damaged_data(self, name: str, data: object) -> CorruptStateError:
         """The error of snapshot ``name``, whose ``data`` is not bytes (edited by hand into text or a number)."""
         return self._damaged_snapshot(name, f"data: expected bytes, got {type(data).__name__} {short_repr(data)}")
 
-    def _damaged_snapshot(self, name: str, problem: str) -> CorruptStateError:
+    def _damaged_snapshot(self, name: object, problem: str) -> CorruptStateError:
         """The error of snapshot ``name``'s row, damaged or edited by hand: the store, the snapshot and ``problem``."""
-        return CorruptStateError(
-            f"snapshots row {name!r}: {problem} (a damaged or hand-edited store: restore it from a copy, or "
-            "delete the snapshot)",
-            f"store {self.url!r}",
-        )
+        return damaged_snapshot(name, problem, f"store {self.url!r}")
 
     def summary(self) -> list[ToolSummary]:
         """See ``Store.summary``; aggregated in SQL. A value the row readers refuse (text, inf, a
-        success other than 0 or 1: edited by hand), which SQL would average as 0 or inf, sends it
-        to ``Store.summary``, which reads the rows and names the first such one (``CorruptStateError``)."""
+        success other than 0 or 1, a name that is not text: edited by hand), which SQL would average
+        as 0 or inf, or group under a name no router has, sends it to ``Store.summary``, which reads
+        the rows and names the first such one (``CorruptStateError``)."""
         with self._lock, self._available():
             rows = self._conn.execute(
                 f"SELECT task_type, step, tool_id, COUNT(*), SUM(success), AVG(utility), AVG(quality), "
@@ -796,6 +804,13 @@ def _row(r: AttemptRecord) -> tuple:
         int(r.recheck),
         r.request_key,
     )
+
+
+def _length_limit(conn: sqlite3.Connection) -> int:
+    """The most bytes SQLite keeps in one value on ``conn`` (``SQLITE_LIMIT_LENGTH``; before Python
+    3.11, which cannot ask, SQLite's default)."""
+    getlimit = getattr(conn, "getlimit", None)
+    return 1_000_000_000 if getlimit is None else getlimit(sqlite3.SQLITE_LIMIT_LENGTH)
 
 
 def _readonly_directory(exc: sqlite3.Error) -> bool:
