@@ -497,7 +497,12 @@ class FewShotLearner(OptimizerFollowsModule):
 
         Raises ValueError when a score is NaN or infinite (NaN inputs or weights).
         """
-        validate_task_tensors(support_x, support_y, query_x, support_y.new_zeros((len(query_x), *support_y.shape[1:])))
+        # stand-in query labels, one per query, once the tensors they are made from are known to be
+        # tensors (a 0-d query_x failed with "len() of a 0-d tensor", a list support_y with an AttributeError)
+        query_y = None
+        if isinstance(support_y, torch.Tensor) and isinstance(query_x, torch.Tensor) and query_x.dim() > 0:
+            query_y = support_y.new_zeros((len(query_x), *support_y.shape[1:]))
+        validate_task_tensors(support_x, support_y, query_x, query_y)
         was_training = self.network.training
         self.network.eval()
         try:

@@ -76,6 +76,9 @@ def as_tensors(data: Any, field: str = "task_data") -> tuple[torch.Tensor, torch
             f"{field}: expected an (x, y) pair of tensors, a TensorDataset or a DataLoader, "
             f"got {type(data).__name__}"
         )
+    for name, t in (("x", x), ("y", y)):
+        if t.dim() == 0:  # shape[0] below failed with a bare "tuple index out of range"
+            raise ValueError(f"{field}: {name} is a 0-d tensor; give one row per sample (one sample as a batch of one)")
     if x.shape[0] == 0:
         raise EmptyTaskError(f"{field}: no samples (x has shape {tuple(x.shape)})")
     if x.shape[0] != y.shape[0]:

@@ -148,6 +148,9 @@ class DriftAdapter:
             raise TypeError(
                 f"features, utility: expected tensors, got {type(features).__name__}, {type(utility).__name__}"
             )
+        for name, t in (("features", features), ("utility", utility)):
+            if t.dim() == 0:  # shape[0] below failed with a bare "tuple index out of range"
+                raise ValueError(f"{name}: a 0-d tensor; give one row per sample (one sample as a batch of one)")
         if features.shape[0] == 0:
             raise ValueError("features: empty batch")
         if features.shape[0] != utility.shape[0]:

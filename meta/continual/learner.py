@@ -287,6 +287,8 @@ class ContinualLearner:
         """
         if not isinstance(x, torch.Tensor):
             raise TypeError(f"x: expected a tensor, got {type(x).__name__}")
+        if x.dim() == 0:
+            raise ValueError("x: a 0-d tensor; give one row per sample (one sample as a batch of one)")
         if x.is_floating_point() and not bool(torch.isfinite(x).all()):
             raise ValueError("x: holds NaN or infinite values; a prediction from them would pass for a class")
         if task_id is not None:

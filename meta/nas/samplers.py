@@ -120,6 +120,8 @@ class ArchitectureSampler(optuna.samplers.BaseSampler):
         return self._keys is not None
 
     def encode(self, arch: Architecture) -> np.ndarray:
+        """The code of a finished trial's architecture, kept: the surrogate is refitted on all of them
+        at every proposal. Candidates are encoded without keeping theirs (see :meth:`pick_by_ei`)."""
         key = self.space.key(arch)
         code = self._code_cache.get(key)
         if code is None:
@@ -151,9 +153,10 @@ class ArchitectureSampler(optuna.samplers.BaseSampler):
         gp = OneHotGP().fit(X, y)
         return gp, gp.best_observed(y)
 
-    def pick_by_ei(
-        self, candidates: Sequence[Architecture], codes: np.ndarray, gp: OneHotGP, incumbent: float
-    ) -> Architecture:
+    def pick_by_ei(self, candidates: Sequence[Architecture], gp: OneHotGP, incumbent: float) -> Architecture:
+        # encoded afresh, not through the kept codes: hundreds of candidates a proposal, nearly all
+        # new and never evaluated, made that store grow by about a megabyte a trial
+        codes = np.stack([self.space.encode(c) for c in candidates])
         best = gp.argmax_ei(codes, incumbent)
         return candidates[int(best[int(self._rng.integers(len(best)))])]
 
@@ -212,8 +215,7 @@ class RegularizedEvolutionSampler(ArchitectureSampler):
         if self.mutation == "random" or len(children) == 1:
             return children[int(self._rng.integers(len(children)))]
         gp, incumbent = self.fit_surrogate(ordered)
-        codes = np.stack([self.encode(c) for c in children])
-        return self.pick_by_ei(children, codes, gp, incumbent)
+        return self.pick_by_ei(children, gp, incumbent)
 
 
 class SurrogateSampler(ArchitectureSampler):
@@ -287,4 +289,4 @@ class SurrogateSampler(ArchitectureSampler):
         pool = [c for k, c in candidates.items() if k not in seen]
         if not pool:
             return self.random_unseen(seen)
-        return self.pick_by_ei(pool, np.stack([self.encode(c) for c in pool]), gp, incumbent)
+        return self.pick_by_ei(pool, gp, incumbent)

@@ -24,7 +24,7 @@ from typing import Any, Literal
 
 import numpy as np
 import optuna
-from pydantic import ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from meta._checks import NumbersNotBools
 from meta.data.nasbench201 import NB201_NUM_EDGES, NB201_OPS
@@ -68,6 +68,14 @@ def size_after(op: str, width: int, size: int) -> int:
     return width if op in VECTOR_OPS else size
 
 
+def _sizes_not_bools(field: str, value: Any) -> Any:
+    """``value`` unless it is a list or tuple holding a bool: pydantic reads ``True`` there as the
+    size 1, and NumbersNotBools looks only at whole fields (``widths=(True, 16)`` built 1-wide layers)."""
+    if isinstance(value, (list, tuple)) and any(isinstance(v, (bool, np.bool_)) for v in value):
+        raise ValueError(f"{field}: expected whole numbers, not bools, got {value!r}")
+    return value
+
+
 class NASSearchSpaceConfig(NumbersNotBools):
     """A chain-of-layers search space (every field validated; see :func:`create_nas_search_space`)."""
 
@@ -81,6 +89,11 @@ class NASSearchSpaceConfig(NumbersNotBools):
     operations: tuple[str, ...] = ()  # left out: every operation for the input_shape
     widths: tuple[int, ...] = (16, 32, 64, 128)
     activations: tuple[str, ...] = ("relu", "gelu", "silu")
+
+    @field_validator("input_shape", "widths", mode="before")
+    @classmethod
+    def _sizes(cls, v: Any, info: ValidationInfo) -> Any:
+        return _sizes_not_bools(info.field_name, v)
 
     @field_validator("input_shape")
     @classmethod
@@ -129,6 +142,11 @@ class NB201SpaceConfig(NumbersNotBools):
     channels: int = Field(16, ge=1)
     cells_per_stage: int = Field(1, ge=1)
     num_stages: int = Field(1, ge=1, le=3)
+
+    @field_validator("input_shape", mode="before")
+    @classmethod
+    def _sizes(cls, v: Any) -> Any:
+        return _sizes_not_bools("input_shape", v)
 
     @field_validator("input_shape")
     @classmethod
