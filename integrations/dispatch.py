@@ -325,7 +325,8 @@ def last_user_text(messages: Iterable[Any] | str | None, text_types: Iterable[st
     if field_of(messages, "role") is not None:  # iterating it would read its keys or fields as messages
         raise TypeError(f"messages: expected the list of messages, got one message {short_repr(messages)}")
     kinds = tuple(text_types)
-    for message in reversed(list(messages)):
+    # a list or tuple is read from its end as it is: a long conversation is not copied on every dispatch
+    for message in reversed(messages if isinstance(messages, (list, tuple)) else list(messages)):
         if field_of(message, "role") == "user":
             text = text_of(field_of(message, "content"), kinds)
             if text:

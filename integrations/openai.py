@@ -115,15 +115,16 @@ def chat_tool_calls(message: Any) -> list[ToolCall]:
         if not choices:
             raise ValueError("completion.choices: empty; there is no message to take tool calls from")
         message = choices[0]
-    if field_of(message, "delta") is not None:
+    answer = field_of(message, "message")
+    if answer is not None:
+        message = answer  # a choice: its message (read first: a typed one has no delta to look for)
+    elif field_of(message, "delta") is not None:
         # a streamed chunk: its tool calls are fragments (arguments split over chunks); read as a
         # message it would have none, and the model's calls would go unanswered without a word
         raise ValueError(
             "message: a streamed chunk (choices[0].delta), not the answer; accumulate the stream first "
             "(openai.lib.streaming.chat.ChatCompletionStreamState, or the stream's get_final_completion())"
         )
-    if field_of(message, "message") is not None:
-        message = field_of(message, "message")
     if field_of(message, "role") is None and field_of(message, "tool_calls") is None:
         raise ValueError(
             f"message: expected a ChatCompletion, a choice, an assistant message or its tool_calls, got {short_repr(message)}"

@@ -746,6 +746,8 @@ def _parse_arguments(tool: str, arguments: Any) -> dict[str, Any]:
         except RecursionError:  # valid JSON or not: the parser stops where Python stops recursing
             too_deep = "nested too deeply to read (objects and arrays inside one another, past the JSON parser's limit)"
             raise ToolArgumentsError(tool, [f"the arguments are {too_deep}; send one JSON object nested less deeply"]) from None
+        if type(arguments) is dict:  # parsed here: a dict of our own, no copy to make
+            return arguments
     if not isinstance(arguments, Mapping):
         raise ToolArgumentsError(tool, [f"expected a JSON object of named arguments, got {_json_kind(arguments)}"])
     return dict(arguments)
@@ -900,7 +902,9 @@ def _all_finite(value: Any) -> bool:
         kind = type(item)
         if kind is str or kind is int or kind is bool or item is None:
             continue
-        if isinstance(item, float):
+        if kind is dict:  # JSON's objects: before the look-up of the Mapping ABC below
+            stack.extend(item.values())
+        elif isinstance(item, float):
             if not math.isfinite(item):
                 return False
         elif isinstance(item, Mapping):

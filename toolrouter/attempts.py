@@ -60,6 +60,7 @@ import queue
 import random
 import threading
 import time
+import types
 import weakref
 from collections.abc import Callable, Coroutine, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -729,6 +730,9 @@ def _gone(tool_id: str, step: str, why: str) -> ExecutionResult:
 #: tool runs in the calling thread): no outcome of the tool, recorded as the caller's cancellation.
 _CALLER_INTERRUPTS = (KeyboardInterrupt, SystemExit)
 
+#: What ``inspect.isgenerator`` and ``inspect.isasyncgen`` test, in one ``isinstance``.
+_GENERATORS = (types.GeneratorType, types.AsyncGeneratorType)
+
 
 def _interrupted(exc: BaseException) -> str:
     if isinstance(exc, (asyncio.CancelledError, *_CALLER_INTERRUPTS)):
@@ -804,10 +808,10 @@ def _settle(
                     latency = float(value.latency_s)
                 quality = value.quality
                 value = value.value
-            if inspect.isgenerator(value) or inspect.isasyncgen(value):
+            if isinstance(value, _GENERATORS):
                 # a wrapper around a generator function (a decorator that registration cannot see
                 # through): none of its body ran, and its "value" would reach the caller as a repr
-                if inspect.isgenerator(value):
+                if isinstance(value, types.GeneratorType):
                     value.close()
                 raise _Rejected(
                     f"TypeError: tool {tool_id!r} returned a generator, which runs none of its body; make the "
@@ -1241,10 +1245,14 @@ def _then(first: _Raw, then: _Raw) -> _Raw:
     return then
 
 
+#: Classes whose instances are never awaitable (none has ``__await__``), by exact class: a subclass may add one.
+_NEVER_AWAITABLE = frozenset((type(None), str, bytes, bool, int, float, dict, list, tuple))
+
+
 def _awaitable(value: Any) -> bool:
     """Whether a tool's value is to be awaited (a sync wrapper around an async tool returns one).
     A value that cannot even say its class is not: ``_settle`` makes it the tool's failure."""
-    if value is None:
+    if type(value) in _NEVER_AWAITABLE:  # most values: no look-up of the Awaitable ABC
         return False
     try:
         return inspect.isawaitable(value)

@@ -609,9 +609,8 @@ class ToolMiddleware(ClosesWhatItBuilt):
                 return None
             # the router's profile now: a cost corrected since registration (update_tool) is charged
             profile = learner._tools.get(tool_id) or reg.profile
-            return Binding(
-                reg.fn, args, kwargs, reg.is_async, profile.cost_per_use, quality=reg.quality, inline=reg.inline
-            )
+            # by position, as CallSpec below (check: None)
+            return Binding(reg.fn, args, kwargs, reg.is_async, profile.cost_per_use, None, reg.quality, reg.inline)
 
         def caller_error(tool_id: str, exc: BaseException) -> TypeError | None:
             # arguments that fit no function of the capability are the caller's mistake, not a

@@ -55,6 +55,12 @@ def test_a_chunk_is_refused_and_the_accumulated_stream_is_dispatched() -> None:
     assert dispatch_chat(toolbox, completion) == [{"role": "tool", "tool_call_id": "c1", "content": "Oslo: sun"}]
 
 
+def test_a_choice_with_its_message_is_the_answer_whatever_else_it_carries() -> None:
+    # a chunk's choice has no message; one that has it is the answer, an empty delta beside it or not
+    call = {"id": "c1", "type": "function", "function": {"name": "get_weather", "arguments": "{}"}}
+    choice = {"index": 0, "message": {"role": "assistant", "tool_calls": [call]}, "delta": {}}
+    assert [(c.call_id, c.name) for c in chat_tool_calls({"choices": [choice]})] == [("c1", "get_weather")]
+
 def test_an_anthropic_stream_event_is_refused_not_read_as_a_message_without_calls() -> None:
     from anthropic.types import RawContentBlockStartEvent, RawMessageStopEvent
 
