@@ -331,7 +331,7 @@ class ToolMiddleware(ClosesWhatItBuilt):
             cost_per_use=cost_per_use,
             reliability=reliability,
             expected_latency_s=expected_latency_s,
-            description=description if description is not None else _doc(fn),
+            description=description if description is not None else docstring_of(fn),
             metadata=metadata or {},
         )
         if capabilities == ():  # the profile would serve its tool type's capability instead
@@ -710,12 +710,16 @@ def _registered(
     return _Registered(profile, fn, is_async, quality, _check_seconds("timeout_s", timeout_s), inline)
 
 
-def _doc(fn: Callable[..., Any]) -> str:
-    """The docstring of ``fn``; of a ``functools.partial``, its function's (``inspect.getdoc`` gives
-    ``partial``'s own, which would describe every such tool alike)."""
+def docstring_of(fn: Callable[..., Any]) -> str:
+    """A tool's docstring ("" for none): of a ``functools.partial``, its function's
+    (``inspect.getdoc`` gives ``partial``'s own, which would describe every such tool alike); of a
+    callable object without one, its ``__call__``'s. The same places a signature is read from."""
     while isinstance(fn, functools.partial):
         fn = fn.func
-    return inspect.getdoc(fn) or ""
+    doc = inspect.getdoc(fn)
+    if doc is None and not (inspect.isroutine(fn) or isinstance(fn, type)):
+        doc = inspect.getdoc(type(fn).__call__)
+    return doc or ""
 
 
 def _takes(fn: Callable[..., Any], args: tuple, kwargs: dict) -> bool:
