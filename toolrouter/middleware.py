@@ -577,28 +577,31 @@ class ToolMiddleware(ClosesWhatItBuilt):
             learner.check_trace_step(
                 call.trace_id, step, call.capability, call.depends_on, "route", task_type=call.task_type
             )
+        tools = self._tools
+        async_refused = sync and self._async_tools and asyncio._get_running_loop() is not None
+
+        def check(tool_ids: Sequence[str]) -> None:
+            # misuses, not failures of a tool: refused before anything runs, or is even ranked
+            if async_refused:
+                async_ids = [t for t in tool_ids if t in self._async_tools]
+                if async_ids:
+                    raise RuntimeError(
+                        f"tool_id: {async_ids[0]!r} is async and an event loop is running in this thread; "
+                        "use acall / arun instead of call"
+                    )
+            if tool_ids[0] not in tools and not any(t in tools for t in tool_ids):
+                raise NoToolForCapabilityError(f"capability: no registered function serves {call.capability!r}")
+
         if call.trace_id is None and call.group is None:
             # the router records this call's attempts with the names and request it ranked by
             ranked, record = learner._rank_call(
-                call.capability, call.task_type, call.context, call.features, call.weights, task_id
+                call.capability, call.task_type, call.context, call.features, call.weights, task_id, check
             )
         else:  # ranked by the route of the step it records at (a trace's step may have a name of its own)
-            ranked = learner.rank_tool_ids(
-                call.capability, task_type=call.task_type, step=step, context=call.context, features=call.features,
-                task_id=task_id,
+            ranked = learner._rank_ids(
+                call.capability, call.task_type, step, call.context, call.features, task_id, check
             )
             record = self._recorder(call, task_id)
-        tools = self._tools
-        if sync and self._async_tools and asyncio._get_running_loop() is not None:
-            # a misuse, not a failure of the tool: say so before anything runs
-            async_ids = [t for t in ranked if t in self._async_tools]
-            if async_ids:
-                raise RuntimeError(
-                    f"tool_id: {async_ids[0]!r} is async and an event loop is running in this thread; "
-                    "use acall / arun instead of call"
-                )
-        if ranked[0] not in tools and not any(t in tools for t in ranked):
-            raise NoToolForCapabilityError(f"capability: no registered function serves {call.capability!r}")
         # a tool the router knows but this middleware has no function for is not callable here
         candidates = (t for t in ranked if t in tools)
         config = call.config or self.config
