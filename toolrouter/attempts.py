@@ -69,7 +69,7 @@ from typing import Annotated, Any
 
 from pydantic import ConfigDict, Field
 
-from toolrouter._checks import NumbersNotBools, check_count, check_real
+from toolrouter._checks import NumbersNotBools, check_count, check_options, check_real
 from toolrouter.errors import InvalidOutcomeError
 from toolrouter.logging import EventLog
 from toolrouter.models import CANCELLED_BY_CALLER, ExecutionResult
@@ -403,7 +403,7 @@ class CircuitBreaker:
 def _breaker_config(config: Any) -> CircuitBreakerConfig | None:
     # a mapping of its fields, as ExecutorConfig takes it; anything else failed only when the
     # circuit first opened, in the middle of a call
-    return config if config is None or isinstance(config, CircuitBreakerConfig) else CircuitBreakerConfig.model_validate(config)
+    return None if config is None else check_options("config", CircuitBreakerConfig, config)
 
 
 def _checked_clock(clock: Any) -> Callable[[], float]:

@@ -65,7 +65,7 @@ from typing import Any
 
 import networkx as nx
 
-from toolrouter._checks import check_real
+from toolrouter._checks import check_options, check_real
 from toolrouter.attempts import (
     Binding,
     CallSpec,
@@ -364,10 +364,9 @@ class PlanExecutor:
             kinds = expected if isinstance(expected, tuple) else (expected,)
             if not kinds or not all(isinstance(k, type) for k in kinds):
                 raise TypeError(f"output_types[{key!r}]: expected a type or a tuple of types, got {expected!r}")
-        if config is not None and not isinstance(config, ExecutorConfig):
-            config = ExecutorConfig.model_validate(config)  # its fields as a mapping, as the middleware takes them
+        # its fields as a mapping too, as the middleware takes them
+        self.config = ExecutorConfig() if config is None else check_options("config", ExecutorConfig, config)
         self.tools = tools
-        self.config = config or ExecutorConfig()
         self.costs = costs if costs is not None else {}
         self.output_types = dict(output_types or {})
         self.on_attempt = on_attempt

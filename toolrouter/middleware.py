@@ -51,7 +51,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from toolrouter._checks import check_count, check_real
+from toolrouter._checks import check_count, check_options, check_real
 from toolrouter.attempt_group import GroupMember
 from toolrouter.attempts import (
     Binding,
@@ -263,9 +263,7 @@ class ToolMiddleware(ClosesWhatItBuilt):
             )
         if learner is not None and learner.closed:  # every call and registration would be refused
             raise ValueError(f"learner: {learner!r} was closed (ToolMetaLearner.close()); give an open router")
-        if config is not None and not isinstance(config, ExecutorConfig):
-            config = ExecutorConfig.model_validate(config)
-        self.config = config or MIDDLEWARE_CONFIG
+        self.config = MIDDLEWARE_CONFIG if config is None else check_options("config", ExecutorConfig, config)
         self.task_type = _check_name("task_type", task_type)
         self.max_attempts = _check_max_attempts(max_attempts)
         self._runner = None if max_workers is None else ThreadRunner(max_workers=max_workers)  # None: the shared one
@@ -505,8 +503,7 @@ class ToolMiddleware(ClosesWhatItBuilt):
                 raise ValueError(f"group: a traced call (trace_id={trace_id!r}) records each step at once; route it without a group")
         config = self.config
         if retry is not None:
-            retry = retry if isinstance(retry, RetryPolicy) else RetryPolicy.model_validate(retry)
-            config = config.model_copy(update={"retry": retry})
+            config = config.model_copy(update={"retry": check_options("retry", RetryPolicy, retry)})
         if weights is not None:
             weights = checked_weights(weights)
         if features is not None:
