@@ -673,7 +673,7 @@ class ToolMiddleware(ClosesWhatItBuilt):
         # tools, not attempts: a tool's retries are attempts of one tool, and none may have run
         tools = len({a.tool_id for a in report.attempts})
         retried = f" ({len(report.attempts)} attempts)" if len(report.attempts) > tools else ""
-        failed = f"all {tools} tools failed{retried}: " if tools else ""
+        failed = f"{f'all {tools} tools' if tools > 1 else '1 tool'} failed{retried}: " if tools else ""
         return AllToolsFailedError(
             f"capability {call.capability!r}: {failed}{report.failure_summary()}", report.attempts, report.skipped
         )
