@@ -71,6 +71,7 @@ from pydantic.json_schema import GenerateJsonSchema
 
 from integrations._docstrings import parameter_docs, summary
 from toolrouter.errors import ToolRouterError
+from toolrouter.middleware import docstring_of
 from toolrouter.serialization import short_repr
 
 __all__ = [
@@ -280,7 +281,7 @@ def signature_of(fn: Callable[..., Any], *, capability: str, backend: str) -> tu
         hints = _resolved_hints(fn, sig)
     except (NameError, SyntaxError, TypeError) as exc:
         raise ToolSchemaError(f"{where}: its annotations cannot be resolved: {exc}") from exc
-    docs = parameter_docs(_doc_of(fn))
+    docs = parameter_docs(docstring_of(fn))
     # inspect shows a partial's keywords as defaults a call may override: they are bound here
     bound = fn.keywords if isinstance(fn, functools.partial) else {}
     params: list[Parameter] = []
@@ -305,18 +306,6 @@ def signature_of(fn: Callable[..., Any], *, capability: str, backend: str) -> tu
         annotation = hints.get(p.name, Any)
         params.append(Parameter(p.name, kind, annotation, p.default, docs.get(p.name, "")))
     return tuple(params)
-
-
-def _doc_of(fn: Callable[..., Any]) -> str | None:
-    """The docstring of ``fn``: of a ``functools.partial``, its function's (``inspect.getdoc``
-    gives ``partial``'s own); of a callable object without one, its ``__call__``'s. The same
-    places the annotations are read from."""
-    while isinstance(fn, functools.partial):
-        fn = fn.func
-    doc = inspect.getdoc(fn)
-    if doc is None and not (inspect.isroutine(fn) or isinstance(fn, type)):
-        doc = inspect.getdoc(type(fn).__call__)
-    return doc
 
 
 def _resolved_hints(fn: Callable[..., Any], sig: inspect.Signature) -> dict[str, Any]:
@@ -537,7 +526,7 @@ def capability_schema(
     backend = backend or getattr(fn, "__name__", repr(fn))
     signature = signature_of(fn, capability=name, backend=backend)
     return schema_from_signature(
-        name, signature, description=summary(_doc_of(fn)) if description is None else description, backend=backend
+        name, signature, description=summary(docstring_of(fn)) if description is None else description, backend=backend
     )
 
 

@@ -15,16 +15,20 @@ from __future__ import annotations
 
 import json
 import numbers
+from collections.abc import Mapping
 from decimal import Decimal
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
+from pydantic import BaseModel, ValidationError
 
 import meta._checks
-from toolrouter.serialization import short_repr
+from toolrouter.serialization import short_repr, validation_problems
 
-__all__ = ["NumbersNotBools", "check_count", "check_real", "json_round_trip", "real_array"]
+__all__ = ["NumbersNotBools", "check_count", "check_options", "check_real", "json_round_trip", "real_array"]
+
+M = TypeVar("M", bound=BaseModel)
 
 #: Options models whose number fields refuse a bool (``meta._checks.NumbersNotBools``).
 NumbersNotBools = meta._checks.NumbersNotBools
@@ -32,6 +36,39 @@ NumbersNotBools = meta._checks.NumbersNotBools
 check_count = partial(meta._checks.check_count, quote=short_repr)
 #: ``meta._checks.check_real``, quoting the value with ``short_repr``.
 check_real = partial(meta._checks.check_real, quote=short_repr)
+
+
+def check_options(field: str, model: type[M], value: Any) -> M:
+    """``value`` as the options model ``model``: an instance of it, or a mapping of its fields;
+    else a ``TypeError``, or a ``ValueError`` naming ``field``, each wrong key under it and the value
+    given there (pydantic's own message named the model, not the argument).
+
+    Example:
+        >>> from toolrouter.attempts import RetryPolicy
+        >>> check_options("retry", RetryPolicy, {"max_retries": -1})
+        Traceback (most recent call last):
+        ...
+        ValueError: retry.max_retries: Input should be greater than or equal to 0 (got -1)
+    """
+    if isinstance(value, model):
+        # checked again: one made with ``value.model_copy(update=...)`` holds the update unchecked (a
+        # timeout of 0 timed out every try, each learned as the tool's failure)
+        value = _fields(value)
+    if not isinstance(value, Mapping):
+        raise TypeError(f"{field}: expected {model.__name__}(...) or a mapping of its fields, got {short_repr(value)}")
+    try:
+        return model.model_validate(value)
+    except ValidationError as exc:
+        raise ValueError(validation_problems(exc, field)) from None
+
+
+def _fields(value: Any) -> Any:
+    """A pydantic model's values as a mapping, those of the models in it too (a key a model was
+    updated with that is none of its fields included, for its validation to name it); any other
+    value as it is."""
+    if isinstance(value, BaseModel):
+        return {name: _fields(item) for name, item in vars(value).items()}
+    return value
 
 
 def real_array(field: str, value: Any, *, error: type[Exception] = ValueError) -> np.ndarray:

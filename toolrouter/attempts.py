@@ -70,7 +70,7 @@ from typing import Annotated, Any
 
 from pydantic import ConfigDict, Field
 
-from toolrouter._checks import NumbersNotBools, check_count, check_real
+from toolrouter._checks import NumbersNotBools, check_count, check_options, check_real
 from toolrouter.errors import InvalidOutcomeError
 from toolrouter.logging import EventLog
 from toolrouter.models import CANCELLED_BY_CALLER, ExecutionResult
@@ -383,12 +383,15 @@ class CircuitBreaker:
             self._failures = 0
             self._probes = 0
 
-    def record_failure(self) -> None:
-        """A call failed: count it; open the circuit at the threshold or on a failed probe."""
+    def record_failure(self, probe: int | None = None) -> None:
+        """A call failed: count it; open the circuit at the threshold or on a failed probe.
+        ``probe``: what ``_let_through`` gave the call (None: a probe now). A call let through
+        while the circuit was closed, or a probe of an earlier opening, is no probe now: its
+        failure reopened a half-open circuit whose probe had yet to answer."""
         with self._lock:
             self._refresh()
             self._failures += 1
-            if self._state is CircuitState.HALF_OPEN or (
+            if (self._state is CircuitState.HALF_OPEN and probe in (None, self.times_opened)) or (
                 self._state is CircuitState.CLOSED and self._failures >= self.config.failure_threshold
             ):
                 self._state = CircuitState.OPEN
@@ -401,7 +404,7 @@ class CircuitBreaker:
 def _breaker_config(config: Any) -> CircuitBreakerConfig | None:
     # a mapping of its fields, as ExecutorConfig takes it; anything else failed only when the
     # circuit first opened, in the middle of a call
-    return config if config is None or isinstance(config, CircuitBreakerConfig) else CircuitBreakerConfig.model_validate(config)
+    return None if config is None else check_options("config", CircuitBreakerConfig, config)
 
 
 def _checked_clock(clock: Any) -> Callable[[], float]:
@@ -678,7 +681,7 @@ def attempt_loop(spec: CallSpec) -> Generator[Any, Any, CallReport]:
                 report.value = raw.value.value if isinstance(raw.value, ToolOutput) else raw.value
                 return report
             if breaker is not None:
-                breaker.record_failure()
+                breaker.record_failure(probe)
             if raw.exc is not None and not isinstance(raw.exc, (Exception, asyncio.CancelledError)):
                 # the tool's GeneratorExit or a BaseException of its own: recorded as its failure,
                 # now the caller's (a CancelledError the tool raised itself is only its failure)

@@ -22,7 +22,24 @@ __all__ = [
 
 
 class ToolRouterError(Exception):
-    """Base class of every error the router raises on purpose."""
+    """Base class of every error the router raises on purpose. Each survives pickling (a process
+    pool's worker raising it), message and attributes alike."""
+
+    def __reduce__(self) -> tuple:
+        # the default rebuilds with ``cls(*args)``, but a subclass's __init__ takes the parts of its
+        # message, not the message: rebuild from the message, then set the attributes
+        return _rebuilt, (type(self), self.args), self.__dict__
+
+
+def _rebuilt(cls: type[ToolRouterError], args: tuple) -> ToolRouterError:
+    """An unpickled error, built from its message as the builtin exception its class extends builds
+    one (an ``OSError``'s errno included), not by its class's ``__init__``."""
+    base: type = cls
+    while base.__module__ != "builtins":  # its layout's base: another one's __new__ is refused
+        base = base.__base__
+    error = base.__new__(cls, *args)
+    base.__init__(error, *args)
+    return error
 
 
 class UnknownToolError(ToolRouterError, KeyError):

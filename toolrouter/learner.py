@@ -1383,10 +1383,23 @@ class ToolMetaLearner:
         """The ids ``rank_tools`` would rank, in order, without the predictions: the hot path of
         the middleware. A ``Ranking`` is a sequence of tool ids (it compares equal to a list of
         them); the order of the fallbacks is sorted only when something reads past the first."""
+        return self._rank_ids(capability, task_type, step, context, features, task_id)
+
+    def _rank_ids(
+        self,
+        capability: str | None,
+        task_type: str,
+        step: str | None,
+        context: str | None,
+        features: Sequence[float] | None,
+        task_id: str,
+        check: Callable[[Sequence[str]], None] | None = None,
+    ) -> Ranking:
+        """``rank_tool_ids``, with ``check`` as in ``_decide_step``."""
         capability, task_type, step, x = self._call_request(capability, task_type, step, context, features)
         _check_task_id(task_id)
         with self._lock:
-            return self._decide_step(capability, task_type, step, x, task_id)[1]
+            return self._decide_step(capability, task_type, step, x, task_id, check)[1]
 
     def _rank_call(
         self,
@@ -1396,13 +1409,15 @@ class ToolMetaLearner:
         features: Sequence[float] | None,
         weights: UtilityWeights | None,
         task_id: str,
+        check: Callable[[Sequence[str]], None] | None = None,
     ) -> tuple[Ranking, Callable[[ExecutionResult], float]]:
-        """``rank_tool_ids`` for a call of the middleware outside traces and groups, and how to
-        record its attempts: ``record_attempt`` with these arguments, without checking the names
-        and the request again (they are checked here, once per call)."""
+        """``rank_tool_ids`` for a call of the middleware outside traces and groups (``check`` as
+        in ``_decide_step``), and how to record its attempts: ``record_attempt`` with these
+        arguments, without checking the names and the request again (they are checked here, once
+        per call)."""
         capability, task_type, step, x = self._call_request(capability, task_type, None, context, features)
         with self._lock:
-            ranking = self._decide_step(capability, task_type, step, x, task_id)[1]
+            ranking = self._decide_step(capability, task_type, step, x, task_id, check)[1]
 
         def record(result: ExecutionResult) -> float:
             if not self._caught_up:
@@ -1430,10 +1445,15 @@ class ToolMetaLearner:
         step: str,
         x: Context,
         task_id: str,
+        check: Callable[[Sequence[str]], None] | None = None,
     ) -> tuple[_Route, Ranking]:
         """Rank one step's candidates for context ``x`` and log the decision; the caller holds
-        the lock (and featurised the context before taking it)."""
+        the lock (and featurised the context before taking it). ``check(tool_ids)`` may refuse
+        the call (raise) given the candidates, before they are ranked: a refused call decides
+        nothing (its ranking could claim a due recheck, whose outcome would never come)."""
         route = self._checked_route(task_type, step, capability)
+        if check is not None:
+            check(route.policy.arm_ids)
         ranking = self._rank(route, x)
         self._log_decision(task_id, route, ranking)
         return route, ranking

@@ -51,7 +51,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from toolrouter._checks import check_count, check_real
+from toolrouter._checks import check_count, check_options, check_real
 from toolrouter.attempt_group import GroupMember
 from toolrouter.attempts import (
     Binding,
@@ -263,9 +263,7 @@ class ToolMiddleware(ClosesWhatItBuilt):
             )
         if learner is not None and learner.closed:  # every call and registration would be refused
             raise ValueError(f"learner: {learner!r} was closed (ToolMetaLearner.close()); give an open router")
-        if config is not None and not isinstance(config, ExecutorConfig):
-            config = ExecutorConfig.model_validate(config)
-        self.config = config or MIDDLEWARE_CONFIG
+        self.config = MIDDLEWARE_CONFIG if config is None else check_options("config", ExecutorConfig, config)
         self.task_type = _check_name("task_type", task_type)
         self.max_attempts = _check_max_attempts(max_attempts)
         self._runner = None if max_workers is None else ThreadRunner(max_workers=max_workers)  # None: the shared one
@@ -331,7 +329,7 @@ class ToolMiddleware(ClosesWhatItBuilt):
             cost_per_use=cost_per_use,
             reliability=reliability,
             expected_latency_s=expected_latency_s,
-            description=description if description is not None else _doc(fn),
+            description=description if description is not None else docstring_of(fn),
             metadata=metadata or {},
         )
         if capabilities == ():  # the profile would serve its tool type's capability instead
@@ -505,8 +503,7 @@ class ToolMiddleware(ClosesWhatItBuilt):
                 raise ValueError(f"group: a traced call (trace_id={trace_id!r}) records each step at once; route it without a group")
         config = self.config
         if retry is not None:
-            retry = retry if isinstance(retry, RetryPolicy) else RetryPolicy.model_validate(retry)
-            config = config.model_copy(update={"retry": retry})
+            config = config.model_copy(update={"retry": check_options("retry", RetryPolicy, retry)})
         if weights is not None:
             weights = checked_weights(weights)
         if features is not None:
@@ -577,28 +574,31 @@ class ToolMiddleware(ClosesWhatItBuilt):
             learner.check_trace_step(
                 call.trace_id, step, call.capability, call.depends_on, "route", task_type=call.task_type
             )
+        tools = self._tools
+        async_refused = sync and self._async_tools and asyncio._get_running_loop() is not None
+
+        def check(tool_ids: Sequence[str]) -> None:
+            # misuses, not failures of a tool: refused before anything runs, or is even ranked
+            if async_refused:
+                async_ids = [t for t in tool_ids if t in self._async_tools]
+                if async_ids:
+                    raise RuntimeError(
+                        f"tool_id: {async_ids[0]!r} is async and an event loop is running in this thread; "
+                        "use acall / arun instead of call"
+                    )
+            if tool_ids[0] not in tools and not any(t in tools for t in tool_ids):
+                raise NoToolForCapabilityError(f"capability: no registered function serves {call.capability!r}")
+
         if call.trace_id is None and call.group is None:
             # the router records this call's attempts with the names and request it ranked by
             ranked, record = learner._rank_call(
-                call.capability, call.task_type, call.context, call.features, call.weights, task_id
+                call.capability, call.task_type, call.context, call.features, call.weights, task_id, check
             )
         else:  # ranked by the route of the step it records at (a trace's step may have a name of its own)
-            ranked = learner.rank_tool_ids(
-                call.capability, task_type=call.task_type, step=step, context=call.context, features=call.features,
-                task_id=task_id,
+            ranked = learner._rank_ids(
+                call.capability, call.task_type, step, call.context, call.features, task_id, check
             )
             record = self._recorder(call, task_id)
-        tools = self._tools
-        if sync and self._async_tools and asyncio._get_running_loop() is not None:
-            # a misuse, not a failure of the tool: say so before anything runs
-            async_ids = [t for t in ranked if t in self._async_tools]
-            if async_ids:
-                raise RuntimeError(
-                    f"tool_id: {async_ids[0]!r} is async and an event loop is running in this thread; "
-                    "use acall / arun instead of call"
-                )
-        if ranked[0] not in tools and not any(t in tools for t in ranked):
-            raise NoToolForCapabilityError(f"capability: no registered function serves {call.capability!r}")
         # a tool the router knows but this middleware has no function for is not callable here
         candidates = (t for t in ranked if t in tools)
         config = call.config or self.config
@@ -672,7 +672,7 @@ class ToolMiddleware(ClosesWhatItBuilt):
         # tools, not attempts: a tool's retries are attempts of one tool, and none may have run
         tools = len({a.tool_id for a in report.attempts})
         retried = f" ({len(report.attempts)} attempts)" if len(report.attempts) > tools else ""
-        failed = f"all {tools} tools failed{retried}: " if tools else ""
+        failed = f"{f'all {tools} tools' if tools > 1 else '1 tool'} failed{retried}: " if tools else ""
         return AllToolsFailedError(
             f"capability {call.capability!r}: {failed}{report.failure_summary()}", report.attempts, report.skipped
         )
@@ -709,12 +709,16 @@ def _registered(
     return _Registered(profile, fn, is_async, quality, _check_seconds("timeout_s", timeout_s), inline)
 
 
-def _doc(fn: Callable[..., Any]) -> str:
-    """The docstring of ``fn``; of a ``functools.partial``, its function's (``inspect.getdoc`` gives
-    ``partial``'s own, which would describe every such tool alike)."""
+def docstring_of(fn: Callable[..., Any]) -> str:
+    """A tool's docstring ("" for none): of a ``functools.partial``, its function's
+    (``inspect.getdoc`` gives ``partial``'s own, which would describe every such tool alike); of a
+    callable object without one, its ``__call__``'s. The same places a signature is read from."""
     while isinstance(fn, functools.partial):
         fn = fn.func
-    return inspect.getdoc(fn) or ""
+    doc = inspect.getdoc(fn)
+    if doc is None and not (inspect.isroutine(fn) or isinstance(fn, type)):
+        doc = inspect.getdoc(type(fn).__call__)
+    return doc or ""
 
 
 def _takes(fn: Callable[..., Any], args: tuple, kwargs: dict) -> bool:

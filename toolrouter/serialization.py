@@ -52,6 +52,7 @@ __all__ = [
     "read_model",
     "safetensors_json",
     "short_repr",
+    "validation_problems",
     "write_atomically",
     "write_blob",
 ]
@@ -106,14 +107,20 @@ def read_model(model: type[M] | TypeAdapter[M], value: Any, field: str) -> M:
             return model.validate_python(value)
         return model.model_validate(value)  # type: ignore[attr-defined]
     except ValidationError as exc:
-        errors = exc.errors(include_url=False)
-        parts = []
-        for e in errors[:3]:
-            loc = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in e["loc"])
-            parts.append(f"{field}{loc}: {e['msg']} (got {short_repr(e.get('input'))})")
-        if len(errors) > 3:
-            parts.append(f"and {len(errors) - 3} more")
-        raise CorruptStateError("; ".join(parts)) from None
+        raise CorruptStateError(validation_problems(exc, field)) from None
+
+
+def validation_problems(exc: ValidationError, field: str) -> str:
+    """What pydantic found wrong with ``field``'s value: each wrong key under ``field`` and the
+    value found there (pydantic's own message names the model, not the argument or the file)."""
+    errors = exc.errors(include_url=False)
+    parts = []
+    for e in errors[:3]:
+        loc = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in e["loc"])
+        parts.append(f"{field}{loc}: {e['msg']} (got {short_repr(e.get('input'))})")
+    if len(errors) > 3:
+        parts.append(f"and {len(errors) - 3} more")
+    return "; ".join(parts)
 
 
 def checked_array(

@@ -49,6 +49,17 @@ def test_a_partial_is_described_by_its_functions_docstring() -> None:
     assert profile.description == "Search the web."
 
 
+def test_a_callable_object_is_described_by_its_calls_docstring() -> None:
+    # it was described by nothing (its class has no docstring), where a toolbox schema takes __call__'s
+    class Search:
+        def __call__(self, query: str) -> str:
+            """Search the web."""
+            return query
+
+    mw = ToolMiddleware(seed=0)
+    assert mw.register(Search(), "search", tool_id="web").description == "Search the web."
+
+
 def test_sync_and_async_tools_in_both_call_forms() -> None:
     mw = ToolMiddleware(seed=0)
 
