@@ -4,7 +4,6 @@ of 0 timed out every try, each learned as the tool's failure; a retry given as a
 run with an AttributeError."""
 
 import pytest
-from pydantic import ValidationError
 
 from toolrouter.executor import CircuitBreakerConfig, ExecutorConfig, PlanExecutor, RetryPolicy
 from toolrouter.models import TaskStep
@@ -24,9 +23,8 @@ TOOLS = {"a": lambda request: "done"}
 ])
 def test_a_copy_with_a_bad_update_is_refused_naming_the_field(update, field):
     config = ExecutorConfig().model_copy(update=update)
-    with pytest.raises(ValidationError) as info:
+    with pytest.raises(ValueError, match=rf"^config\.{field}: "):
         PlanExecutor(TOOLS, config)
-    assert ".".join(map(str, info.value.errors()[0]["loc"])) == field
 
 
 def test_a_copy_with_a_sound_update_runs_by_it():
@@ -38,5 +36,5 @@ def test_a_copy_with_a_sound_update_runs_by_it():
 
 
 def test_another_model_is_refused_as_not_a_config():
-    with pytest.raises(ValidationError, match="instance of ExecutorConfig"):
+    with pytest.raises(TypeError, match="config: expected ExecutorConfig"):
         PlanExecutor(TOOLS, RetryPolicy())
