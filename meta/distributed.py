@@ -18,6 +18,10 @@ the others' collective fails at once (naming that rank when its process ran on t
 :class:`RankFailedError`) and torchrun ends the job; one that stops answering is given up after
 ``--timeout-s`` seconds (the process group's collective timeout).
 
+Import this module before initialising the process group (as below): with the group made first,
+torch's functional collectives, imported later, hold it past ``destroy_process_group``, and its
+threads run until the interpreter exits.
+
 Example (in a process group already initialised, for instance by torchrun):
     >>> import torch.distributed as dist                                  # doctest: +SKIP
     >>> dist.init_process_group("gloo")                                   # doctest: +SKIP
@@ -42,6 +46,13 @@ from typing import Any
 
 import torch
 import torch.distributed as dist
+
+# Before any process group exists: this module's functions take ``group=group.WORLD`` as a default,
+# evaluated on import, and torch imports it lazily (with torch._dynamo, at a first optimiser).
+# Imported after init_process_group, they held the default group past destroy_process_group, its
+# gloo threads still ran at interpreter exit, and the process could abort there ("terminate called
+# without an active exception").
+import torch.distributed.nn.functional  # noqa: F401
 from torch import nn
 from torch.nn.parameter import is_lazy
 
