@@ -229,7 +229,9 @@ class DistributedMetaTrainer:
             offset = 0
             for p in params:
                 n = p.numel()
-                p.grad = flat[offset : offset + n].view_as(p).clone()
+                grad = flat[offset : offset + n].view_as(p)
+                # torch.cat promoted a model of mixed dtypes to the widest: each parameter's own back
+                p.grad = grad.clone() if grad.dtype == p.dtype else grad.to(p.dtype)
                 offset += n
             query, support, acc = (float(v) for v in flat[offset : offset + 3])
             meta_loss = query / len(batch)
