@@ -549,8 +549,8 @@ class BaseMetaLearner(OptimizerFollowsModule, abc.ABC):
         thread. A name that is not one of the model's parameters or buffers raises KeyError, a
         tensor of another shape than the one it replaces TaskShapeError, each naming it: either
         would otherwise predict from the meta-learned weights, or from others, without a word;
-        a floating ``x`` of another dtype than the model's, or an integer one the model fails on,
-        raises TypeError.
+        a floating ``x`` of another dtype than the model's, or an integer or complex one the model
+        fails on, raises TypeError.
         """
         check_weights(self.model, weights)
         dtype = next((p.dtype for p in self.model.parameters() if not is_lazy(p)), None)
