@@ -37,7 +37,6 @@ import itertools
 import json
 import os
 import socket
-import sys
 import time
 from collections.abc import Iterable
 from datetime import timedelta
@@ -425,10 +424,3 @@ def main(argv: list[str] | None = None) -> None:
 
 if __name__ == "__main__":
     main()
-    # Leave without the interpreter's teardown. Under torch 2.13 a worker whose work is done, saved
-    # and whose process group is destroyed can still abort at exit ("terminate called without an
-    # active exception": a joinable C++ thread destroyed at shutdown), once in 5 to 40 runs on a
-    # loaded machine, which torchrun reports as a failed job.
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(0)
