@@ -392,24 +392,27 @@ _DTYPE_MISMATCH = (
 
 @contextmanager
 def integer_inputs_named(model: nn.Module, inputs: Iterable[tuple[str, torch.Tensor]]) -> Iterator[None]:
-    """A TypeError naming the integer ``inputs`` (``(field, tensor)`` pairs, read only then) when
-    ``model`` fails on their dtype: torch's own error ("mat1 and mat2 must have the same dtype")
-    names neither the tensor nor the fix. Integer inputs are not refused up front: they may be ids
-    an ``nn.Embedding`` takes."""
+    """A TypeError naming the integer (or boolean, or complex) ``inputs`` (``(field, tensor)``
+    pairs, read only then) when ``model`` fails on their dtype: torch's own error ("mat1 and mat2
+    must have the same dtype") names neither the tensor nor the fix. Such inputs are not refused
+    up front: integers may be ids an ``nn.Embedding`` takes, complex numbers what a model of
+    complex parameters takes."""
     try:
         yield
     except RuntimeError as exc:  # NotImplementedError too ("not implemented for 'Long'")
-        integer = {field: x.dtype for field, x in inputs if not (x.is_floating_point() or x.is_complex())}
-        if not integer or not any(marker in str(exc).lower() for marker in _DTYPE_MISMATCH):
+        non_float = {field: x.dtype for field, x in inputs if not x.is_floating_point()}
+        if not non_float or not any(marker in str(exc).lower() for marker in _DTYPE_MISMATCH):
             raise
         dtype = model_dtype(model)
-        if len(set(integer.values())) == 1:
-            named = f"{' and '.join(integer)}: dtype {next(iter(integer.values()))}"
+        if len(set(non_float.values())) == 1:
+            named = f"{' and '.join(non_float)}: dtype {next(iter(non_float.values()))}"
         else:  # each its own, or an int32 query_x would be reported as the int64 of support_x
-            named = " and ".join(f"{field}: dtype {d}" for field, d in integer.items())
+            named = " and ".join(f"{field}: dtype {d}" for field, d in non_float.items())
+        fix = f"convert it with .to({dtype})"
+        if any(d.is_complex for d in non_float.values()):  # .to() would drop the imaginary part
+            fix = f"give the model its .real, or torch.view_as_real of it, in {dtype}"
         raise TypeError(
-            f"{named}, but the model's parameters are "
-            f"{dtype} and the model failed on it ({str(exc)[:200]}): convert it with .to({dtype})"
+            f"{named}, but the model's parameters are {dtype} and the model failed on it ({str(exc)[:200]}): {fix}"
         ) from exc
 
 
@@ -546,8 +549,8 @@ class BaseMetaLearner(OptimizerFollowsModule, abc.ABC):
         thread. A name that is not one of the model's parameters or buffers raises KeyError, a
         tensor of another shape than the one it replaces TaskShapeError, each naming it: either
         would otherwise predict from the meta-learned weights, or from others, without a word;
-        a floating ``x`` of another dtype than the model's, or an integer one the model fails on,
-        raises TypeError.
+        a floating ``x`` of another dtype than the model's, or an integer or complex one the model
+        fails on, raises TypeError.
         """
         check_weights(self.model, weights)
         dtype = next((p.dtype for p in self.model.parameters() if not is_lazy(p)), None)

@@ -18,6 +18,10 @@ the others' collective fails at once (naming that rank when its process ran on t
 :class:`RankFailedError`) and torchrun ends the job; one that stops answering is given up after
 ``--timeout-s`` seconds (the process group's collective timeout).
 
+Import this module before initialising the process group (as below): with the group made first,
+torch's functional collectives, imported later, hold it past ``destroy_process_group``, and its
+threads run until the interpreter exits.
+
 Example (in a process group already initialised, for instance by torchrun):
     >>> import torch.distributed as dist                                  # doctest: +SKIP
     >>> dist.init_process_group("gloo")                                   # doctest: +SKIP
@@ -33,7 +37,6 @@ import itertools
 import json
 import os
 import socket
-import sys
 import time
 from collections.abc import Iterable
 from datetime import timedelta
@@ -42,6 +45,13 @@ from typing import Any
 
 import torch
 import torch.distributed as dist
+
+# Before any process group exists: this module's functions take ``group=group.WORLD`` as a default,
+# evaluated on import, and torch imports it lazily (with torch._dynamo, at a first optimiser).
+# Imported after init_process_group, they held the default group past destroy_process_group, its
+# gloo threads still ran at interpreter exit, and the process could abort there ("terminate called
+# without an active exception").
+import torch.distributed.nn.functional  # noqa: F401
 from torch import nn
 from torch.nn.parameter import is_lazy
 
@@ -218,7 +228,9 @@ class DistributedMetaTrainer:
             offset = 0
             for p in params:
                 n = p.numel()
-                p.grad = flat[offset : offset + n].view_as(p).clone()
+                grad = flat[offset : offset + n].view_as(p)
+                # torch.cat promoted a model of mixed dtypes to the widest: each parameter's own back
+                p.grad = grad.clone() if grad.dtype == p.dtype else grad.to(p.dtype)
                 offset += n
             query, support, acc = (float(v) for v in flat[offset : offset + 3])
             meta_loss = query / len(batch)
@@ -412,10 +424,3 @@ def main(argv: list[str] | None = None) -> None:
 
 if __name__ == "__main__":
     main()
-    # Leave without the interpreter's teardown. Under torch 2.13 a worker whose work is done, saved
-    # and whose process group is destroyed can still abort at exit ("terminate called without an
-    # active exception": a joinable C++ thread destroyed at shutdown), once in 5 to 40 runs on a
-    # loaded machine, which torchrun reports as a failed job.
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(0)

@@ -879,7 +879,8 @@ class MAML(BaseMetaLearner):
         trained on is refused before anything changes: ``TaskShapeError`` for a task without query
         examples or targets that do not fit the predictions of a built-in loss (``mse``, ``l1``:
         the prediction's shape; ``cross_entropy``: class labels or probabilities), TypeError for
-        floating inputs of another dtype than the model's, and for integer inputs the model fails on.
+        floating inputs of another dtype than the model's, and for integer or complex inputs the
+        model fails on.
         """
         batch = as_meta_batch(tasks)
         self.zero_meta_grad()

@@ -17,14 +17,19 @@ ROOT = Path(__file__).resolve().parents[2]
 # Each rank runs three steps; in the second, task 1 (in rank 1's shard) has no query example, so
 # only rank 1's share fails. Every rank catches the error and goes on, as a long-running job would.
 WORKER = """
-import json, sys, time
+import json, os, sys, time
 from datetime import timedelta
 import torch, torch.distributed as dist
 from torch import nn
 from meta.distributed import DistributedMetaTrainer
 from meta.maml import MAML
 
+def threads():
+    return set(os.listdir("/proc/self/task"))
+
+before = threads()
 dist.init_process_group("gloo", timeout=timedelta(seconds=60))
+group_threads = threads() - before
 rank = dist.get_rank()
 torch.manual_seed(0)
 trainer = DistributedMetaTrainer(MAML(nn.Sequential(nn.Linear(1, 4), nn.Tanh(), nn.Linear(4, 1)), num_inner_steps=1))
@@ -43,10 +48,14 @@ for step in range(3):
     except Exception as exc:
         errors.append([step, type(exc).__name__, str(exc), time.perf_counter() - start])
 weights = [p.detach().flatten().tolist() for p in trainer.learner.meta_parameters()]
-out = {"errors": errors, "weights": weights, "steps": trainer.learner.meta_step_count}
-open(sys.argv[1] + f"/rank{rank}.json", "w").write(json.dumps(out))
 dist.barrier()
 dist.destroy_process_group()
+deadline = time.monotonic() + 5  # a joined thread can be listed a moment longer
+while group_threads & threads() and time.monotonic() < deadline:
+    time.sleep(0.01)
+out = {"errors": errors, "weights": weights, "steps": trainer.learner.meta_step_count,
+       "group_threads_left": len(group_threads & threads())}
+open(sys.argv[1] + f"/rank{rank}.json", "w").write(json.dumps(out))
 """
 
 
@@ -65,6 +74,9 @@ def test_a_step_failing_on_one_rank_fails_on_all_naming_it_and_keeps_them_in_ste
     # neither took the failed step, and the next one paired up with the same step on the other rank
     assert rank0["steps"] == rank1["steps"] == 2
     assert rank0["weights"] == rank1["weights"]
+    # destroy_process_group ended the group's gloo threads, the failed rank's too: left running,
+    # they were torn down at interpreter exit, which could abort the worker
+    assert rank0["group_threads_left"] == rank1["group_threads_left"] == 0
 
 
 def test_the_collective_timeout_is_checked_before_any_group_is_made() -> None:

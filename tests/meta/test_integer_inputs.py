@@ -1,5 +1,5 @@
-"""Integer inputs given to a model of floating parameters are named (support_x, query_x) with the
-fix, by MAML and FewShotLearner; integer ids an embedding takes still run."""
+"""Integer (and complex) inputs given to a model of floating parameters are named (support_x,
+query_x) with the fix, by MAML and FewShotLearner; integer ids an embedding takes still run."""
 
 from __future__ import annotations
 
@@ -95,3 +95,15 @@ def test_integer_inputs_of_different_dtypes_are_each_named_with_their_own() -> N
     learner = FewShotLearner("prototypical", encoder=nn.Linear(3, 4))
     with pytest.raises(TypeError, match=r"^support_x: dtype torch.int64 and query_x: dtype torch.int32, but the model's"):
         learner.train_episode(x, y, x.int(), y)
+
+
+def test_complex_inputs_of_a_real_model_are_named_with_a_fix_of_their_own() -> None:
+    x, y = torch.randn(4, 3, dtype=torch.complex64), torch.tensor([0, 0, 1, 1])
+    maml = MAML(nn.Linear(3, 1), vectorize="loop")
+    before = {k: v.clone() for k, v in maml.state_dict().items()}
+    fix = r": give the model its \.real, or torch\.view_as_real of it, in torch\.float32$"
+    with pytest.raises(TypeError, match=rf"^support_x and query_x: dtype torch.complex64, but the model's parameters are torch.float32 .*{fix}"):
+        maml.meta_train_step([(x, torch.randn(4, 1), x, torch.randn(4, 1))])
+    assert all(torch.equal(v, maml.state_dict()[k]) for k, v in before.items())
+    with pytest.raises(TypeError, match=rf"^support_x and query_x: dtype torch.complex64, but .*{fix}"):
+        FewShotLearner("prototypical", encoder=nn.Linear(3, 4)).train_episode(x, y, x, y)
