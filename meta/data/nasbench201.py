@@ -126,7 +126,7 @@ def load_nasbench201(path: str | Path, dataset: str | None = None) -> NASBench20
     ``cifar10``, ``cifar100`` or ``ImageNet16-120``), by default the one dataset the file has columns for.
 
     Raises FileNotFoundError naming a missing file, and NASBenchFormatError naming the file (and the row
-    and column) for an empty file, missing columns, several datasets without ``dataset``, a bad cell
+    and column) for an empty file, missing or repeated columns, several datasets without ``dataset``, a bad cell
     string, an accuracy that is not a number in [0, 100], a row with more cells than the header, or a
     cell listed twice (both rows named).
     """
@@ -144,6 +144,9 @@ def load_nasbench201(path: str | Path, dataset: str | None = None) -> NASBench20
             columns = list(reader.fieldnames or [])
             if not columns:
                 raise NASBenchFormatError(f"path: {str(path)!r} is empty (expected a header row)")
+            repeated = sorted({c for c in columns if columns.count(c) > 1})
+            if repeated:  # a row would keep the last of its cells, and a dataset would seem listed twice
+                raise NASBenchFormatError(f"path: {str(path)!r} names the columns {repeated} more than once")
             found = _datasets(columns)
             if dataset is None:
                 if not found:

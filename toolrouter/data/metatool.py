@@ -196,8 +196,8 @@ def load_metatool(
     Raises ``FileNotFoundError`` naming the missing folder or file, ``ValueError`` for an unknown
     ``multi_label``, and :class:`~toolrouter.errors.DataError` (a ``ValueError``) naming the file,
     row and field for a malformed file: invalid JSON, an empty description, two tool names that
-    differ only in case or spacing (both named), text that is not UTF-8, a missing column, a row
-    with more cells than the header, an empty query, a query whose tool is not in ``tools.json``,
+    differ only in case or spacing (both named), text that is not UTF-8, a missing or repeated column, a
+    row with more cells than the header, an empty query, a query whose tool is not in ``tools.json``,
     or (by default) one query labelled with two tools.
     """
     if multi_label not in ("error", "keep", "drop"):
@@ -215,9 +215,13 @@ def load_metatool(
     seen: dict[str, list[str]] = {}  # query's key -> its distinct tools, in file order
     with reading(queries_file), queries_file.open(newline="", encoding=ENCODING) as fh:
         reader = csv.DictReader(fh)
-        missing = [c for c in ("query", "tool") if c not in (reader.fieldnames or [])]
+        columns = list(reader.fieldnames or [])
+        missing = [c for c in ("query", "tool") if c not in columns]
         if missing:
             raise DataError(f"{queries_file}: missing column(s) {missing}; the header must hold query,tool")
+        repeated = sorted({c for c in columns if columns.count(c) > 1})
+        if repeated:  # each row would keep the last of its cells under that name
+            raise DataError(f"{queries_file}: the header names the column(s) {repeated} more than once")
         for row_no, row in enumerate(reader, start=2):
             query, tool = row["query"], row["tool"]
             if query is None or tool is None:

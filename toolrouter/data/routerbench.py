@@ -214,6 +214,9 @@ def load_routerbench(
                 base = [header.index(c) for c in ("sample_id", "eval_name", "prompt")]
             except ValueError:
                 raise DataError(f"{file}: needs the columns sample_id, eval_name, prompt") from None
+            repeated = sorted({c for c in header if header.count(c) > 1})
+            if repeated:  # the first cell under a name would be read, the others never
+                raise DataError(f"{file}: the header names the column(s) {repeated} more than once")
             dropped: list[int] = []
             loaded = len(prompts)
             for r, row in enumerate(rows[:limit] if limit else rows, start=2):
