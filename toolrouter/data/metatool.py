@@ -159,6 +159,8 @@ def _read_tools(file: Path) -> dict[str, str]:
         pairs = json.loads(text, object_pairs_hook=_Pairs)  # keeps repeated names
     except json.JSONDecodeError as exc:
         raise DataError(f"{file}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+    except RecursionError:  # arrays or objects nested deeper than the decoder goes: no tool list either
+        raise DataError(f"{file}: not valid JSON (nested too deeply)") from None
     if not isinstance(pairs, _Pairs) or not pairs:
         kind = "dict" if isinstance(pairs, _Pairs) else type(pairs).__name__
         raise DataError(f"{file}: expected a non-empty JSON object tool name -> description, got {kind}")
