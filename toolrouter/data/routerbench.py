@@ -147,7 +147,7 @@ def load_routerbench(
     named twice raises ``ValueError``. A missing folder or file raises ``FileNotFoundError`` naming
     it. A malformed file raises :class:`~toolrouter.errors.DataError` (a ``ValueError``): a bad
     header names the file, a sample_id that repeats an earlier row (of its file or of another) names
-    both rows;
+    both rows, an empty prompt (or an empty list of turns) names its row;
     bad rows (more cells than the header names, or a quality or cost cell that is empty, not a
     number, not finite, or outside quality in [0, 1] / cost >= 0) are collected over every file and
     listed in one error, each with its file, row and column.
@@ -245,10 +245,13 @@ def load_routerbench(
                     other, other_r = first_row[sample_id]
                     where = "" if other == file else f"{other.name} "
                     raise DataError(f"{file}: row {r}: sample_id {sample_id!r} repeats {where}row {other_r}")
+                prompt = _prompt_text(row[base[2]])
+                if not prompt.strip():  # a router would be replayed on a request that says nothing
+                    raise DataError(f"{file}: row {r}: prompt is empty ({row[base[2]]!r:.40})")
                 first_row[sample_id] = (file, r)
                 ids.append(sample_id)
                 names.append(row[base[1]])
-                prompts.append(_prompt_text(row[base[2]]))
+                prompts.append(prompt)
                 quality.append(np.array([values[i] for i in q_cols]))
                 cost.append(np.array([values[i] for i in c_cols]))
             if dropped and skip_incomplete:
