@@ -162,12 +162,16 @@ class _TextCache(_LockNotPickled):
     A long text is keyed by a digest, not kept: a cache of 65,536 agent requests of tens of
     kilobytes each would otherwise hold gigabytes of text beside its vectors. Safe to share between
     threads: a lookup and its move to the recent end are one step (another thread's eviction
-    between them raised KeyError)."""
+    between them raised KeyError), and it pickles or copies while other threads use it."""
 
     def __init__(self, size: int) -> None:
         self.size = check_count("cache_size", size)
         self._items: OrderedDict[str | bytes, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
+
+    def __getstate__(self) -> dict[str, Any]:
+        with self._lock:  # a copy: other threads that add texts meanwhile would break the pickling
+            return {**super().__getstate__(), "_items": OrderedDict(self._items)}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         super().__setstate__(state)
@@ -355,6 +359,10 @@ class HashingFeaturizer:
         self.cache_size = cache_size
         self._key = self.seed.to_bytes(8, "little")
         self._words: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+
+    def __getstate__(self) -> dict[str, Any]:
+        # without the per-word memo (recomputed identically), which other threads add to unlocked
+        return {**self.__dict__, "_words": {}}
 
     def tokens(self, text: str) -> list[str]:
         """The n-grams that are hashed, each prefixed by its kind (``w:``, ``b:``, ``c:``)."""
