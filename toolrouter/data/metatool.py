@@ -28,6 +28,7 @@ from typing import Literal
 
 import numpy as np
 
+from meta._checks import check_flag
 from toolrouter._checks import check_count
 from toolrouter.data._text import ENCODING, reading
 from toolrouter.errors import DataError
@@ -196,7 +197,7 @@ def load_metatool(
     copy has none).
 
     Raises ``FileNotFoundError`` naming the missing folder or file, ``ValueError`` for an unknown
-    ``multi_label``, and :class:`~toolrouter.errors.DataError` (a ``ValueError``) naming the file,
+    ``multi_label``, ``TypeError`` for a ``drop_duplicates`` that is not a bool, and :class:`~toolrouter.errors.DataError` (a ``ValueError``) naming the file,
     row and field for a malformed file: invalid JSON, an empty description, two tool names that
     differ only in case or spacing (both named), text that is not UTF-8, a missing or repeated column, a
     row with more cells than the header, an empty query, a query whose tool is not in ``tools.json``,
@@ -204,6 +205,7 @@ def load_metatool(
     """
     if multi_label not in ("error", "keep", "drop"):
         raise ValueError(f"multi_label: expected 'error', 'keep' or 'drop', got {multi_label!r}")
+    drop_duplicates = check_flag("drop_duplicates", drop_duplicates, error=TypeError)  # "no" is true: it dropped
     root = checked_path(path)
     if not root.is_dir():
         raise FileNotFoundError(f"path: no MetaTool folder at {str(root)!r}")

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from meta._checks import check_flag
 from toolrouter._checks import check_count, check_real
 from toolrouter.data._text import ENCODING, NOT_A_LITERAL, reading
 from toolrouter.errors import DataError
@@ -173,6 +174,7 @@ def load_routerbench(
         chosen[name] = names
     evals, splits = chosen["evals"], chosen["splits"]
     limit = None if limit is None else check_count("limit", limit, low=1)
+    skip_incomplete = check_flag("skip_incomplete", skip_incomplete, error=TypeError)  # "no" is true: it dropped
 
     models: tuple[str, ...] | None = None
     ids: list[str] = []
