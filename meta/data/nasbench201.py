@@ -21,6 +21,7 @@ Example:
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -99,7 +100,13 @@ class NASBench201Table:
         return len(self.cells)
 
     def query(self, cell: Cell) -> tuple[float, float]:
-        """(validation, test) accuracy of a cell; KeyError naming the cell if it is not in the table."""
+        """(validation, test) accuracy of a cell; KeyError naming the cell if it is not in the table,
+        TypeError for a cell that is not a sequence of operation indices (a cell string among them:
+        :func:`parse_cell` reads one)."""
+        if isinstance(cell, str) or not isinstance(cell, Iterable):  # a string's characters are no cell
+            raise TypeError(
+                f"cell: expected {NB201_NUM_EDGES} operation indices (parse_cell reads a cell string), got {cell!r:.120}"
+            )
         i = self.index.get(tuple(cell))
         if i is None:
             raise KeyError(f"cell: {tuple(cell)!r} is not in the NAS-Bench-201 table")
