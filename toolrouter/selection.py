@@ -35,7 +35,9 @@ How the parts fit:
 Training samples balanced episodes (tools uniformly, then requests uniformly within a tool), so a
 tool with 1,000 requests weighs no more than one with 12; the number of shots varies per episode
 among ``k_shot`` (0-shot episodes teach the description tower), and the encoder kept is the one
-with the best accuracy on validation tools held out from the training tools (early stopping).
+with the best accuracy on validation tools held out from the training tools (early stopping). That
+accuracy is of the plain prototypes, not of the refined ones routing scores: refining at every
+check would double the time of a fit.
 
 Example:
     >>> from toolrouter.features import HashingFeaturizer
@@ -154,7 +156,9 @@ class SelectorConfig(NumbersNotBools):
             20 examples on new tools (``docs/benchmarks/meta-router-metatool.md``).
         queries_per_tool: query requests per tool per training episode.
         validation_fraction: share of the training tools kept aside to pick the best encoder
-            (0 disables early stopping: the last encoder is kept).
+            (0 disables early stopping: the last encoder is kept). The encoder is judged on the
+            plain prototypes of those tools, not refined as routing refines them (``refine_steps``):
+            refining at every check would double the time of a fit.
         eval_every: episodes between validation checks (the last episode is always checked);
             ``patience``: checks without improvement before training stops.
         finetune_layers: 0 (default): the text features are frozen. ``L > 0``: the last ``L``
@@ -901,7 +905,9 @@ class FewShotToolSelector:
 
         Returns ``{"episodes", "validation_accuracy", "description_weight", "scale", "fit_cpu_s"}``
         (and the other figures of the fit: the starting validation accuracy, the match weight, the
-        calibration's loss).
+        calibration's loss). The validation accuracies are those of the plain prototypes, which
+        pick the encoder; routing scores refined ones (``config.refine_steps``), whose accuracy
+        may differ.
         Raises ``ValueError``/``TypeError`` naming the field for bad input; nothing changes then.
         """
         cfg = self.config

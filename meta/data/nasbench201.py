@@ -21,6 +21,7 @@ Example:
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -99,7 +100,13 @@ class NASBench201Table:
         return len(self.cells)
 
     def query(self, cell: Cell) -> tuple[float, float]:
-        """(validation, test) accuracy of a cell; KeyError naming the cell if it is not in the table."""
+        """(validation, test) accuracy of a cell; KeyError naming the cell if it is not in the table,
+        TypeError for a cell that is not a sequence of operation indices (a cell string among them:
+        :func:`parse_cell` reads one)."""
+        if isinstance(cell, str) or not isinstance(cell, Iterable):  # a string's characters are no cell
+            raise TypeError(
+                f"cell: expected {NB201_NUM_EDGES} operation indices (parse_cell reads a cell string), got {cell!r:.120}"
+            )
         i = self.index.get(tuple(cell))
         if i is None:
             raise KeyError(f"cell: {tuple(cell)!r} is not in the NAS-Bench-201 table")
@@ -126,7 +133,7 @@ def load_nasbench201(path: str | Path, dataset: str | None = None) -> NASBench20
     ``cifar10``, ``cifar100`` or ``ImageNet16-120``), by default the one dataset the file has columns for.
 
     Raises FileNotFoundError naming a missing file, and NASBenchFormatError naming the file (and the row
-    and column) for an empty file, missing columns, several datasets without ``dataset``, a bad cell
+    and column) for an empty file, missing or repeated columns, several datasets without ``dataset``, a bad cell
     string, an accuracy that is not a number in [0, 100], a row with more cells than the header, or a
     cell listed twice (both rows named).
     """
@@ -144,6 +151,9 @@ def load_nasbench201(path: str | Path, dataset: str | None = None) -> NASBench20
             columns = list(reader.fieldnames or [])
             if not columns:
                 raise NASBenchFormatError(f"path: {str(path)!r} is empty (expected a header row)")
+            repeated = sorted({c for c in columns if columns.count(c) > 1})
+            if repeated:  # a row would keep the last of its cells, and a dataset would seem listed twice
+                raise NASBenchFormatError(f"path: {str(path)!r} names the columns {repeated} more than once")
             found = _datasets(columns)
             if dataset is None:
                 if not found:

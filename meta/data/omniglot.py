@@ -22,6 +22,7 @@ import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -105,6 +106,16 @@ def _image(payload: bytes, where: str, size: int) -> np.ndarray:
     return 1.0 - np.asarray(small, dtype=np.float32) / 255.0
 
 
+def _path_list(paths: Any) -> list[Any]:
+    """``paths`` (one path or several) as a list; a ``TypeError`` naming them when they are neither:
+    bytes were read as their byte values ("got 47") and a number as "'int' object is not iterable"."""
+    if isinstance(paths, (str, os.PathLike)):
+        return [paths]
+    if isinstance(paths, (bytes, bytearray)) or not isinstance(paths, Iterable):
+        raise TypeError(f"paths: expected a path or a list of paths (str or os.PathLike), got {paths!r:.80}")
+    return list(paths)
+
+
 def load_omniglot(
     paths: str | Path | Sequence[str | Path],
     image_size: int = 28,
@@ -129,7 +140,7 @@ def load_omniglot(
     The files macOS adds to a zip or folder it made (``__MACOSX/``, ``._NAME``) are skipped.
     """
     # a list once: a generator would be spent by the first pass, and the errors would name no path
-    paths = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
+    paths = _path_list(paths)
     if not paths:
         raise ValueError("paths is empty: give at least one Omniglot zip or folder")
     image_size = check_count("image_size", image_size, low=4)
@@ -211,7 +222,7 @@ def omniglot_split(
     **kwargs: object,
 ) -> tuple[OmniglotData, OmniglotData]:
     """``(train, test)``: the test set holds ``test_alphabets`` only, the train set every other one."""
-    paths = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)  # read twice below
+    paths = _path_list(paths)  # read twice below
     test_alphabets = [test_alphabets] if isinstance(test_alphabets, str) else list(test_alphabets)
     if not test_alphabets:
         raise ValueError("test_alphabets is empty: name at least one alphabet to test on")

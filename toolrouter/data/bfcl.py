@@ -209,6 +209,8 @@ def _lines(file: Path) -> Iterator[tuple[int, dict[str, Any]]]:
                 entry = json.loads(line)
             except json.JSONDecodeError as exc:
                 raise DataError(f"{file}: line {line_no}: not valid JSON ({exc.msg})") from None
+            except RecursionError:  # arrays or objects nested deeper than the decoder goes
+                raise DataError(f"{file}: line {line_no}: not valid JSON (nested too deeply)") from None
             if not isinstance(entry, dict):
                 raise DataError(f"{file}: line {line_no}: expected a JSON object, got {type(entry).__name__}")
             yield line_no, entry

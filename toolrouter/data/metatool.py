@@ -28,6 +28,7 @@ from typing import Literal
 
 import numpy as np
 
+from meta._checks import check_flag
 from toolrouter._checks import check_count
 from toolrouter.data._text import ENCODING, reading
 from toolrouter.errors import DataError
@@ -159,6 +160,8 @@ def _read_tools(file: Path) -> dict[str, str]:
         pairs = json.loads(text, object_pairs_hook=_Pairs)  # keeps repeated names
     except json.JSONDecodeError as exc:
         raise DataError(f"{file}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+    except RecursionError:  # arrays or objects nested deeper than the decoder goes: no tool list either
+        raise DataError(f"{file}: not valid JSON (nested too deeply)") from None
     if not isinstance(pairs, _Pairs) or not pairs:
         kind = "dict" if isinstance(pairs, _Pairs) else type(pairs).__name__
         raise DataError(f"{file}: expected a non-empty JSON object tool name -> description, got {kind}")
@@ -194,14 +197,15 @@ def load_metatool(
     copy has none).
 
     Raises ``FileNotFoundError`` naming the missing folder or file, ``ValueError`` for an unknown
-    ``multi_label``, and :class:`~toolrouter.errors.DataError` (a ``ValueError``) naming the file,
+    ``multi_label``, ``TypeError`` for a ``drop_duplicates`` that is not a bool, and :class:`~toolrouter.errors.DataError` (a ``ValueError``) naming the file,
     row and field for a malformed file: invalid JSON, an empty description, two tool names that
-    differ only in case or spacing (both named), text that is not UTF-8, a missing column, a row
-    with more cells than the header, an empty query, a query whose tool is not in ``tools.json``,
+    differ only in case or spacing (both named), text that is not UTF-8, a missing or repeated column, a
+    row with more cells than the header, an empty query, a query whose tool is not in ``tools.json``,
     or (by default) one query labelled with two tools.
     """
     if multi_label not in ("error", "keep", "drop"):
         raise ValueError(f"multi_label: expected 'error', 'keep' or 'drop', got {multi_label!r}")
+    drop_duplicates = check_flag("drop_duplicates", drop_duplicates, error=TypeError)  # "no" is true: it dropped
     root = checked_path(path)
     if not root.is_dir():
         raise FileNotFoundError(f"path: no MetaTool folder at {str(root)!r}")
@@ -215,9 +219,13 @@ def load_metatool(
     seen: dict[str, list[str]] = {}  # query's key -> its distinct tools, in file order
     with reading(queries_file), queries_file.open(newline="", encoding=ENCODING) as fh:
         reader = csv.DictReader(fh)
-        missing = [c for c in ("query", "tool") if c not in (reader.fieldnames or [])]
+        columns = list(reader.fieldnames or [])
+        missing = [c for c in ("query", "tool") if c not in columns]
         if missing:
             raise DataError(f"{queries_file}: missing column(s) {missing}; the header must hold query,tool")
+        repeated = sorted({c for c in columns if columns.count(c) > 1})
+        if repeated:  # each row would keep the last of its cells under that name
+            raise DataError(f"{queries_file}: the header names the column(s) {repeated} more than once")
         for row_no, row in enumerate(reader, start=2):
             query, tool = row["query"], row["tool"]
             if query is None or tool is None:

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from meta._checks import check_flag
 from toolrouter._checks import check_count, check_real
 from toolrouter.data._text import ENCODING, NOT_A_LITERAL, reading
 from toolrouter.errors import DataError
@@ -147,7 +148,7 @@ def load_routerbench(
     named twice raises ``ValueError``. A missing folder or file raises ``FileNotFoundError`` naming
     it. A malformed file raises :class:`~toolrouter.errors.DataError` (a ``ValueError``): a bad
     header names the file, a sample_id that repeats an earlier row (of its file or of another) names
-    both rows;
+    both rows, an empty prompt (or an empty list of turns) names its row;
     bad rows (more cells than the header names, or a quality or cost cell that is empty, not a
     number, not finite, or outside quality in [0, 1] / cost >= 0) are collected over every file and
     listed in one error, each with its file, row and column.
@@ -173,6 +174,7 @@ def load_routerbench(
         chosen[name] = names
     evals, splits = chosen["evals"], chosen["splits"]
     limit = None if limit is None else check_count("limit", limit, low=1)
+    skip_incomplete = check_flag("skip_incomplete", skip_incomplete, error=TypeError)  # "no" is true: it dropped
 
     models: tuple[str, ...] | None = None
     ids: list[str] = []
@@ -214,6 +216,9 @@ def load_routerbench(
                 base = [header.index(c) for c in ("sample_id", "eval_name", "prompt")]
             except ValueError:
                 raise DataError(f"{file}: needs the columns sample_id, eval_name, prompt") from None
+            repeated = sorted({c for c in header if header.count(c) > 1})
+            if repeated:  # the first cell under a name would be read, the others never
+                raise DataError(f"{file}: the header names the column(s) {repeated} more than once")
             dropped: list[int] = []
             loaded = len(prompts)
             for r, row in enumerate(rows[:limit] if limit else rows, start=2):
@@ -242,10 +247,13 @@ def load_routerbench(
                     other, other_r = first_row[sample_id]
                     where = "" if other == file else f"{other.name} "
                     raise DataError(f"{file}: row {r}: sample_id {sample_id!r} repeats {where}row {other_r}")
+                prompt = _prompt_text(row[base[2]])
+                if not prompt.strip():  # a router would be replayed on a request that says nothing
+                    raise DataError(f"{file}: row {r}: prompt is empty ({row[base[2]]!r:.40})")
                 first_row[sample_id] = (file, r)
                 ids.append(sample_id)
                 names.append(row[base[1]])
-                prompts.append(_prompt_text(row[base[2]]))
+                prompts.append(prompt)
                 quality.append(np.array([values[i] for i in q_cols]))
                 cost.append(np.array([values[i] for i in c_cols]))
             if dropped and skip_incomplete:
