@@ -61,13 +61,13 @@ import random
 import threading
 import time
 import weakref
-from collections.abc import Callable, Coroutine, Generator, Iterable, Iterator
+from collections.abc import Callable, Coroutine, Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from itertools import islice
 from typing import Annotated, Any
 
-from pydantic import ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from toolrouter._checks import NumbersNotBools, check_count, check_real
 from toolrouter.errors import InvalidOutcomeError
@@ -89,6 +89,7 @@ __all__ = [
     "ToolOutput",
     "attempt_loop",
     "check_callback",
+    "checked_config",
     "describe_error",
     "is_async_callable",
     "is_generator_callable",
@@ -274,6 +275,31 @@ class ExecutorConfig(NumbersNotBools):
         if not self.use_fallbacks:
             return 1
         return None if self.max_fallbacks is None else 1 + self.max_fallbacks
+
+
+def checked_config(config: ExecutorConfig | Mapping[str, Any] | None, defaults: ExecutorConfig) -> ExecutorConfig:
+    """``config`` checked as ``ExecutorConfig``'s constructor checks it (pydantic's
+    ``ValidationError`` names a bad field): ``None`` is ``defaults``; a mapping updates the fields
+    of ``defaults`` (the caller's, not the class's: the fields it leaves out keep them); a model is
+    taken whole, checked again all the same: one made with ``model_copy(update=...)`` holds the
+    update unchecked (a timeout of 0 timed out every try, each learned as the tool's failure; a
+    retry given as a dict failed the call)."""
+    if config is None:
+        return defaults
+    if isinstance(config, ExecutorConfig):
+        return ExecutorConfig.model_validate(_fields(config))
+    if isinstance(config, Mapping):
+        return ExecutorConfig.model_validate({**_fields(defaults), **config})
+    return ExecutorConfig.model_validate(config)  # pydantic names what it expected
+
+
+def _fields(value: Any) -> Any:
+    """A pydantic model's values as a mapping, those of the models in it too (a key a model was
+    updated with that is none of its fields included, for its validation to name it); any other
+    value as it is."""
+    if isinstance(value, BaseModel):
+        return {name: _fields(item) for name, item in vars(value).items()}
+    return value
 
 
 # --------------------------------------------------------------------------------------------------

@@ -67,7 +67,6 @@ from enum import Enum
 from typing import Any
 
 import networkx as nx
-from pydantic import BaseModel
 
 from toolrouter._checks import check_real
 from toolrouter.attempts import (
@@ -84,6 +83,7 @@ from toolrouter.attempts import (
     ToolOutput,
     attempt_loop,
     check_callback,
+    checked_config,
     close_loop,
     describe_error,
     is_async_callable,
@@ -370,13 +370,8 @@ class PlanExecutor:
             kinds = expected if isinstance(expected, tuple) else (expected,)
             if not kinds or not all(isinstance(k, type) for k in kinds):
                 raise TypeError(f"output_types[{key!r}]: expected a type or a tuple of types, got {expected!r}")
-        if config is not None:
-            # its fields as a mapping, as the middleware takes them; a model's checked again: one made
-            # with config.model_copy(update=...) holds the update unchecked (a timeout of 0 timed out
-            # every try, each learned as the tool's failure; a retry given as a dict failed the run)
-            config = ExecutorConfig.model_validate(_fields(config) if isinstance(config, ExecutorConfig) else config)
+        self.config = checked_config(config, ExecutorConfig())
         self.tools = tools
-        self.config = config or ExecutorConfig()
         self.costs = costs if costs is not None else {}
         self.output_types = dict(output_types or {})
         self.on_attempt = on_attempt
@@ -888,15 +883,6 @@ def _check_function(where: str, fn: Any) -> None:
             f"{where}: {fn!r:.100} is a generator function, whose call returns a generator "
             "without running it; make the tool return its items (a list, say)"
         )
-
-
-def _fields(value: Any) -> Any:
-    """A pydantic model's values as a mapping, those of the models in it too (a key a model was
-    updated with that is none of its fields included, for its validation to name it); any other
-    value as it is."""
-    if isinstance(value, BaseModel):
-        return {name: _fields(item) for name, item in vars(value).items()}
-    return value
 
 
 def _no_function(tools: Mapping[str, Callable[..., Any]], tool_id: str) -> str:

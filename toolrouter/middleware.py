@@ -20,8 +20,9 @@ that fit the signature of no function serving the capability are the caller's mi
 of each tool: the call raises ``TypeError`` naming them, and records nothing.
 
 Options, from the widest to the narrowest (each overrides the one before):
-``ToolMiddleware(config=ExecutorConfig(...))`` (timeouts, retries, circuit breakers; by default no
-retries, since the next tool is the retry, and no breakers: see ``MIDDLEWARE_CONFIG``), ``register(..., timeout_s=...)`` per tool, and
+``ToolMiddleware(config=...)`` (timeouts, retries, circuit breakers; by default no retries, since the
+next tool is the retry, and no breakers: see ``MIDDLEWARE_CONFIG``, which a mapping updates and an
+``ExecutorConfig`` replaces), ``register(..., timeout_s=...)`` per tool, and
 ``route(capability, timeout_s=..., deadline_s=..., retry=...)`` per call (``deadline_s`` bounds the
 whole call, fallbacks included).
 
@@ -66,6 +67,7 @@ from toolrouter.attempts import (
     ToolOutput,
     attempt_loop,
     check_callback,
+    checked_config,
     describe_error,
     is_async_callable,
     is_generator_callable,
@@ -206,7 +208,11 @@ class ToolMiddleware(ClosesWhatItBuilt):
         task_type: the task type of calls that do not give one.
         max_attempts: at most this many tools per call (default: every candidate).
         config: ``ExecutorConfig``: timeouts, retries and circuit breakers of every call (default
-            ``MIDDLEWARE_CONFIG``: 30 s a try, no retries, no circuit breakers).
+            ``MIDDLEWARE_CONFIG``: 30 s a try, no retries, no circuit breakers). A mapping updates
+            those defaults (``{"timeout_s": 5}`` keeps no retries and no breakers); an
+            ``ExecutorConfig`` replaces them whole (its own defaults: one retry, circuit breakers).
+            Either is checked as ``ExecutorConfig``'s constructor checks it, one made with
+            ``model_copy(update=...)`` too (pydantic's ``ValidationError`` names a bad field).
         max_workers: threads for sync tools at once, in a pool of this middleware's own (default
             ``None``: the process's shared pool of 64). A try's timeout counts from when a worker
             starts its tool: the wait for a free worker is bounded by the call's ``deadline_s``,
@@ -263,9 +269,7 @@ class ToolMiddleware(ClosesWhatItBuilt):
             )
         if learner is not None and learner.closed:  # every call and registration would be refused
             raise ValueError(f"learner: {learner!r} was closed (ToolMetaLearner.close()); give an open router")
-        if config is not None and not isinstance(config, ExecutorConfig):
-            config = ExecutorConfig.model_validate(config)
-        self.config = config or MIDDLEWARE_CONFIG
+        self.config = checked_config(config, MIDDLEWARE_CONFIG)
         self.task_type = _check_name("task_type", task_type)
         self.max_attempts = _check_max_attempts(max_attempts)
         self._runner = None if max_workers is None else ThreadRunner(max_workers=max_workers)  # None: the shared one
