@@ -61,7 +61,7 @@ import random
 import threading
 import time
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -332,7 +332,10 @@ class PlanExecutor:
             them, one made with ``model_copy(update=...)`` too (pydantic's ``ValidationError`` names
             a bad field).
         costs: tool id -> cost of a call, charged when the tool does not report one; default:
-            the plan's predicted cost (which ``enforce_budget`` admits each call at).
+            the plan's predicted cost (which ``enforce_budget`` admits each call at). Kept, not
+            copied (a change counts from the next attempt): each run's start checks the costs of
+            the tools its plan lists as the constructor does (``ValueError`` naming the tool and
+            the value, before any tool runs).
         output_types: step id or capability -> type (or tuple of types) its output must have.
         on_attempt: called with every ``ExecutionResult`` as soon as the attempt ends (a plain
             function: an ``async def`` one is refused, as it would never be awaited).
@@ -360,8 +363,7 @@ class PlanExecutor:
         if costs is not None:
             if not isinstance(costs, Mapping):
                 raise TypeError(f"costs: expected a mapping of tool id to cost, got {type(costs).__name__}")
-            for tool_id, cost in costs.items():  # a negative or NaN cost summed into every run's total
-                check_real(f"costs[{tool_id!r}]", cost, low=0)
+            _check_costs(costs, costs)
         if output_types is not None and not isinstance(output_types, Mapping):
             raise TypeError(f"output_types: expected a mapping of step id or capability to type, got {type(output_types).__name__}")
         for name, fn in (("on_attempt", on_attempt), ("clock", clock)):
@@ -508,6 +510,8 @@ class PlanExecutor:
             raise TypeError(f"run: expected a new PlanRun, got {run!r:.100}")
         check_callback("on_attempt", on_attempt)
         steps = _plan_steps(plan)
+        # kept, not copied, so maybe changed since: the costs this run may charge, before any tool runs
+        _check_costs(self.costs, (tool_id for step in steps for tool_id in step.tool_ids))
         record = run if run is not None else PlanRun()
         bounds = [b for b in (getattr(plan, "max_cost", None), max_cost) if b is not None]
         ctx = _Run(record, inputs, min(bounds, default=None))
@@ -890,6 +894,17 @@ def _no_function(tools: Mapping[str, Callable[..., Any]], tool_id: str) -> str:
     if isinstance(tools, _RegisteredTools):
         return tools.missing(tool_id)
     return f"UnknownToolError: tool {tool_id!r} is not among the executor's tools"
+
+
+def _check_costs(costs: Mapping[str, float], tool_ids: Iterable[str]) -> None:
+    """Raise ``ValueError`` naming a cost of ``tool_ids`` in ``costs`` that is not a number >= 0 (a
+    negative or NaN one was charged, and summed into every run's total); a router's profiles check
+    their own."""
+    if isinstance(costs, _ProfileCosts):
+        return
+    for tool_id in tool_ids:
+        if tool_id in costs:
+            check_real(f"costs[{tool_id!r}]", costs[tool_id], low=0)
 
 
 class _ProfileCosts(Mapping):
