@@ -250,8 +250,16 @@ class ExecutorConfig(NumbersNotBools):
         default_factory=dict, description="Per-tool overrides of timeout_s."
     )
     retry: RetryPolicy = Field(default_factory=RetryPolicy, description="Retries of one tool.")
-    use_fallbacks: bool = Field(True, description="Try the step's next tool when one fails.")
-    max_fallbacks: int | None = Field(None, ge=0, description="At most this many fallbacks a step.")
+    use_fallbacks: bool = Field(
+        True,
+        description="Try the next tool (a step's, a routed call's) when one fails. False: one tool is "
+        "tried, not always the first: a tool skipped with no attempt (its circuit open, over budget, no "
+        "function to call) leaves its place to the next.",
+    )
+    max_fallbacks: int | None = Field(
+        None, ge=0, description="At most this many fallbacks a step or routed call (a tool skipped with no "
+        "attempt takes none of these places).",
+    )
     circuit_breaker: CircuitBreakerConfig | None = Field(
         default_factory=CircuitBreakerConfig, description="Per-tool breakers; None disables them."
     )

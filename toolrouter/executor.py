@@ -18,7 +18,8 @@ fallbacks in order, through the one attempt loop of ``toolrouter.attempts`` (whi
   in a row, lets one probe through after ``reset_timeout_s``, and closes when a probe succeeds);
 - with ``enforce_budget``, is skipped when its planned cost, added to what the run spent and the calls
   in flight, would take the run over its ``max_cost`` (a retry too); the step's next fallback is
-  still tried. A tool skipped with no attempt takes none of the places ``max_fallbacks`` leaves.
+  still tried. A tool skipped with no attempt takes none of the places ``max_fallbacks`` leaves,
+  nor the one place ``use_fallbacks=False`` leaves: the step's next tool runs in its stead.
 
 A tool is called with one argument, a ``StepRequest`` (the run's ``inputs`` and the outputs of the
 steps it depends on, by step id). It may return a ``ToolOutput`` to report the quality and cost of
