@@ -65,7 +65,7 @@ from collections.abc import Callable, Coroutine, Generator, Iterable, Iterator, 
 from dataclasses import dataclass, field
 from enum import Enum
 from itertools import islice
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -89,6 +89,7 @@ __all__ = [
     "ToolOutput",
     "attempt_loop",
     "check_callback",
+    "checked",
     "checked_config",
     "describe_error",
     "is_async_callable",
@@ -285,29 +286,43 @@ class ExecutorConfig(NumbersNotBools):
         return None if self.max_fallbacks is None else 1 + self.max_fallbacks
 
 
+_Model = TypeVar("_Model", bound=BaseModel)
+
+
 def checked_config(config: ExecutorConfig | Mapping[str, Any] | None, defaults: ExecutorConfig) -> ExecutorConfig:
-    """``config`` checked as ``ExecutorConfig``'s constructor checks it (pydantic's
-    ``ValidationError`` names a bad field): ``None`` is ``defaults``; a mapping updates the fields
-    of ``defaults`` (the caller's, not the class's: the fields it leaves out keep them); a model is
-    taken whole, checked again all the same: one made with ``model_copy(update=...)`` holds the
-    update unchecked (a timeout of 0 timed out every try, each learned as the tool's failure; a
-    retry given as a dict failed the call)."""
+    """``config`` checked as ``checked`` checks it: ``None`` is ``defaults``; a mapping updates the
+    fields of ``defaults`` (the caller's, not the class's: the fields it leaves out keep them); a
+    model is taken whole."""
     if config is None:
         return defaults
-    if isinstance(config, ExecutorConfig):
-        return ExecutorConfig.model_validate(_fields(config))
     if isinstance(config, Mapping):
-        return ExecutorConfig.model_validate({**_fields(defaults), **config})
-    return ExecutorConfig.model_validate(config)  # pydantic names what it expected
+        config = {**_fields(defaults), **config}
+    return checked(ExecutorConfig, config)
+
+
+def checked(model: type[_Model], value: Any) -> _Model:
+    """``value`` (a ``model``, or its fields as a mapping) checked as ``model``'s constructor checks
+    it (pydantic's ``ValidationError`` names a bad field), a model again too, and the models in
+    either: one made with ``model_copy(update=...)`` holds the update unchecked (a timeout of 0
+    timed out every try, each learned as the tool's failure; a retry given as a dict failed the
+    call; ``max_retries=-1`` tried no tool at all)."""
+    return model.model_validate(_fields(value) if isinstance(value, (model, Mapping)) else value)
 
 
 def _fields(value: Any) -> Any:
-    """A pydantic model's values as a mapping, those of the models in it too (a key a model was
-    updated with that is none of its fields included, for its validation to name it); any other
-    value as it is."""
+    """A pydantic model's values as a mapping, and a mapping's, those of the models in them too (a
+    key a model was updated with that is none of its fields included, for its validation to name
+    it); any other value as it is."""
+    if type(value) in _SCALARS:  # most fields: cheaper than the checks below (a routed call's retry)
+        return value
     if isinstance(value, BaseModel):
-        return {name: _fields(item) for name, item in vars(value).items()}
-    return value
+        value = vars(value)
+    elif not isinstance(value, Mapping):
+        return value
+    return {name: _fields(item) for name, item in value.items()}
+
+
+_SCALARS = frozenset({int, float, bool, str, type(None)})
 
 
 # --------------------------------------------------------------------------------------------------

@@ -67,6 +67,7 @@ from toolrouter.attempts import (
     ToolOutput,
     attempt_loop,
     check_callback,
+    checked,
     checked_config,
     describe_error,
     is_async_callable,
@@ -509,7 +510,7 @@ class ToolMiddleware(ClosesWhatItBuilt):
                 raise ValueError(f"group: a traced call (trace_id={trace_id!r}) records each step at once; route it without a group")
         config = self.config
         if retry is not None:
-            retry = retry if isinstance(retry, RetryPolicy) else RetryPolicy.model_validate(retry)
+            retry = checked(RetryPolicy, retry)
             config = config.model_copy(update={"retry": retry})
         if weights is not None:
             weights = checked_weights(weights)
