@@ -373,14 +373,14 @@ class PlanExecutor:
             kinds = expected if isinstance(expected, tuple) else (expected,)
             if not kinds or not all(isinstance(k, type) for k in kinds):
                 raise TypeError(f"output_types[{key!r}]: expected a type or a tuple of types, got {expected!r}")
-        self.config = checked_config(config, ExecutorConfig())
+        self._config = checked_config(config, ExecutorConfig())
         self.tools = tools
         self.costs = costs if costs is not None else {}
         self.output_types = dict(output_types or {})
         self.on_attempt = on_attempt
         self._clock = clock
-        self._rng = random.Random(self.config.seed)
-        self._breakers = CircuitBreakers(self.config.circuit_breaker, clock)
+        self._rng = random.Random(self._config.seed)
+        self._breakers = CircuitBreakers(self._config.circuit_breaker, clock)
         self._loops_lock = threading.Lock()
         # daemon workers, and hung ones replaced: a hung sync tool holds neither the others nor the exit
         self._pool = ThreadRunner(max_workers=max_workers)
@@ -388,6 +388,12 @@ class PlanExecutor:
         self._loops: dict[threading.Thread, asyncio.AbstractEventLoop] = {}  # run's, by thread
         self._running: set[threading.Thread] = set()  # threads whose loop runs a plan: close() leaves it
         self._closed = False
+
+    @property
+    def config(self) -> ExecutorConfig:
+        """How tools are called, fixed when the executor is made (its circuit breakers and backoff
+        jitter are built from it: a config set later would apply in part)."""
+        return self._config
 
     # --- lifecycle ---------------------------------------------------------------------------
     def close(self) -> None:
@@ -519,7 +525,7 @@ class PlanExecutor:
         ctx.on_attempt = on_attempt
         ctx.hooks = [self.on_attempt] if self.on_attempt is not None else []
         loop = asyncio.get_running_loop()
-        semaphore = asyncio.Semaphore(self.config.max_concurrency) if self.config.max_concurrency else None
+        semaphore = asyncio.Semaphore(self._config.max_concurrency) if self._config.max_concurrency else None
         t0 = time.perf_counter()
         if cancel_event is not None and cancel_event.is_set():
             # Cancelled before it began: no step starts (a watcher would get its turn only after
@@ -676,7 +682,7 @@ class PlanExecutor:
             cost = step.costs.get(tool_id, cost)
             # a free call spends nothing: a tool that reported more than planned took the run
             # over its budget, and a free tool after it was skipped as if it would
-            if ctx.max_cost is None or not self.config.enforce_budget or cost == 0:
+            if ctx.max_cost is None or not self._config.enforce_budget or cost == 0:
                 return None
             if not fits_budget(ctx.spent + ctx.reserved + cost, ctx.max_cost):
                 return "over budget"
@@ -692,7 +698,7 @@ class PlanExecutor:
                 # (else a tool hung past every run's deadline never opened its circuit)
                 error = f"TimeoutError: {result.tool_id!r} took longer than the run's deadline allowed"
                 result = result.model_copy(update={"error": error})
-                if self.config.circuit_breaker is not None:
+                if self._config.circuit_breaker is not None:
                     self._breakers.get(result.tool_id).record_failure()
             # numbers of the tool's own (a success's, a reported cost) that the router refuses are
             # replaced by the attempt loop; the planned numbers alone would be refused again
@@ -703,8 +709,8 @@ class PlanExecutor:
             candidates=step.tool_ids,
             bind=bind,
             record=record,
-            config=self.config,
-            breakers=self._breakers if self.config.circuit_breaker is not None else None,
+            config=self._config,
+            breakers=self._breakers if self._config.circuit_breaker is not None else None,
             rng=self._rng,
             admit=admit,
         )

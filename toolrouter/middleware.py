@@ -270,20 +270,27 @@ class ToolMiddleware(ClosesWhatItBuilt):
             )
         if learner is not None and learner.closed:  # every call and registration would be refused
             raise ValueError(f"learner: {learner!r} was closed (ToolMetaLearner.close()); give an open router")
-        self.config = checked_config(config, MIDDLEWARE_CONFIG)
+        self._config = checked_config(config, MIDDLEWARE_CONFIG)
         self.task_type = _check_name("task_type", task_type)
         self.max_attempts = _check_max_attempts(max_attempts)
         self._runner = None if max_workers is None else ThreadRunner(max_workers=max_workers)  # None: the shared one
         self.learner = learner if learner is not None else ToolMetaLearner(**learner_options)
         self._built = None if learner is not None else self.learner  # close() closes only a router it built
-        self._breakers = CircuitBreakers(self.config.circuit_breaker)
-        self._jitter = random.Random(self.config.seed)  # the backoff jitter's, as a PlanExecutor's
+        self._breakers = CircuitBreakers(self._config.circuit_breaker)
+        self._jitter = random.Random(self._config.seed)  # the backoff jitter's, as a PlanExecutor's
         self._tools: dict[str, _Registered] = {}
         self._async_tools: set[str] = set()  # ids of the async ones: a sync call checks for them
         self._timeouts: dict[str, float] = {}  # per-tool timeouts given at registration
         self._lock = threading.Lock()  # registrations; calls read the registry without it
         self._ids = itertools.count(1)
         self._closing = False  # close() was called: calls are refused
+
+    @property
+    def config(self) -> ExecutorConfig:
+        """Timeouts, retries and circuit breakers of every call, fixed when the middleware is made
+        (its breakers and backoff jitter are built from it: a config set later would apply in part);
+        per call, ``route(..., timeout_s=..., retry=...)``."""
+        return self._config
 
     # --- registration -------------------------------------------------------------------------
     def register(
@@ -508,7 +515,7 @@ class ToolMiddleware(ClosesWhatItBuilt):
                 raise ValueError(f"group: {group.group!r} records with another router than this middleware's")
             if trace_id is not None:
                 raise ValueError(f"group: a traced call (trace_id={trace_id!r}) records each step at once; route it without a group")
-        config = self.config
+        config = self._config
         if retry is not None:
             retry = checked(RetryPolicy, retry)
             config = config.model_copy(update={"retry": retry})
@@ -606,7 +613,7 @@ class ToolMiddleware(ClosesWhatItBuilt):
             raise NoToolForCapabilityError(f"capability: no registered function serves {call.capability!r}")
         # a tool the router knows but this middleware has no function for is not callable here
         candidates = (t for t in ranked if t in tools)
-        config = call.config or self.config
+        config = call.config or self._config
 
         def bind(tool_id: str, attempt: int) -> Binding | None:
             reg = tools.get(tool_id)
