@@ -447,9 +447,10 @@ class CircuitBreaker:
 
 
 def _breaker_config(config: Any) -> CircuitBreakerConfig | None:
-    # a mapping of its fields, as ExecutorConfig takes it; anything else failed only when the
-    # circuit first opened, in the middle of a call
-    return config if config is None or isinstance(config, CircuitBreakerConfig) else CircuitBreakerConfig.model_validate(config)
+    # a mapping of its fields, as ExecutorConfig takes it (anything else failed only when the
+    # circuit first opened, in the middle of a call), or a model checked again: one made with
+    # model_copy(update=...) could hold half_open_max_calls=0, which kept a tool out for good
+    return None if config is None else checked(CircuitBreakerConfig, config)
 
 
 def _checked_clock(clock: Any) -> Callable[[], float]:
