@@ -210,8 +210,10 @@ class ToolMiddleware(ClosesWhatItBuilt):
         max_attempts: at most this many tools per call (default: every candidate).
         config: ``ExecutorConfig``: timeouts, retries and circuit breakers of every call (default
             ``MIDDLEWARE_CONFIG``: 30 s a try, no retries, no circuit breakers). A mapping updates
-            those defaults (``{"timeout_s": 5}`` keeps no retries and no breakers); an
-            ``ExecutorConfig`` replaces them whole (its own defaults: one retry, circuit breakers).
+            the fields of those defaults it names (``{"timeout_s": 5}`` keeps no retries and no
+            breakers; a field it names is replaced whole: ``{"retry": {"base_delay_s": 1}}`` is a
+            ``RetryPolicy`` of its own, one retry); an ``ExecutorConfig`` replaces them whole (its
+            own defaults: one retry, circuit breakers).
             Either is checked as ``ExecutorConfig``'s constructor checks it, one made with
             ``model_copy(update=...)`` too (pydantic's ``ValidationError`` names a bad field).
         max_workers: threads for sync tools at once, in a pool of this middleware's own (default
