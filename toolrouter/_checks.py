@@ -50,25 +50,31 @@ def check_options(field: str, model: type[M], value: Any) -> M:
         ...
         ValueError: retry.max_retries: Input should be greater than or equal to 0 (got -1)
     """
-    if isinstance(value, model):
-        # checked again: one made with ``value.model_copy(update=...)`` holds the update unchecked (a
-        # timeout of 0 timed out every try, each learned as the tool's failure)
-        value = _fields(value)
-    if not isinstance(value, Mapping):
+    if not isinstance(value, (model, Mapping)):
         raise TypeError(f"{field}: expected {model.__name__}(...) or a mapping of its fields, got {short_repr(value)}")
     try:
-        return model.model_validate(value)
+        # a model checked again, and the models in it: one made with ``model_copy(update=...)`` holds
+        # the update unchecked (a timeout of 0 timed out every try, each learned as the tool's
+        # failure; ``max_retries=-1`` tried no tool at all)
+        return model.model_validate(_fields(value))
     except ValidationError as exc:
         raise ValueError(validation_problems(exc, field)) from None
 
 
 def _fields(value: Any) -> Any:
-    """A pydantic model's values as a mapping, those of the models in it too (a key a model was
-    updated with that is none of its fields included, for its validation to name it); any other
-    value as it is."""
+    """A pydantic model's values as a mapping, and a mapping's, those of the models in them too (a
+    key a model was updated with that is none of its fields included, for its validation to name
+    it); any other value as it is."""
+    if type(value) in _SCALARS:  # most fields: cheaper than the checks below (a routed call's retry)
+        return value
     if isinstance(value, BaseModel):
-        return {name: _fields(item) for name, item in vars(value).items()}
-    return value
+        value = vars(value)
+    elif not isinstance(value, Mapping):
+        return value
+    return {name: _fields(item) for name, item in value.items()}
+
+
+_SCALARS = frozenset({int, float, bool, str, type(None)})
 
 
 def real_array(field: str, value: Any, *, error: type[Exception] = ValueError) -> np.ndarray:

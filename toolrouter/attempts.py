@@ -62,7 +62,7 @@ import threading
 import time
 import types
 import weakref
-from collections.abc import Callable, Coroutine, Generator, Iterable, Iterator
+from collections.abc import Callable, Coroutine, Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from itertools import islice
@@ -90,6 +90,7 @@ __all__ = [
     "ToolOutput",
     "attempt_loop",
     "check_callback",
+    "checked_config",
     "describe_error",
     "is_async_callable",
     "is_generator_callable",
@@ -250,8 +251,16 @@ class ExecutorConfig(NumbersNotBools):
         default_factory=dict, description="Per-tool overrides of timeout_s."
     )
     retry: RetryPolicy = Field(default_factory=RetryPolicy, description="Retries of one tool.")
-    use_fallbacks: bool = Field(True, description="Try the step's next tool when one fails.")
-    max_fallbacks: int | None = Field(None, ge=0, description="At most this many fallbacks a step.")
+    use_fallbacks: bool = Field(
+        True,
+        description="Try the next tool (a step's, a routed call's) when one fails. False: one tool is "
+        "tried, not always the first: a tool skipped with no attempt (its circuit open, over budget, no "
+        "function to call) leaves its place to the next.",
+    )
+    max_fallbacks: int | None = Field(
+        None, ge=0, description="At most this many fallbacks a step or routed call (a tool skipped with no "
+        "attempt takes none of these places).",
+    )
     circuit_breaker: CircuitBreakerConfig | None = Field(
         default_factory=CircuitBreakerConfig, description="Per-tool breakers; None disables them."
     )
@@ -275,6 +284,19 @@ class ExecutorConfig(NumbersNotBools):
         if not self.use_fallbacks:
             return 1
         return None if self.max_fallbacks is None else 1 + self.max_fallbacks
+
+
+def checked_config(config: ExecutorConfig | Mapping[str, Any] | None, defaults: ExecutorConfig) -> ExecutorConfig:
+    """``config`` checked as ``check_options`` checks it: ``None`` is ``defaults``; a mapping updates
+    the fields of ``defaults`` (the caller's, not the class's: the fields it leaves out keep them); a
+    model is taken whole."""
+    if config is None:
+        return defaults
+    if isinstance(config, Mapping):
+        config = {**vars(defaults), **config}
+    return check_options("config", ExecutorConfig, config)
+
+
 
 
 # --------------------------------------------------------------------------------------------------
@@ -402,8 +424,9 @@ class CircuitBreaker:
 
 
 def _breaker_config(config: Any) -> CircuitBreakerConfig | None:
-    # a mapping of its fields, as ExecutorConfig takes it; anything else failed only when the
-    # circuit first opened, in the middle of a call
+    # a mapping of its fields, as ExecutorConfig takes it (anything else failed only when the
+    # circuit first opened, in the middle of a call), or a model checked again: one made with
+    # model_copy(update=...) could hold half_open_max_calls=0, which kept a tool out for good
     return None if config is None else check_options("config", CircuitBreakerConfig, config)
 
 

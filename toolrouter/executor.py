@@ -18,7 +18,8 @@ fallbacks in order, through the one attempt loop of ``toolrouter.attempts`` (whi
   in a row, lets one probe through after ``reset_timeout_s``, and closes when a probe succeeds);
 - with ``enforce_budget``, is skipped when its planned cost, added to what the run spent and the calls
   in flight, would take the run over its ``max_cost`` (a retry too); the step's next fallback is
-  still tried. A tool skipped with no attempt takes none of the places ``max_fallbacks`` leaves.
+  still tried. A tool skipped with no attempt takes none of the places ``max_fallbacks`` leaves,
+  nor the one place ``use_fallbacks=False`` leaves: the step's next tool runs in its stead.
 
 A tool is called with one argument, a ``StepRequest`` (the run's ``inputs`` and the outputs of the
 steps it depends on, by step id). It may return a ``ToolOutput`` to report the quality and cost of
@@ -61,14 +62,14 @@ import random
 import threading
 import time
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
 import networkx as nx
 
-from toolrouter._checks import check_options, check_real
+from toolrouter._checks import check_real
 from toolrouter.attempts import (
     Binding,
     CallSpec,
@@ -83,6 +84,7 @@ from toolrouter.attempts import (
     ToolOutput,
     attempt_loop,
     check_callback,
+    checked_config,
     close_loop,
     describe_error,
     is_async_callable,
@@ -331,7 +333,10 @@ class PlanExecutor:
             them, one made with ``model_copy(update=...)`` too (pydantic's ``ValidationError`` names
             a bad field).
         costs: tool id -> cost of a call, charged when the tool does not report one; default:
-            the plan's predicted cost (which ``enforce_budget`` admits each call at).
+            the plan's predicted cost (which ``enforce_budget`` admits each call at). Kept, not
+            copied (a change counts from the next attempt): each run's start checks the costs of
+            the tools its plan lists as the constructor does (``ValueError`` naming the tool and
+            the value, before any tool runs).
         output_types: step id or capability -> type (or tuple of types) its output must have.
         on_attempt: called with every ``ExecutionResult`` as soon as the attempt ends (a plain
             function: an ``async def`` one is refused, as it would never be awaited).
@@ -359,8 +364,7 @@ class PlanExecutor:
         if costs is not None:
             if not isinstance(costs, Mapping):
                 raise TypeError(f"costs: expected a mapping of tool id to cost, got {type(costs).__name__}")
-            for tool_id, cost in costs.items():  # a negative or NaN cost summed into every run's total
-                check_real(f"costs[{tool_id!r}]", cost, low=0)
+            _check_costs(costs, costs)
         if output_types is not None and not isinstance(output_types, Mapping):
             raise TypeError(f"output_types: expected a mapping of step id or capability to type, got {type(output_types).__name__}")
         for name, fn in (("on_attempt", on_attempt), ("clock", clock)):
@@ -369,15 +373,14 @@ class PlanExecutor:
             kinds = expected if isinstance(expected, tuple) else (expected,)
             if not kinds or not all(isinstance(k, type) for k in kinds):
                 raise TypeError(f"output_types[{key!r}]: expected a type or a tuple of types, got {expected!r}")
-        # its fields as a mapping too, as the middleware takes them
-        self.config = ExecutorConfig() if config is None else check_options("config", ExecutorConfig, config)
+        self._config = checked_config(config, ExecutorConfig())
         self.tools = tools
         self.costs = costs if costs is not None else {}
         self.output_types = dict(output_types or {})
         self.on_attempt = on_attempt
         self._clock = clock
-        self._rng = random.Random(self.config.seed)
-        self._breakers = CircuitBreakers(self.config.circuit_breaker, clock)
+        self._rng = random.Random(self._config.seed)
+        self._breakers = CircuitBreakers(self._config.circuit_breaker, clock)
         self._loops_lock = threading.Lock()
         # daemon workers, and hung ones replaced: a hung sync tool holds neither the others nor the exit
         self._pool = ThreadRunner(max_workers=max_workers)
@@ -385,6 +388,12 @@ class PlanExecutor:
         self._loops: dict[threading.Thread, asyncio.AbstractEventLoop] = {}  # run's, by thread
         self._running: set[threading.Thread] = set()  # threads whose loop runs a plan: close() leaves it
         self._closed = False
+
+    @property
+    def config(self) -> ExecutorConfig:
+        """How tools are called, fixed when the executor is made (its circuit breakers and backoff
+        jitter are built from it: a config set later would apply in part)."""
+        return self._config
 
     # --- lifecycle ---------------------------------------------------------------------------
     def close(self) -> None:
@@ -508,13 +517,15 @@ class PlanExecutor:
             raise TypeError(f"run: expected a new PlanRun, got {run!r:.100}")
         check_callback("on_attempt", on_attempt)
         steps = _plan_steps(plan)
+        # kept, not copied, so maybe changed since: the costs this run may charge, before any tool runs
+        _check_costs(self.costs, (tool_id for step in steps for tool_id in step.tool_ids))
         record = run if run is not None else PlanRun()
         bounds = [b for b in (getattr(plan, "max_cost", None), max_cost) if b is not None]
         ctx = _Run(record, inputs, min(bounds, default=None))
         ctx.on_attempt = on_attempt
         ctx.hooks = [self.on_attempt] if self.on_attempt is not None else []
         loop = asyncio.get_running_loop()
-        semaphore = asyncio.Semaphore(self.config.max_concurrency) if self.config.max_concurrency else None
+        semaphore = asyncio.Semaphore(self._config.max_concurrency) if self._config.max_concurrency else None
         t0 = time.perf_counter()
         if cancel_event is not None and cancel_event.is_set():
             # Cancelled before it began: no step starts (a watcher would get its turn only after
@@ -671,7 +682,7 @@ class PlanExecutor:
             cost = step.costs.get(tool_id, cost)
             # a free call spends nothing: a tool that reported more than planned took the run
             # over its budget, and a free tool after it was skipped as if it would
-            if ctx.max_cost is None or not self.config.enforce_budget or cost == 0:
+            if ctx.max_cost is None or not self._config.enforce_budget or cost == 0:
                 return None
             if not fits_budget(ctx.spent + ctx.reserved + cost, ctx.max_cost):
                 return "over budget"
@@ -687,7 +698,7 @@ class PlanExecutor:
                 # (else a tool hung past every run's deadline never opened its circuit)
                 error = f"TimeoutError: {result.tool_id!r} took longer than the run's deadline allowed"
                 result = result.model_copy(update={"error": error})
-                if self.config.circuit_breaker is not None:
+                if self._config.circuit_breaker is not None:
                     self._breakers.get(result.tool_id).record_failure()
             # numbers of the tool's own (a success's, a reported cost) that the router refuses are
             # replaced by the attempt loop; the planned numbers alone would be refused again
@@ -698,8 +709,8 @@ class PlanExecutor:
             candidates=step.tool_ids,
             bind=bind,
             record=record,
-            config=self.config,
-            breakers=self._breakers if self.config.circuit_breaker is not None else None,
+            config=self._config,
+            breakers=self._breakers if self._config.circuit_breaker is not None else None,
             rng=self._rng,
             admit=admit,
         )
@@ -890,6 +901,17 @@ def _no_function(tools: Mapping[str, Callable[..., Any]], tool_id: str) -> str:
     if isinstance(tools, _RegisteredTools):
         return tools.missing(tool_id)
     return f"UnknownToolError: tool {tool_id!r} is not among the executor's tools"
+
+
+def _check_costs(costs: Mapping[str, float], tool_ids: Iterable[str]) -> None:
+    """Raise ``ValueError`` naming a cost of ``tool_ids`` in ``costs`` that is not a number >= 0 (a
+    negative or NaN one was charged, and summed into every run's total); a router's profiles check
+    their own."""
+    if isinstance(costs, _ProfileCosts):
+        return
+    for tool_id in tool_ids:
+        if tool_id in costs:
+            check_real(f"costs[{tool_id!r}]", costs[tool_id], low=0)
 
 
 class _ProfileCosts(Mapping):

@@ -20,8 +20,9 @@ that fit the signature of no function serving the capability are the caller's mi
 of each tool: the call raises ``TypeError`` naming them, and records nothing.
 
 Options, from the widest to the narrowest (each overrides the one before):
-``ToolMiddleware(config=ExecutorConfig(...))`` (timeouts, retries, circuit breakers; by default no
-retries, since the next tool is the retry, and no breakers: see ``MIDDLEWARE_CONFIG``), ``register(..., timeout_s=...)`` per tool, and
+``ToolMiddleware(config=...)`` (timeouts, retries, circuit breakers; by default no retries, since the
+next tool is the retry, and no breakers: see ``MIDDLEWARE_CONFIG``, which a mapping updates and an
+``ExecutorConfig`` replaces), ``register(..., timeout_s=...)`` per tool, and
 ``route(capability, timeout_s=..., deadline_s=..., retry=...)`` per call (``deadline_s`` bounds the
 whole call, fallbacks included).
 
@@ -66,6 +67,7 @@ from toolrouter.attempts import (
     ToolOutput,
     attempt_loop,
     check_callback,
+    checked_config,
     describe_error,
     is_async_callable,
     is_generator_callable,
@@ -206,7 +208,13 @@ class ToolMiddleware(ClosesWhatItBuilt):
         task_type: the task type of calls that do not give one.
         max_attempts: at most this many tools per call (default: every candidate).
         config: ``ExecutorConfig``: timeouts, retries and circuit breakers of every call (default
-            ``MIDDLEWARE_CONFIG``: 30 s a try, no retries, no circuit breakers).
+            ``MIDDLEWARE_CONFIG``: 30 s a try, no retries, no circuit breakers). A mapping updates
+            the fields of those defaults it names (``{"timeout_s": 5}`` keeps no retries and no
+            breakers; a field it names is replaced whole: ``{"retry": {"base_delay_s": 1}}`` is a
+            ``RetryPolicy`` of its own, one retry); an ``ExecutorConfig`` replaces them whole (its
+            own defaults: one retry, circuit breakers).
+            Either is checked as ``ExecutorConfig``'s constructor checks it, one made with
+            ``model_copy(update=...)`` too (pydantic's ``ValidationError`` names a bad field).
         max_workers: threads for sync tools at once, in a pool of this middleware's own (default
             ``None``: the process's shared pool of 64). A try's timeout counts from when a worker
             starts its tool: the wait for a free worker is bounded by the call's ``deadline_s``,
@@ -263,20 +271,27 @@ class ToolMiddleware(ClosesWhatItBuilt):
             )
         if learner is not None and learner.closed:  # every call and registration would be refused
             raise ValueError(f"learner: {learner!r} was closed (ToolMetaLearner.close()); give an open router")
-        self.config = MIDDLEWARE_CONFIG if config is None else check_options("config", ExecutorConfig, config)
+        self._config = checked_config(config, MIDDLEWARE_CONFIG)
         self.task_type = _check_name("task_type", task_type)
         self.max_attempts = _check_max_attempts(max_attempts)
         self._runner = None if max_workers is None else ThreadRunner(max_workers=max_workers)  # None: the shared one
         self.learner = learner if learner is not None else ToolMetaLearner(**learner_options)
         self._built = None if learner is not None else self.learner  # close() closes only a router it built
-        self._breakers = CircuitBreakers(self.config.circuit_breaker)
-        self._jitter = random.Random(self.config.seed)  # the backoff jitter's, as a PlanExecutor's
+        self._breakers = CircuitBreakers(self._config.circuit_breaker)
+        self._jitter = random.Random(self._config.seed)  # the backoff jitter's, as a PlanExecutor's
         self._tools: dict[str, _Registered] = {}
         self._async_tools: set[str] = set()  # ids of the async ones: a sync call checks for them
         self._timeouts: dict[str, float] = {}  # per-tool timeouts given at registration
         self._lock = threading.Lock()  # registrations; calls read the registry without it
         self._ids = itertools.count(1)
         self._closing = False  # close() was called: calls are refused
+
+    @property
+    def config(self) -> ExecutorConfig:
+        """Timeouts, retries and circuit breakers of every call, fixed when the middleware is made
+        (its breakers and backoff jitter are built from it: a config set later would apply in part);
+        per call, ``route(..., timeout_s=..., retry=...)``."""
+        return self._config
 
     # --- registration -------------------------------------------------------------------------
     def register(
@@ -501,7 +516,7 @@ class ToolMiddleware(ClosesWhatItBuilt):
                 raise ValueError(f"group: {group.group!r} records with another router than this middleware's")
             if trace_id is not None:
                 raise ValueError(f"group: a traced call (trace_id={trace_id!r}) records each step at once; route it without a group")
-        config = self.config
+        config = self._config
         if retry is not None:
             config = config.model_copy(update={"retry": check_options("retry", RetryPolicy, retry)})
         if weights is not None:
@@ -601,7 +616,7 @@ class ToolMiddleware(ClosesWhatItBuilt):
             record = self._recorder(call, task_id)
         # a tool the router knows but this middleware has no function for is not callable here
         candidates = (t for t in ranked if t in tools)
-        config = call.config or self.config
+        config = call.config or self._config
 
         def bind(tool_id: str, attempt: int) -> Binding | None:
             reg = tools.get(tool_id)
