@@ -17,11 +17,16 @@ from toolrouter.planner import Candidate, assign_tools, build_task_graph
 FAST = ExecutorConfig(timeout_s=5.0, retry=RetryPolicy(max_retries=0), circuit_breaker=None)
 
 
+STARTED: set[str] = set()  # the tools whose call began: the cancellation comes once both did
+
+
 async def slow(request):
+    STARTED.add("slow")
     await asyncio.sleep(10)
 
 
 def sync_slow(request):
+    STARTED.add("sync_slow")
     time.sleep(0.2)
     return "late"
 
@@ -47,9 +52,11 @@ def check(record: PlanRun) -> None:
 def test_a_run_cancelled_at_every_await_finishes_its_record() -> None:
     async def main() -> PlanRun:
         record = PlanRun()
+        STARTED.clear()
         with PlanExecutor({"slow": slow, "sync_slow": sync_slow}, FAST) as ex:
             task = asyncio.ensure_future(ex.arun(plan(), run=record))
-            await asyncio.sleep(0.02)
+            while STARTED != {"slow", "sync_slow"}:
+                await asyncio.sleep(0.005)
             while not task.done():
                 task.cancel("stop")
                 await asyncio.sleep(0)
@@ -65,9 +72,19 @@ def test_an_anyio_timeout_around_a_run_ends_it_and_its_record() -> None:
 
     async def main() -> tuple[PlanRun, bool]:
         record = PlanRun()
+        STARTED.clear()
         with PlanExecutor({"slow": slow, "sync_slow": sync_slow}, FAST) as ex:
-            with anyio.move_on_after(0.02) as scope:
-                await ex.arun(plan(), run=record)
+            # a scope's deadline, as move_on_after sets one, passed once both tools run (a fixed delay
+            # came before the worker thread started the sync tool on a busy machine)
+            with anyio.CancelScope() as scope:
+                async def deadline() -> None:
+                    while STARTED != {"slow", "sync_slow"}:
+                        await anyio.sleep(0.005)
+                    scope.deadline = anyio.current_time()
+
+                async with anyio.create_task_group() as tasks:
+                    tasks.start_soon(deadline)
+                    await ex.arun(plan(), run=record)
         return record, scope.cancelled_caught
 
     record, caught = anyio.run(main)
