@@ -22,6 +22,7 @@ Example:
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar
@@ -85,6 +86,9 @@ class VisionExpert(Expert):
         super().__init__(encoder, seed=seed)
         self.image_shape: tuple[int, int, int] = shape  # type: ignore[assignment]
         self.distance = distance
+        # _embed switches the encoder to eval and back: calls from several threads take turns, or
+        # one's switch back would run another's embedding in training mode (BatchNorm on its batch)
+        self._embedding = threading.Lock()
 
     @property
     def input_kind(self) -> str:
@@ -173,13 +177,14 @@ class VisionExpert(Expert):
     @torch.no_grad()
     def _embed(self, images: list[torch.Tensor]) -> torch.Tensor:
         model = self.model
-        was_training = model.training
-        model.eval()  # BatchNorm's running statistics: a task's embeddings do not depend on its batch
-        try:
-            device = next((p.device for p in model.parameters()), torch.device("cpu"))
-            return model(self._model_input(torch.stack(images)).to(device)).flatten(1).float()
-        finally:
-            model.train(was_training)
+        with self._embedding:
+            was_training = model.training
+            model.eval()  # BatchNorm's running statistics: a task's embeddings do not depend on its batch
+            try:
+                device = next((p.device for p in model.parameters()), torch.device("cpu"))
+                return model(self._model_input(torch.stack(images)).to(device)).flatten(1).float()
+            finally:
+                model.train(was_training)
 
     def _fit_task(self, support: dict[Label, list[Any]], **options: Any) -> TaskState:
         if options:
