@@ -28,6 +28,7 @@ Example:
 from __future__ import annotations
 
 import itertools
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -129,6 +130,7 @@ class ExpertSystem:
         self.experts: dict[str, Expert] = {}
         self._calls = itertools.count(1)
         self._executor: PlanExecutor | None = None  # made with the first expert; kept (a new one per call costs ms)
+        self._registering = threading.Lock()  # _register_task reads a tool's profile and writes it back
 
     def add_expert(self, name: str, expert: Expert, *, cost_per_use: float = 0.0, expected_latency_s: float = 0.05,
                    reliability: float = 0.8, description: str = "") -> None:
@@ -253,12 +255,15 @@ class ExpertSystem:
         """Have the tools of the experts ``names`` serve ``capability`` (task ``task``) exactly when
         the expert has learned the task now: an expert taught (or made to forget) it directly,
         outside ``adapt``, joins (or leaves) its route before the router plans."""
-        tools = self.router.tools
-        for name in names:
-            profile, learned = tools.get(name), task in self.experts[name].tasks
-            if profile is not None and profile.serves(capability) != learned:
-                capabilities = (*profile.capabilities, capability) if learned else tuple(c for c in profile.capabilities if c != capability)
-                self.router.update_tool(profile.model_copy(update={"capabilities": capabilities}))
+        # one call at a time: a profile read before another call's update and written back after it
+        # would drop that call's task from the tool (and its route's statistics with it)
+        with self._registering:
+            tools = self.router.tools
+            for name in names:
+                profile, learned = tools.get(name), task in self.experts[name].tasks
+                if profile is not None and profile.serves(capability) != learned:
+                    capabilities = (*profile.capabilities, capability) if learned else tuple(c for c in profile.capabilities if c != capability)
+                    self.router.update_tool(profile.model_copy(update={"capabilities": capabilities}))
 
     def _route(self, names: list[str], field: str, takes: Callable[[Expert], Any]) -> tuple[str, list[str]]:
         """``(kind, experts)``: the input kind of the first expert of ``names`` that ``takes`` the
