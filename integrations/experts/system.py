@@ -151,11 +151,11 @@ class ExpertSystem:
         if self._executor is None:
             self._executor = learner_executor(self.router, config=_ANSWERING)
 
-    def _serving(self, modality: str) -> list[str]:
+    def _serving(self, modality: str, field: str) -> list[str]:
         names = [n for n, e in self.experts.items() if e.modality == modality]
         if not names:
             known = {n: e.modality for n, e in self.experts.items()}
-            raise ExpertInputError(f"input: no registered expert takes {modality} input (experts and what they take: {known})")
+            raise ExpertInputError(f"{field}: no registered expert takes {modality} input (experts and what they take: {known})")
         return names
 
     def adapt(self, examples: Any, labels: Any = None, *, task: str, modality: str | None = None, **options: Any) -> None:
@@ -165,9 +165,10 @@ class ExpertSystem:
         examples, the others are put back as they were (a task learned before, and replaced with
         ``replace=True``, comes back) and the error is raised."""
         support = normalize_support(examples, labels)  # once: every expert reads it, and examples may be iterators
+        field = "modality" if modality is not None else "examples"
         if modality is None:
             modality = modality_of(next(iter(support.values()))[0])
-        _, names = self._route(self._serving(modality), "examples",
+        _, names = self._route(self._serving(modality, field), "examples",
                                lambda expert: expert._checked_support(support, None, "examples"))
         done: list[tuple[Expert, TaskState | None]] = []
         try:
@@ -194,7 +195,7 @@ class ExpertSystem:
         t0 = time.perf_counter()
         task = _check_task_name(task)  # also the router's task type, with a support set too
         modality = modality_of(input)
-        serving = names = self._serving(modality)
+        serving = names = self._serving(modality, "input")
         if support is None:
             learned = [n for n in names if task in self.experts[n].tasks]
             if not learned:
