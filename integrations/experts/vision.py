@@ -22,7 +22,6 @@ Example:
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar
@@ -86,9 +85,6 @@ class VisionExpert(Expert):
         super().__init__(encoder, seed=seed)
         self.image_shape: tuple[int, int, int] = shape  # type: ignore[assignment]
         self.distance = distance
-        # _embed switches the encoder to eval and back: calls from several threads take turns, or
-        # one's switch back would run another's embedding in training mode (BatchNorm on its batch)
-        self._embedding = threading.Lock()
 
     @property
     def input_kind(self) -> str:
@@ -112,7 +108,8 @@ class VisionExpert(Expert):
         raises ``ExpertInputError``. Bad images (NaN or infinite
         values too) or labels raise ``ExpertInputError`` naming them, and a recipe or ``on_episode``
         of another kind a ``TypeError``, before any training: the encoder is unchanged then, as
-        it is when training fails or is stopped midway (an exception from ``on_episode``).
+        it is when training fails or is stopped midway (an exception from ``on_episode``). Inputs
+        served from other threads meanwhile wait for it to end, and the tasks to be learned again.
         """
         if not isinstance(images, torch.Tensor) or tuple(images.shape[1:]) != self.image_shape or not images.is_floating_point():
             got = tuple(images.shape) if isinstance(images, torch.Tensor) else type(images).__name__
@@ -177,14 +174,13 @@ class VisionExpert(Expert):
     @torch.no_grad()
     def _embed(self, images: list[torch.Tensor]) -> torch.Tensor:
         model = self.model
-        with self._embedding:
-            was_training = model.training
-            model.eval()  # BatchNorm's running statistics: a task's embeddings do not depend on its batch
-            try:
-                device = next((p.device for p in model.parameters()), torch.device("cpu"))
-                return model(self._model_input(torch.stack(images)).to(device)).flatten(1).float()
-            finally:
-                model.train(was_training)
+        was_training = model.training  # callers hold the expert's lock: no other thread switches it meanwhile
+        model.eval()  # BatchNorm's running statistics: a task's embeddings do not depend on its batch
+        try:
+            device = next((p.device for p in model.parameters()), torch.device("cpu"))
+            return model(self._model_input(torch.stack(images)).to(device)).flatten(1).float()
+        finally:
+            model.train(was_training)
 
     def _fit_task(self, support: dict[Label, list[Any]], **options: Any) -> TaskState:
         if options:
