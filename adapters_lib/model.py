@@ -793,10 +793,16 @@ class AdapterModel(nn.Module):
         raw = read_json(metadata["configs"], f"path: {str(path)!r}, metadata 'configs'")
         if not isinstance(raw, list) or not all(isinstance(c, dict) for c in raw):
             raise ValueError(f"path: {str(path)!r}, metadata 'configs': expected a list of configs, got {metadata['configs'][:80]!r}")
+        saved = []
+        for index, c in enumerate(raw):
+            try:  # without its adapter_class, which a file cannot hold (a new set of one is refused below)
+                saved.append(AdapterConfig.model_validate({k: v for k, v in c.items() if k != "adapter_class"}))
+            except ValidationError as exc:
+                reason = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'config'}: {e['msg'].removeprefix('Value error, ')}" for e in exc.errors())
+                raise ValueError(f"path: {str(path)!r}, metadata 'configs'[{index}] is not a valid config ({reason})") from None
         if name in self._sets:
             # The weights mean what they meant only under the settings they were trained with
             # (LoRA's alpha, a bottleneck's activation...): a set that differs would compute otherwise.
-            saved = [AdapterConfig.model_validate({k: v for k, v in c.items() if k != "adapter_class"}) for c in raw]
             differ = self._setting_differences(name, saved)
             if differ:
                 raise AdapterStateError(
@@ -814,8 +820,7 @@ class AdapterModel(nn.Module):
                 f"recreate; add the set with that class first (add_adapter({name!r}, configs)), then load_adapters "
                 "into it"
             )
-        configs = [AdapterConfig.model_validate(c) for c in raw]
-        self.add_adapter(name, configs, activate=activate)
+        self.add_adapter(name, saved, activate=activate)
         try:
             self.load_adapter_state_dict(state, name)
         except Exception:
