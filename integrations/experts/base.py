@@ -538,25 +538,27 @@ class Expert(abc.ABC):
     # --- persistence ---------------------------------------------------------------------------
     def save(self, path: str | Path) -> Path:
         """Write the model's weights and every task (tensors, support set, labels) to one
-        safetensors file ``path``, with the expert's class and options as JSON metadata."""
-        arrays: dict[str, np.ndarray] = {f"model.{k}": _to_numpy(v) for k, v in self.model.state_dict().items()}
-        tasks = []
-        for i, (name, state) in enumerate(self._tasks.items()):
-            support_meta = []
-            for j, (label, items) in enumerate(state.support.items()):
-                if all(isinstance(x, str) for x in items):
-                    support_meta.append({"label": label, "texts": items})
-                else:
-                    arrays[f"task.{i}.support.{j}"] = _to_numpy(torch.stack([torch.as_tensor(x) for x in items]))
-                    support_meta.append({"label": label, "tensor": f"task.{i}.support.{j}"})
-            for key, value in state.tensors.items():
-                arrays[f"task.{i}.tensor.{key}"] = _to_numpy(value)
-            tasks.append({"name": name, "labels": state.labels, "adaptation": state.adaptation,
-                          "support": support_meta, "info": state.info,
-                          # shapes too: a 0-d tensor is written as a 1-element array
-                          "tensors": {k: list(v.shape) for k, v in state.tensors.items()}})
-        config = {"format": _FORMAT, "class": type(self).__name__, "options": self._config(), "tasks": tasks}
-        return write_atomically(path, write_blob(arrays, _FORMAT, config))
+        safetensors file ``path``, with the expert's class and options as JSON metadata. A save from
+        another thread while the expert meta-trains waits for it to end: the file's tasks fit its weights."""
+        with self._lock:  # the arrays are views of the weights: written before another thread trains them
+            arrays: dict[str, np.ndarray] = {f"model.{k}": _to_numpy(v) for k, v in self.model.state_dict().items()}
+            tasks = []
+            for i, (name, state) in enumerate(self._tasks.items()):
+                support_meta = []
+                for j, (label, items) in enumerate(state.support.items()):
+                    if all(isinstance(x, str) for x in items):
+                        support_meta.append({"label": label, "texts": items})
+                    else:
+                        arrays[f"task.{i}.support.{j}"] = _to_numpy(torch.stack([torch.as_tensor(x) for x in items]))
+                        support_meta.append({"label": label, "tensor": f"task.{i}.support.{j}"})
+                for key, value in state.tensors.items():
+                    arrays[f"task.{i}.tensor.{key}"] = _to_numpy(value)
+                tasks.append({"name": name, "labels": state.labels, "adaptation": state.adaptation,
+                              "support": support_meta, "info": state.info,
+                              # shapes too: a 0-d tensor is written as a 1-element array
+                              "tensors": {k: list(v.shape) for k, v in state.tensors.items()}})
+            config = {"format": _FORMAT, "class": type(self).__name__, "options": self._config(), "tasks": tasks}
+            return write_atomically(path, write_blob(arrays, _FORMAT, config))
 
     def load(self, path: str | Path) -> dict[str, Any]:
         """Restore weights and tasks written by ``save`` into this expert (same class and model
@@ -607,8 +609,9 @@ class Expert(abc.ABC):
             raise exc.within(where) from None
         except (KeyError, TypeError, ValueError) as exc:
             raise CorruptStateError(f"the saved tasks do not fit together ({exc!r})", where) from None
-        self.model.load_state_dict(state)
-        self._tasks = tasks
+        with self._lock:  # an input served meanwhile is scored with the old weights and tasks, or the new
+            self.model.load_state_dict(state)
+            self._tasks = tasks
         return dict(config.get("options", {}))
 
     # --- for subclasses ------------------------------------------------------------------------
