@@ -173,14 +173,22 @@ def _describe(config: AdapterConfig) -> str:
     return kind if config.adapter_class is None else f"{kind}, {config.adapter_class.__name__}"
 
 
-def _setting_values(configs: Iterable[AdapterConfig]) -> dict[tuple[str, str], set[str]]:
-    """(type, field) -> the JSON values the configs give that field, for the fields that change
-    what an adapter's weights compute (all but ``_NOT_COMPUTED``)."""
-    values: dict[tuple[str, str], set[str]] = {}
-    for config in configs:
-        for field, value in config.model_dump(mode="json", exclude=_NOT_COMPUTED).items():
-            values.setdefault((config.adapter_type.value, field), set()).add(json.dumps(value))
-    return values
+def _settings(config: AdapterConfig) -> dict[str, str]:
+    """Field -> JSON value of the config's fields that change what an adapter's weights compute
+    (all but ``_NOT_COMPUTED``)."""
+    return {field: json.dumps(value) for field, value in config.model_dump(mode="json", exclude=_NOT_COMPUTED).items()}
+
+
+def _targets(config: AdapterConfig, sites: Sequence[_Site]) -> list[_Site]:
+    """The sites ``config`` targets: those its patterns match, or its type's default rule."""
+    cls = _implementation(config)
+    if config.target_modules is None:
+        return [s for s in sites if cls.matches_default(s.name, s.module, s.parent, config)]
+    targets: list[_Site] = []
+    for pattern in config.target_modules:
+        hits = [s for s in sites if any(match_pattern(pattern, n) for n in s.names)]
+        targets.extend(s for s in hits if s not in targets)
+    return targets
 
 
 def _check_flag(field: str, value: object) -> None:
@@ -384,21 +392,15 @@ class AdapterModel(nn.Module):
         unmatched: list[str] = []
         chosen: list[tuple[AdapterConfig, list[_Site]]] = []
         for index, config in enumerate(configs):
-            cls = _implementation(config)
-            if config.target_modules is None:
-                targets = [s for s in sites if cls.matches_default(s.name, s.module, s.parent, config)]
-                if not targets:
-                    raise AdapterTargetError(
-                        f"target_modules: adapter_configs[{index}] ({_describe(config)}) gives none, and the "
-                        f"default rule ({cls.default_rule(config)}) matched no module of {type(self.base_model).__name__}{alone}"
-                    )
-            else:
-                targets = []
-                for pattern in config.target_modules:
-                    hits = [s for s in sites if any(match_pattern(pattern, n) for n in s.names)]
-                    if not hits:
-                        unmatched.append(f"{pattern!r} (adapter_configs[{index}], {_describe(config)})")
-                    targets.extend(s for s in hits if s not in targets)
+            targets = _targets(config, sites)
+            if config.target_modules is None and not targets:
+                raise AdapterTargetError(
+                    f"target_modules: adapter_configs[{index}] ({_describe(config)}) gives none, and the default "
+                    f"rule ({_implementation(config).default_rule(config)}) matched no module of {type(self.base_model).__name__}{alone}"
+                )
+            for pattern in config.target_modules or ():
+                if not any(match_pattern(pattern, n) for s in sites for n in s.names):
+                    unmatched.append(f"{pattern!r} (adapter_configs[{index}], {_describe(config)})")
             chosen.append((config, targets))
         if unmatched:
             raise AdapterTargetError(f"target_modules: no module matched {', '.join(unmatched)}{alone}")
@@ -771,9 +773,9 @@ class AdapterModel(nn.Module):
         :meth:`set_active_adapters`). Loading into a set that exists changes its weights only, not
         which sets are active.
 
-        Into a set that exists, the file's configs must agree on every setting that changes what the
-        weights compute (LoRA's alpha and scaling rule, a bottleneck's activation, placement and
-        scaling...), else AdapterStateError names each difference and nothing is loaded.
+        Into a set that exists, the file's configs must agree, on each module, on every setting that
+        changes what the weights compute (LoRA's alpha and scaling rule, a bottleneck's activation,
+        placement and scaling...), else AdapterStateError names each difference and nothing is loaded.
 
         Returns the set's name (``adapter_name``, or the name it was saved under).
         """
@@ -791,16 +793,17 @@ class AdapterModel(nn.Module):
         raw = read_json(metadata["configs"], f"path: {str(path)!r}, metadata 'configs'")
         if not isinstance(raw, list) or not all(isinstance(c, dict) for c in raw):
             raise ValueError(f"path: {str(path)!r}, metadata 'configs': expected a list of configs, got {metadata['configs'][:80]!r}")
+        saved = []
+        for index, c in enumerate(raw):
+            try:  # without its adapter_class, which a file cannot hold (a new set of one is refused below)
+                saved.append(AdapterConfig.model_validate({k: v for k, v in c.items() if k != "adapter_class"}))
+            except ValidationError as exc:
+                reason = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'config'}: {e['msg'].removeprefix('Value error, ')}" for e in exc.errors())
+                raise ValueError(f"path: {str(path)!r}, metadata 'configs'[{index}] is not a valid config ({reason})") from None
         if name in self._sets:
             # The weights mean what they meant only under the settings they were trained with
             # (LoRA's alpha, a bottleneck's activation...): a set that differs would compute otherwise.
-            saved = _setting_values(AdapterConfig.model_validate({k: v for k, v in c.items() if k != "adapter_class"}) for c in raw)
-            here = _setting_values(self._sets[name])
-            differ = [
-                f"{kind} {field}: file {sorted(saved[kind, field])}, set {sorted(here[kind, field])}"
-                for kind, field in saved
-                if (kind, field) in here and saved[kind, field] != here[kind, field]
-            ]
+            differ = self._setting_differences(name, saved)
             if differ:
                 raise AdapterStateError(
                     f"path: {str(path)!r} was saved with other settings than set {name!r} here has ({'; '.join(differ)}); "
@@ -817,8 +820,7 @@ class AdapterModel(nn.Module):
                 f"recreate; add the set with that class first (add_adapter({name!r}, configs)), then load_adapters "
                 "into it"
             )
-        configs = [AdapterConfig.model_validate(c) for c in raw]
-        self.add_adapter(name, configs, activate=activate)
+        self.add_adapter(name, saved, activate=activate)
         try:
             self.load_adapter_state_dict(state, name)
         except Exception:
@@ -866,6 +868,29 @@ class AdapterModel(nn.Module):
             elif not runs and any(encoder is e for e in self._unnested):
                 encoder.use_nested_tensor = True
                 self._unnested = [e for e in self._unnested if e is not encoder]
+
+    def _setting_differences(self, adapter_name: str, saved: Sequence[AdapterConfig]) -> list[str]:
+        """Each setting (that changes what the weights compute) that the ``saved`` configs give an
+        adapter otherwise than set ``adapter_name`` has it on that module, with the modules: compared
+        module by module, as two configs of a type may differ in a setting and target other modules."""
+        held = {(site.name, a.adapter_type): a.config for site, set_name, a in self._held() if set_name == adapter_name}
+        # a file's own adapter class is not imported: the set's class of the type finds its default targets
+        classes = {c.adapter_type: c.adapter_class for c in self._sets[adapter_name] if c.adapter_class is not None}
+        sites = _sites(self.base_model)
+        differ: dict[str, list[str]] = {}
+        for config in saved:
+            if config.adapter_type in classes:
+                config = config.model_copy(update={"adapter_class": classes[config.adapter_type]})
+            for site in _targets(config, sites):
+                here = held.get((site.name, config.adapter_type))
+                if here is None:
+                    continue  # the key check names an adapter the set lacks
+                file_values, set_values = _settings(config), _settings(here)
+                for field, value in file_values.items():
+                    if value != set_values[field]:
+                        kind = config.adapter_type.value
+                        differ.setdefault(f"{kind} {field}: file {value}, set {set_values[field]}", []).append(site.name)
+        return [f"{difference} on {modules}" for difference, modules in differ.items()]
 
     def _check_set(self, adapter_name: str) -> None:
         if not isinstance(adapter_name, str) or adapter_name not in self._sets:

@@ -23,6 +23,7 @@ tensors and support set, and a JSON description; no pickle.
 from __future__ import annotations
 
 import abc
+import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -276,6 +277,9 @@ class Expert(abc.ABC):
         self.meta_learner: Any = None
         self.tool_learner: Any = None
         self._tasks: dict[str, TaskState] = {}
+        # held to serve an input, learn a task and meta-train: from several threads, an input is
+        # scored by one model with prototypes made by it, never by a half-trained one
+        self._lock = threading.RLock()
 
     # --- parts ---------------------------------------------------------------------------------
     @property
@@ -363,12 +367,13 @@ class Expert(abc.ABC):
         # tensors, which a caller refilling one buffer per example would change under it
         support = {label: [x.detach().clone() if isinstance(x, torch.Tensor) else x for x in items]
                    for label, items in support.items()}
-        state = self._fit_task(support, **options)
-        bad = [key for key, t in state.tensors.items() if t.is_floating_point() and not bool(torch.isfinite(t).all())]
-        if bad:
-            raise ExpertOutputError(f"examples: the model turned them into NaN or infinite {bad} for task {name!r}, "
-                                    f"which is not learned (its weights diverged, or an example's values overflow it)")
-        self._tasks[name] = state
+        with self._lock:
+            state = self._fit_task(support, **options)
+            bad = [key for key, t in state.tensors.items() if t.is_floating_point() and not bool(torch.isfinite(t).all())]
+            if bad:
+                raise ExpertOutputError(f"examples: the model turned them into NaN or infinite {bad} for task {name!r}, "
+                                        f"which is not learned (its weights diverged, or an example's values overflow it)")
+            self._tasks[name] = state
         log.info("expert_task_learned", expert=type(self).__name__, task=name, labels=len(state.labels),
                  examples=sum(len(v) for v in support.values()), adaptation=state.adaptation)
         return state
@@ -388,24 +393,27 @@ class Expert(abc.ABC):
     def relearn_tasks(self) -> None:
         """Learn every stored task again from its support set, under the current model (call it
         after meta-training changed the model)."""
-        fresh = {name: self._fit_task(s.support, **s.info.get("options", {})) for name, s in self._tasks.items()}
-        self._tasks.update(fresh)
+        with self._lock:
+            fresh = {name: self._fit_task(s.support, **s.info.get("options", {})) for name, s in self._tasks.items()}
+            self._tasks.update(fresh)
 
     @contextmanager
     def _meta_training(self) -> Iterator[None]:
         """Around a meta-training of ``self.model``: when it ends, every stored task is learned
         again under the new weights; when it fails or is stopped midway, the model's weights,
-        buffers and mode are put back as they were (the stored tasks were learned under those)."""
-        # kept on the CPU: a copy beside the weights would halve what the accelerator has for training
-        before = {name: t.detach().to("cpu", copy=True) for name, t in self.model.state_dict().items()}
-        was_training = self.model.training
-        try:
-            yield
-            self.relearn_tasks()
-        except BaseException:
-            self.model.load_state_dict(before)
-            self.model.train(was_training)
-            raise
+        buffers and mode are put back as they were (the stored tasks were learned under those).
+        Inputs served and tasks learned from other threads meanwhile wait for it to end."""
+        with self._lock:
+            # kept on the CPU: a copy beside the weights would halve what the accelerator has for training
+            before = {name: t.detach().to("cpu", copy=True) for name, t in self.model.state_dict().items()}
+            was_training = self.model.training
+            try:
+                yield
+                self.relearn_tasks()
+            except BaseException:
+                self.model.load_state_dict(before)
+                self.model.train(was_training)
+                raise
 
     def _checked_support(self, examples: Any, labels: Any, field: str) -> dict[Label, list[Any]]:
         support = normalize_support(examples, labels, field)
@@ -448,10 +456,11 @@ class Expert(abc.ABC):
         if isinstance(rows, (str, bytes)) or not isinstance(rows, Sequence):
             raise ExpertInputError(f"inputs: expected a sequence of inputs, got {type(inputs).__name__}")
         items = [self._check_input(x, f"inputs[{i}]") for i, x in enumerate(rows)]
-        name, state = self._resolve_task(task, support, support_labels, {})
-        if not items:
-            return list(state.labels), torch.zeros(0, len(state.labels))
-        return list(state.labels), self._probabilities(name, state, items, "inputs").float()
+        with self._lock:
+            name, state = self._resolve_task(task, support, support_labels, {})
+            if not items:
+                return list(state.labels), torch.zeros(0, len(state.labels))
+            return list(state.labels), self._probabilities(name, state, items, "inputs").float()
 
     def _probabilities(self, name: str | None, state: TaskState, items: list[Any], field: str) -> torch.Tensor:
         """Each input's probabilities over the task's labels; ``ExpertOutputError`` where they are
@@ -496,8 +505,9 @@ class Expert(abc.ABC):
         if use_tools is not None and not isinstance(use_tools, bool):  # "no" would have called the tools
             raise ExpertInputError(f"use_tools: expected True, False or None, got {short_repr(use_tools)}")
         x = self._check_input(input, "input")
-        name, state = self._resolve_task(task, support, support_labels, {})
-        probs = self._probabilities(name, state, [x], "input")[0]
+        with self._lock:  # not around the tool run: the router calls tools at its own pace
+            name, state = self._resolve_task(task, support, support_labels, {})
+            probs = self._probabilities(name, state, [x], "input")[0]
         best = int(probs.argmax())
         label = state.labels[best]
         scores = {lab: float(p) for lab, p in zip(state.labels, probs.tolist())}
@@ -528,25 +538,27 @@ class Expert(abc.ABC):
     # --- persistence ---------------------------------------------------------------------------
     def save(self, path: str | Path) -> Path:
         """Write the model's weights and every task (tensors, support set, labels) to one
-        safetensors file ``path``, with the expert's class and options as JSON metadata."""
-        arrays: dict[str, np.ndarray] = {f"model.{k}": _to_numpy(v) for k, v in self.model.state_dict().items()}
-        tasks = []
-        for i, (name, state) in enumerate(self._tasks.items()):
-            support_meta = []
-            for j, (label, items) in enumerate(state.support.items()):
-                if all(isinstance(x, str) for x in items):
-                    support_meta.append({"label": label, "texts": items})
-                else:
-                    arrays[f"task.{i}.support.{j}"] = _to_numpy(torch.stack([torch.as_tensor(x) for x in items]))
-                    support_meta.append({"label": label, "tensor": f"task.{i}.support.{j}"})
-            for key, value in state.tensors.items():
-                arrays[f"task.{i}.tensor.{key}"] = _to_numpy(value)
-            tasks.append({"name": name, "labels": state.labels, "adaptation": state.adaptation,
-                          "support": support_meta, "info": state.info,
-                          # shapes too: a 0-d tensor is written as a 1-element array
-                          "tensors": {k: list(v.shape) for k, v in state.tensors.items()}})
-        config = {"format": _FORMAT, "class": type(self).__name__, "options": self._config(), "tasks": tasks}
-        return write_atomically(path, write_blob(arrays, _FORMAT, config))
+        safetensors file ``path``, with the expert's class and options as JSON metadata. A save from
+        another thread while the expert meta-trains waits for it to end: the file's tasks fit its weights."""
+        with self._lock:  # the arrays are views of the weights: written before another thread trains them
+            arrays: dict[str, np.ndarray] = {f"model.{k}": _to_numpy(v) for k, v in self.model.state_dict().items()}
+            tasks = []
+            for i, (name, state) in enumerate(self._tasks.items()):
+                support_meta = []
+                for j, (label, items) in enumerate(state.support.items()):
+                    if all(isinstance(x, str) for x in items):
+                        support_meta.append({"label": label, "texts": items})
+                    else:
+                        arrays[f"task.{i}.support.{j}"] = _to_numpy(torch.stack([torch.as_tensor(x) for x in items]))
+                        support_meta.append({"label": label, "tensor": f"task.{i}.support.{j}"})
+                for key, value in state.tensors.items():
+                    arrays[f"task.{i}.tensor.{key}"] = _to_numpy(value)
+                tasks.append({"name": name, "labels": state.labels, "adaptation": state.adaptation,
+                              "support": support_meta, "info": state.info,
+                              # shapes too: a 0-d tensor is written as a 1-element array
+                              "tensors": {k: list(v.shape) for k, v in state.tensors.items()}})
+            config = {"format": _FORMAT, "class": type(self).__name__, "options": self._config(), "tasks": tasks}
+            return write_atomically(path, write_blob(arrays, _FORMAT, config))
 
     def load(self, path: str | Path) -> dict[str, Any]:
         """Restore weights and tasks written by ``save`` into this expert (same class and model
@@ -597,8 +609,9 @@ class Expert(abc.ABC):
             raise exc.within(where) from None
         except (KeyError, TypeError, ValueError) as exc:
             raise CorruptStateError(f"the saved tasks do not fit together ({exc!r})", where) from None
-        self.model.load_state_dict(state)
-        self._tasks = tasks
+        with self._lock:  # an input served meanwhile is scored with the old weights and tasks, or the new
+            self.model.load_state_dict(state)
+            self._tasks = tasks
         return dict(config.get("options", {}))
 
     # --- for subclasses ------------------------------------------------------------------------

@@ -70,7 +70,7 @@ from toolrouter.errors import CorruptStateError
 from toolrouter.logging import EventLog
 from toolrouter.models import TaskProfile
 from toolrouter.selection import FewShotToolSelector, SelectorConfig, _checked_seed
-from toolrouter.serialization import short_repr
+from toolrouter.serialization import MAX_SAVED_DIM, short_repr
 
 __all__ = ["LanguageExpert", "default_text_featurizer", "prototype_loss"]
 
@@ -167,7 +167,8 @@ class LanguageExpert(Expert):
         notes: list[str] = []
         if featurizer is None:
             featurizer, notes = default_text_featurizer()
-        lora_rank = check_count("lora_rank", lora_rank, low=1)  # the config would take the string "4"
+        # the config would take the string "4", and name itself for a rank above what it holds
+        lora_rank = check_count("lora_rank", lora_rank, low=1, high=MAX_SAVED_DIM)
         config = SelectorConfig(adapter="lora", lora_rank=lora_rank, description_tower=False, refine_steps=0)
         self.selector = FewShotToolSelector(featurizer, config, seed=seed)
         super().__init__(self.selector.encoder, seed=seed)

@@ -28,6 +28,7 @@ Example:
 from __future__ import annotations
 
 import itertools
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -129,6 +130,7 @@ class ExpertSystem:
         self.experts: dict[str, Expert] = {}
         self._calls = itertools.count(1)
         self._executor: PlanExecutor | None = None  # made with the first expert; kept (a new one per call costs ms)
+        self._registering = threading.Lock()  # _register_task reads a tool's profile and writes it back
 
     def add_expert(self, name: str, expert: Expert, *, cost_per_use: float = 0.0, expected_latency_s: float = 0.05,
                    reliability: float = 0.8, description: str = "") -> None:
@@ -149,11 +151,11 @@ class ExpertSystem:
         if self._executor is None:
             self._executor = learner_executor(self.router, config=_ANSWERING)
 
-    def _serving(self, modality: str) -> list[str]:
+    def _serving(self, modality: str, field: str) -> list[str]:
         names = [n for n, e in self.experts.items() if e.modality == modality]
         if not names:
             known = {n: e.modality for n, e in self.experts.items()}
-            raise ExpertInputError(f"input: no registered expert takes {modality} input (experts and what they take: {known})")
+            raise ExpertInputError(f"{field}: no registered expert takes {modality} input (experts and what they take: {known})")
         return names
 
     def adapt(self, examples: Any, labels: Any = None, *, task: str, modality: str | None = None, **options: Any) -> None:
@@ -163,9 +165,10 @@ class ExpertSystem:
         examples, the others are put back as they were (a task learned before, and replaced with
         ``replace=True``, comes back) and the error is raised."""
         support = normalize_support(examples, labels)  # once: every expert reads it, and examples may be iterators
+        field = "modality" if modality is not None else "examples"
         if modality is None:
             modality = modality_of(next(iter(support.values()))[0])
-        _, names = self._route(self._serving(modality), "examples",
+        _, names = self._route(self._serving(modality, field), "examples",
                                lambda expert: expert._checked_support(support, None, "examples"))
         done: list[tuple[Expert, TaskState | None]] = []
         try:
@@ -192,7 +195,7 @@ class ExpertSystem:
         t0 = time.perf_counter()
         task = _check_task_name(task)  # also the router's task type, with a support set too
         modality = modality_of(input)
-        serving = names = self._serving(modality)
+        serving = names = self._serving(modality, "input")
         if support is None:
             learned = [n for n in names if task in self.experts[n].tasks]
             if not learned:
@@ -253,12 +256,15 @@ class ExpertSystem:
         """Have the tools of the experts ``names`` serve ``capability`` (task ``task``) exactly when
         the expert has learned the task now: an expert taught (or made to forget) it directly,
         outside ``adapt``, joins (or leaves) its route before the router plans."""
-        tools = self.router.tools
-        for name in names:
-            profile, learned = tools.get(name), task in self.experts[name].tasks
-            if profile is not None and profile.serves(capability) != learned:
-                capabilities = (*profile.capabilities, capability) if learned else tuple(c for c in profile.capabilities if c != capability)
-                self.router.update_tool(profile.model_copy(update={"capabilities": capabilities}))
+        # one call at a time: a profile read before another call's update and written back after it
+        # would drop that call's task from the tool (and its route's statistics with it)
+        with self._registering:
+            tools = self.router.tools
+            for name in names:
+                profile, learned = tools.get(name), task in self.experts[name].tasks
+                if profile is not None and profile.serves(capability) != learned:
+                    capabilities = (*profile.capabilities, capability) if learned else tuple(c for c in profile.capabilities if c != capability)
+                    self.router.update_tool(profile.model_copy(update={"capabilities": capabilities}))
 
     def _route(self, names: list[str], field: str, takes: Callable[[Expert], Any]) -> tuple[str, list[str]]:
         """``(kind, experts)``: the input kind of the first expert of ``names`` that ``takes`` the

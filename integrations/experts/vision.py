@@ -47,7 +47,7 @@ class VisionExpert(Expert):
 
     Arguments:
         encoder: maps images ``[n, *image_shape]`` to embeddings ``[n, ...]``; default: a 64-channel
-            Conv-4 (seeded by ``seed``).
+            Conv-4 (seeded by ``seed``), for images of at least 16x16 pixels.
         image_shape: ``(channels, height, width)`` of every input; an input of shape
             ``(height, width)`` is taken as one channel.
         distance: ``"euclidean"`` (squared, as in prototypical networks) or ``"cosine"``.
@@ -77,6 +77,10 @@ class VisionExpert(Expert):
             raise ExpertInputError(f"distance: expected 'euclidean' or 'cosine', got {short_repr(distance)}")
         if encoder is not None and not isinstance(encoder, nn.Module):
             raise TypeError(f"encoder: expected a torch.nn.Module (images to embeddings) or None, got {short_repr(encoder)}")
+        if encoder is None and min(shape[1:]) < 16:
+            # its four 2x2 max-pools need 16 pixels a side: smaller images failed in torch at the first adapt
+            raise ExpertInputError(f"image_shape: the default Conv-4 encoder takes images of at least 16x16 pixels, "
+                                   f"got {short_repr(image_shape)}; pass an encoder of your own for smaller ones")
         if encoder is None:
             seed = checked_seed(seed)
             with torch.random.fork_rng(devices=[]):
@@ -108,7 +112,8 @@ class VisionExpert(Expert):
         raises ``ExpertInputError``. Bad images (NaN or infinite
         values too) or labels raise ``ExpertInputError`` naming them, and a recipe or ``on_episode``
         of another kind a ``TypeError``, before any training: the encoder is unchanged then, as
-        it is when training fails or is stopped midway (an exception from ``on_episode``).
+        it is when training fails or is stopped midway (an exception from ``on_episode``). Inputs
+        served from other threads meanwhile wait for it to end, and the tasks to be learned again.
         """
         if not isinstance(images, torch.Tensor) or tuple(images.shape[1:]) != self.image_shape or not images.is_floating_point():
             got = tuple(images.shape) if isinstance(images, torch.Tensor) else type(images).__name__
@@ -173,7 +178,7 @@ class VisionExpert(Expert):
     @torch.no_grad()
     def _embed(self, images: list[torch.Tensor]) -> torch.Tensor:
         model = self.model
-        was_training = model.training
+        was_training = model.training  # callers hold the expert's lock: no other thread switches it meanwhile
         model.eval()  # BatchNorm's running statistics: a task's embeddings do not depend on its batch
         try:
             device = next((p.device for p in model.parameters()), torch.device("cpu"))

@@ -1,9 +1,12 @@
-"""AdapterModel's arguments of the wrong type: an error naming the field, and nothing changed."""
+"""AdapterModel's arguments of the wrong type, and damaged files: an error naming the field, and
+nothing changed."""
 
 from __future__ import annotations
 
 import pytest
 import torch
+from safetensors import safe_open
+from safetensors.torch import load_file, save_file
 from torch import nn
 
 from adapters_lib import AdapterConfig, AdapterModel, AdapterStateError
@@ -70,3 +73,18 @@ def test_a_second_adapter_model_on_the_same_base_is_refused() -> None:
     torch.testing.assert_close(first(x), out, rtol=0, atol=0)  # the first model's adapters still apply
     base = first.unload()
     AdapterModel(base, AdapterConfig(adapter_type="bitfit"))  # once unloaded, the base can be wrapped again
+
+
+@pytest.mark.parametrize("adapter_name", ["default", "other"])  # into the set that exists, and a new one
+def test_a_damaged_config_in_a_file_names_the_file_and_the_config(tmp_path, adapter_name: str) -> None:  # type: ignore[no-untyped-def]
+    path = _model().save_adapters(tmp_path / "a.safetensors")
+    with safe_open(str(path), "pt") as f:
+        metadata = f.metadata()
+    metadata["configs"] = metadata["configs"].replace('"lora_r": 2', '"lora_r": -1')
+    save_file(load_file(str(path)), str(path), metadata=metadata)
+    model = _model()
+    before = model.adapter_state_dict()
+    with pytest.raises(ValueError, match=r"^path: .*a\.safetensors', metadata 'configs'\[0\] is not a valid config \(lora_r: "):
+        model.load_adapters(path, adapter_name=adapter_name)
+    assert model.adapter_names == ["default"]
+    assert all(torch.equal(before[k], v) for k, v in model.adapter_state_dict().items())

@@ -46,3 +46,20 @@ def test_settings_that_change_no_computation_may_differ(tmp_path) -> None:  # ty
     trained.eval()
     x = torch.randn(4, 8)
     assert torch.equal(model(x), trained(x))
+
+
+def test_settings_are_compared_module_by_module(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # two LoRA configs, alpha 2 on "0" and 32 on "2": a set with the alphas the other way round gives
+    # the type the same values, yet would scale each module's weights by the other's alpha
+    def model(alpha_0: float, alpha_2: float) -> AdapterModel:
+        base = nn.Sequential(nn.Linear(4, 4), nn.ReLU(), nn.Linear(4, 4))
+        return AdapterModel(base, [AdapterConfig(adapter_type="lora", lora_r=2, lora_alpha=alpha_0, target_modules=["0"]),
+                                   AdapterConfig(adapter_type="lora", lora_r=2, lora_alpha=alpha_2, target_modules=["2"])])
+
+    path = model(2.0, 32.0).save_adapters(tmp_path / "a.safetensors")
+    swapped = model(32.0, 2.0)
+    before = swapped.adapter_state_dict()
+    with pytest.raises(AdapterStateError, match=r"lora_alpha: file 2.0, set 32.0 on \['0'\]; lora lora_alpha: file 32.0, set 2.0 on \['2'\]"):
+        swapped.load_adapters(path)
+    assert all(torch.equal(before[k], v) for k, v in swapped.adapter_state_dict().items())
+    assert model(2.0, 32.0).load_adapters(path) == "default"

@@ -5,8 +5,9 @@ True were refused naming the selector's config instead)."""
 from __future__ import annotations
 
 import pytest
+import torch
 
-from integrations.experts import LanguageExpert, VisionExpert
+from integrations.experts import ExpertInputError, LanguageExpert, VisionExpert
 from toolrouter.features import HashingFeaturizer
 
 
@@ -16,9 +17,9 @@ def test_an_encoder_that_is_not_a_module_is_named(encoder: object) -> None:
         VisionExpert(encoder)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("rank", ["4", 0, True, 2.0])
+@pytest.mark.parametrize("rank", ["4", 0, True, 2.0, 2**16 + 1])
 def test_a_lora_rank_that_is_not_a_positive_integer_is_named(rank: object) -> None:
-    with pytest.raises(ValueError, match=f"lora_rank: expected an integer >= 1, got {rank!r}"):
+    with pytest.raises(ValueError, match=f"^lora_rank: expected an integer in \\[1, 65536\\], got {rank!r}"):
         LanguageExpert(HashingFeaturizer(dim=16), lora_rank=rank)  # type: ignore[arg-type]
 
 
@@ -32,3 +33,14 @@ def test_a_seed_out_of_torchs_range_is_named(seed: int) -> None:
             build()
     with pytest.raises(TypeError, match="seed: expected an integer, got '1'"):
         VisionExpert(seed="1")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("shape", [(1, 8, 8), (3, 28, 15)])
+def test_images_too_small_for_the_default_encoder_are_named(shape: tuple[int, int, int]) -> None:
+    # the Conv-4's four max-pools took them, and every adapt failed in torch ("Output size is too small")
+    with pytest.raises(ExpertInputError, match=r"image_shape: the default Conv-4 encoder takes images of at least 16x16 pixels"):
+        VisionExpert(image_shape=shape)
+    from torch import nn
+
+    assert VisionExpert(nn.Flatten(), image_shape=shape).image_shape == shape  # an encoder of one's own takes them
+    assert VisionExpert(image_shape=(1, 16, 16)).adapt({"a": [torch.zeros(1, 16, 16)]}, task="t").labels == ["a"]
