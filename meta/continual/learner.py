@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from pydantic import ConfigDict, Field
 from torch import nn
 
-from meta._checks import NumbersNotBools, check_count, check_flag
+from meta._checks import NumbersOnly, check_count, check_flag
 from meta._log import event_log
 from meta._sync import synchronized
 from meta.continual._data import (
@@ -39,7 +39,7 @@ log = event_log(__name__)
 Setting = Literal["task", "class", "domain"]
 
 
-class ContinualConfig(NumbersNotBools):
+class ContinualConfig(NumbersOnly):
     """Training settings of a :class:`ContinualLearner` (every field validated).
 
     Defaults were chosen on the permuted-digits benchmark (``docs/benchmarks/continual.md``).
