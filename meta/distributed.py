@@ -77,7 +77,8 @@ class DistributedMetaTrainer:
     Arguments:
         learner: a ``MAML``, ``MAMLFirstOrder``, ``Reptile`` or ``MetaSGD`` (``MultiTaskMAML``'s
             weights need every task's loss, so it is refused).
-        group: the process group (default: the world).
+        group: the process group (default: the world); one this process is not a member of is
+            refused (ValueError).
         broadcast: copy rank 0's parameters, buffers, meta-optimiser state (Adam's moments and step
             counts, the learning rates), ``meta_step_count`` and (with ``vectorize="auto"``) the
             execution path it chose or loaded to every process first, so all start
