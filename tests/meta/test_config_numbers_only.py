@@ -62,3 +62,14 @@ def test_other_settable_configs_check_a_value_set_later(model, field, value) -> 
     with pytest.raises(ValidationError, match=field):
         setattr(config, field, value)
     assert getattr(config, field) == getattr(model(), field)
+
+
+@pytest.mark.parametrize(("field", "value"), [("setting", "class"), ("buffer_size", 10), ("seed", 1)])
+def test_a_learner_config_keeps_what_the_learner_was_built_from(field, value) -> None:
+    # set later, these had no effect (the strategy and generator were built from them), or, for
+    # the setting, served a progressive network's predictions of a setting it was not trained for
+    learner = ContinualLearner(nn.Sequential(nn.Linear(2, 4), nn.ReLU(), nn.Linear(4, 2)), strategy="progressive", setting="task")
+    before = learner.config.model_dump()
+    with pytest.raises(ValidationError, match=rf"{field}\n  Field is frozen"):
+        setattr(learner.config, field, value)
+    assert learner.config.model_dump() == before
