@@ -180,7 +180,7 @@ class NumbersNotBools(BaseModel):
 
     @model_validator(mode="before")
     @classmethod
-    def _refuse_bools(cls, data: Any) -> Any:
+    def _refuse_not_numbers(cls, data: Any) -> Any:
         if isinstance(data, Mapping):
             numbers = _number_fields(cls)
             for key, value in data.items():
