@@ -3,7 +3,8 @@ finite real number within bounds, each refused with one wording that names the f
 and the check of a path that a saver or loader is given (``check_path``).
 
 A bool is refused by both, although Python counts it as an int: ``steps=True`` is a mistake, not 1.
-Options models get the same from ``NumbersNotBools`` (pydantic takes a bool for 1 or 1.0).
+Options models get the same from ``NumbersNotBools`` (pydantic takes a bool for 1 or 1.0), and
+from ``NumbersOnly`` a number string refused too and every field checked again on assignment.
 Numpy scalars are accepted and returned as Python numbers, so that nothing downstream (JSON, a saved
 config, ``range``) meets a numpy type.
 """
@@ -15,12 +16,12 @@ import math
 import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, get_args
+from typing import Any, ClassVar, get_args
 
 import numpy as np
-from pydantic import BaseModel, model_validator
+from pydantic import BaseModel, ConfigDict, model_validator
 
-__all__ = ["NumbersNotBools", "check_count", "check_flag", "check_path", "check_real", "check_seed"]
+__all__ = ["NumbersNotBools", "NumbersOnly", "check_count", "check_flag", "check_path", "check_real", "check_seed"]
 
 
 def check_count(
@@ -174,15 +175,40 @@ class NumbersNotBools(BaseModel):
           Value error, lr: expected a number, not a bool, got True
     """
 
+    #: what a number field refuses, although pydantic reads it as a number
+    _not_numbers: ClassVar[tuple[type, ...]] = (bool, np.bool_)
+
     @model_validator(mode="before")
     @classmethod
-    def _refuse_bools(cls, data: Any) -> Any:
+    def _refuse_not_numbers(cls, data: Any) -> Any:
         if isinstance(data, Mapping):
             numbers = _number_fields(cls)
             for key, value in data.items():
-                if isinstance(value, (bool, np.bool_)) and key in numbers:
-                    raise ValueError(f"{key}: expected a number, not a bool, got {value!r}")
+                if isinstance(value, cls._not_numbers) and key in numbers:
+                    raise ValueError(f"{key}: expected a number, not a {type(value).__name__}, got {value!r}")
         return data
+
+
+class NumbersOnly(NumbersNotBools):
+    """``NumbersNotBools`` whose number fields refuse a number string as well (pydantic reads
+    ``lr="1"`` as 1.0: a value read from a file or a command line and not converted), and whose
+    fields are checked again when set (``config.lr = -1`` was kept, and failed later inside torch),
+    the model left as it was when refused.
+
+    Example:
+        >>> class Options(NumbersOnly):
+        ...     lr: float = 0.1
+        >>> options = Options()
+        >>> try:
+        ...     options.lr = "1"
+        ... except ValueError as error:  # pydantic's ValidationError
+        ...     print(str(error).splitlines()[1].split(" [")[0], options.lr)
+          Value error, lr: expected a number, not a str, got '1' 0.1
+    """
+
+    model_config = ConfigDict(validate_assignment=True)
+
+    _not_numbers = (*NumbersNotBools._not_numbers, str, bytes, bytearray)
 
 
 @functools.cache

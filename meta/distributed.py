@@ -77,7 +77,8 @@ class DistributedMetaTrainer:
     Arguments:
         learner: a ``MAML``, ``MAMLFirstOrder``, ``Reptile`` or ``MetaSGD`` (``MultiTaskMAML``'s
             weights need every task's loss, so it is refused).
-        group: the process group (default: the world).
+        group: the process group (default: the world); one this process is not a member of is
+            refused (ValueError).
         broadcast: copy rank 0's parameters, buffers, meta-optimiser state (Adam's moments and step
             counts, the learning rates), ``meta_step_count`` and (with ``vectorize="auto"``) the
             execution path it chose or loaded to every process first, so all start
@@ -101,6 +102,8 @@ class DistributedMetaTrainer:
         self.learner = learner
         self.group = group
         self.rank = dist.get_rank(group)
+        if self.rank < 0:  # torch's -1 for a process outside the group: shards of rank -1 failed later
+            raise ValueError(f"group: this process (rank {dist.get_rank()} of the world) is not one of its members")
         self.world_size = dist.get_world_size(group)
         # every rank's process, so that a collective cut by a peer's death can name it (as a tensor
         # on the learner's device: all_gather_object would need nccl's current device set), and
@@ -137,20 +140,21 @@ class DistributedMetaTrainer:
         error: Exception | None = None
         size = torch.full((1,), -1, dtype=torch.int64, device=device)
         if self.rank == 0:
-            state = {
-                "optimizer": learner.meta_optimizer.state_dict(),
-                "meta_step_count": learner.meta_step_count,
-                "execution_path": learner.path,
-            }
             try:
+                state = {
+                    "optimizer": learner.meta_optimizer.state_dict(),
+                    "meta_step_count": learner.meta_step_count,
+                    "execution_path": learner.path,
+                }
                 skeleton, tensors = pack_state(state, "meta_optimizer")
-            except TypeError as exc:  # a setting JSON cannot hold: the others must not wait for it
-                error = exc
-            else:
                 described = [[k, str(t.dtype).removeprefix("torch."), list(t.shape), t.device.type == "cpu"] for k, t in tensors.items()]
                 message = json.dumps({"skeleton": skeleton, "tensors": described}).encode()
                 header = torch.tensor(list(message), dtype=torch.uint8, device=device)
                 size.fill_(len(header))
+            # any failure (a setting JSON cannot hold, a state_dict that raises): the others must
+            # not wait for a state that never comes
+            except Exception as exc:
+                error = exc
         # collectives on the learner's device: nccl sends no CPU tensor
         dist.broadcast(size, src=src, group=group)
         if error is not None:

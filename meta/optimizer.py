@@ -33,7 +33,7 @@ import optuna
 import torch
 from pydantic import ConfigDict, Field, field_validator
 
-from meta._checks import NumbersNotBools, check_count, check_flag, check_path, check_real
+from meta._checks import NumbersOnly, check_count, check_flag, check_path, check_real
 from meta._log import event_log
 from meta._sync import synchronized
 # Through the stdlib logger, so the library stays quiet unless the application enables it.
@@ -704,7 +704,7 @@ class AllTrialsFailedError(RuntimeError):
     or was pruned), so there is no best."""
 
 
-class BayesianOptimizerConfig(NumbersNotBools):
+class BayesianOptimizerConfig(NumbersOnly):
     """Settings of :class:`BayesianOptimizer` (every field is validated; a bad value names itself).
 
     Fields:

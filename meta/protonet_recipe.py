@@ -42,7 +42,7 @@ import torch.nn.functional as F
 from pydantic import ConfigDict, Field
 from torch import nn
 
-from meta._checks import NumbersNotBools
+from meta._checks import NumbersOnly
 from meta._log import event_log
 from meta.backbones import conv4
 from meta.base import NonFiniteLossError, gradients_finite, model_device, model_dtype
@@ -53,7 +53,7 @@ from meta.few_shot import PrototypicalNetwork
 log = event_log(__name__)
 
 
-class ProtoNetRecipe(NumbersNotBools):
+class ProtoNetRecipe(NumbersOnly):
     """Options of ``train_protonet``; the defaults are the recipe measured on Omniglot."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)  # an infinite lr passes gt=0

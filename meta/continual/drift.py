@@ -25,6 +25,13 @@ STATE_FORMAT = "meta.drift_adapter/1"
 log = event_log(__name__)
 
 
+def _rows(name: str, values: torch.Tensor) -> None:
+    """Refuse a 0-d tensor, naming it: shape[0] failed with a bare "tuple index out of range", and
+    the model with its own error ("both arguments to linear need to be at least 1D")."""
+    if values.dim() == 0:
+        raise ValueError(f"{name}: a 0-d tensor; give one row per sample (one sample as a batch of one)")
+
+
 class DriftAdapter:
     """Adapt a torch regression model to new ``(features, utility)`` batches, protecting the past.
 
@@ -148,9 +155,8 @@ class DriftAdapter:
             raise TypeError(
                 f"features, utility: expected tensors, got {type(features).__name__}, {type(utility).__name__}"
             )
-        for name, t in (("features", features), ("utility", utility)):
-            if t.dim() == 0:  # shape[0] below failed with a bare "tuple index out of range"
-                raise ValueError(f"{name}: a 0-d tensor; give one row per sample (one sample as a batch of one)")
+        _rows("features", features)
+        _rows("utility", utility)
         if features.shape[0] == 0:
             raise ValueError("features: empty batch")
         if features.shape[0] != utility.shape[0]:
@@ -183,10 +189,11 @@ class DriftAdapter:
     @torch.no_grad()
     def predict(self, features: torch.Tensor) -> torch.Tensor:
         """Predicted utilities (``features`` moved to the model's device and dtype). Features that are not a
-        tensor raise TypeError, NaN or infinite ones ValueError (a prediction from them would pass
-        for a utility)."""
+        tensor raise TypeError; a 0-d tensor (one sample without its batch dimension) and NaN or infinite
+        features ValueError (a prediction from them would pass for a utility)."""
         if not isinstance(features, torch.Tensor):
             raise TypeError(f"features: expected a tensor, got {type(features).__name__}")
+        _rows("features", features)
         if features.is_floating_point() and not bool(torch.isfinite(features).all()):
             raise ValueError("features: hold NaN or infinite values")
         was = self.model.training

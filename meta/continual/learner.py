@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from pydantic import ConfigDict, Field
 from torch import nn
 
-from meta._checks import NumbersNotBools, check_count, check_flag
+from meta._checks import NumbersOnly, check_count, check_flag
 from meta._log import event_log
 from meta._sync import synchronized
 from meta.continual._data import (
@@ -39,21 +39,26 @@ log = event_log(__name__)
 Setting = Literal["task", "class", "domain"]
 
 
-class ContinualConfig(NumbersNotBools):
-    """Training settings of a :class:`ContinualLearner` (every field validated).
+class ContinualConfig(NumbersOnly):
+    """Training settings of a :class:`ContinualLearner` (every field validated, when set too).
 
-    Defaults were chosen on the permuted-digits benchmark (``docs/benchmarks/continual.md``).
+    ``setting``, ``buffer_size`` and ``seed`` are fixed once the learner is built (it built its
+    strategy and generator from them, and checked the strategy against the setting): set later,
+    they had no effect, or served predictions of another setting than the model was trained for.
+    The others may be changed between tasks. Defaults were chosen on the permuted-digits benchmark
+    (``docs/benchmarks/continual.md``).
     """
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)  # an infinite lr passes gt=0
 
     setting: Setting = Field(
         "class",
+        frozen=True,
         description="'task': the task id is known at training and test time, logits are masked to the "
         "task's classes (and a progressive network picks the task's column); 'class': one head over all "
         "classes, no task id at test time; 'domain': like 'class' but every task shares the label space.",
     )
-    buffer_size: int = Field(200, ge=0, description="Replay memory size, for strategies named by string.")
+    buffer_size: int = Field(200, ge=0, frozen=True, description="Replay memory size, for strategies named by string.")
     optimizer: Literal["sgd", "adam"] = Field("sgd", description="Optimiser, rebuilt at the start of each task.")
     lr: float = Field(0.05, gt=0, description="Learning rate.")
     momentum: float = Field(0.9, ge=0, lt=1, description="SGD momentum (ignored by Adam).")
@@ -63,7 +68,7 @@ class ContinualConfig(NumbersNotBools):
         description="Samples of the current task per step (above 1, a last batch of one sample joins the one before it).",
     )
     seed: int = Field(
-        0, ge=-(2**63), le=2**64 - 1, description="Seeds the data order and the strategies named by string."
+        0, ge=-(2**63), le=2**64 - 1, frozen=True, description="Seeds the data order and the strategies named by string."
     )
     collapse_threshold: float = Field(
         0.9, gt=0.5, le=1.0, description="Share of one predicted class from which a task counts as collapsed."

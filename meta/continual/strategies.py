@@ -370,9 +370,9 @@ class EWC(Strategy):
         decoupled: bool = False,
         seed: int = 0,
     ) -> None:
-        if max_stiffness is not None:
-            max_stiffness = check_real("max_stiffness", max_stiffness, low=0, low_open=True)
-        ewc_lambda = check_real("ewc_lambda", ewc_lambda, low=0)
+        self._quadratic_cache: tuple[dict[str, torch.Tensor], dict[str, torch.Tensor], float] | None = None
+        self.max_stiffness = max_stiffness
+        self.ewc_lambda = ewc_lambda
         if mode not in ("separate", "online"):
             raise ValueError(f"mode: must be 'separate' or 'online', got {mode!r}")
         decay = check_real("decay", decay, low=0, high=1)
@@ -387,7 +387,6 @@ class EWC(Strategy):
             raise ValueError(f"normalize: must be 'mean', 'max' or None, got {normalize!r}")
         decoupled = check_flag("decoupled", decoupled)
         seed = check_seed("seed", seed)
-        self.ewc_lambda = float(ewc_lambda)
         self.mode = mode
         self.decay = decay
         self.fisher_samples = fisher_samples
@@ -396,14 +395,34 @@ class EWC(Strategy):
         self.normalize = normalize
         self.fisher_from = fisher_from
         self._running: tuple[dict[str, torch.Tensor], int] | None = None  # trajectory Fisher sum, samples
-        self.max_stiffness = max_stiffness
         self.decoupled = decoupled
         self.name = "ewc" if mode == "separate" else "online_ewc"
         self._generator = torch.Generator().manual_seed(seed)
         # task id (or 0 in online mode) -> Fisher and anchor parameters
         self.fisher_: dict[int, dict[str, torch.Tensor]] = {}
         self.anchor_: dict[int, dict[str, torch.Tensor]] = {}
-        self._quadratic_cache: tuple[dict[str, torch.Tensor], dict[str, torch.Tensor], float] | None = None
+
+    # Both shape the cached penalty (see _quadratic): setting one checks it and drops the cache, so
+    # that a new value takes effect at the next step, not at the next consolidation.
+    @property
+    def ewc_lambda(self) -> float:
+        """Strength of the penalty (settable: checked, and applied from the next step)."""
+        return self._ewc_lambda
+
+    @ewc_lambda.setter
+    def ewc_lambda(self, value: float) -> None:
+        self._ewc_lambda = check_real("ewc_lambda", value, low=0)
+        self._quadratic_cache = None
+
+    @property
+    def max_stiffness(self) -> float | None:
+        """Cap on the summed stiffness per weight, or None (settable: checked, and applied from the next step)."""
+        return self._max_stiffness
+
+    @max_stiffness.setter
+    def max_stiffness(self, value: float | None) -> None:
+        self._max_stiffness = None if value is None else check_real("max_stiffness", value, low=0, low_open=True)
+        self._quadratic_cache = None
 
     def penalty(self, ctx: TrainingContext, batch: Batch, outputs: torch.Tensor) -> torch.Tensor | None:
         """``lambda/2 * sum F (theta - theta*)^2`` over the consolidated tasks (None before the
@@ -462,7 +481,7 @@ class EWC(Strategy):
         ``K_k = lambda * F_k``, scaled down where the summed ``K`` exceeds ``max_stiffness`` (a
         weight pulled back harder than one SGD step can follow makes training diverge, and adds no
         protection). One quadratic makes the separate mode cost as little per step as the online
-        one. Cached until the next consolidation.
+        one. Cached until the next consolidation or a new ``ewc_lambda`` or ``max_stiffness``.
         """
         if self._quadratic_cache is None:
             scaled = {k: {n: self.ewc_lambda * f for n, f in fs.items()} for k, fs in self.fisher_.items()}

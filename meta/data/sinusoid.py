@@ -19,11 +19,11 @@ from typing import Any
 import torch
 from pydantic import ConfigDict, Field, model_validator
 
-from meta._checks import NumbersNotBools, check_count
+from meta._checks import NumbersOnly, check_count
 from meta.base import MetaBatch, sampler_generator
 
 
-class SinusoidConfig(NumbersNotBools):
+class SinusoidConfig(NumbersOnly):
     """Ranges of the task family; defaults are the MAML paper's."""
 
     # NaN bounds pass every comparison below and would make every task NaN

@@ -37,7 +37,7 @@ import torch.nn.functional as F
 from pydantic import ConfigDict, Field
 from torch import nn
 
-from meta._checks import NumbersNotBools
+from meta._checks import NumbersOnly
 from meta._log import event_log
 from meta.base import NonFiniteLossError, gradients_finite
 from meta.data.nasbench201 import NB201_EDGES, NB201_NUM_EDGES, NB201_OPS
@@ -48,7 +48,7 @@ from meta.nas.space import Architecture, ArchitectureSpace, CellSearchSpace
 log = event_log(__name__)
 
 
-class DARTSConfig(NumbersNotBools):
+class DARTSConfig(NumbersOnly):
     """Settings of a DARTS run (first-order, alternating updates)."""
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)  # an infinite lr passes gt=0

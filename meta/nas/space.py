@@ -26,7 +26,7 @@ import numpy as np
 import optuna
 from pydantic import ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from meta._checks import NumbersNotBools
+from meta._checks import NumbersOnly
 from meta.data.nasbench201 import NB201_NUM_EDGES, NB201_OPS
 
 Architecture = dict[str, Any]
@@ -68,15 +68,19 @@ def size_after(op: str, width: int, size: int) -> int:
     return width if op in VECTOR_OPS else size
 
 
-def _sizes_not_bools(field: str, value: Any) -> Any:
-    """``value`` unless it is a list or tuple holding a bool: pydantic reads ``True`` there as the
-    size 1, and NumbersNotBools looks only at whole fields (``widths=(True, 16)`` built 1-wide layers)."""
-    if isinstance(value, (list, tuple)) and any(isinstance(v, (bool, np.bool_)) for v in value):
-        raise ValueError(f"{field}: expected whole numbers, not bools, got {value!r}")
+def _sizes_only_numbers(field: str, value: Any) -> Any:
+    """``value`` unless it is a list or tuple holding a bool or a number string: pydantic reads
+    ``True`` there as the size 1 and ``"16"`` as 16, and NumbersOnly looks only at whole fields
+    (``widths=(True, 16)`` built 1-wide layers)."""
+    if isinstance(value, (list, tuple)):
+        for v in value:
+            if isinstance(v, NumbersOnly._not_numbers):
+                kind = "bools" if isinstance(v, (bool, np.bool_)) else "strings"
+                raise ValueError(f"{field}: expected whole numbers, not {kind}, got {value!r}")
     return value
 
 
-class NASSearchSpaceConfig(NumbersNotBools):
+class NASSearchSpaceConfig(NumbersOnly):
     """A chain-of-layers search space (every field validated; see :func:`create_nas_search_space`)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -93,7 +97,7 @@ class NASSearchSpaceConfig(NumbersNotBools):
     @field_validator("input_shape", "widths", mode="before")
     @classmethod
     def _sizes(cls, v: Any, info: ValidationInfo) -> Any:
-        return _sizes_not_bools(info.field_name, v)
+        return _sizes_only_numbers(info.field_name, v)
 
     @field_validator("input_shape")
     @classmethod
@@ -131,7 +135,7 @@ class NASSearchSpaceConfig(NumbersNotBools):
         return self
 
 
-class NB201SpaceConfig(NumbersNotBools):
+class NB201SpaceConfig(NumbersOnly):
     """The NAS-Bench-201 cell space and the network a cell is stacked into."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -146,7 +150,7 @@ class NB201SpaceConfig(NumbersNotBools):
     @field_validator("input_shape", mode="before")
     @classmethod
     def _sizes(cls, v: Any) -> Any:
-        return _sizes_not_bools("input_shape", v)
+        return _sizes_only_numbers("input_shape", v)
 
     @field_validator("input_shape")
     @classmethod

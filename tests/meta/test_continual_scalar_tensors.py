@@ -46,3 +46,9 @@ def test_drift_adapter_refuses_a_0d_utility_naming_it_and_changes_nothing() -> N
     assert adapter.batches_seen == 0 and len(adapter.replay) == 0
     assert all(torch.equal(p, q) for p, q in zip(adapter.model.parameters(), before))
     assert adapter.adapt(torch.randn(1, 3), torch.tensor([0.5]))["batches_seen"] == 1.0  # as a batch of one
+
+
+def test_drift_adapter_predict_refuses_a_0d_input_naming_it() -> None:
+    # the model's own error named neither: "both arguments to linear need to be at least 1D"
+    with pytest.raises(ValueError, match="features: a 0-d tensor"):
+        DriftAdapter(nn.Linear(3, 1)).predict(torch.tensor(1.0))
