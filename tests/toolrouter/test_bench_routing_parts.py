@@ -49,3 +49,15 @@ def test_the_default_streams_skip_a_missing_replay(tmp_path, monkeypatch) -> Non
     args = routing.parse_with_quick(routing.build_parser(), ["--quick"], routing.QUICK)
     args.streams = list(routing.STREAMS)
     assert [s.name for s in routing._streams(args)] == ["stationary", "drifting", "contextual"]
+
+
+@pytest.mark.parametrize(
+    ("streams", "expected"),
+    [(",", "--streams: none given; choose from ['stationary', 'drifting', 'contextual', 'routerbench']"),
+     ("stationary,bandit", "--streams: unknown ['bandit']; choose from ['stationary', "),
+     ("stationary,stationary", "--streams: ['stationary'] given more than once")],
+)
+def test_streams_are_read_as_every_suite_reads_its_lists(streams: str, expected: str) -> None:
+    result = CliRunner().invoke(app, ["bench", "routing", "--quick", "--part", "learning", "--streams", streams])
+    assert result.exit_code == 2, result.output
+    assert f"toolrouter bench routing: {expected}" in result.output, result.output

@@ -27,7 +27,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from toolrouter.bench._args import UsageError, count, given_options, output_folder, parse_with_quick, real, refuse_unread
+from toolrouter.bench._args import (
+    UsageError, count, given_options, name_list, output_folder, parse_with_quick, real, refuse_unread,
+)
 from toolrouter.bench._report import NOT_AT_QUICK, console, print_quick_note, print_table
 from toolrouter.bench._routing_agents import peer_specs, policy_specs
 from toolrouter.bench._routing_learning import (
@@ -306,10 +308,7 @@ def main(argv: list[str]) -> None:
     for name in ("seeds", "tools", "dim", "repeats", "horizon", "synthetic_tools", "synthetic_dim", "feature_dim", "passes"):
         if getattr(args, name) < 1:
             raise UsageError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(args, name)!r}")
-    args.streams = [s.strip() for s in args.streams.split(",") if s.strip()]
-    unknown = [s for s in args.streams if s not in STREAMS]
-    if unknown or not args.streams:
-        raise UsageError(f"--streams: unknown {unknown or args.streams!r}; choose from {list(STREAMS)}")
+    args.streams = name_list("--streams", args.streams, STREAMS)  # "," was refused as "unknown []"
     _unread(parser, argv, args)
     if args.part in ("all", "learning"):
         try:  # the default folder too, not only one given: the figures are saved after the run
