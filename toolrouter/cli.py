@@ -517,7 +517,8 @@ def data_fetch(
     from toolrouter.data.fetch import DEFAULT_BASE_URL, ChecksumError, fetch
 
     try:
-        report = fetch(names or None, directory, base_url=base_url or DEFAULT_BASE_URL, timeout_s=timeout)
+        # an empty --base-url (an unset "$MIRROR") is refused by fetch, not taken for the default
+        report = fetch(names or None, directory, base_url=DEFAULT_BASE_URL if base_url is None else base_url, timeout_s=timeout)
     except (ChecksumError, UpstreamFormatError, OSError) as exc:  # the network's, the source's or the folder's fault: one line, no traceback
         typer.echo(f"toolrouter data fetch: {exc}", err=True)
         raise typer.Exit(1) from None

@@ -128,6 +128,8 @@ def test_approximate_tokens_count_words_and_punctuation() -> None:
         (["--blocks", "300,100"], r"--blocks: expected increasing positive integers, got '300,100'"),
         (["--stream-limit", "0"], r"--stream-limit must be at least 1, got 0"),
         (["--featurizer", "hashing,bert"], r"--featurizer: unknown \['bert'\]; choose from \('minilm', "),
+        (["--featurizer", ""], r"--featurizer: none given; choose from \('minilm', "),
+        (["--featurizer", " , "], r"--featurizer: none given; choose from \('minilm', "),
     ],
 )
 def test_bad_shortlist_options_are_refused_naming_them(argv: list[str], message: str) -> None:

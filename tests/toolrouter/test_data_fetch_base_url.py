@@ -20,10 +20,10 @@ def test_a_base_url_no_download_can_start_from_is_refused_naming_it(tmp_path: Pa
     assert not (tmp_path / "cache").exists()
 
 
-def test_the_command_names_the_base_url_option(tmp_path: Path) -> None:
-    result = CliRunner().invoke(
-        app, ["data", "fetch", "metatool", "--dir", str(tmp_path / "cache"), "--base-url", "mirror.example/raw"]
-    )
+@pytest.mark.parametrize("base_url", ["mirror.example/raw", ""])
+def test_the_command_names_the_base_url_option(tmp_path: Path, base_url: str) -> None:
+    # "": a script's unset "$MIRROR", which was taken for the default and fetched from the network
+    result = CliRunner().invoke(app, ["data", "fetch", "metatool", "--dir", str(tmp_path / "cache"), "--base-url", base_url])
     assert result.exit_code == 2, result.output
     assert "Invalid value for --base-url: base_url: expected an http://" in result.output
-    assert "'mirror.example/raw'" in result.output and not (tmp_path / "cache").exists()
+    assert f"{base_url!r}" in result.output and not (tmp_path / "cache").exists()

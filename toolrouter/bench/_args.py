@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import json
+import math
 import os
 import sys
 import tempfile
@@ -13,7 +15,7 @@ from toolrouter._checks import check_real
 
 __all__ = [
     "UsageError", "count", "count_list", "given_options", "group_destinations", "int_list", "name_list", "output_file",
-    "output_folder", "parse_with_quick", "positive", "real", "refuse_unchosen_sections", "refuse_unread",
+    "output_folder", "parse_with_quick", "positive", "real", "refuse_unchosen_sections", "refuse_unread", "write_json",
 ]
 
 
@@ -95,6 +97,31 @@ def output_file(text: str) -> str:
         raise argparse.ArgumentTypeError(f"no folder {str(path.parent)!r} to write {path.name!r} in, got {text!r}")
     _writable(path.parent, text)
     return text
+
+
+def write_json(path: str | os.PathLike[str], figures: object) -> None:
+    """Write a suite's ``figures`` to ``path`` (its ``--json``) as strict JSON, moved into place
+    whole: a NaN or an infinity (a measure a run could not take: continual's forgetting) is written ``null``
+    (``json.dump`` wrote ``NaN``, which JSON parsers other than Python's refuse), and a Ctrl-C or
+    a full disk leaves the file as it was, not half written.
+
+    Example:
+        >>> write_json("figures.json", {"forgetting": float("nan"), "runs": [1.5, float("inf")]})
+        >>> json.loads(Path("figures.json").read_text())
+        {'forgetting': None, 'runs': [1.5, None]}
+    """
+    from toolrouter.serialization import write_atomically
+
+    def strict(value: object) -> object:
+        if isinstance(value, float) and not math.isfinite(value):
+            return None
+        if isinstance(value, Mapping):
+            return {key: strict(v) for key, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [strict(v) for v in value]
+        return value
+
+    write_atomically(path, json.dumps(strict(figures), indent=1, allow_nan=False).encode("utf-8"))
 
 
 def output_folder(text: str) -> Path:

@@ -358,10 +358,12 @@ def run(args: argparse.Namespace) -> list[list[Any]]:
 
 
 def _featurizer_names(args: argparse.Namespace) -> list[str]:
-    names = [n.strip() for n in (args.featurizer or ("hashing" if args.quick else "minilm")).split(",") if n.strip()]
+    # the default stands for the option not given: --featurizer "" ran minilm (or hashing) without a word
+    given = ("hashing" if args.quick else "minilm") if args.featurizer is None else args.featurizer
+    names = [n.strip() for n in given.split(",") if n.strip()]
     unknown = [n for n in names if n not in FEATURIZERS]
     if unknown or not names:
-        raise UsageError(f"--featurizer: unknown {unknown or names}; choose from {tuple(FEATURIZERS)}")
+        raise UsageError(f"--featurizer: {f'unknown {unknown}' if unknown else 'none given'}; choose from {tuple(FEATURIZERS)}")
     return list(dict.fromkeys(names))
 
 

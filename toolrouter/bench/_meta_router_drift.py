@@ -62,6 +62,16 @@ QUICK = {
 }
 
 
+#: The options only the RouterBench replays read: one given on the command line asks for them, so
+#: that their missing data is refused instead of the replays being skipped.
+REPLAY_OPTIONS = ("dr_replays", "dr_split", "dr_policies", "dr_detectors", "dr_replay_calls", "dr_change_at", "dr_repair_after")
+
+
+def replays(args: argparse.Namespace) -> list[str]:
+    """The RouterBench datasets ``args`` replays (none: ``--dr-replays ''``)."""
+    return _names(args.dr_replays, EVALS, "--dr-replays")
+
+
 def add_arguments(group: argparse._ArgumentGroup) -> None:
     group.add_argument(
         "--dr-replays", default="mbpp,winogrande",
@@ -145,7 +155,7 @@ def check(args: argparse.Namespace) -> None:
     """Refuse option values the section cannot run with (before any section runs)."""
     from toolrouter.policies import POLICIES
 
-    if _names(args.dr_replays, EVALS, "--dr-replays"):
+    if replays(args):
         _names(args.dr_policies, POLICIES, "--dr-policies")
         _names(args.dr_detectors, REPLAY_DETECTORS, "--dr-detectors")
         _replay_config(args)
@@ -180,7 +190,7 @@ def run_replays(args: argparse.Namespace) -> None:
     then the targets of the default detector."""
     from toolrouter.policies import POLICIES
 
-    evals = _names(args.dr_replays, EVALS, "--dr-replays")
+    evals = replays(args)
     if not evals:
         return
     policies = _names(args.dr_policies, POLICIES, "--dr-policies")

@@ -40,7 +40,6 @@ over seeds (``--mt-first-seed`` on, ``--seeds`` of them), and the gain over the 
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import time
 from collections.abc import Callable, Sequence
@@ -51,7 +50,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from toolrouter.bench._args import UsageError, count, count_list, output_file, parse_with_quick, positive, real
+from toolrouter.bench._args import UsageError, count, count_list, output_file, parse_with_quick, positive, real, write_json
 from toolrouter.bench._report import print_table
 from toolrouter.data import data_dir, suggest_fetch
 from toolrouter.data.metatool import MetaToolData, load_metatool
@@ -432,8 +431,7 @@ def run(args: argparse.Namespace) -> None:
                 for sc in ("new_only", "old_kept_new", "old_kept_old")]
         runs += [{"seed": s, "method": m, "k": k, "auroc": res[k]["auroc"]}
                  for m, results in per_seed.items() for s, res in zip(seeds, results) for k in shots]
-        Path(args.mt_json).write_text(json.dumps({"chosen": chosen, "threshold": threshold, "runs": runs,
-                                                  "training": train_rows}, indent=1), encoding="utf-8")
+        write_json(args.mt_json, {"chosen": chosen, "threshold": threshold, "runs": runs, "training": train_rows})
     _report(per_seed, shots, seeds, tuning, reporting, args, threshold, chosen, train_rows, encode_s, name, base_name)
 
 

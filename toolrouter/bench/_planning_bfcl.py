@@ -22,7 +22,6 @@ fits, at a false-abstention rate on ``multiple`` fixed on the tune half.
 
 from __future__ import annotations
 
-import json
 import math
 import random
 import statistics
@@ -35,7 +34,7 @@ from typing import Any
 import numpy as np
 from pydantic import ValidationError
 
-from toolrouter.bench._args import UsageError
+from toolrouter.bench._args import UsageError, write_json
 from toolrouter.bench._report import print_table
 from toolrouter.data.bfcl import BfclData, Conversation, FunctionDoc, SingleTurn, load_bfcl
 from toolrouter.structure import CALL_TRACE_PREFIX, StructureConfig, StructureModel, TraceStep
@@ -600,6 +599,5 @@ def run(path: str, *, featurizer: str, split: str, seeds: Sequence[int], config:
         "wall_s": time.perf_counter() - t0,
     }
     if json_out:
-        with open(json_out, "w", encoding="utf-8") as fh:
-            json.dump(figures, fh, indent=1)
+        write_json(json_out, figures)
     return figures

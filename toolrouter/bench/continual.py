@@ -20,13 +20,12 @@ transfer, and every collapse (a model predicting one class for nearly all inputs
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 from collections.abc import Sequence
 
 import torch
 
-from toolrouter.bench._args import count, output_file, parse_with_quick, refuse_unread
+from toolrouter.bench._args import count, output_file, parse_with_quick, refuse_unread, write_json
 from toolrouter.bench._continual_drift import run_drift
 from toolrouter.bench._continual_runner import ALL_NAMES, BUFFER_SIZE, EWC_LAMBDA, RunResult, optimiser_label, run
 from toolrouter.bench._continual_streams import Stream, permuted_digits, split_digits, subsample
@@ -212,5 +211,4 @@ def main(argv: list[str]) -> None:
         )
         all_results["drift"] = per_seed  # type: ignore[assignment]
     if args.json:
-        with open(args.json, "w") as fh:
-            json.dump(all_results, fh, indent=1)
+        write_json(args.json, all_results)

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import torch
 
-from toolrouter.bench._args import UsageError, name_list, parse_with_quick, positive, refuse_unchosen_sections
+from toolrouter.bench._args import UsageError, given_options, name_list, parse_with_quick, positive, refuse_unchosen_sections
 from toolrouter.data import data_dir, suggest_fetch
 
 SECTIONS = ("coldstart", "drift", "drift_state", "metatool", "routerbench")
@@ -70,12 +70,17 @@ def main(argv: list[str]) -> None:
     refuse_unchosen_sections(parser, argv, SECTIONS, sections)  # ignored, they would make another run than the one asked for
     # each section's options, with its own toy sizes under --quick
     section_args = {name: parse_with_quick(parser, argv, _section(name).QUICK) for name in sections}
+    given = given_options(parser, argv)
     for name in sections:  # a bad option of the last section would otherwise stop the run after the others
         check = getattr(_section(name), "check", None)
         if check is not None:
             check(section_args[name])
-        if name in DATASETS:  # so is a --data that lacks the section's dataset
-            folder, dataset = DATASETS[name]
+        needs = DATASETS.get(name)
+        # drift's replays are skipped without their data, unless the command line asks for them
+        if name == "drift" and given & set(_section(name).REPLAY_OPTIONS) and _section(name).replays(section_args[name]):
+            needs = DATASETS["routerbench"]
+        if needs is not None:  # so is a --data that lacks the section's dataset
+            folder, dataset = needs
             if not (Path(args.data) / folder).is_dir():
                 with suggest_fetch(folder):
                     raise FileNotFoundError(

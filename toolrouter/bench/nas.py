@@ -20,7 +20,6 @@ Example:
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import statistics
 from pathlib import Path
@@ -30,7 +29,7 @@ import torch
 from meta.data.nasbench201 import NASBenchFormatError, dataset_name, load_nasbench201
 from meta.nas import NASBench201Benchmark
 from toolrouter.bench._args import (
-    UsageError, count, int_list, name_list, output_file, parse_with_quick, positive, refuse_unread,
+    UsageError, count, int_list, name_list, output_file, parse_with_quick, positive, refuse_unread, write_json,
 )
 from toolrouter.bench._nas_darts import darts_versus_random
 from toolrouter.bench._nas_tabular import ALGORITHMS, Trace, run_one
@@ -125,7 +124,7 @@ def tabular(args: argparse.Namespace) -> None:
                 checks,
             )
     if args.json:
-        Path(args.json).write_text(json.dumps({n: [t.__dict__ for t in traces[n]] for n in names}))
+        write_json(args.json, {n: [t.__dict__ for t in traces[n]] for n in names})
 
 
 def _targets(at100: dict[str, list[float]], target: float = TARGETS_AT_100["cifar10"]) -> list[list[str]]:

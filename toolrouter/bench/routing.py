@@ -27,7 +27,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from toolrouter.bench._args import UsageError, count, output_folder, parse_with_quick, real, refuse_unread
+from toolrouter.bench._args import (
+    UsageError, count, given_options, name_list, output_folder, parse_with_quick, real, refuse_unread,
+)
 from toolrouter.bench._report import NOT_AT_QUICK, console, print_quick_note, print_table
 from toolrouter.bench._routing_agents import peer_specs, policy_specs
 from toolrouter.bench._routing_learning import (
@@ -49,7 +51,7 @@ from toolrouter.bench._routing_overhead import (
     route_build_timing,
 )
 from toolrouter.attempts import ExecutorConfig, RetryPolicy
-from toolrouter.data import data_dir, load_routerbench
+from toolrouter.data import data_dir, load_routerbench, suggest_fetch
 from toolrouter.policies import POLICIES
 
 STREAMS = ("stationary", "drifting", "contextual", "routerbench")
@@ -201,7 +203,9 @@ def run_overhead(args: argparse.Namespace) -> list[Timing]:
     return timings
 
 
-def _streams(args: argparse.Namespace) -> list[Stream]:
+def _streams(args: argparse.Namespace, asked: bool = False) -> list[Stream]:
+    """The learning streams ``args`` names; the RouterBench replay is skipped, with a note, only
+    where its default folder is missing and the command line did not ask for it (``asked``)."""
     wanted = set(args.streams)
     streams: list[Stream] = [
         SyntheticStream("stationary", n_tools=args.synthetic_tools, horizon=args.horizon),
@@ -214,9 +218,12 @@ def _streams(args: argparse.Namespace) -> list[Stream]:
     if "routerbench" not in wanted:
         return streams
     folder = data_dir() / "routerbench" if args.routerbench is None else args.routerbench
-    # a folder named on the command line is read or refused: skipping it would measure something else
-    if folder.is_dir() or args.routerbench is not None:
-        data = load_routerbench(folder, limit=25 if args.quick else None, skip_incomplete=args.skip_incomplete)
+    # a replay or folder named on the command line is read or refused: skipping it would measure
+    # something else (`--streams routerbench` measured nothing, and succeeded)
+    if folder.is_dir() or args.routerbench is not None or asked:
+        # the fetch command is named for the default folder only: one named is the user's own
+        with suggest_fetch("routerbench") if args.routerbench is None else contextlib.nullcontext():
+            data = load_routerbench(folder, limit=25 if args.quick else None, skip_incomplete=args.skip_incomplete)
         if args.skip_incomplete:
             console.print(f"RouterBench: --skip-incomplete dropped {data.dropped_rows} row(s)", markup=False)
         streams.append(
@@ -301,10 +308,7 @@ def main(argv: list[str]) -> None:
     for name in ("seeds", "tools", "dim", "repeats", "horizon", "synthetic_tools", "synthetic_dim", "feature_dim", "passes"):
         if getattr(args, name) < 1:
             raise UsageError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(args, name)!r}")
-    args.streams = [s.strip() for s in args.streams.split(",") if s.strip()]
-    unknown = [s for s in args.streams if s not in STREAMS]
-    if unknown or not args.streams:
-        raise UsageError(f"--streams: unknown {unknown or args.streams!r}; choose from {list(STREAMS)}")
+    args.streams = name_list("--streams", args.streams, STREAMS)  # "," was refused as "unknown []"
     _unread(parser, argv, args)
     if args.part in ("all", "learning"):
         try:  # the default folder too, not only one given: the figures are saved after the run
@@ -312,7 +316,9 @@ def main(argv: list[str]) -> None:
         except argparse.ArgumentTypeError as exc:
             raise UsageError(f"--out: {exc}") from None
     # the data is read first, so that a bad RouterBench file stops the run before the timings
-    streams = _streams(args) if args.part in ("all", "learning") else []
+    # asked for: --streams, or an option only the replay reads, is given
+    asked = bool(given_options(parser, argv) & {"streams", *ROUTERBENCH_OPTIONS})
+    streams = _streams(args, asked) if args.part in ("all", "learning") else []
     torch.set_num_threads(1)
     console.print("Timings on a shared machine: compare the ratios measured in one run.", markup=False)
     with _one_blas_thread():
