@@ -40,7 +40,7 @@ import re
 import threading
 import unicodedata
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -221,9 +221,12 @@ def _check_text(text: Any, field: str = "text") -> str:
 
 def _check_texts(texts: Any) -> list[str]:
     """``texts`` of a ``transform`` as a list, each entry a string (else a TypeError naming
-    ``texts[i]``); not one string: its characters would be taken for as many texts, each featurised."""
+    ``texts[i]``); not one string: its characters would be taken for as many texts, each featurised;
+    nor a set (its rows in no order the caller knows) or a mapping (its keys taken for the texts)."""
     if isinstance(texts, (str, bytes)):
         raise TypeError(f"texts: expected a list of strings, got the string {texts[:40]!r}")
+    if isinstance(texts, (set, frozenset, Mapping)):  # rows in no order the caller knows, or a mapping's keys
+        raise TypeError(f"texts: expected a list of strings, in order, got a {type(texts).__name__} ({short_repr(texts)})")
     if not isinstance(texts, Iterable):
         raise TypeError(f"texts: expected a list of strings, got {type(texts).__name__} ({short_repr(texts)})")
     return [_check_text(t, f"texts[{i}]") for i, t in enumerate(texts)]
