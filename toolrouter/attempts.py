@@ -514,6 +514,8 @@ class CallSpec:
         caller_error: ``caller_error(tool_id, exc)`` for a try that raised ``TypeError``: the
             caller's mistake behind it (arguments no tool takes) to raise instead of recording the
             try, which ran none of the tool, or None (the tool's failure).
+        timed_out: ``timed_out()`` for a try its caller cut: whether its deadline cut it (a
+            timeout of the tool, its circuit's failure), not its caller (no verdict; None: never).
     """
 
     step: str
@@ -529,6 +531,7 @@ class CallSpec:
     max_tools: int | None = None
     admit: Callable[[str, float], str | None] | None = None
     caller_error: Callable[[str, BaseException], BaseException | None] | None = None
+    timed_out: Callable[[], bool] | None = None
 
 
 @dataclass(slots=True)
@@ -773,12 +776,18 @@ def _record_interrupted(
     """Record a try its caller cut (cancelled, interrupted) before its verdict, for the caller to
     raise ``exc``: no verdict for the tool's breaker either. A record that fails (its store's
     error) is logged: raised, it would take the place of ``exc``, and a cancelled task would end as
-    failed, a Ctrl-C as an error the caller may catch and go on from."""
+    failed, a Ctrl-C as an error the caller may catch and go on from. One its deadline cut
+    (``spec.timed_out``) is its tool's failure, counted with what the breaker let it through as:
+    counted as a probe now, a try let through closed reopened a half-open circuit."""
+    error = _interrupted(exc)
     if breaker is not None:
-        breaker.release(probe)
+        if error == CANCELLED_BY_CALLER and spec.timed_out is not None and spec.timed_out():
+            breaker.record_failure(probe)
+        else:
+            breaker.release(probe)
     try:
         _record(spec, report, ExecutionResult(
-            tool_id=tool_id, step=spec.step, success=False, cost=cost, latency_s=latency_s, error=_interrupted(exc),
+            tool_id=tool_id, step=spec.step, success=False, cost=cost, latency_s=latency_s, error=error,
         ))
     except Exception as failure:
         log.warning("interrupted_try_unrecorded", tool=tool_id, error=describe_error(failure))

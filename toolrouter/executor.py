@@ -694,12 +694,10 @@ class PlanExecutor:
             release()
             if ctx.deadline_passed and result.error == CANCELLED_BY_CALLER:
                 # cut by the run's deadline, not cancelled by its caller: a timeout of the tool, learned
-                # and counted by its circuit as the middleware's are for a try cut by a call's deadline
-                # (else a tool hung past every run's deadline never opened its circuit)
+                # and counted by its circuit (``timed_out`` below) as the middleware's are for a try cut
+                # by a call's deadline (else a tool hung past every run's deadline never opened its circuit)
                 error = f"TimeoutError: {result.tool_id!r} took longer than the run's deadline allowed"
                 result = result.model_copy(update={"error": error})
-                if self._config.circuit_breaker is not None:
-                    self._breakers.get(result.tool_id).record_failure()
             # numbers of the tool's own (a success's, a reported cost) that the router refuses are
             # replaced by the attempt loop; the planned numbers alone would be refused again
             self._record(ctx, outcome, result, replaceable=result.success or result.cost != planned[0])
@@ -713,6 +711,7 @@ class PlanExecutor:
             breakers=self._breakers if self._config.circuit_breaker is not None else None,
             rng=self._rng,
             admit=admit,
+            timed_out=lambda: ctx.deadline_passed,
         )
         try:
             report = await run_async(attempt_loop(spec), self._pool, semaphore)

@@ -40,7 +40,7 @@ import re
 import threading
 import unicodedata
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -221,9 +221,12 @@ def _check_text(text: Any, field: str = "text") -> str:
 
 def _check_texts(texts: Any) -> list[str]:
     """``texts`` of a ``transform`` as a list, each entry a string (else a TypeError naming
-    ``texts[i]``); not one string: its characters would be taken for as many texts, each featurised."""
+    ``texts[i]``); not one string: its characters would be taken for as many texts, each featurised;
+    nor a set (its rows in no order the caller knows) or a mapping (its keys taken for the texts)."""
     if isinstance(texts, (str, bytes)):
         raise TypeError(f"texts: expected a list of strings, got the string {texts[:40]!r}")
+    if isinstance(texts, (set, frozenset, Mapping)):  # rows in no order the caller knows, or a mapping's keys
+        raise TypeError(f"texts: expected a list of strings, in order, got a {type(texts).__name__} ({short_repr(texts)})")
     if not isinstance(texts, Iterable):
         raise TypeError(f"texts: expected a list of strings, got {type(texts).__name__} ({short_repr(texts)})")
     return [_check_text(t, f"texts[{i}]") for i, t in enumerate(texts)]
@@ -235,6 +238,9 @@ _MAX_WORDS = 1 << 16
 #: texts; longer runs (a hex digest, a line of base64, a sentence of a script written without spaces)
 #: hardly do, and one of 8,192 characters holds 24,000 n-grams.
 _CACHED_WORD_CHARS = 32
+#: The most buckets ``HashingFeaturizer`` takes: a dense vector of 128 MiB, far past the 2**20 a
+#: hashing vectorizer rarely needs. A larger one was taken, to run out of memory at its first call.
+_MAX_DIM = 1 << 24
 #: How many characters of a text ``HashingFeaturizer`` reads (of its composed form).
 _MAX_CHARS = 8192
 #: How far past its first ``_MAX_CHARS`` characters a text is read for a place to cut it.
@@ -316,7 +322,7 @@ class HashingFeaturizer:
     """Hashed word and character n-gram features of a text.
 
     Arguments:
-        dim: length of the vector (number of hash buckets).
+        dim: length of the vector (number of hash buckets), at most ``MAX_DIM`` (2**24).
         seed: selects the hash function; different seeds give unrelated features.
         char_ngrams: (smallest, largest) character n-gram length; ``None`` for words only.
         cache_size: how many texts' vectors to keep (0 disables the cache).
@@ -335,6 +341,7 @@ class HashingFeaturizer:
     """
 
     MAX_CHARS = _MAX_CHARS
+    MAX_DIM = _MAX_DIM
 
     def __init__(
         self,
@@ -344,7 +351,7 @@ class HashingFeaturizer:
         char_ngrams: tuple[int, int] | None = (3, 5),
         cache_size: int = 4096,
     ) -> None:
-        dim = check_count("dim", dim, low=1)
+        dim = check_count("dim", dim, low=1, high=_MAX_DIM)
         seed = check_count("seed", seed, high=2**64 - 1)
         if char_ngrams is not None:
             if not (isinstance(char_ngrams, (tuple, list)) and len(char_ngrams) == 2):
@@ -747,7 +754,7 @@ def _minilm_and_hashing(
     Each argument is checked under its own name (the parts' checks named "dim" and "parts[1]
     weight"), and options for a new MiniLM beside an existing one are refused, not ignored."""
     hashing_weight = check_real("hashing_weight", hashing_weight, low=0, low_open=True)
-    hashing_dim = check_count("hashing_dim", hashing_dim, low=1)
+    hashing_dim = check_count("hashing_dim", hashing_dim, low=1, high=_MAX_DIM)
     if minilm is None:
         minilm = SentenceEncoderFeaturizer(**minilm_options)
     elif minilm_options:

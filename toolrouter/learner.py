@@ -44,7 +44,7 @@ import uuid
 import weakref
 import zlib
 from collections import OrderedDict, deque
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field as dataclass_field, replace as dataclass_replace
 from pathlib import Path
 from types import TracebackType
@@ -1394,12 +1394,13 @@ class ToolMetaLearner:
         features: Sequence[float] | None,
         task_id: str,
         check: Callable[[Sequence[str]], None] | None = None,
+        usable: Container[str] | None = None,
     ) -> Ranking:
-        """``rank_tool_ids``, with ``check`` as in ``_decide_step``."""
+        """``rank_tool_ids``, with ``check`` and ``usable`` as in ``_decide_step``."""
         capability, task_type, step, x = self._call_request(capability, task_type, step, context, features)
         _check_task_id(task_id)
         with self._lock:
-            return self._decide_step(capability, task_type, step, x, task_id, check)[1]
+            return self._decide_step(capability, task_type, step, x, task_id, check, usable)[1]
 
     def _rank_call(
         self,
@@ -1410,14 +1411,15 @@ class ToolMetaLearner:
         weights: UtilityWeights | None,
         task_id: str,
         check: Callable[[Sequence[str]], None] | None = None,
+        usable: Container[str] | None = None,
     ) -> tuple[Ranking, Callable[[ExecutionResult], float]]:
-        """``rank_tool_ids`` for a call of the middleware outside traces and groups (``check`` as
-        in ``_decide_step``), and how to record its attempts: ``record_attempt`` with these
+        """``rank_tool_ids`` for a call of the middleware outside traces and groups (``check`` and
+        ``usable`` as in ``_decide_step``), and how to record its attempts: ``record_attempt`` with these
         arguments, without checking the names and the request again (they are checked here, once
         per call)."""
         capability, task_type, step, x = self._call_request(capability, task_type, None, context, features)
         with self._lock:
-            ranking = self._decide_step(capability, task_type, step, x, task_id, check)[1]
+            ranking = self._decide_step(capability, task_type, step, x, task_id, check, usable)[1]
 
         def record(result: ExecutionResult) -> float:
             if not self._caught_up:
@@ -1446,15 +1448,17 @@ class ToolMetaLearner:
         x: Context,
         task_id: str,
         check: Callable[[Sequence[str]], None] | None = None,
+        usable: Container[str] | None = None,
     ) -> tuple[_Route, Ranking]:
         """Rank one step's candidates for context ``x`` and log the decision; the caller holds
         the lock (and featurised the context before taking it). ``check(tool_ids)`` may refuse
         the call (raise) given the candidates, before they are ranked: a refused call decides
-        nothing (its ranking could claim a due recheck, whose outcome would never come)."""
+        nothing (its ranking could claim a due recheck, whose outcome would never come).
+        ``usable``: the tools the caller can call (None: every one), as ``_rank`` takes it."""
         route = self._checked_route(task_type, step, capability)
         if check is not None:
             check(route.policy.arm_ids)
-        ranking = self._rank(route, x)
+        ranking = self._rank(route, x, usable)
         self._log_decision(task_id, route, ranking)
         return route, ranking
 
@@ -1474,9 +1478,12 @@ class ToolMetaLearner:
             return NoToolForCapabilityError(f"tools: the router has no tools; add one with add_tool ({where})")
         return NoToolForCapabilityError(f"capability: no tool serves {capability!r} ({where})")
 
-    def _rank(self, route: _Route, context: Context) -> Ranking:
+    def _rank(self, route: _Route, context: Context, usable: Container[str] | None = None) -> Ranking:
         """The route's tools, the highest sampled score first, then the others by posterior mean
-        (exploring is for the first try; a fallback should be likely to work)."""
+        (exploring is for the first try; a fallback should be likely to work). A due recheck is
+        put first only for a tool in ``usable`` (None: any): one the caller cannot call (a tool of
+        the router the middleware has no function for) is skipped, its recheck never run, and
+        claimed it waited a full ``recheck_after``; unclaimed, it stays due."""
         policy = route.policy
         arms = policy.arm_ids
         scores, means = policy.sample_and_expected(arms, context if self.contextual else None)
@@ -1491,10 +1498,10 @@ class ToolMetaLearner:
             )
         ranking = Ranking(arms, scores, means)
         if route.next_due <= route.outcomes:
-            self._recheck(route, ranking, context)
+            self._recheck(route, ranking, context, usable)
         return ranking
 
-    def _recheck(self, route: _Route, ranking: Ranking, context: Context) -> None:
+    def _recheck(self, route: _Route, ranking: Ranking, context: Context, usable: Container[str] | None) -> None:
         """Put first the tool whose recheck is most overdue (drift detection with
         ``recheck_after``): a tool the policy has stopped choosing is still tried now and then, so
         that a repair or an improvement is seen. A due recheck waits up to ``recheck_grace``
@@ -1519,6 +1526,8 @@ class ToolMetaLearner:
             if when > route.outcomes:
                 break
             if tool == chosen:  # its outcome reschedules it
+                continue
+            if usable is not None and tool not in usable:  # not called here: due still, for a call that can
                 continue
             detector = route.detectors.get(tool)
             if route.outcomes - when >= grace or detector is None or detector.informs(context):

@@ -607,11 +607,11 @@ class ToolMiddleware(ClosesWhatItBuilt):
         if call.trace_id is None and call.group is None:
             # the router records this call's attempts with the names and request it ranked by
             ranked, record = learner._rank_call(
-                call.capability, call.task_type, call.context, call.features, call.weights, task_id, check
+                call.capability, call.task_type, call.context, call.features, call.weights, task_id, check, tools
             )
         else:  # ranked by the route of the step it records at (a trace's step may have a name of its own)
             ranked = learner._rank_ids(
-                call.capability, call.task_type, step, call.context, call.features, task_id, check
+                call.capability, call.task_type, step, call.context, call.features, task_id, check, tools
             )
             record = self._recorder(call, task_id)
         # a tool the router knows but this middleware has no function for is not callable here

@@ -13,6 +13,8 @@ from enum import Enum
 from collections.abc import Mapping
 from typing import Annotated, Any
 
+import numpy as np
+
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -154,6 +156,20 @@ def _not_a_set(value: Any, info: ValidationInfo) -> Any:
     if isinstance(value, (set, frozenset)):
         raise ValueError(f"{info.field_name}: expected a list, in order (a set has none), got {value!r}")
     return value
+
+
+def _numbers_in_order(value: Any, info: ValidationInfo) -> Any:
+    """A list in order (``_not_a_set``) of numbers, none a bool: pydantic read ``True`` as 1.0."""
+    value = _not_a_set(value, info)
+    if isinstance(value, np.ndarray) and value.dtype.kind in "bO":  # a numeric array holds no bool
+        value = value.tolist()
+    if isinstance(value, (list, tuple)) and not _BOOLS.isdisjoint(map(type, value)):  # one pass in C
+        i, x = next((i, x) for i, x in enumerate(value) if type(x) in _BOOLS)
+        raise ValueError(f"{info.field_name}[{i}]: expected a number, not a bool, got {x!r}")
+    return value
+
+
+_BOOLS = frozenset((bool, np.bool_))  # bool has no subclass
 
 
 def _unique(values: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
@@ -371,7 +387,7 @@ class TaskProfile(NumbersNotBools):
         (), description="The task's steps and their dependencies; empty: use required_capabilities."
     )
     context: str | None = Field(None, description="Free-text description of the request.")
-    features: Annotated[tuple[float, ...] | None, BeforeValidator(_not_a_set)] = Field(
+    features: Annotated[tuple[float, ...] | None, BeforeValidator(_numbers_in_order)] = Field(
         None, description="Numeric context features."
     )
     max_cost: float | None = Field(None, gt=0.0, description="Budget: most cost the plan may spend.")

@@ -15,6 +15,7 @@ import json
 import math
 import pickle
 import random
+import re
 import sys
 import threading
 import zipfile
@@ -429,6 +430,19 @@ def test_the_cache_folder(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> No
 
 
 # --- converters ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("column", ["model-b", "model-b|total_cost", "prompt"])
+def test_routerdc_with_a_repeated_column_is_refused_naming_it(tmp_path: Path, column: str) -> None:
+    # the converter kept the last column of the name: another column's numbers under the model
+    header, *rows = list(csv.reader(io.StringIO(routerdc_csv("mbpp", 2))))
+    at = header.index(column)
+    source = tmp_path / "mbpp_test.csv"
+    with source.open("w", newline="") as fh:
+        csv.writer(fh).writerows([header + [column], *(row + [row[at - 1]] for row in rows)])
+    with pytest.raises(UpstreamFormatError, match=re.escape(f"mbpp_test.csv: the header names the column(s) {[column]} more than once")):
+        routerbench_from_routerdc([source], [tmp_path / "out.csv"])
+    assert not (tmp_path / "out.csv").exists()
 
 
 def test_converters_name_the_malformed_upstream_file(tmp_path: Path) -> None:

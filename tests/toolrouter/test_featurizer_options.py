@@ -1,5 +1,6 @@
 """Building featurizers: a combined featurizer does not load its parts (a sentence encoder loads
-on its first text, not when it is combined), and ``char_ngrams`` is checked naming each bound."""
+on its first text, not when it is combined), ``char_ngrams`` is checked naming each bound, and
+``dim`` is bounded (a huge one was taken, to run out of memory at the first call)."""
 
 from __future__ import annotations
 
@@ -50,6 +51,16 @@ def test_a_part_that_is_no_featurizer_is_still_refused() -> None:
 def test_char_ngrams_that_are_not_two_ordered_lengths_are_refused_naming_them(char_ngrams, message) -> None:
     with pytest.raises(ValueError, match=message):
         HashingFeaturizer(dim=8, char_ngrams=char_ngrams)
+
+
+@pytest.mark.parametrize("dim", [10**12, 2**24 + 1])
+def test_a_dim_no_vector_fits_in_memory_is_refused_when_the_featurizer_is_made(dim) -> None:
+    with pytest.raises(ValueError, match=rf"^dim: expected an integer in \[1, 16777216\], got {dim}$"):
+        HashingFeaturizer(dim=dim)
+
+
+def test_the_largest_dim_is_taken() -> None:
+    assert HashingFeaturizer(dim=2**24).dim == 2**24
 
 
 def test_char_ngrams_given_as_a_list_of_numpy_ints_are_kept_as_a_tuple_of_ints() -> None:

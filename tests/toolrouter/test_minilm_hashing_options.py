@@ -12,7 +12,8 @@ from toolrouter.features import HashingFeaturizer, make_featurizer
 @pytest.mark.parametrize(
     ("options", "error", "message"),
     [
-        ({"hashing_dim": 0}, ValueError, r"^hashing_dim: expected an integer >= 1, got 0$"),
+        ({"hashing_dim": 0}, ValueError, r"^hashing_dim: expected an integer in \[1, 16777216\], got 0$"),
+        ({"hashing_dim": 10**12}, ValueError, r"^hashing_dim: expected an integer in \[1, 16777216\], got 1000000000000$"),
         ({"hashing_weight": 0}, ValueError, r"^hashing_weight: expected a finite number > 0, got 0$"),
         ({"hashing_weight": float("nan")}, ValueError, r"^hashing_weight: expected a finite number > 0, got nan$"),
         ({"minilm": HashingFeaturizer(dim=8), "batch_size": 8}, TypeError,

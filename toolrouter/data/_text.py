@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -30,3 +31,11 @@ def reading(file: Path | str, error: type[Exception] = DataError) -> Iterator[No
         raise error(f"{file}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x}: {exc.reason})") from None
     except csv.Error as exc:
         raise error(f"{file}: not a readable CSV file ({exc})") from None
+
+
+def refuse_repeated_columns(file: Path | str, header: Sequence[str], error: type[Exception] = DataError) -> None:
+    """An ``error`` naming ``file`` and the columns its header names more than once: a cell read by
+    its column's name is one of them (a dict's, the last), the others never read."""
+    repeated = sorted(c for c, n in Counter(header).items() if n > 1)
+    if repeated:
+        raise error(f"{file}: the header names the column(s) {repeated} more than once")

@@ -25,7 +25,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from toolrouter.data._text import reading
+from toolrouter.data._text import reading, refuse_repeated_columns
 from toolrouter.errors import ToolRouterError
 
 __all__ = [
@@ -90,6 +90,7 @@ def routerbench_from_routerdc(inputs: Sequence[Path], outputs: Sequence[Path]) -
     """
     source, target = _one_to_one(inputs, outputs, "routerbench_from_routerdc")
     header, rows = _read_csv(source)
+    refuse_repeated_columns(source.name, header, UpstreamFormatError)  # else its last column were kept
     position = {name: i for i, name in enumerate(header)}
     missing = [c for c in ("sample_id", "eval_name", "prompt") if c not in position]
     models = [name for name in header if f"{name}|total_cost" in position]

@@ -30,7 +30,7 @@ import numpy as np
 
 from meta._checks import check_flag
 from toolrouter._checks import check_count
-from toolrouter.data._text import ENCODING, reading
+from toolrouter.data._text import ENCODING, reading, refuse_repeated_columns
 from toolrouter.errors import DataError
 from toolrouter.logging import EventLog
 from toolrouter.serialization import checked_path
@@ -223,9 +223,7 @@ def load_metatool(
         missing = [c for c in ("query", "tool") if c not in columns]
         if missing:
             raise DataError(f"{queries_file}: missing column(s) {missing}; the header must hold query,tool")
-        repeated = sorted({c for c in columns if columns.count(c) > 1})
-        if repeated:  # each row would keep the last of its cells under that name
-            raise DataError(f"{queries_file}: the header names the column(s) {repeated} more than once")
+        refuse_repeated_columns(queries_file, columns)
         for row_no, row in enumerate(reader, start=2):
             query, tool = row["query"], row["tool"]
             if query is None or tool is None:

@@ -24,7 +24,7 @@ import numpy as np
 
 from meta._checks import check_flag
 from toolrouter._checks import check_count, check_real
-from toolrouter.data._text import ENCODING, NOT_A_LITERAL, reading
+from toolrouter.data._text import ENCODING, NOT_A_LITERAL, reading, refuse_repeated_columns
 from toolrouter.errors import DataError
 from toolrouter.logging import EventLog
 from toolrouter.serialization import checked_path, short_repr
@@ -216,9 +216,7 @@ def load_routerbench(
                 base = [header.index(c) for c in ("sample_id", "eval_name", "prompt")]
             except ValueError:
                 raise DataError(f"{file}: needs the columns sample_id, eval_name, prompt") from None
-            repeated = sorted({c for c in header if header.count(c) > 1})
-            if repeated:  # the first cell under a name would be read, the others never
-                raise DataError(f"{file}: the header names the column(s) {repeated} more than once")
+            refuse_repeated_columns(file, header)
             dropped: list[int] = []
             loaded = len(prompts)
             for r, row in enumerate(rows[:limit] if limit else rows, start=2):
