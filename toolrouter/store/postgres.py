@@ -182,6 +182,8 @@ _OPTION_NAMES = frozenset(PostgresOptions.model_fields)
 # postgres_schema, version 4), committed with synchronous_commit on. A key already in the log is skipped (a journal replayed after an answer was
 # lost). Then, when due, a second transaction notifies if no writer has within notify_gap_s
 # (_NOTIFY); it does not wait for the disk, nor for another writer that is notifying.
+# The records are committed by then: a notification the server refuses (a role without UPDATE on
+# the gate) leaves the append's ids to it, and listeners to their polls.
 _FIELDS = (
     ("origin_seq", "bigint"), ("writer", "text"), ("task_id", "text"), ("task_type", "text"), ("step", "text"),
     ("capability", "text"), ("tool_id", "text"), ("success", "boolean"), ("quality", "float8"), ("cost", "float8"),
@@ -570,6 +572,7 @@ class PostgresStore(Store):
         self._dropping: str | None = None  # why records are being dropped now, logged once a streak
         self._said_refused = False  # a refused login was logged in this outage (see _reconnect)
         self._failed: str | None = None  # why the server refused the journal's last write, if it did (see _reconnect)
+        self._notify_refused = False  # the server refused the last notification (see _write)
         self._journal: Journal | None = None
         self._kept = 0  # records a closed store left in its journal, for the next store on this host
         # the statements prepared on each pooled connection (see _execute)
@@ -808,7 +811,24 @@ class PostgresStore(Store):
         sent_at = time.monotonic()
         if sent_at >= self._notify_after:
             gap = self.options.notify_gap_s
-            gate = self._execute(conn, "toolrouter_notify", _NOTIFY, [repr(gap).encode()], deadline)
+            try:
+                gate = self._execute(conn, "toolrouter_notify", _NOTIFY, [repr(gap).encode()], deadline)
+            except self._psycopg.DatabaseError as exc:
+                if isinstance(exc, self._psycopg.OperationalError):  # an outage: the journal's keys settle it
+                    raise
+                # the records are committed (their own transaction): journaling them would never end,
+                # each write of the journal refused the same way; listeners poll meanwhile
+                if not self._notify_refused:  # said once while it lasts, not at every append
+                    needs = isinstance(exc, self._psycopg.errors.InsufficientPrivilege)
+                    log.warning(
+                        "store_notify_refused", url=self.url, error=_one_line(exc),
+                        privilege="SELECT and UPDATE on toolrouter.notify_gate" if needs else None,
+                        fallback=f"listeners poll every poll_s={self.options.poll_s:g} s",
+                    )
+                self._notify_refused = True
+                self._notify_after = sent_at + gap
+                return written
+            self._notify_refused = False
             sent, since = int(gate.get_value(0, 1)), float(gate.get_value(0, 2))
             # no need to try again before the gap since the last notification has passed: a listener
             # looks once more notify_gap_s after each notification, and sees this append then
