@@ -23,7 +23,7 @@ The store keeps the guarantees of the SQLite one:
   next decision.
 - **Outages lose nothing.** When the server cannot be reached (down, restarting, or not answering
   within ``timeout_s``), or refuses writes (a standby, a database set read-only, a role without the
-  privilege to write; reads go on), ``append`` keeps the attempts in a local journal
+  privilege to write, a trigger's error, a table dropped by hand; reads go on), ``append`` keeps the attempts in a local journal
   (``toolrouter.store.journal``) and returns ``[]``; routing goes on from local state and never
   waits on the server longer than ``timeout_s``: a catch-up read that gets no answer in time raises
   ``StoreUnavailableError`` (the router routes on from what it knows) and counts as an outage. The
@@ -663,11 +663,17 @@ class PostgresStore(Store):
         psycopg = self._psycopg
         return isinstance(exc, (psycopg.OperationalError, psycopg.InterfaceError, psycopg.errors.ReadOnlySqlTransaction))
 
+    def _answered(self, exc: BaseException) -> bool:
+        """Whether ``exc`` is the server's refusal (a missing privilege, a standby, a trigger's
+        error), which it answered: no outage, its reads go on."""
+        psycopg = self._psycopg
+        return isinstance(exc, psycopg.DatabaseError) and not isinstance(exc, psycopg.OperationalError)
+
     def _went_offline(self, exc: BaseException) -> None:
         """Caller holds ``self._lock``."""
-        # a server that only refuses writes (a standby, a role without the privilege) still answers reads
-        refused = (self._psycopg.errors.ReadOnlySqlTransaction, self._psycopg.errors.InsufficientPrivilege)
-        self._reachable = self._reachable and isinstance(exc, refused)
+        # a server that only refuses writes (a standby, a role without the privilege, a trigger)
+        # still answers reads
+        self._reachable = self._reachable and self._answered(exc)
         if self._online:
             self._online = False
             log.warning("store_unreachable", url=self.url, error=_one_line(exc))
@@ -728,9 +734,13 @@ class PostgresStore(Store):
             with self._pool.connection(timeout=self.options.timeout_s) as conn:
                 written = self._write(conn, self.origin, seqs, records)
         except Exception as exc:
-            # a role without the privilege to write refuses them as a standby does: they wait in the
-            # journal for a grant (flush says why they wait)
-            if not (self._unavailable(exc) or isinstance(exc, self._psycopg.errors.InsufficientPrivilege)):
+            # what the server refuses without an outage (a role without the privilege to write, a
+            # trigger raising an error, a table dropped by hand) it refuses as a standby does: the
+            # records wait in the journal until it takes them (flush says why they wait) rather
+            # than fail the routed call and be lost. Values it cannot read (DataError) are a defect
+            # of the store's, which no retry would pass: raised
+            refused = self._answered(exc) and not isinstance(exc, self._psycopg.DataError)
+            if not (self._unavailable(exc) or refused):
                 raise
             with self._lock:  # the write may or may not have committed: its key settles it later
                 self._went_offline(exc)
@@ -813,8 +823,8 @@ class PostgresStore(Store):
             gap = self.options.notify_gap_s
             try:
                 gate = self._execute(conn, "toolrouter_notify", _NOTIFY, [repr(gap).encode()], deadline)
-            except self._psycopg.DatabaseError as exc:
-                if isinstance(exc, self._psycopg.OperationalError):  # an outage: the journal's keys settle it
+            except self._psycopg.Error as exc:
+                if not self._answered(exc):  # an outage: the journal's keys settle it
                     raise
                 # the records are committed (their own transaction): journaling them would never end,
                 # each write of the journal refused the same way; listeners poll meanwhile
