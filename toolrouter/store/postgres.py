@@ -1172,6 +1172,7 @@ class PostgresStore(Store):
         # something is on its way: look again after notify_gap_s, not poll_s (when listening; a
         # store that only polls looks every poll_s, whatever happens)
         trailing = False
+        read_refused = False  # the server refuses the catch-up read, as logged (once while it lasts)
         opts = self.options
         while not self._stop.is_set():
             try:
@@ -1204,11 +1205,24 @@ class PostgresStore(Store):
                 # held back (it ends within the gap, or notifies itself). Attempts held back by a
                 # transaction that is not an append show at the next poll.
                 visible = int(_bounded(listener, opts.timeout_s, "timeout_s", lambda c: c.execute(_POSITION).fetchone()[0]))
+                read_refused = False
                 trailing = bool(told) or visible > last
                 if visible > last:
                     last = visible
                     self._announce(visible)
             except Exception as exc:
+                if self._answered(exc) and listener is not None and not listener.closed:
+                    # the server refused the read (the role may not read the log): no outage, which
+                    # would take the store offline and back every retry_s; the routers' own reads say
+                    # it too. Said once while it lasts; polled again in poll_s
+                    if not read_refused:
+                        needs = isinstance(exc, self._psycopg.errors.InsufficientPrivilege)
+                        log.warning(
+                            "store_catch_up_refused", url=self.url, error=_one_line(exc),
+                            privilege="SELECT on toolrouter.attempts, trace_closes and tool_removals" if needs else None,
+                        )
+                    read_refused, trailing = True, False
+                    continue
                 if not self._unavailable(exc):
                     log.warning("store_thread_error", url=self.url, error=repr(exc))
                 with self._lock:
