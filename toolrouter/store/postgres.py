@@ -1111,23 +1111,23 @@ class PostgresStore(Store):
 
     def flush(self, timeout_s: float | None = None) -> None:
         """Write the journal to the server now; ``StoreUnavailableError`` if it cannot be written
-        within ``timeout_s`` (default: the store's ``timeout_s``). A ``timeout_s`` that is not a
-        finite number of seconds from 0 is refused naming it (NaN waited for ever)."""
+        within ``timeout_s`` (default: the store's ``timeout_s``), or if the server is still away
+        then though nothing waits yet (what the store appends next would). A read-only store
+        journals nothing: it returns at once. A ``timeout_s`` that is not a finite number of
+        seconds from 0 is refused naming it (NaN waited for ever)."""
         wait_s = self.options.timeout_s if timeout_s is None else check_real("timeout_s", timeout_s, low=0)
         deadline = time.monotonic() + wait_s
         while True:
             with self._lock:
-                if self._online:  # nothing waits (a closed store too: close wrote its journal)
+                if self._online or self._read_only:  # nothing waits (a closed store too: close wrote its journal)
                     return
                 self._check_open()
                 self._wake()
             if time.monotonic() >= deadline:
-                failed = self._failed
+                failed, pending = self._failed, self.pending
                 why = "the server is unreachable" if failed is None else f"the journal cannot be written to the server: {failed}"
-                raise StoreUnavailableError(
-                    f"store {self.url!r}: {why}; {self.pending} attempts, trace closes or tool removals wait in the "
-                    f"journal {self._journal_dir}"
-                )
+                waiting = f"{pending} attempts, trace closes or tool removals wait" if pending else "nothing waits"
+                raise StoreUnavailableError(f"store {self.url!r}: {why}; {waiting} in the journal {self._journal_dir}")
             time.sleep(0.01)
 
     def on_new_attempts(self, callback: Callable[[int], None]) -> Callable[[], None]:
