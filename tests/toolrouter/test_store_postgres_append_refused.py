@@ -7,6 +7,7 @@ written once the server takes it."""
 from __future__ import annotations
 
 import pytest
+from structlog.testing import capture_logs
 from test_store import record
 
 from toolrouter.bench._postgres_server import LocalPostgres
@@ -23,7 +24,11 @@ def test_an_append_a_trigger_refuses_waits_in_the_journal(pg_url: str, pg_databa
         postgres_server.sql(
             "CREATE TRIGGER refuse BEFORE INSERT ON toolrouter.attempts FOR EACH ROW EXECUTE FUNCTION refuse()", pg_database
         )
-        assert store.append([record("b")]) == [] and store.append([record("c")]) == []
+        with capture_logs() as events:
+            assert store.append([record("b")]) == [] and store.append([record("c")]) == []
+        # said as a refusal, once: the server answered (it was logged as store_unreachable)
+        assert [e["event"] for e in events if e["log_level"] == "warning"] == ["store_writes_refused"], events
+        assert "not now" in events[0]["error"]
         assert store.pending == 2 and store.count() == 1  # kept, in order; reads go on
         for _ in range(100):  # until the store's thread has tried to write the journal (flush wakes it)
             with pytest.raises(StoreUnavailableError) as refused:

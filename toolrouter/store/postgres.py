@@ -673,10 +673,11 @@ class PostgresStore(Store):
         """Caller holds ``self._lock``."""
         # a server that only refuses writes (a standby, a role without the privilege, a trigger)
         # still answers reads
-        self._reachable = self._reachable and self._answered(exc)
+        answered = self._answered(exc)
+        self._reachable = self._reachable and answered
         if self._online:
             self._online = False
-            log.warning("store_unreachable", url=self.url, error=_one_line(exc))
+            log.warning("store_writes_refused" if answered else "store_unreachable", url=self.url, error=_one_line(exc))
         self._wake()
 
     def _wake(self) -> None:
