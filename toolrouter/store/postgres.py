@@ -1270,7 +1270,9 @@ class PostgresStore(Store):
             self._pool.check()
             self._reachable = True
             if read_only and not self._read_only:  # a read-only store writes nothing: a standby serves it
-                return False
+                raise self._psycopg.errors.ReadOnlySqlTransaction(
+                    "the server refuses writes (transaction_read_only is on: a standby, or a database set read-only)"
+                )
             self._replay_orphans()
             while True:
                 with self._lock:
@@ -1287,7 +1289,8 @@ class PostgresStore(Store):
             if refused and not self._said_refused:  # no outage that passes by itself: said, once an outage
                 self._said_refused = True
                 log.error("store_login_refused", url=self.url, error=f"{refused}: {_one_line(exc)}")
-            failed = None if refused or self._unavailable(exc) else repr(exc)  # no outage: flush says it too
+            outage = self._unavailable(exc) and not self._answered(exc)
+            failed = None if refused or outage else repr(exc)  # no outage: flush says it too
             if failed is not None and failed != self._failed:  # said once while it lasts, not every retry_s
                 log.warning("store_replay_failed", url=self.url, error=failed)
             self._failed = failed
