@@ -31,3 +31,15 @@ def test_an_append_whose_notification_is_refused_keeps_its_ids(postgres_server: 
     finally:
         postgres_server.sql(f"DROP OWNED BY {role}", pg_database)
         postgres_server.sql(f"DROP ROLE {role}")
+
+
+def test_an_append_with_the_notify_gate_row_gone_keeps_its_ids(pg_url: str, pg_database: str, postgres_server: LocalPostgres) -> None:
+    """The gate's row deleted by hand: every append raised ``TypeError`` after its attempts were
+    committed, failing every routed call."""
+    with open_store(f"{pg_url}&notify_gap_s=0") as store:
+        postgres_server.sql("DELETE FROM toolrouter.notify_gate", pg_database)
+        with capture_logs() as events:
+            ids = [store.append([record(tool)]) for tool in ("a", "b")]
+        assert all(len(i) == 1 for i in ids) and store.online and store.pending == 0
+        said = [e for e in events if e["event"] == "store_notify_refused"]
+        assert len(said) == 1 and "toolrouter.notify_gate has no row" in said[0]["error"], events

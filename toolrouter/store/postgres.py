@@ -824,6 +824,11 @@ class PostgresStore(Store):
             gap = self.options.notify_gap_s
             try:
                 gate = self._execute(conn, "toolrouter_notify", _NOTIFY, [repr(gap).encode()], deadline)
+                if gate.get_value(0, 2) is None:  # its row deleted by hand: no writer can notify
+                    raise self._psycopg.errors.NoDataFound(
+                        "toolrouter.notify_gate has no row (a damaged or hand-edited store: "
+                        "INSERT INTO toolrouter.notify_gate VALUES (1, 'epoch') gives it back)"
+                    )
             except self._psycopg.Error as exc:
                 if not self._answered(exc):  # an outage: the journal's keys settle it
                     raise
