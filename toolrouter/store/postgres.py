@@ -20,7 +20,8 @@ The store keeps the guarantees of the SQLite one:
   ``notify_gap_s`` after a notification (for the appends the gap left unannounced, or that an older
   transaction still held back), and every ``poll_s`` in any case (the fallback when notifications
   are lost, say across a reconnect). Routers subscribed with ``on_new_attempts`` catch up at their
-  next decision.
+  next decision. A notification the server refuses (a role without ``UPDATE`` on
+  ``toolrouter.notify_gate``) fails no append: listeners see it at their next poll.
 - **Outages lose nothing.** When the server cannot be reached (down, restarting, or not answering
   within ``timeout_s``), or refuses writes (a standby, a database set read-only, a role without the
   privilege to write, a trigger's error, a table dropped by hand; reads go on), ``append`` keeps the attempts in a local journal
