@@ -24,10 +24,11 @@ The store keeps the guarantees of the SQLite one:
   ``toolrouter.notify_gate``) fails no append: listeners see it at their next poll.
 - **Outages lose nothing.** When the server cannot be reached (down, restarting, or not answering
   within ``timeout_s``), or refuses writes (a standby, a database set read-only, a role without the
-  privilege to write, a trigger's error, a table dropped by hand; reads go on), ``append`` keeps the attempts in a local journal
-  (``toolrouter.store.journal``) and returns ``[]``; routing goes on from local state and never
-  waits on the server longer than ``timeout_s``: a catch-up read that gets no answer in time raises
-  ``StoreUnavailableError`` (the router routes on from what it knows) and counts as an outage. The
+  privilege to write, a trigger's error, a table dropped by hand; reads go on), ``append`` keeps
+  the attempts in a local journal (``toolrouter.store.journal``) and returns ``[]``; routing goes
+  on from local state and never waits on the server longer than ``timeout_s``: a catch-up read
+  that gets no answer in time raises ``StoreUnavailableError`` (the router routes on from what it
+  knows) and counts as an outage. The
   long operations (``count``, ``summary``, ``prune``, snapshots) wait up to ``admin_timeout_s``, so
   that they are not cut short on a big database, but not forever on a server that stopped answering.
   The background thread reconnects every ``retry_s``, writes the journal in order (each attempt
@@ -1118,8 +1119,8 @@ class PostgresStore(Store):
 
     def flush(self, timeout_s: float | None = None) -> None:
         """Write the journal to the server now; ``StoreUnavailableError`` if it cannot be written
-        within ``timeout_s`` (default: the store's ``timeout_s``), or if the server is still away
-        then though nothing waits yet (what the store appends next would). A read-only store
+        within ``timeout_s`` (default: the store's ``timeout_s``), or, with nothing in the journal,
+        if the server is still away by then (what is appended next would wait). A read-only store
         journals nothing: it returns at once. A ``timeout_s`` that is not a finite number of
         seconds from 0 is refused naming it (NaN waited for ever)."""
         wait_s = self.options.timeout_s if timeout_s is None else check_real("timeout_s", timeout_s, low=0)
