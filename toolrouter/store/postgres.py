@@ -20,13 +20,15 @@ The store keeps the guarantees of the SQLite one:
   ``notify_gap_s`` after a notification (for the appends the gap left unannounced, or that an older
   transaction still held back), and every ``poll_s`` in any case (the fallback when notifications
   are lost, say across a reconnect). Routers subscribed with ``on_new_attempts`` catch up at their
-  next decision.
+  next decision. A notification the server refuses (a role without ``UPDATE`` on
+  ``toolrouter.notify_gate``) fails no append: listeners see it at their next poll.
 - **Outages lose nothing.** When the server cannot be reached (down, restarting, or not answering
   within ``timeout_s``), or refuses writes (a standby, a database set read-only, a role without the
-  privilege to write; reads go on), ``append`` keeps the attempts in a local journal
-  (``toolrouter.store.journal``) and returns ``[]``; routing goes on from local state and never
-  waits on the server longer than ``timeout_s``: a catch-up read that gets no answer in time raises
-  ``StoreUnavailableError`` (the router routes on from what it knows) and counts as an outage. The
+  privilege to write, a trigger's error, a table dropped by hand; reads go on), ``append`` keeps
+  the attempts in a local journal (``toolrouter.store.journal``) and returns ``[]``; routing goes
+  on from local state and never waits on the server longer than ``timeout_s``: a catch-up read
+  that gets no answer in time raises ``StoreUnavailableError`` (the router routes on from what it
+  knows) and counts as an outage. The
   long operations (``count``, ``summary``, ``prune``, snapshots) wait up to ``admin_timeout_s``, so
   that they are not cut short on a big database, but not forever on a server that stopped answering.
   The background thread reconnects every ``retry_s``, writes the journal in order (each attempt
@@ -182,6 +184,8 @@ _OPTION_NAMES = frozenset(PostgresOptions.model_fields)
 # postgres_schema, version 4), committed with synchronous_commit on. A key already in the log is skipped (a journal replayed after an answer was
 # lost). Then, when due, a second transaction notifies if no writer has within notify_gap_s
 # (_NOTIFY); it does not wait for the disk, nor for another writer that is notifying.
+# The records are committed by then: a notification the server refuses (a role without UPDATE on
+# the gate) leaves the append's ids to it, and listeners to their polls.
 _FIELDS = (
     ("origin_seq", "bigint"), ("writer", "text"), ("task_id", "text"), ("task_type", "text"), ("step", "text"),
     ("capability", "text"), ("tool_id", "text"), ("success", "boolean"), ("quality", "float8"), ("cost", "float8"),
@@ -570,6 +574,7 @@ class PostgresStore(Store):
         self._dropping: str | None = None  # why records are being dropped now, logged once a streak
         self._said_refused = False  # a refused login was logged in this outage (see _reconnect)
         self._failed: str | None = None  # why the server refused the journal's last write, if it did (see _reconnect)
+        self._notify_refused = False  # the server refused the last notification (see _write)
         self._journal: Journal | None = None
         self._kept = 0  # records a closed store left in its journal, for the next store on this host
         # the statements prepared on each pooled connection (see _execute)
@@ -660,14 +665,21 @@ class PostgresStore(Store):
         psycopg = self._psycopg
         return isinstance(exc, (psycopg.OperationalError, psycopg.InterfaceError, psycopg.errors.ReadOnlySqlTransaction))
 
+    def _answered(self, exc: BaseException) -> bool:
+        """Whether ``exc`` is the server's refusal (a missing privilege, a standby, a trigger's
+        error), which it answered: no outage, its reads go on."""
+        psycopg = self._psycopg
+        return isinstance(exc, psycopg.DatabaseError) and not isinstance(exc, psycopg.OperationalError)
+
     def _went_offline(self, exc: BaseException) -> None:
         """Caller holds ``self._lock``."""
-        # a server that only refuses writes (a standby, a role without the privilege) still answers reads
-        refused = (self._psycopg.errors.ReadOnlySqlTransaction, self._psycopg.errors.InsufficientPrivilege)
-        self._reachable = self._reachable and isinstance(exc, refused)
+        # a server that only refuses writes (a standby, a role without the privilege, a trigger)
+        # still answers reads
+        answered = self._answered(exc)
+        self._reachable = self._reachable and answered
         if self._online:
             self._online = False
-            log.warning("store_unreachable", url=self.url, error=_one_line(exc))
+            log.warning("store_writes_refused" if answered else "store_unreachable", url=self.url, error=_one_line(exc))
         self._wake()
 
     def _wake(self) -> None:
@@ -725,9 +737,13 @@ class PostgresStore(Store):
             with self._pool.connection(timeout=self.options.timeout_s) as conn:
                 written = self._write(conn, self.origin, seqs, records)
         except Exception as exc:
-            # a role without the privilege to write refuses them as a standby does: they wait in the
-            # journal for a grant (flush says why they wait)
-            if not (self._unavailable(exc) or isinstance(exc, self._psycopg.errors.InsufficientPrivilege)):
+            # what the server refuses without an outage (a role without the privilege to write, a
+            # trigger raising an error, a table dropped by hand) it refuses as a standby does: the
+            # records wait in the journal until it takes them (flush says why they wait) rather
+            # than fail the routed call and be lost. Values it cannot read (DataError) are a defect
+            # of the store's, which no retry would pass: raised
+            refused = self._answered(exc) and not isinstance(exc, self._psycopg.DataError)
+            if not (self._unavailable(exc) or refused):
                 raise
             with self._lock:  # the write may or may not have committed: its key settles it later
                 self._went_offline(exc)
@@ -808,7 +824,29 @@ class PostgresStore(Store):
         sent_at = time.monotonic()
         if sent_at >= self._notify_after:
             gap = self.options.notify_gap_s
-            gate = self._execute(conn, "toolrouter_notify", _NOTIFY, [repr(gap).encode()], deadline)
+            try:
+                gate = self._execute(conn, "toolrouter_notify", _NOTIFY, [repr(gap).encode()], deadline)
+                if gate.get_value(0, 2) is None:  # its row deleted by hand: no writer can notify
+                    raise self._psycopg.errors.NoDataFound(
+                        "toolrouter.notify_gate has no row (a damaged or hand-edited store: "
+                        "INSERT INTO toolrouter.notify_gate VALUES (1, 'epoch') gives it back)"
+                    )
+            except self._psycopg.Error as exc:
+                if not self._answered(exc):  # an outage: the journal's keys settle it
+                    raise
+                # the records are committed (their own transaction): journaling them would never end,
+                # each write of the journal refused the same way; listeners poll meanwhile
+                if not self._notify_refused:  # said once while it lasts, not at every append
+                    needs = isinstance(exc, self._psycopg.errors.InsufficientPrivilege)
+                    log.warning(
+                        "store_notify_refused", url=self.url, error=_one_line(exc),
+                        privilege="SELECT and UPDATE on toolrouter.notify_gate" if needs else None,
+                        fallback=f"listeners poll every poll_s={self.options.poll_s:g} s",
+                    )
+                self._notify_refused = True
+                self._notify_after = sent_at + gap
+                return written
+            self._notify_refused = False
             sent, since = int(gate.get_value(0, 1)), float(gate.get_value(0, 2))
             # no need to try again before the gap since the last notification has passed: a listener
             # looks once more notify_gap_s after each notification, and sees this append then
@@ -1081,23 +1119,23 @@ class PostgresStore(Store):
 
     def flush(self, timeout_s: float | None = None) -> None:
         """Write the journal to the server now; ``StoreUnavailableError`` if it cannot be written
-        within ``timeout_s`` (default: the store's ``timeout_s``). A ``timeout_s`` that is not a
-        finite number of seconds from 0 is refused naming it (NaN waited for ever)."""
+        within ``timeout_s`` (default: the store's ``timeout_s``), or, with nothing in the journal,
+        if the server is still away by then (what is appended next would wait). A read-only store
+        journals nothing: it returns at once. A ``timeout_s`` that is not a finite number of
+        seconds from 0 is refused naming it (NaN waited for ever)."""
         wait_s = self.options.timeout_s if timeout_s is None else check_real("timeout_s", timeout_s, low=0)
         deadline = time.monotonic() + wait_s
         while True:
             with self._lock:
-                if self._online:  # nothing waits (a closed store too: close wrote its journal)
+                if self._online or self._read_only:  # nothing waits (a closed store too: close wrote its journal)
                     return
                 self._check_open()
                 self._wake()
             if time.monotonic() >= deadline:
-                failed = self._failed
+                failed, pending = self._failed, self.pending
                 why = "the server is unreachable" if failed is None else f"the journal cannot be written to the server: {failed}"
-                raise StoreUnavailableError(
-                    f"store {self.url!r}: {why}; {self.pending} attempts, trace closes or tool removals wait in the "
-                    f"journal {self._journal_dir}"
-                )
+                waiting = f"{pending} attempts, trace closes or tool removals wait" if pending else "nothing waits"
+                raise StoreUnavailableError(f"store {self.url!r}: {why}; {waiting} in the journal {self._journal_dir}")
             time.sleep(0.01)
 
     def on_new_attempts(self, callback: Callable[[int], None]) -> Callable[[], None]:
@@ -1142,6 +1180,7 @@ class PostgresStore(Store):
         # something is on its way: look again after notify_gap_s, not poll_s (when listening; a
         # store that only polls looks every poll_s, whatever happens)
         trailing = False
+        read_refused = False  # the server refuses the catch-up read, as logged (once while it lasts)
         opts = self.options
         while not self._stop.is_set():
             try:
@@ -1174,11 +1213,24 @@ class PostgresStore(Store):
                 # held back (it ends within the gap, or notifies itself). Attempts held back by a
                 # transaction that is not an append show at the next poll.
                 visible = int(_bounded(listener, opts.timeout_s, "timeout_s", lambda c: c.execute(_POSITION).fetchone()[0]))
+                read_refused = False
                 trailing = bool(told) or visible > last
                 if visible > last:
                     last = visible
                     self._announce(visible)
             except Exception as exc:
+                if self._answered(exc) and listener is not None and not listener.closed:
+                    # the server refused the read (the role may not read the log): no outage, which
+                    # would take the store offline and back every retry_s; the routers' own reads say
+                    # it too. Said once while it lasts; polled again in poll_s
+                    if not read_refused:
+                        needs = isinstance(exc, self._psycopg.errors.InsufficientPrivilege)
+                        log.warning(
+                            "store_catch_up_refused", url=self.url, error=_one_line(exc),
+                            privilege="SELECT on toolrouter.attempts, trace_closes and tool_removals" if needs else None,
+                        )
+                    read_refused, trailing = True, False
+                    continue
                 if not self._unavailable(exc):
                     log.warning("store_thread_error", url=self.url, error=repr(exc))
                 with self._lock:
@@ -1225,7 +1277,9 @@ class PostgresStore(Store):
             self._pool.check()
             self._reachable = True
             if read_only and not self._read_only:  # a read-only store writes nothing: a standby serves it
-                return False
+                raise self._psycopg.errors.ReadOnlySqlTransaction(
+                    "the server refuses writes (transaction_read_only is on: a standby, or a database set read-only)"
+                )
             self._replay_orphans()
             while True:
                 with self._lock:
@@ -1242,7 +1296,8 @@ class PostgresStore(Store):
             if refused and not self._said_refused:  # no outage that passes by itself: said, once an outage
                 self._said_refused = True
                 log.error("store_login_refused", url=self.url, error=f"{refused}: {_one_line(exc)}")
-            failed = None if refused or self._unavailable(exc) else repr(exc)  # no outage: flush says it too
+            outage = self._unavailable(exc) and not self._answered(exc)
+            failed = None if refused or outage else repr(exc)  # no outage: flush says it too
             if failed is not None and failed != self._failed:  # said once while it lasts, not every retry_s
                 log.warning("store_replay_failed", url=self.url, error=failed)
             self._failed = failed
