@@ -54,7 +54,7 @@ import networkx as nx
 import numpy as np
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictStr, ValidationError
 
-from toolrouter._checks import check_count, real_array
+from toolrouter._checks import check_count, no_bools, real_array
 from toolrouter.drift import ChangeDetector, DetectorConfig, RequestKey, detector_from_state, pack_requests, request_key, unpack_requests
 from toolrouter.errors import (
     CorruptStateError,
@@ -1173,6 +1173,8 @@ class ToolMetaLearner:
         checked whatever the router reads (a contextual one given ``features`` reads none)."""
         if text is not None and not isinstance(text, str):
             raise TypeError(f"context: expected the request's text, got {short_repr(text)}")
+        if features is not None:  # refused as a task's are, which real_array would take
+            features = no_bools("features", features)
         if self.contextual:
             return self._context_of(features, text)
         # a call that names no request (most do) has nothing to check or to tell the detectors
