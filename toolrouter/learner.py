@@ -1299,7 +1299,7 @@ class ToolMetaLearner:
                         reward_bounds=policy.reward_bounds,
                         allow_infeasible=allow_infeasible,
                     )
-                if assignment is not None or usable is not None:  # a recheck's tool may not be chosen
+                if assignment is not None:  # the planner may choose another than a recheck's tool
                     self._undo_unplanned_rechecks(keys, steps, before)
             except BaseException:
                 self._undo_decisions(keys, before)
@@ -1612,7 +1612,7 @@ class ToolMetaLearner:
         usable: frozenset[str] | None = None,
     ) -> PlanStep:
         route = self._route(task_type, step, capability)
-        ranking = self._rank(route, context)
+        ranking = self._rank(route, context, usable)
         self._log_decision(task_id, route, ranking)
         candidates = tuple(self._choices(route, ranking, usable))
         return PlanStep(step=step, capability=capability, candidates=candidates, depends_on=depends_on)
