@@ -26,7 +26,7 @@ from pydantic import BaseModel, ValidationError
 import meta._checks
 from toolrouter.serialization import short_repr, validation_problems
 
-__all__ = ["NumbersNotBools", "check_count", "check_options", "check_real", "json_round_trip", "real_array"]
+__all__ = ["NumbersNotBools", "check_count", "check_options", "check_real", "json_round_trip", "no_bools", "real_array"]
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -101,6 +101,28 @@ def real_array(field: str, value: Any, *, error: type[Exception] = ValueError) -
     if raw is None or raw.dtype.kind not in "biuf":
         raise error(f"{field}: expected real numbers, got {short_repr(value)}")
     return raw.astype(np.float64)
+
+
+def no_bools(field: str, value: Any) -> Any:
+    """``value`` if none of its entries is a bool, a numpy array of bools or of objects as a list;
+    else a ValueError naming ``field``, the first bool's index and the bool. Features pass through
+    it wherever they are given: ``real_array`` reads ``True`` as 1.0, a flag taken for a measurement.
+
+    Example:
+        >>> no_bools("features", [0.5, True])
+        Traceback (most recent call last):
+        ...
+        ValueError: features[1]: expected a number, not a bool, got True
+    """
+    if isinstance(value, np.ndarray) and value.dtype.kind in "bO":  # a numeric array holds no bool
+        value = value.tolist()
+    if isinstance(value, (list, tuple)) and not _BOOLS.isdisjoint(map(type, value)):  # one pass in C
+        i, x = next((i, x) for i, x in enumerate(value) if type(x) in _BOOLS)
+        raise ValueError(f"{field}[{i}]: expected a number, not a bool, got {x!r}")
+    return value
+
+
+_BOOLS = frozenset((bool, np.bool_))  # bool has no subclass
 
 
 def json_round_trip(value: Any) -> Any:

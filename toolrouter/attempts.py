@@ -68,7 +68,7 @@ from enum import Enum
 from itertools import islice
 from typing import Annotated, Any
 
-from pydantic import ConfigDict, Field
+from pydantic import AfterValidator, ConfigDict, Field
 
 from toolrouter._checks import NumbersNotBools, check_count, check_options, check_real
 from toolrouter.errors import InvalidOutcomeError
@@ -233,6 +233,25 @@ class CircuitBreakerConfig(NumbersNotBools):
 Seconds = Annotated[float, Field(gt=0.0, le=1e6)]
 
 
+class _ReadOnlyDict(dict):
+    """A config's per-tool timeouts, which no one can change in place: the config is frozen and
+    shared (``MIDDLEWARE_CONFIG`` by every middleware built with the defaults). Read as a dict, at
+    a dict's speed; pickled and copied as one."""
+
+    __slots__ = ()
+
+    def _read_only(self, *args: Any, **kwargs: Any) -> None:
+        raise TypeError(
+            "tool_timeouts_s is read-only: make a config with model_copy(update={'tool_timeouts_s': ...})"
+        )
+
+    __setitem__ = __delitem__ = __ior__ = clear = pop = popitem = setdefault = update = _read_only
+
+    def __reduce__(self) -> tuple[type, tuple[dict[str, float]]]:
+        return type(self), (dict(self),)
+
+
+
 class ExecutorConfig(NumbersNotBools):
     """How tools are called: by ``PlanExecutor`` for each step of a plan, and by ``ToolMiddleware``
     for each routed call (where ``max_concurrency`` and ``enforce_budget``, which concern a plan,
@@ -247,8 +266,8 @@ class ExecutorConfig(NumbersNotBools):
         "the calling thread, unless the call has a deadline_s, which only a worker thread lets it keep; an "
         "async call runs them in a worker all the same).",
     )
-    tool_timeouts_s: dict[str, Seconds] = Field(
-        default_factory=dict, description="Per-tool overrides of timeout_s."
+    tool_timeouts_s: Annotated[dict[str, Seconds], AfterValidator(_ReadOnlyDict)] = Field(
+        default_factory=_ReadOnlyDict, description="Per-tool overrides of timeout_s (read-only)."
     )
     retry: RetryPolicy = Field(default_factory=RetryPolicy, description="Retries of one tool.")
     use_fallbacks: bool = Field(

@@ -54,7 +54,7 @@ import networkx as nx
 import numpy as np
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictStr, ValidationError
 
-from toolrouter._checks import check_count, real_array
+from toolrouter._checks import check_count, no_bools, real_array
 from toolrouter.drift import ChangeDetector, DetectorConfig, RequestKey, detector_from_state, pack_requests, request_key, unpack_requests
 from toolrouter.errors import (
     CorruptStateError,
@@ -1173,6 +1173,8 @@ class ToolMetaLearner:
         checked whatever the router reads (a contextual one given ``features`` reads none)."""
         if text is not None and not isinstance(text, str):
             raise TypeError(f"context: expected the request's text, got {short_repr(text)}")
+        if features is not None:  # refused as a task's are, which real_array would take
+            features = no_bools("features", features)
         if self.contextual:
             return self._context_of(features, text)
         # a call that names no request (most do) has nothing to check or to tell the detectors
@@ -1297,7 +1299,7 @@ class ToolMetaLearner:
                         reward_bounds=policy.reward_bounds,
                         allow_infeasible=allow_infeasible,
                     )
-                if assignment is not None or usable is not None:  # a recheck's tool may not be chosen
+                if assignment is not None:  # the planner may choose another than a recheck's tool
                     self._undo_unplanned_rechecks(keys, steps, before)
             except BaseException:
                 self._undo_decisions(keys, before)
@@ -1610,7 +1612,7 @@ class ToolMetaLearner:
         usable: frozenset[str] | None = None,
     ) -> PlanStep:
         route = self._route(task_type, step, capability)
-        ranking = self._rank(route, context)
+        ranking = self._rank(route, context, usable)
         self._log_decision(task_id, route, ranking)
         candidates = tuple(self._choices(route, ranking, usable))
         return PlanStep(step=step, capability=capability, candidates=candidates, depends_on=depends_on)

@@ -13,8 +13,6 @@ from enum import Enum
 from collections.abc import Mapping
 from typing import Annotated, Any
 
-import numpy as np
-
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -27,7 +25,7 @@ from pydantic import (
     model_validator,
 )
 
-from toolrouter._checks import NumbersNotBools, json_round_trip
+from toolrouter._checks import NumbersNotBools, json_round_trip, no_bools
 from toolrouter.serialization import short_repr
 
 __all__ = [
@@ -159,17 +157,9 @@ def _not_a_set(value: Any, info: ValidationInfo) -> Any:
 
 
 def _numbers_in_order(value: Any, info: ValidationInfo) -> Any:
-    """A list in order (``_not_a_set``) of numbers, none a bool: pydantic read ``True`` as 1.0."""
-    value = _not_a_set(value, info)
-    if isinstance(value, np.ndarray) and value.dtype.kind in "bO":  # a numeric array holds no bool
-        value = value.tolist()
-    if isinstance(value, (list, tuple)) and not _BOOLS.isdisjoint(map(type, value)):  # one pass in C
-        i, x = next((i, x) for i, x in enumerate(value) if type(x) in _BOOLS)
-        raise ValueError(f"{info.field_name}[{i}]: expected a number, not a bool, got {x!r}")
-    return value
-
-
-_BOOLS = frozenset((bool, np.bool_))  # bool has no subclass
+    """A list in order (``_not_a_set``) of numbers, none a bool (``no_bools``): pydantic read
+    ``True`` as 1.0."""
+    return no_bools(info.field_name, _not_a_set(value, info))
 
 
 def _unique(values: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
