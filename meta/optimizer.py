@@ -728,19 +728,23 @@ class BayesianOptimizerConfig(NumbersOnly):
             value at a step is worse than the median of the completed trials' at that step, once 5
             trials have completed), ``'successive_halving'`` (asynchronous successive halving),
             ``'hyperband'``, ``'none'``, or any ``optuna.pruners.BasePruner`` with settings of its own.
+
+    Every field but ``trial_timeout_s`` is fixed once set (a ValidationError naming the field): the study
+    is built from them on first use and kept, so a value set later had no effect (and a ``'gp'``
+    sampler set later skipped the check of the grids). Make a new optimizer to search otherwise.
     """
 
     model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
 
-    acquisition_function: Literal["ei"] = "ei"
-    sampler: Literal["gp", "tpe", "random"] = "gp"
-    direction: Literal["minimize", "maximize"] = "maximize"
-    n_startup_trials: int = Field(10, ge=0)
-    seed: int | None = Field(0, ge=0, le=2**32 - 1)  # the range numpy's and Optuna's generators take
-    storage: str | optuna.storages.BaseStorage | None = None
-    study_name: str | None = None
+    acquisition_function: Literal["ei"] = Field("ei", frozen=True)
+    sampler: Literal["gp", "tpe", "random"] = Field("gp", frozen=True)
+    direction: Literal["minimize", "maximize"] = Field("maximize", frozen=True)
+    n_startup_trials: int = Field(10, ge=0, frozen=True)
+    seed: int | None = Field(0, ge=0, le=2**32 - 1, frozen=True)  # the range numpy's and Optuna's generators take
+    storage: str | optuna.storages.BaseStorage | None = Field(None, frozen=True)
+    study_name: str | None = Field(None, frozen=True)
     trial_timeout_s: float | None = Field(None, gt=0, allow_inf_nan=False)
-    pruner: str | optuna.pruners.BasePruner = "median"
+    pruner: str | optuna.pruners.BasePruner = Field("median", frozen=True)
 
     @field_validator("pruner")
     @classmethod

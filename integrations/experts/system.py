@@ -131,6 +131,7 @@ class ExpertSystem:
         self._calls = itertools.count(1)
         self._executor: PlanExecutor | None = None  # made with the first expert; kept (a new one per call costs ms)
         self._registering = threading.Lock()  # _register_task reads a tool's profile and writes it back
+        self._adding = threading.Lock()  # add_expert: one at a time, so that one executor is made
 
     def add_expert(self, name: str, expert: Expert, *, cost_per_use: float = 0.0, expected_latency_s: float = 0.05,
                    reliability: float = 0.8, description: str = "") -> None:
@@ -139,17 +140,20 @@ class ExpertSystem:
         ``cost_per_use`` is charged for each call (the router weighs it against accuracy);
         ``expected_latency_s`` and ``reliability`` are the router's priors. Raises ``TypeError``
         for a non-expert, the router's errors for a bad or taken name; nothing changes then.
+        Safe to call while other threads add experts or process inputs.
         """
         if not isinstance(expert, Expert):
             raise TypeError(f"expert: expected an integrations.experts.Expert, got {type(expert).__name__}")
         profile = ToolProfile(tool_id=name, capabilities=[_capability(expert.input_kind)], cost_per_use=cost_per_use,
                               expected_latency_s=expected_latency_s, reliability=reliability,
                               description=description or f"{type(expert).__name__} for {expert.input_kind}")
-        self.router.add_tool(profile)
-        self.router.functions[name] = self._caller(name, expert)
-        self.experts[name] = expert
-        if self._executor is None:
-            self._executor = learner_executor(self.router, config=_ANSWERING)
+        with self._adding:
+            self.router.add_tool(profile)
+            self.router.functions[name] = self._caller(name, expert)
+            # a new dict, not an update: a call going through the experts meanwhile keeps the one it read
+            self.experts = {**self.experts, name: expert}
+            if self._executor is None:
+                self._executor = learner_executor(self.router, config=_ANSWERING)
 
     def _serving(self, modality: str, field: str) -> list[str]:
         names = [n for n, e in self.experts.items() if e.modality == modality]

@@ -44,8 +44,9 @@ class DriftAdapter:
     Arguments:
         model: maps features ``(n, d)`` to utilities ``(n,)`` or ``(n, k)``; a batch's utilities must
             be as many per row as the model's outputs (checked, so that they never broadcast).
-        lr, steps: Adam learning rate and steps per batch.
-        ewc_lambda: EWC strength (0 turns EWC off).
+        lr, steps: Adam learning rate and steps per batch (settable: checked, applied from the next batch).
+        ewc_lambda: EWC strength (0 turns EWC off). Settable as ``adapter.ewc.ewc_lambda``: the batches
+            adapted while it is above 0 are consolidated, and protected from the next step on.
         buffer_size: replay memory size (0 turns replay off).
         fisher_decay: online EWC's decay of the running Fisher per batch.
         seed: replay sampling and data order.
@@ -81,8 +82,6 @@ class DriftAdapter:
     ) -> None:
         if not isinstance(model, nn.Module):
             raise TypeError(f"model: expected an nn.Module, got {type(model).__name__}")
-        lr = check_real("lr", lr, low=0, low_open=True)
-        steps = check_count("steps", steps, low=1)
         buffer_size = check_count("buffer_size", buffer_size)
         # checked here under this constructor's name: EWC would name its own ("decay")
         fisher_decay = check_real("fisher_decay", fisher_decay, low=0, high=1)
@@ -91,11 +90,30 @@ class DriftAdapter:
         self.steps = steps
         self.ewc = EWC(ewc_lambda=ewc_lambda, mode="online", decay=fisher_decay, fisher_samples=buffer_size or None, seed=seed)
         self.replay = ExperienceReplay(buffer_size=buffer_size, policy="reservoir", seed=seed)
-        parts: list[Strategy] = [self.ewc] if ewc_lambda > 0 else []
+        # EWC always takes part (at 0 it adds no penalty), so that a strength set later takes effect
+        parts: list[Strategy] = [self.ewc]
         if buffer_size > 0:
             parts.append(self.replay)
-        self.strategy: Strategy = Compose(parts) if parts else Strategy()
+        self.strategy: Strategy = Compose(parts)
         self.batches_seen = 0
+
+    @property
+    def lr(self) -> float:
+        """Adam learning rate (settable: checked, applied from the next batch)."""
+        return self._lr
+
+    @lr.setter
+    def lr(self, value: float) -> None:
+        self._lr = check_real("lr", value, low=0, low_open=True)
+
+    @property
+    def steps(self) -> int:
+        """Adam steps per batch (settable: checked, applied from the next batch)."""
+        return self._steps
+
+    @steps.setter
+    def steps(self, value: int) -> None:
+        self._steps = check_count("steps", value, low=1)
 
     def settings(self) -> dict[str, Any]:
         """What the memory was built under, which an adapter that loads it must share."""
