@@ -29,7 +29,11 @@ def refused(argv: list[str], expected: str) -> None:
     (["--sections", "coldstart,drift", "--dr-detectors", "adwin"], "--dr-detectors: unknown ['adwin']; choose from"),
     (["--sections", "coldstart,metatool", "--mt-shots", "0,x"], "--mt-shots: expected comma-separated integers >= 0, got '0,x'"),
     (["--sections", "coldstart,metatool", "--mt-candidates", "4-0.5"], "--mt-candidates: expected refine_steps:known_tool_weight pairs"),
-    (["--sections", "coldstart,routerbench", "--rb-policies", "nope"], "--rb-policies: unknown or non-contextual"),
+    (["--sections", "coldstart,routerbench", "--rb-policies", "nope"], "--rb-policies: unknown ['nope']; choose from"),
+    (["--sections", "coldstart,routerbench", "--rb-policies", "gaussian_ts"], "--rb-policies: unknown ['gaussian_ts']; choose from"),
+    # "," was "unknown or non-contextual []", and a repeat ran the policy twice
+    (["--sections", "coldstart,routerbench", "--rb-policies", ","], "--rb-policies: none given; choose from"),
+    (["--sections", "coldstart,routerbench", "--rb-policies", "lin_ts,lin_ts"], "--rb-policies: ['lin_ts'] given more than once"),
 ])
 def test_a_later_sections_bad_option_stops_the_run_before_any_section(argv: list[str], expected: str) -> None:
     refused(argv, expected)

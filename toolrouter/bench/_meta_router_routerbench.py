@@ -70,7 +70,7 @@ from pathlib import Path
 import numpy as np
 
 from toolrouter.bench._aiq import aiq, upper_hull
-from toolrouter.bench._args import UsageError, count, positive, real
+from toolrouter.bench._args import UsageError, count, name_list, positive, real
 from toolrouter.bench._report import console, print_table
 from toolrouter.bench._routing_agents import PolicyAgent, VowpalAgent, peer_available
 from toolrouter.data import RouterBenchData, load_routerbench, suggest_fetch
@@ -501,11 +501,8 @@ def vw_sweep(ctx: Context, seed: int, passes: int, vw_args: str, once: bool = Fa
 def _policies(args: argparse.Namespace) -> list[str]:
     if args.rb_policies is None:
         return [p for p in ONLINE if p in POLICIES]
-    names = [p.strip() for p in args.rb_policies.split(",") if p.strip()]
-    unknown = [p for p in names if p not in POLICIES or not POLICIES[p].contextual]
-    if not names or unknown:
-        raise UsageError(f"--rb-policies: unknown or non-contextual {unknown or names!r}; choose from {list(ONLINE)}")
-    return names
+    # "," was refused as "unknown or non-contextual []", and a repeat ran the policy twice
+    return name_list("--rb-policies", args.rb_policies, [p for p in POLICIES if POLICIES[p].contextual])
 
 
 def parse_grid(text: str) -> dict[str, list[float]]:
