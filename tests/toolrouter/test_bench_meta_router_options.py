@@ -34,6 +34,10 @@ def refused(argv: list[str], expected: str) -> None:
     # "," was "unknown or non-contextual []", and a repeat ran the policy twice
     (["--sections", "coldstart,routerbench", "--rb-policies", ","], "--rb-policies: none given; choose from"),
     (["--sections", "coldstart,routerbench", "--rb-policies", "lin_ts,lin_ts"], "--rb-policies: ['lin_ts'] given more than once"),
+    # a repeated dataset or design was run and scored twice
+    (["--sections", "coldstart,routerbench", "--rb-evals", "mbpp,mbpp"], "--rb-evals: ['mbpp'] given more than once"),
+    (["--sections", "coldstart,routerbench", "--rb-designs", "qc,qc"], "--rb-designs: ['qc'] given more than once"),
+    (["--sections", "coldstart,routerbench", "--rb-evals", ","], "--rb-evals: none given; choose from"),
 ])
 def test_a_later_sections_bad_option_stops_the_run_before_any_section(argv: list[str], expected: str) -> None:
     refused(argv, expected)

@@ -528,16 +528,12 @@ def parse_grid(text: str) -> dict[str, list[float]]:
 
 
 def _check(args: argparse.Namespace) -> tuple[list[str], list[str], list[str]]:
-    evals = [e.strip() for e in args.rb_evals.split(",") if e.strip()]
     known = (*EVALS, MIXED)
-    if not evals or any(e not in known for e in evals):
-        raise UsageError(f"--rb-evals: expected names from {known}, got {args.rb_evals!r}")
+    evals = name_list("--rb-evals", args.rb_evals, known)  # a repeat scored the dataset twice
     tune_on = _tune_on(args)
     if any(e not in known for e in tune_on):
         raise UsageError(f"--rb-tune-on: expected names from {known}, got {args.rb_tune_on!r}")
-    designs = [d.strip() for d in args.rb_designs.split(",") if d.strip()]
-    if not designs or any(d not in DESIGNS for d in designs):
-        raise UsageError(f"--rb-designs: expected names from {DESIGNS}, got {args.rb_designs!r}")
+    designs = name_list("--rb-designs", args.rb_designs, DESIGNS)
     for name in ("seeds", "rb_passes", "rb_lambdas", "rb_knn", "rb_tune_folds", "rb_tune_seeds"):
         value = getattr(args, name)
         if not isinstance(value, int) or value < 1:
