@@ -27,6 +27,10 @@ def refused(argv: list[str], expected: str) -> None:
     (["--sections", "coldstart", "--cs-scenarios", ","], "--cs-scenarios: none given; choose from"),
     (["--sections", "coldstart,drift", "--dr-policies", "gaussian_ts,thompson"], "--dr-policies: unknown ['thompson']; choose from"),
     (["--sections", "coldstart,drift", "--dr-detectors", "adwin"], "--dr-detectors: unknown ['adwin']; choose from"),
+    # "," replayed nothing and printed empty tables; a repeat was replayed twice
+    (["--sections", "coldstart,drift", "--dr-policies", ","], "--dr-policies: none given; choose from"),
+    (["--sections", "coldstart,drift", "--dr-detectors", "none,none"], "--dr-detectors: ['none'] given more than once"),
+    (["--sections", "coldstart,drift", "--dr-replays", "mbpp,mbpp"], "--dr-replays: ['mbpp'] given more than once"),
     (["--sections", "coldstart,metatool", "--mt-shots", "0,x"], "--mt-shots: expected comma-separated integers >= 0, got '0,x'"),
     (["--sections", "coldstart,metatool", "--mt-candidates", "4-0.5"], "--mt-candidates: expected refine_steps:known_tool_weight pairs"),
     (["--sections", "coldstart,routerbench", "--rb-policies", "nope"], "--rb-policies: unknown ['nope']; choose from"),
