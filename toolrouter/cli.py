@@ -444,7 +444,11 @@ def mcp_serve(
         raise typer.Exit(2) from None
 
 
-@mcp_app.command("tools", help="Start the servers of CONFIG and print the tools the gateway exposes and how they were grouped.")
+@mcp_app.command(
+    "tools",
+    help="Start the servers of CONFIG and print the tools the gateway exposes and how they were grouped. "
+    "Exits 1 when no server started (some down: listed with a warning each, exit 0).",
+)
 def mcp_tools(config: str = typer.Argument(..., help="The gateway's config file.")) -> None:
     """``toolrouter mcp tools CONFIG``: the grouping the gateway would serve."""
     cli = _mcp_cli()
@@ -453,6 +457,9 @@ def mcp_tools(config: str = typer.Argument(..., help="The gateway's config file.
     except _mcp_config_errors() as exc:
         typer.echo(f"toolrouter mcp tools: {exc}", err=True)
         raise typer.Exit(2) from None
+    except cli.NoServerStartedError as exc:
+        typer.echo(f"toolrouter mcp tools: {exc}", err=True)
+        raise typer.Exit(1) from None
 
 
 @mcp_app.command("stats", help="What a gateway's store has learned: per capability and server, calls, success, latency, utility.")

@@ -141,6 +141,10 @@ def checked_transform(featurizer: Featurizer, texts: Sequence[str], dtype: Any =
 #: Texts longer than this (in characters) are cached under a 16-byte digest rather than kept.
 _LONG_TEXT = 128
 
+#: The most bytes of vectors a featurizer's cache holds, whatever its ``cache_size``: 4,096
+#: hashed vectors of dim 2**20 (8 MiB each) were 32 GiB.
+_CACHE_BYTES = 256 << 20
+
 
 class _LockNotPickled:
     """A class whose ``_lock`` is left out of its pickle and made anew when it is unpickled or
@@ -160,13 +164,17 @@ class _TextCache(_LockNotPickled):
     """Least-recently-used text -> read-only vector cache shared by the featurizers.
 
     A long text is keyed by a digest, not kept: a cache of 65,536 agent requests of tens of
-    kilobytes each would otherwise hold gigabytes of text beside its vectors. Safe to share between
+    kilobytes each would otherwise hold gigabytes of text beside its vectors. It keeps at most
+    ``size`` vectors and ``max_bytes`` of them, evicting the least recent (a vector larger than
+    ``max_bytes`` is not kept). Safe to share between
     threads: a lookup and its move to the recent end are one step (another thread's eviction
     between them raised KeyError), and it pickles or copies while other threads use it."""
 
-    def __init__(self, size: int) -> None:
+    def __init__(self, size: int, max_bytes: int = _CACHE_BYTES) -> None:
         self.size = check_count("cache_size", size)
+        self.max_bytes = max_bytes
         self._items: OrderedDict[str | bytes, np.ndarray] = OrderedDict()
+        self._bytes = 0
         self._lock = threading.Lock()
 
     def __getstate__(self) -> dict[str, Any]:
@@ -175,6 +183,8 @@ class _TextCache(_LockNotPickled):
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         super().__setstate__(state)
+        self.__dict__.setdefault("max_bytes", _CACHE_BYTES)  # pickled before the bound was kept
+        self._bytes = sum(vector.nbytes for vector in self._items.values())
         for vector in self._items.values():  # unpickled and copied arrays come back writeable
             vector.flags.writeable = False
 
@@ -194,12 +204,14 @@ class _TextCache(_LockNotPickled):
 
     def put(self, text: str, vector: np.ndarray) -> np.ndarray:
         vector.flags.writeable = False
-        if self.size:
+        if self.size and vector.nbytes <= self.max_bytes:
             key = self._key(text)
             with self._lock:
+                replaced = self._items.pop(key, None)  # another thread's vector of the same text
+                self._bytes += vector.nbytes - (0 if replaced is None else replaced.nbytes)
                 self._items[key] = vector
-                if len(self._items) > self.size:
-                    self._items.popitem(last=False)
+                while len(self._items) > self.size or self._bytes > self.max_bytes:
+                    self._bytes -= self._items.popitem(last=False)[1].nbytes
         return vector
 
     def __len__(self) -> int:
@@ -325,7 +337,8 @@ class HashingFeaturizer:
         dim: length of the vector (number of hash buckets), at most ``MAX_DIM`` (2**24).
         seed: selects the hash function; different seeds give unrelated features.
         char_ngrams: (smallest, largest) character n-gram length; ``None`` for words only.
-        cache_size: how many texts' vectors to keep (0 disables the cache).
+        cache_size: how many texts' vectors to keep (0 disables the cache), within ``CACHE_BYTES``
+            (256 MiB) of vectors in all: at dim 2**20 (8 MiB a vector) that is 32 texts.
 
     A text is read up to its first ``MAX_CHARS`` characters (8,192; in its composed form): each
     character costs about three n-gram hashes, so that a 1 MB text without repeats took most of a
@@ -342,6 +355,7 @@ class HashingFeaturizer:
 
     MAX_CHARS = _MAX_CHARS
     MAX_DIM = _MAX_DIM
+    CACHE_BYTES = _CACHE_BYTES
 
     def __init__(
         self,
@@ -359,7 +373,7 @@ class HashingFeaturizer:
             lo, hi = char_ngrams = tuple(check_count(f"char_ngrams[{i}]", n, low=1) for i, n in enumerate(char_ngrams))
             if lo > hi:
                 raise ValueError(f"char_ngrams must be (low, high) with 1 <= low <= high, got {char_ngrams!r}")
-        self._cache = _TextCache(cache_size)
+        self._cache = _TextCache(cache_size, self.CACHE_BYTES)
         self.dim = dim
         self.seed = seed
         self.char_ngrams = char_ngrams
@@ -546,7 +560,8 @@ class SentenceEncoderFeaturizer(_LockNotPickled):
         device: torch device for the encoder (a name such as ``"cpu"`` or ``"cuda:0"``, or a
             ``torch.device``); anything else is refused here, not at the first text.
         batch_size: texts per encoder call in ``transform``.
-        cache_size: how many texts' vectors to keep (0 disables the cache).
+        cache_size: how many texts' vectors to keep (0 disables the cache), within 256 MiB of
+            vectors in all (the default's 65,536 are 192 MiB).
         dtype: ``"float32"`` (default) or ``"bfloat16"``: the precision of the encoder's linear
             layers. bfloat16 is about twice as fast on CPUs that compute it natively (AMX or
             AVX-512 BF16: ``toolrouter._bert_direct.native_bfloat16()``), slower elsewhere; its

@@ -30,6 +30,7 @@ Example:
 
 from __future__ import annotations
 
+import io
 import math
 import tempfile
 import time
@@ -45,7 +46,7 @@ from torch import nn
 from meta._checks import check_flag
 from toolrouter._checks import check_count, check_real
 from toolrouter.logging import EventLog
-from toolrouter.serialization import checked_path, short_repr
+from toolrouter.serialization import checked_path, short_repr, write_atomically
 
 __all__ = ["MAX_SCALE", "TOUR_STEPS", "run_meta_learning_demo"]
 
@@ -433,4 +434,6 @@ def _plot(folder: Path, name: str, title: str, out: dict[str, Any]) -> None:
         ax.bar(list(bars), list(bars.values()))
     ax.set_title(f"{title}\n{out['figure']}", fontsize=8)
     fig.tight_layout()
-    fig.savefig(folder / f"{name}.png", dpi=100)
+    png = io.BytesIO()  # rendered whole first: a Ctrl-C or a full disk mid-save left half a PNG
+    fig.savefig(png, format="png", dpi=100)
+    write_atomically(folder / f"{name}.png", png.getvalue())

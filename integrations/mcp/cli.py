@@ -18,7 +18,11 @@ from integrations.mcp.gateway import Gateway, make_featurizer_of
 from toolrouter.middleware import ToolMiddleware
 from toolrouter.store import Store
 
-__all__ = ["parse_host_port", "print_stats", "print_tools", "serve"]
+__all__ = ["NoServerStartedError", "parse_host_port", "print_stats", "print_tools", "serve"]
+
+
+class NoServerStartedError(RuntimeError):
+    """Every server of a config failed to start: a listing of no tools is no grouping."""
 
 
 def parse_host_port(text: str) -> tuple[str, int]:
@@ -46,7 +50,8 @@ def serve(config_path: str, http: str | None = None) -> None:
 def print_tools(config_path: str, console: Console | None = None) -> list[Any]:
     """Start every server of ``config_path``, print the tools the gateway would expose (each
     capability, its servers' tools and why they were grouped), stop the servers. Returns the
-    capabilities."""
+    capabilities; ``NoServerStartedError`` after the listing when every server failed to start
+    (an empty listing read as "these servers expose no tools")."""
     config = load_config(config_path)
     capabilities, down = anyio.run(_grouping, config)
     console = console or Console()
@@ -67,6 +72,8 @@ def print_tools(config_path: str, console: Console | None = None) -> list[Any]:
                   "alone (passed through); renamed: server_tool, its name being taken")
     for server, error in down.items():
         console.print(f"server {server!r} did not start: {error}", markup=False)
+    if down and len(down) == len(config.servers):
+        raise NoServerStartedError(f"none of the {len(down)} servers of {config_path} started")
     return capabilities
 
 

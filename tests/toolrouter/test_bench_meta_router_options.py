@@ -27,9 +27,21 @@ def refused(argv: list[str], expected: str) -> None:
     (["--sections", "coldstart", "--cs-scenarios", ","], "--cs-scenarios: none given; choose from"),
     (["--sections", "coldstart,drift", "--dr-policies", "gaussian_ts,thompson"], "--dr-policies: unknown ['thompson']; choose from"),
     (["--sections", "coldstart,drift", "--dr-detectors", "adwin"], "--dr-detectors: unknown ['adwin']; choose from"),
+    # "," replayed nothing and printed empty tables; a repeat was replayed twice
+    (["--sections", "coldstart,drift", "--dr-policies", ","], "--dr-policies: none given; choose from"),
+    (["--sections", "coldstart,drift", "--dr-detectors", "none,none"], "--dr-detectors: ['none'] given more than once"),
+    (["--sections", "coldstart,drift", "--dr-replays", "mbpp,mbpp"], "--dr-replays: ['mbpp'] given more than once"),
     (["--sections", "coldstart,metatool", "--mt-shots", "0,x"], "--mt-shots: expected comma-separated integers >= 0, got '0,x'"),
     (["--sections", "coldstart,metatool", "--mt-candidates", "4-0.5"], "--mt-candidates: expected refine_steps:known_tool_weight pairs"),
-    (["--sections", "coldstart,routerbench", "--rb-policies", "nope"], "--rb-policies: unknown or non-contextual"),
+    (["--sections", "coldstart,routerbench", "--rb-policies", "nope"], "--rb-policies: unknown ['nope']; choose from"),
+    (["--sections", "coldstart,routerbench", "--rb-policies", "gaussian_ts"], "--rb-policies: unknown ['gaussian_ts']; choose from"),
+    # "," was "unknown or non-contextual []", and a repeat ran the policy twice
+    (["--sections", "coldstart,routerbench", "--rb-policies", ","], "--rb-policies: none given; choose from"),
+    (["--sections", "coldstart,routerbench", "--rb-policies", "lin_ts,lin_ts"], "--rb-policies: ['lin_ts'] given more than once"),
+    # a repeated dataset or design was run and scored twice
+    (["--sections", "coldstart,routerbench", "--rb-evals", "mbpp,mbpp"], "--rb-evals: ['mbpp'] given more than once"),
+    (["--sections", "coldstart,routerbench", "--rb-designs", "qc,qc"], "--rb-designs: ['qc'] given more than once"),
+    (["--sections", "coldstart,routerbench", "--rb-evals", ","], "--rb-evals: none given; choose from"),
 ])
 def test_a_later_sections_bad_option_stops_the_run_before_any_section(argv: list[str], expected: str) -> None:
     refused(argv, expected)

@@ -34,6 +34,7 @@ def test_a_structure_config_pydantic_refuses_is_one_line(tmp_path: Path, config:
 @pytest.mark.parametrize(("argv", "expected"), [
     (["--streams", ",", "--strategies", "naive"], "error: --streams: none given"),
     (["--strategies", " , ", "--streams", "split-task"], "error: --strategies: none given"),
+    (["--strategies", "naive,naive", "--streams", "split-task"], "error: --strategies: ['naive'] given more than once"),
 ])
 def test_continual_with_nothing_to_run_is_refused(argv: list[str], expected: str) -> None:
     refused(["continual", "--quick", *argv], expected)

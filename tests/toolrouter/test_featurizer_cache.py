@@ -3,6 +3,7 @@ cache, a cache updated by two threads, a sentence encoder tokenizing for two thr
 
 from __future__ import annotations
 
+import pickle
 import threading
 from collections import OrderedDict
 
@@ -132,3 +133,21 @@ def test_threads_sharing_a_sentence_encoder_take_turns_in_its_tokenizer(one_torc
     assert max(overlaps) == 1  # one thread at a time in the tokenizer
     for name, vectors in expected.items():
         np.testing.assert_allclose(results[name], vectors, atol=1e-6)
+
+
+class SmallCache(HashingFeaturizer):
+    CACHE_BYTES = 3 * 8 * 16  # three float64 vectors of dim 16
+
+
+def test_the_cache_is_bounded_by_bytes_as_well() -> None:
+    # a cache of 4,096 hashed vectors of dim 2**20 held up to 32 GiB
+    f = SmallCache(dim=16, cache_size=10)
+    first = f("text 0")
+    for i in range(1, 6):
+        f(f"text {i}")
+    assert len(f._cache) == 3 and f._cache._bytes == 3 * 8 * 16
+    assert f("text 5") is f("text 5") and f("text 0") is not first  # the most recent kept, the oldest evicted
+    assert pickle.loads(pickle.dumps(f))._cache._bytes == 3 * 8 * 16
+    too_big = SmallCache(dim=64, cache_size=10)  # one vector over the bound: none kept, none evicting the rest
+    too_big("text")
+    assert len(too_big._cache) == 0

@@ -29,7 +29,7 @@ import numpy as np
 
 from toolrouter import ExecutionResult, ToolMetaLearner, UtilityWeights
 from toolrouter.bench import _meta_router_drift_replay as rp
-from toolrouter.bench._args import UsageError, count, positive, real
+from toolrouter.bench._args import UsageError, count, name_list, positive, real
 from toolrouter.bench._meta_router_world import World, make_world
 from toolrouter.bench._report import NOT_AT_QUICK, console, print_quick_note, print_table
 from toolrouter.data import DatasetMissingError, load_routerbench, suggest_fetch
@@ -69,7 +69,9 @@ REPLAY_OPTIONS = ("dr_replays", "dr_split", "dr_policies", "dr_detectors", "dr_r
 
 def replays(args: argparse.Namespace) -> list[str]:
     """The RouterBench datasets ``args`` replays (none: ``--dr-replays ''``)."""
-    return _names(args.dr_replays, EVALS, "--dr-replays")
+    if not args.dr_replays.replace(",", "").strip():
+        return []
+    return name_list("--dr-replays", args.dr_replays, EVALS)
 
 
 def add_arguments(group: argparse._ArgumentGroup) -> None:
@@ -153,11 +155,8 @@ def _calls_to_move(picks: list[str], broken: str) -> float:
 
 def check(args: argparse.Namespace) -> None:
     """Refuse option values the section cannot run with (before any section runs)."""
-    from toolrouter.policies import POLICIES
-
     if replays(args):
-        _names(args.dr_policies, POLICIES, "--dr-policies")
-        _names(args.dr_detectors, REPLAY_DETECTORS, "--dr-detectors")
+        _policies_and_detectors(args)
         _replay_config(args)
 
 
@@ -177,24 +176,22 @@ def _replay_config(args: argparse.Namespace) -> rp.ReplayConfig:
     return rp.ReplayConfig(calls=calls, change_at=change, repair_after=repair, former=min(200, change))
 
 
-def _names(value: str, known: Any, option: str) -> list[str]:
-    names = [v.strip() for v in value.split(",") if v.strip()]
-    unknown = [v for v in names if v not in known]
-    if unknown:
-        raise UsageError(f"{option}: unknown {unknown}; choose from {list(known)}")
-    return names
+def _policies_and_detectors(args: argparse.Namespace) -> tuple[list[str], dict[str, Any]]:
+    # "," replayed nothing and printed empty tables; a repeat was replayed twice
+    from toolrouter.policies import POLICIES
+
+    policies = name_list("--dr-policies", args.dr_policies, list(POLICIES))
+    names = name_list("--dr-detectors", args.dr_detectors, list(REPLAY_DETECTORS))
+    return policies, {n: REPLAY_DETECTORS[n] for n in names}
 
 
 def run_replays(args: argparse.Namespace) -> None:
     """Every policy and detector on every scenario of each RouterBench replay; a table per dataset,
     then the targets of the default detector."""
-    from toolrouter.policies import POLICIES
-
     evals = replays(args)
     if not evals:
         return
-    policies = _names(args.dr_policies, POLICIES, "--dr-policies")
-    detectors = {n: REPLAY_DETECTORS[n] for n in _names(args.dr_detectors, REPLAY_DETECTORS, "--dr-detectors")}
+    policies, detectors = _policies_and_detectors(args)
     config = _replay_config(args)
     quick = args.quick
     seeds = list(range(args.seeds))

@@ -70,7 +70,7 @@ from pathlib import Path
 import numpy as np
 
 from toolrouter.bench._aiq import aiq, upper_hull
-from toolrouter.bench._args import UsageError, count, positive, real
+from toolrouter.bench._args import UsageError, count, name_list, positive, real
 from toolrouter.bench._report import console, print_table
 from toolrouter.bench._routing_agents import PolicyAgent, VowpalAgent, peer_available
 from toolrouter.data import RouterBenchData, load_routerbench, suggest_fetch
@@ -501,11 +501,8 @@ def vw_sweep(ctx: Context, seed: int, passes: int, vw_args: str, once: bool = Fa
 def _policies(args: argparse.Namespace) -> list[str]:
     if args.rb_policies is None:
         return [p for p in ONLINE if p in POLICIES]
-    names = [p.strip() for p in args.rb_policies.split(",") if p.strip()]
-    unknown = [p for p in names if p not in POLICIES or not POLICIES[p].contextual]
-    if not names or unknown:
-        raise UsageError(f"--rb-policies: unknown or non-contextual {unknown or names!r}; choose from {list(ONLINE)}")
-    return names
+    # "," was refused as "unknown or non-contextual []", and a repeat ran the policy twice
+    return name_list("--rb-policies", args.rb_policies, [p for p in POLICIES if POLICIES[p].contextual])
 
 
 def parse_grid(text: str) -> dict[str, list[float]]:
@@ -531,16 +528,12 @@ def parse_grid(text: str) -> dict[str, list[float]]:
 
 
 def _check(args: argparse.Namespace) -> tuple[list[str], list[str], list[str]]:
-    evals = [e.strip() for e in args.rb_evals.split(",") if e.strip()]
     known = (*EVALS, MIXED)
-    if not evals or any(e not in known for e in evals):
-        raise UsageError(f"--rb-evals: expected names from {known}, got {args.rb_evals!r}")
+    evals = name_list("--rb-evals", args.rb_evals, known)  # a repeat scored the dataset twice
     tune_on = _tune_on(args)
     if any(e not in known for e in tune_on):
         raise UsageError(f"--rb-tune-on: expected names from {known}, got {args.rb_tune_on!r}")
-    designs = [d.strip() for d in args.rb_designs.split(",") if d.strip()]
-    if not designs or any(d not in DESIGNS for d in designs):
-        raise UsageError(f"--rb-designs: expected names from {DESIGNS}, got {args.rb_designs!r}")
+    designs = name_list("--rb-designs", args.rb_designs, DESIGNS)
     for name in ("seeds", "rb_passes", "rb_lambdas", "rb_knn", "rb_tune_folds", "rb_tune_seeds"):
         value = getattr(args, name)
         if not isinstance(value, int) or value < 1:

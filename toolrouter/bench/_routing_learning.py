@@ -3,6 +3,7 @@ streams (synthetic stationary, drifting and contextual tools; RouterBench replay
 
 from __future__ import annotations
 
+import io
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,6 +14,7 @@ from toolrouter.bench._routing_agents import AgentSpec
 from toolrouter.data import RouterBenchData
 from toolrouter.features import HashingFeaturizer
 from toolrouter.models import UtilityWeights
+from toolrouter.serialization import write_atomically
 from toolrouter.simulation import SyntheticEnvironment
 
 __all__ = ["Stream", "SyntheticStream", "RouterBenchStream", "RunResult", "run_stream"]
@@ -240,7 +242,9 @@ def plot_curves(
     ax.legend(fontsize=7, loc="upper left")
     ax.grid(alpha=0.3)
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
+    png = io.BytesIO()  # rendered whole first: a Ctrl-C or a full disk mid-save left half a PNG
+    fig.savefig(png, format="png", dpi=110)
     plt.close(fig)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomically(path, png.getvalue())
     return True

@@ -25,7 +25,7 @@ from collections.abc import Sequence
 
 import torch
 
-from toolrouter.bench._args import count, output_file, parse_with_quick, refuse_unread, write_json
+from toolrouter.bench._args import UsageError, count, name_list, output_file, parse_with_quick, refuse_unread, write_json
 from toolrouter.bench._continual_drift import run_drift
 from toolrouter.bench._continual_runner import ALL_NAMES, BUFFER_SIZE, EWC_LAMBDA, RunResult, optimiser_label, run
 from toolrouter.bench._continual_streams import Stream, permuted_digits, split_digits, subsample
@@ -110,17 +110,11 @@ def main(argv: list[str]) -> None:
     """Run the suite; ``--quick`` runs a toy version in seconds (options given on the command line win)."""
     parser = build_parser()
     args = parse_with_quick(parser, argv, QUICK)
-    streams = [s.strip() for s in args.streams.split(",") if s.strip()]
-    names = [s.strip() for s in args.strategies.split(",") if s.strip()]
-    for s in streams:
-        if s not in ("permuted", "split-task", "split-class", "drift"):
-            parser.error(f"--streams: unknown stream {s!r}")
-    for n in names:
-        if n not in ALL_NAMES:
-            parser.error(f"--strategies: unknown strategy {n!r}; choose from {ALL_NAMES}")
-    for option, given in (("--streams", streams), ("--strategies", names)):
-        if not given:  # the run would measure nothing and succeed
-            parser.error(f"{option}: none given")
+    try:  # none given measured nothing and succeeded; a repeated strategy ran twice
+        streams = name_list("--streams", args.streams, ("permuted", "split-task", "split-class", "drift"))
+        names = name_list("--strategies", args.strategies, ALL_NAMES)
+    except UsageError as exc:
+        parser.error(str(exc))
     if set(streams) == {"drift"}:  # its reward-model adapters take none of the strategies' options: ignored, they changed nothing
         refuse_unread(parser, argv, [("the digit streams, which --streams drift leaves out",
                                       ["strategies", "epochs", "dropout", "lr_decay"])])

@@ -48,6 +48,16 @@ def test_tools_prints_the_grouping(tmp_path: Path, pid_dir: Path) -> None:
     assert "server 'web' did not start: ConnectError: All connection attempts failed" in done.stdout
 
 
+def test_tools_with_no_server_started_says_so_and_exits_1(tmp_path: Path) -> None:
+    # it listed "0 exposed" and exited 0, as if the servers had no tools
+    config = write_config(tmp_path, {"down": {"command": str(tmp_path / "missing-server")},
+                                     "web": {"url": f"http://127.0.0.1:{_closed_port()}/mcp"}})  # fmt: skip
+    result = runner.invoke(app, ["mcp", "tools", str(config)])
+    assert result.exit_code == 1, result.output
+    assert "server 'down' did not start" in result.output
+    assert f"toolrouter mcp tools: none of the 2 servers of {config} started" in result.output
+
+
 def test_serve_names_a_config_mistake_and_exits_2(tmp_path: Path) -> None:
     config = tmp_path / "gateway.json"
     config.write_text(json.dumps({"mcpServers": {"a": {"command": "x", "timeout": 3}}}))

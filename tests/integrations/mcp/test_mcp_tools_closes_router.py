@@ -24,7 +24,8 @@ def test_listing_the_tools_closes_its_middleware(tmp_path: Path, monkeypatch: py
     monkeypatch.setattr(cli, "ToolMiddleware", Recorded)
     config = tmp_path / "gateway.json"
     config.write_text(json.dumps({"mcpServers": {"a": {"command": str(tmp_path / "missing-server")}}}))
-    assert cli.print_tools(str(config), Console(file=io.StringIO())) == []
+    with pytest.raises(cli.NoServerStartedError, match="none of the 1 servers"):
+        cli.print_tools(str(config), Console(file=io.StringIO()))
     assert len(made) == 1
     with pytest.raises(ValueError, match="closed"):
         made[0].register(lambda query: query, "search", tool_id="local")
