@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from two_ranks import run_two_ranks
 
 # Rank 1 dies (SIGKILL) while computing its share of the second step; rank 0 is then in the
 # step's all-reduce, which gloo fails with "Connection closed by peer".
@@ -49,23 +45,7 @@ os._exit(0)
 
 
 def test_a_rank_killed_mid_step_is_named_by_the_rank_that_survives(tmp_path: Path) -> None:
-    script = tmp_path / "worker.py"
-    script.write_text(WORKER)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT), "MASTER_ADDR": "127.0.0.1",
-           "MASTER_PORT": str(port), "WORLD_SIZE": "2"}
-    procs = [
-        subprocess.Popen([sys.executable, str(script), str(tmp_path / f"rank{r}.json")], cwd=ROOT,
-                         env={**env, "RANK": str(r)}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        for r in (0, 1)
-    ]
-    try:
-        outs = [p.communicate(timeout=120)[0] for p in procs]
-    finally:
-        for p in procs:
-            p.kill()
+    procs, outs = run_two_ranks(tmp_path, WORKER)
     assert procs[1].returncode == -9, outs[1][-2000:]
     assert procs[0].returncode == 0, outs[0][-2000:]
     rank0 = json.loads((tmp_path / "rank0.json").read_text())

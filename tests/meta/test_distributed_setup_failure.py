@@ -6,13 +6,9 @@ member of is refused naming it (torch's rank -1 failed later, at the shard)."""
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from two_ranks import run_two_ranks
 
 WORKER = """
 import json, os, sys
@@ -47,23 +43,7 @@ os._exit(0)
 
 
 def test_rank_0_failing_to_prepare_its_state_fails_every_rank_and_an_outside_group_is_refused(tmp_path: Path) -> None:
-    script = tmp_path / "worker.py"
-    script.write_text(WORKER)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT), "MASTER_ADDR": "127.0.0.1",
-           "MASTER_PORT": str(port), "WORLD_SIZE": "2"}
-    procs = [
-        subprocess.Popen([sys.executable, str(script), str(tmp_path / f"rank{r}.json")], cwd=ROOT,
-                         env={**env, "RANK": str(r)}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        for r in (0, 1)
-    ]
-    try:
-        outs = [p.communicate(timeout=120)[0] for p in procs]
-    finally:
-        for p in procs:
-            p.kill()
+    procs, outs = run_two_ranks(tmp_path, WORKER)
     assert [p.returncode for p in procs] == [0, 0], outs
     rank0, rank1 = (json.loads((tmp_path / f"rank{r}.json").read_text()) for r in (0, 1))
     assert rank1["outside"] == ["ValueError", "group: this process (rank 1 of the world) is not one of its members"]
