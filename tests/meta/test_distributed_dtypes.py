@@ -3,12 +3,7 @@
 
 from __future__ import annotations
 
-import socket
-from collections.abc import Iterator
-
-import pytest
 import torch
-import torch.distributed as dist
 from torch import nn
 
 from meta import MAML
@@ -22,18 +17,6 @@ class _Float64Head(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(torch.tanh(self.body(x)).double()).float()
-
-
-@pytest.fixture
-def one_process_group() -> Iterator[None]:
-    if dist.is_initialized():
-        pytest.skip("a process group is already initialised in this process")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=0, world_size=1)
-    yield
-    dist.destroy_process_group()
 
 
 def test_a_model_of_mixed_dtypes_takes_the_step_one_process_takes(one_process_group: None) -> None:

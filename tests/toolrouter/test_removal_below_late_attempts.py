@@ -11,7 +11,9 @@ import sqlite3
 
 import pytest
 
-from toolrouter import ExecutionResult, ToolMetaLearner, ToolProfile
+from test_removal_read_after_own_attempts import learned, record
+
+from toolrouter import ToolMetaLearner, ToolProfile
 from toolrouter.store import SQLiteStore, StoreUnavailableError, ToolRemoval
 from toolrouter.store.memory import MemoryStore
 
@@ -32,18 +34,6 @@ def meanwhile_store(kind: type, *args):  # type: ignore[no-untyped-def]
             return super().append(records)
 
     return Store(*args)
-
-
-def record(router: ToolMetaLearner, tool_id: str, capability: str, success: bool) -> None:
-    result = ExecutionResult(tool_id=tool_id, step=capability, success=success, quality=float(success))
-    router.record_attempt(result, capability=capability)
-
-
-def learned(router: ToolMetaLearner) -> dict[tuple[str, str], tuple]:
-    return {
-        (route.step, t): (c.calls, c.successes, round(float(route.policy.expected([t])[0]), 9))
-        for route in router._routes.values() for t, c in route.counts.items()
-    }
 
 
 @pytest.fixture(params=["memory", "sqlite"])
