@@ -251,7 +251,6 @@ class _ReadOnlyDict(dict):
         return type(self), (dict(self),)
 
 
-
 class ExecutorConfig(NumbersNotBools):
     """How tools are called: by ``PlanExecutor`` for each step of a plan, and by ``ToolMiddleware``
     for each routed call (where ``max_concurrency`` and ``enforce_budget``, which concern a plan,
