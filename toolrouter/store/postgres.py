@@ -21,7 +21,8 @@ The store keeps the guarantees of the SQLite one:
   transaction still held back), and every ``poll_s`` in any case (the fallback when notifications
   are lost, say across a reconnect). Routers subscribed with ``on_new_attempts`` catch up at their
   next decision. A notification the server refuses (a role without ``UPDATE`` on
-  ``toolrouter.notify_gate``) fails no append: listeners see it at their next poll.
+  ``toolrouter.notify_gate``), or one lost to an outage after the attempts committed, fails no
+  append: listeners see it at their next poll.
 - **Outages lose nothing.** When the server cannot be reached (down, restarting, or not answering
   within ``timeout_s``), or refuses writes (a standby, a database set read-only, a role without the
   privilege to write, a trigger's error, a table dropped by hand; reads go on), ``append`` keeps
@@ -185,7 +186,7 @@ _OPTION_NAMES = frozenset(PostgresOptions.model_fields)
 # lost). Then, when due, a second transaction notifies if no writer has within notify_gap_s
 # (_NOTIFY); it does not wait for the disk, nor for another writer that is notifying.
 # The records are committed by then: a notification the server refuses (a role without UPDATE on
-# the gate) leaves the append's ids to it, and listeners to their polls.
+# the gate), or that an outage cuts short, leaves the append's ids to it, and listeners to their polls.
 _FIELDS = (
     ("origin_seq", "bigint"), ("writer", "text"), ("task_id", "text"), ("task_type", "text"), ("step", "text"),
     ("capability", "text"), ("tool_id", "text"), ("success", "boolean"), ("quality", "float8"), ("cost", "float8"),
@@ -832,10 +833,12 @@ class PostgresStore(Store):
                         "INSERT INTO toolrouter.notify_gate VALUES (1, 'epoch') gives it back)"
                     )
             except self._psycopg.Error as exc:
-                if not self._answered(exc):  # an outage: the journal's keys settle it
-                    raise
-                # the records are committed (their own transaction): journaling them would never end,
-                # each write of the journal refused the same way; listeners poll meanwhile
+                # the records are committed (their own transaction): an outage loses only the
+                # notification (the next append finds the outage), and journaling them for a
+                # refusal would never end, each write of the journal refused the same way;
+                # listeners poll meanwhile
+                if not self._answered(exc):
+                    return written
                 if not self._notify_refused:  # said once while it lasts, not at every append
                     needs = isinstance(exc, self._psycopg.errors.InsufficientPrivilege)
                     log.warning(
