@@ -1196,6 +1196,7 @@ class PostgresStore(Store):
                         continue
                     trailing = True  # whatever others wrote during the outage,
                     last = 0  # and what a router's read that failed in it did not get: announced again
+                    read_refused = False  # a refusal that outlasts the outage is said again
                 if listener is None:
                     listener = self._connect()
                     listening = opts.listen and self._listen(listener)
