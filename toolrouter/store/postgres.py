@@ -719,7 +719,8 @@ class PostgresStore(Store):
     def append(self, records: Sequence[LogEntry]) -> list[int]:
         """See ``Store.append``: ``[]`` when the server is unreachable and the records went to the
         journal (or, with the journal full, were dropped and counted in ``dropped``). At most
-        ``MAX_APPEND`` records an append."""
+        ``MAX_APPEND`` records an append. Values the server cannot read raise ``ValueError`` naming
+        the store (the server's error chained), with nothing written."""
         records = check_records(records)
         if not records:
             return []
@@ -742,9 +743,11 @@ class PostgresStore(Store):
             # trigger raising an error, a table dropped by hand) it refuses as a standby does: the
             # records wait in the journal until it takes them (flush says why they wait) rather
             # than fail the routed call and be lost. Values it cannot read (DataError) are a defect
-            # of the store's, which no retry would pass: raised
-            refused = self._answered(exc) and not isinstance(exc, self._psycopg.DataError)
-            if not (self._unavailable(exc) or refused):
+            # of the store's, which no retry would pass: raised, naming the store (the server's bare
+            # words name none)
+            if isinstance(exc, self._psycopg.DataError):
+                raise ValueError(f"store {self.url!r}: append: the server cannot read the records: {_one_line(exc)}") from exc
+            if not (self._unavailable(exc) or self._answered(exc)):
                 raise
             with self._lock:  # the write may or may not have committed: its key settles it later
                 self._went_offline(exc)
