@@ -1016,13 +1016,13 @@ class PostgresStore(Store):
         """See ``Store.put_snapshot``. ``data`` longer than ``MAX_SNAPSHOT_BYTES`` is refused with a
         ``ValueError`` naming both sizes."""
         name, data, watermark = check_snapshot(name, data, watermark)
-        # the highest id given out, of attempts and closes still to be seen too, or pruned since
-        top, mark = self._on_server("put_snapshot", lambda conn: conn.execute(_TOP_ID).fetchone(), admin=True, write=True)
-        if len(data) > MAX_SNAPSHOT_BYTES:  # before it is sent
+        if len(data) > MAX_SNAPSHOT_BYTES:  # before the server is asked: no outage hides it, no retry passes it
             raise ValueError(
                 f"data: {len(data)} bytes, more than store {self.url!r} keeps in one snapshot ({MAX_SNAPSHOT_BYTES} bytes, "
                 "what PostgreSQL can send back)"
             )
+        # the highest id given out, of attempts and closes still to be seen too, or pruned since
+        top, mark = self._on_server("put_snapshot", lambda conn: conn.execute(_TOP_ID).fetchone(), admin=True, write=True)
         check_snapshot_holds(self, data, watermark, max(int(top), self._pruned_mark(mark)))
         sql = (
             "INSERT INTO toolrouter.snapshots (name, watermark, created, data) VALUES (%s, %s, now(), %s) "
