@@ -21,7 +21,8 @@ The store keeps the guarantees of the SQLite one:
   transaction still held back), and every ``poll_s`` in any case (the fallback when notifications
   are lost, say across a reconnect). Routers subscribed with ``on_new_attempts`` catch up at their
   next decision. A notification the server refuses (a role without ``UPDATE`` on
-  ``toolrouter.notify_gate``) fails no append: listeners see it at their next poll.
+  ``toolrouter.notify_gate``), or one lost to an outage after the attempts committed, fails no
+  append: listeners see it at their next poll.
 - **Outages lose nothing.** When the server cannot be reached (down, restarting, or not answering
   within ``timeout_s``), or refuses writes (a standby, a database set read-only, a role without the
   privilege to write, a trigger's error, a table dropped by hand; reads go on), ``append`` keeps
@@ -185,7 +186,7 @@ _OPTION_NAMES = frozenset(PostgresOptions.model_fields)
 # lost). Then, when due, a second transaction notifies if no writer has within notify_gap_s
 # (_NOTIFY); it does not wait for the disk, nor for another writer that is notifying.
 # The records are committed by then: a notification the server refuses (a role without UPDATE on
-# the gate) leaves the append's ids to it, and listeners to their polls.
+# the gate), or that an outage cuts short, leaves the append's ids to it, and listeners to their polls.
 _FIELDS = (
     ("origin_seq", "bigint"), ("writer", "text"), ("task_id", "text"), ("task_type", "text"), ("step", "text"),
     ("capability", "text"), ("tool_id", "text"), ("success", "boolean"), ("quality", "float8"), ("cost", "float8"),
@@ -718,7 +719,8 @@ class PostgresStore(Store):
     def append(self, records: Sequence[LogEntry]) -> list[int]:
         """See ``Store.append``: ``[]`` when the server is unreachable and the records went to the
         journal (or, with the journal full, were dropped and counted in ``dropped``). At most
-        ``MAX_APPEND`` records an append."""
+        ``MAX_APPEND`` records an append. Values the server cannot read raise ``ValueError`` naming
+        the store (the server's error chained), with nothing written."""
         records = check_records(records)
         if not records:
             return []
@@ -741,9 +743,11 @@ class PostgresStore(Store):
             # trigger raising an error, a table dropped by hand) it refuses as a standby does: the
             # records wait in the journal until it takes them (flush says why they wait) rather
             # than fail the routed call and be lost. Values it cannot read (DataError) are a defect
-            # of the store's, which no retry would pass: raised
-            refused = self._answered(exc) and not isinstance(exc, self._psycopg.DataError)
-            if not (self._unavailable(exc) or refused):
+            # of the store's, which no retry would pass: raised, naming the store (the server's bare
+            # words name none)
+            if isinstance(exc, self._psycopg.DataError):
+                raise ValueError(f"store {self.url!r}: append: the server cannot read the records: {_one_line(exc)}") from exc
+            if not (self._unavailable(exc) or self._answered(exc)):
                 raise
             with self._lock:  # the write may or may not have committed: its key settles it later
                 self._went_offline(exc)
@@ -832,10 +836,12 @@ class PostgresStore(Store):
                         "INSERT INTO toolrouter.notify_gate VALUES (1, 'epoch') gives it back)"
                     )
             except self._psycopg.Error as exc:
-                if not self._answered(exc):  # an outage: the journal's keys settle it
-                    raise
-                # the records are committed (their own transaction): journaling them would never end,
-                # each write of the journal refused the same way; listeners poll meanwhile
+                # the records are committed (their own transaction): an outage loses only the
+                # notification (the next append finds the outage), and journaling them for a
+                # refusal would never end, each write of the journal refused the same way;
+                # listeners poll meanwhile
+                if not self._answered(exc):
+                    return written
                 if not self._notify_refused:  # said once while it lasts, not at every append
                     needs = isinstance(exc, self._psycopg.errors.InsufficientPrivilege)
                     log.warning(
@@ -1010,13 +1016,13 @@ class PostgresStore(Store):
         """See ``Store.put_snapshot``. ``data`` longer than ``MAX_SNAPSHOT_BYTES`` is refused with a
         ``ValueError`` naming both sizes."""
         name, data, watermark = check_snapshot(name, data, watermark)
-        # the highest id given out, of attempts and closes still to be seen too, or pruned since
-        top, mark = self._on_server("put_snapshot", lambda conn: conn.execute(_TOP_ID).fetchone(), admin=True, write=True)
-        if len(data) > MAX_SNAPSHOT_BYTES:  # before it is sent
+        if len(data) > MAX_SNAPSHOT_BYTES:  # before the server is asked: no outage hides it, no retry passes it
             raise ValueError(
                 f"data: {len(data)} bytes, more than store {self.url!r} keeps in one snapshot ({MAX_SNAPSHOT_BYTES} bytes, "
                 "what PostgreSQL can send back)"
             )
+        # the highest id given out, of attempts and closes still to be seen too, or pruned since
+        top, mark = self._on_server("put_snapshot", lambda conn: conn.execute(_TOP_ID).fetchone(), admin=True, write=True)
         check_snapshot_holds(self, data, watermark, max(int(top), self._pruned_mark(mark)))
         sql = (
             "INSERT INTO toolrouter.snapshots (name, watermark, created, data) VALUES (%s, %s, now(), %s) "
@@ -1193,6 +1199,7 @@ class PostgresStore(Store):
                         continue
                     trailing = True  # whatever others wrote during the outage,
                     last = 0  # and what a router's read that failed in it did not get: announced again
+                    read_refused = False  # a refusal that outlasts the outage is said again
                 if listener is None:
                     listener = self._connect()
                     listening = opts.listen and self._listen(listener)
