@@ -191,6 +191,16 @@ def _targets(config: AdapterConfig, sites: Sequence[_Site]) -> list[_Site]:
     return targets
 
 
+def _unmatched(configs: Sequence[AdapterConfig], sites: Sequence[_Site]) -> list[str]:
+    """Each ``target_modules`` pattern of ``configs`` that matches no module, with its config."""
+    return [
+        f"{pattern!r} (adapter_configs[{index}], {_describe(config)})"
+        for index, config in enumerate(configs)
+        for pattern in config.target_modules or ()
+        if not any(match_pattern(pattern, n) for s in sites for n in s.names)
+    ]
+
+
 def _check_flag(field: str, value: object) -> None:
     # A truthy string such as "no" would otherwise switch the flag on.
     if not isinstance(value, bool):
@@ -389,7 +399,6 @@ class AdapterModel(nn.Module):
             "" if sites else f"; a base model without submodules ({type(self.base_model).__name__}) is never wrapped "
             "itself: pass it inside a container, e.g. AdapterModel(nn.Sequential(model), ...)"
         )
-        unmatched: list[str] = []
         chosen: list[tuple[AdapterConfig, list[_Site]]] = []
         for index, config in enumerate(configs):
             targets = _targets(config, sites)
@@ -398,10 +407,8 @@ class AdapterModel(nn.Module):
                     f"target_modules: adapter_configs[{index}] ({_describe(config)}) gives none, and the default "
                     f"rule ({_implementation(config).default_rule(config)}) matched no module of {type(self.base_model).__name__}{alone}"
                 )
-            for pattern in config.target_modules or ():
-                if not any(match_pattern(pattern, n) for s in sites for n in s.names):
-                    unmatched.append(f"{pattern!r} (adapter_configs[{index}], {_describe(config)})")
             chosen.append((config, targets))
+        unmatched = _unmatched(configs, sites)
         if unmatched:
             raise AdapterTargetError(f"target_modules: no module matched {', '.join(unmatched)}{alone}")
         problems: list[str] = []
@@ -775,7 +782,9 @@ class AdapterModel(nn.Module):
 
         Into a set that exists, the file's configs must agree, on each module, on every setting that
         changes what the weights compute (LoRA's alpha and scaling rule, a bottleneck's activation,
-        placement and scaling...), else AdapterStateError names each difference and nothing is loaded.
+        placement and scaling...), else AdapterStateError names each difference and nothing is loaded;
+        and their ``target_modules`` must match modules of this model, else AdapterTargetError names
+        the patterns that match none.
 
         Returns the set's name (``adapter_name``, or the name it was saved under).
         """
@@ -801,6 +810,14 @@ class AdapterModel(nn.Module):
                 reason = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'config'}: {e['msg'].removeprefix('Value error, ')}" for e in exc.errors())
                 raise ValueError(f"path: {str(path)!r}, metadata 'configs'[{index}] is not a valid config ({reason})") from None
         if name in self._sets:
+            # Configs that name modules this model lacks were not written for it, even where the
+            # weight keys match: the file's configs would not describe the set they were loaded into.
+            unmatched = _unmatched(saved, _sites(self.base_model))
+            if unmatched:
+                raise AdapterTargetError(
+                    f"path: {str(path)!r} holds configs whose target_modules match no module of this model "
+                    f"({', '.join(unmatched)}); nothing was loaded into set {name!r}"
+                )
             # The weights mean what they meant only under the settings they were trained with
             # (LoRA's alpha, a bottleneck's activation...): a set that differs would compute otherwise.
             differ = self._setting_differences(name, saved)

@@ -36,6 +36,7 @@ __all__ = [
     "SeededByTargetName",
     "check_adapter_class",
     "check_held_parameters",
+    "raise_for_input_dim",
     "make_generator",
     "activation_fn",
     "feature_dim_of",
@@ -130,6 +131,19 @@ def check_held_parameters(name: str, module: nn.Module, pnames: Sequence[str], k
             f"target_modules: {kind} on module {name!r} adds to its {computed}, which a parametrization computes "
             "rather than holds; remove the parametrization first (torch.nn.utils.parametrize.remove_parametrizations)"
         )
+
+
+def raise_for_input_dim(adapter: BaseAdapter, x: torch.Tensor, error: RuntimeError) -> None:
+    """AdapterDimensionError naming ``input_dim`` if ``x``'s last dimension is not ``adapter``'s
+    ``input_dim``, raised from ``error``, the shape error torch gave for it without naming the field.
+    Features-last adapters call it only once their forward has failed, so that the call that succeeds
+    checks nothing."""
+    expected = adapter.config.input_dim
+    if x.dim() == 0 or x.shape[-1] != expected:
+        raise AdapterDimensionError(
+            f"input_dim: {type(adapter).__name__} expects inputs of shape (..., {expected}), "
+            f"got {tuple(x.shape)}"
+        ) from error
 
 
 class BaseAdapter(nn.Module):

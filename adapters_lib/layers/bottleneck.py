@@ -9,7 +9,7 @@ from torch.nn.utils import skip_init
 from adapters_lib._checks import check_size
 from adapters_lib.config import AdapterConfig, AdapterType
 from adapters_lib.errors import AdapterDimensionError, AdapterTargetError
-from adapters_lib.layers.base import BaseAdapter, activation_fn, make_generator, target_config
+from adapters_lib.layers.base import BaseAdapter, activation_fn, make_generator, raise_for_input_dim, target_config
 
 __all__ = ["BottleneckAdapter"]
 
@@ -64,9 +64,13 @@ class BottleneckAdapter(BaseAdapter):
 
     def forward(self, h: torch.Tensor) -> torch.Tensor:
         """Sequential placement: ``h + branch(h)``; parallel placement: ``branch(h)``."""
-        if self.role == "delta":
-            return self.branch(h)
-        return h + self.branch(h)
+        try:
+            if self.role == "delta":
+                return self.branch(h)
+            return h + self.branch(h)
+        except RuntimeError as error:
+            raise_for_input_dim(self, h, error)
+            raise
 
     def apply_delta(self, x: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
         return out + self.branch(x)

@@ -14,7 +14,7 @@ from torch import nn
 
 from adapters_lib._checks import check_size
 from adapters_lib.config import AdapterConfig, AdapterType
-from adapters_lib.layers.base import BaseAdapter, activation_fn, make_generator, target_config
+from adapters_lib.layers.base import BaseAdapter, activation_fn, make_generator, raise_for_input_dim, target_config
 
 __all__ = ["PHMRules", "PHMLinear", "CompacterAdapter"]
 
@@ -132,7 +132,11 @@ class CompacterAdapter(BaseAdapter):
         return cls(config, shared[key], name=name)  # type: ignore[arg-type]
 
     def forward(self, h: torch.Tensor) -> torch.Tensor:
-        z = self.up(self.dropout(self.act(self.down(h))))
+        try:
+            z = self.up(self.dropout(self.act(self.down(h))))
+        except RuntimeError as error:
+            raise_for_input_dim(self, h, error)
+            raise
         return h + (z * self.scaling if self.scaling != 1.0 else z)
 
 

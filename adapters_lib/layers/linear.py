@@ -9,7 +9,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from adapters_lib.config import AdapterConfig, AdapterType
-from adapters_lib.layers.base import BaseAdapter, SeededByTargetName, make_generator
+from adapters_lib.layers.base import BaseAdapter, SeededByTargetName, make_generator, raise_for_input_dim
 
 __all__ = ["LinearAdapter"]
 
@@ -52,11 +52,15 @@ class LinearAdapter(SeededByTargetName, BaseAdapter):
     def forward(self, h: torch.Tensor) -> torch.Tensor:
         """``h + U D h`` over the last dimension."""
         z = self.dropout(h) if self.dropout is not None else h
-        if self.down is not None:
-            z = F.linear(z, self.down)
-        flat = h.reshape(-1, self.dim)
-        # One fused addmm: residual add and projection in a single kernel.
-        return torch.addmm(flat, z.reshape(-1, z.shape[-1]), self.up.t()).view(h.shape)
+        try:
+            if self.down is not None:
+                z = F.linear(z, self.down)
+            flat = h.reshape(-1, self.dim)
+            # One fused addmm: residual add and projection in a single kernel.
+            return torch.addmm(flat, z.reshape(-1, z.shape[-1]), self.up.t()).view(h.shape)
+        except RuntimeError as error:
+            raise_for_input_dim(self, h, error)
+            raise
 
 
 ADAPTER_TYPE = AdapterType.LINEAR

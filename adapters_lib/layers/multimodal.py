@@ -15,7 +15,7 @@ from torch.nn.utils import skip_init
 from adapters_lib._checks import check_size
 from adapters_lib.config import AdapterConfig, AdapterType
 from adapters_lib.errors import AdapterKeyError
-from adapters_lib.layers.base import BaseAdapter, SeededByTargetName, activation_fn, make_generator
+from adapters_lib.layers.base import BaseAdapter, SeededByTargetName, activation_fn, make_generator, raise_for_input_dim
 
 __all__ = ["CrossModalCore", "ModalityAdapter", "LanguageAdapter", "VisionAdapter", "MultiModalAdapter"]
 
@@ -81,7 +81,11 @@ class ModalityAdapter(BaseAdapter):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``x`` of shape (..., input_dim), features last."""
-        z = self.up(self.dropout(self.core(self.encode(x))))
+        try:
+            z = self.up(self.dropout(self.core(self.encode(x))))
+        except RuntimeError as error:
+            raise_for_input_dim(self, x, error)
+            raise
         return x + (z * self.scaling if self.scaling != 1.0 else z)
 
 

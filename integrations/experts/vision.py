@@ -42,6 +42,15 @@ __all__ = ["VisionExpert"]
 _PALETTE_AS = {1: "L", 2: "LA", 3: "RGB", 4: "RGBA"}
 
 
+def _check_dense(x: torch.Tensor, field: str) -> None:
+    """ExpertInputError naming ``field`` unless ``x`` is a dense tensor that holds its values: torch
+    failed on a sparse one (missing operators or strides) or a meta-device one (no values to read)
+    in the checks or the training, naming no input."""
+    if x.layout != torch.strided or x.is_meta:
+        kind = "a meta-device tensor, which holds no values" if x.is_meta else f"a {x.layout} tensor; pass it .to_dense()"
+        raise ExpertInputError(f"{field}: expected a dense tensor, got {kind}")
+
+
 class VisionExpert(Expert):
     """Few-shot image classification: a task's classes are prototypes of the encoder's embeddings.
 
@@ -53,7 +62,7 @@ class VisionExpert(Expert):
         distance: ``"euclidean"`` (squared, as in prototypical networks) or ``"cosine"``.
         seed: seeds the default encoder's initialisation and ``meta_train``.
 
-    Inputs are tensors or numpy arrays of real numbers, integers or booleans (0 and 1), taken as
+    Inputs are dense tensors or numpy arrays of real numbers, integers or booleans (0 and 1), taken as
     float pixel values (Omniglot convention: strokes 1 on background 0), or PIL images, taken as
     the array of their pixels (a 1-bit image as 0 and 1, an 8-bit one as 0 to 255; the channels of
     an RGB image first; a palette image as its colours, in grey for an expert of one channel).
@@ -121,6 +130,8 @@ class VisionExpert(Expert):
         if not isinstance(labels, torch.Tensor) or labels.shape != (len(images),):
             got = tuple(labels.shape) if isinstance(labels, torch.Tensor) else type(labels).__name__
             raise ExpertInputError(f"labels: expected a tensor of {len(images)} class labels, one per image, got {got}")
+        _check_dense(images, "images")
+        _check_dense(labels, "labels")
         # a NaN image would be found by the first episode, after BatchNorm's statistics had taken it in
         finite = torch.isfinite(images.flatten(1)).all(1)
         if not bool(finite.all()):
@@ -164,6 +175,7 @@ class VisionExpert(Expert):
             x = torch.from_numpy(np.array(x, dtype=x.dtype.newbyteorder("=")))
         if not isinstance(x, torch.Tensor):
             raise ModalityError(f"{field}: expected an image (a tensor, numpy array or PIL image of shape {self.image_shape}), got {type(x).__name__}")
+        _check_dense(x, field)
         if x.dim() == 2 and self.image_shape[0] == 1:
             x = x[None]
         if tuple(x.shape) != self.image_shape:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import torch
+from safetensors.torch import load_file, save_file
 from torch import nn
 
-from adapters_lib import AdapterConfig, AdapterModel, AdapterStateError
+from adapters_lib import AdapterConfig, AdapterModel, AdapterStateError, AdapterTargetError
+from adapters_lib.files import read_safetensors
 
 
 def _model(**settings: object) -> AdapterModel:
@@ -63,3 +67,17 @@ def test_settings_are_compared_module_by_module(tmp_path) -> None:  # type: igno
         swapped.load_adapters(path)
     assert all(torch.equal(before[k], v) for k, v in swapped.adapter_state_dict().items())
     assert model(2.0, 32.0).load_adapters(path) == "default"
+
+
+def test_a_file_whose_configs_target_modules_the_model_lacks_is_refused(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # the weight keys match the set's, but the configs name a module this model does not have
+    _, path = _saved(tmp_path)
+    metadata, _ = read_safetensors(path)
+    configs = json.loads(metadata["configs"])
+    configs[0]["target_modules"] = ["0", "2", "decoder.proj"]
+    save_file(load_file(path), path, metadata={**metadata, "configs": json.dumps(configs)})
+    model = _model()
+    before = model.adapter_state_dict()
+    with pytest.raises(AdapterTargetError, match=r"path: .*'decoder.proj'.* nothing was loaded into set 'default'"):
+        model.load_adapters(path)
+    assert all(torch.equal(before[k], v) for k, v in model.adapter_state_dict().items())

@@ -1,0 +1,50 @@
+"""A standalone adapter called on features of the wrong size: an error naming ``input_dim`` with
+both sizes, rather than torch's shape error; other failures pass through unchanged."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import torch
+
+from adapters_lib import (
+    AdapterConfig,
+    AdapterDimensionError,
+    BottleneckAdapter,
+    CompacterAdapter,
+    LanguageAdapter,
+    LinearAdapter,
+    MultiModalAdapter,
+    VisionAdapter,
+)
+
+ADAPTERS = {
+    "language": lambda: LanguageAdapter(AdapterConfig(adapter_type="adapter", input_dim=16, hidden_dim=4)),
+    "vision": lambda: VisionAdapter(AdapterConfig(adapter_type="adapter", input_dim=16, hidden_dim=4)),
+    "multimodal": lambda: MultiModalAdapter(AdapterConfig(adapter_type="multimodal", input_dim=16, hidden_dim=4)),
+    "bottleneck": lambda: BottleneckAdapter(AdapterConfig(adapter_type="adapter", input_dim=16, hidden_dim=4)),
+    "parallel": lambda: BottleneckAdapter(
+        AdapterConfig(adapter_type="adapter", input_dim=16, hidden_dim=4, placement="parallel")
+    ),
+    "linear": lambda: LinearAdapter(AdapterConfig(adapter_type="linear", input_dim=16, hidden_dim=4)),
+    "linear_full": lambda: LinearAdapter(AdapterConfig(adapter_type="linear", input_dim=16)),
+    "compacter": lambda: CompacterAdapter(AdapterConfig(adapter_type="compacter", input_dim=16, hidden_dim=4, phm_dim=2)),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(ADAPTERS))
+@pytest.mark.parametrize("shape", [(2, 8), (2, 3, 32), (8,)])
+def test_wrong_feature_size_names_input_dim(kind: str, shape: tuple[int, ...]) -> None:
+    adapter = ADAPTERS[kind]()
+    with pytest.raises(AdapterDimensionError, match=re.escape(f"expects inputs of shape (..., 16), got {shape}")) as caught:
+        adapter(torch.randn(*shape))
+    assert str(caught.value).startswith("input_dim: ")
+    assert adapter(torch.randn(2, 16)).shape == (2, 16)  # the right size still runs
+
+
+@pytest.mark.parametrize("kind", sorted(ADAPTERS))
+def test_other_failures_are_not_blamed_on_input_dim(kind: str) -> None:
+    with pytest.raises(RuntimeError) as caught:
+        ADAPTERS[kind]()(torch.randn(2, 16, dtype=torch.float64))  # right size, wrong dtype
+    assert not isinstance(caught.value, AdapterDimensionError)
