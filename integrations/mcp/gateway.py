@@ -606,7 +606,7 @@ class _PipeWriter:
 async def _stdout_pipe() -> AsyncIterator[_PipeWriter | None]:
     """This process's stdout as a ``_PipeWriter`` when it is a pipe or a socket; else ``None``, the
     SDK's own writer. As the SDK does, fd 1 points at stderr meanwhile, so that stray output of
-    anything in the process cannot break the protocol's stream."""
+    anything in the process cannot break the protocol's stream; it points at stdout again after."""
     try:
         mode = os.fstat(1).st_mode
     except OSError:
@@ -625,7 +625,7 @@ async def _stdout_pipe() -> AsyncIterator[_PipeWriter | None]:
     with contextlib.suppress(OSError):  # stderr closed: stray output then goes to the wire, as it would anyway
         os.dup2(2, 1)
     loop = asyncio.get_running_loop()
-    pipe = os.fdopen(wire, "wb", buffering=0)
+    pipe = os.fdopen(wire, "wb", buffering=0, closefd=False)  # closed here, once fd 1 is restored from it
     try:
         reader = asyncio.StreamReader()  # unused: the protocol that gives a writer drain and wait_closed
         transport, protocol = await loop.connect_write_pipe(lambda: asyncio.StreamReaderProtocol(reader), pipe)
@@ -639,6 +639,9 @@ async def _stdout_pipe() -> AsyncIterator[_PipeWriter | None]:
                 await asyncio.wait_for(writer.wait_closed(), _CLOSE_S)
     finally:
         pipe.close()
+        with contextlib.suppress(OSError):  # a caller that goes on serving or printing gets its stdout back
+            os.dup2(wire, 1)
+        os.close(wire)
 
 
 async def _stop_on_signal(stop: Callable[[], None]) -> None:
