@@ -237,16 +237,6 @@ class Gateway:
             def capture_signals(self) -> Iterator[None]:
                 yield  # the gateway stops on SIGTERM and SIGINT itself, closing the upstreams first
 
-        app = self.server.streamable_http_app(host=host)
-        # uvicorn stops once every response has ended: the calls in flight get _CLOSE_S seconds
-        # (then are cancelled), and the stream each session keeps open for notifications, which
-        # never ends by itself, is closed at once; either held the stopping gateway, and its
-        # servers, for ever
-        config = uvicorn.Config(
-            app, host=host, port=port, log_level="warning", lifespan="on", timeout_graceful_shutdown=_CLOSE_S
-        )
-        server = Server(config)
-
         serving = False
 
         def stop() -> None:
@@ -257,7 +247,16 @@ class Gateway:
             for transport in list(self.server.session_manager._server_instances.values()):
                 transport.close_standalone_sse_stream()
 
-        try:
+        try:  # from here on the socket is closed, and what the gateway built, however serving ends
+            app = self.server.streamable_http_app(host=host)
+            # uvicorn stops once every response has ended: the calls in flight get _CLOSE_S seconds
+            # (then are cancelled), and the stream each session keeps open for notifications, which
+            # never ends by itself, is closed at once; either held the stopping gateway, and its
+            # servers, for ever
+            config = uvicorn.Config(
+                app, host=host, port=port, log_level="warning", lifespan="on", timeout_graceful_shutdown=_CLOSE_S
+            )
+            server = Server(config)
             async with anyio.create_task_group() as group:
                 group.start_soon(_stop_on_signal, stop)  # heard before the servers start, as over stdio
                 async with self.backends:
