@@ -196,11 +196,14 @@ class Gateway:
                 group.start_soon(_stop_on_signal, group.cancel_scope.cancel)
                 async with self.backends, _stdout_pipe() as stdout:
                     answers = None if stdout is None else _DirectAnswers(self, stdout)
+                    stdin = await _stdin_lines(answers)
                     try:
-                        async with stdio_server(stdin=await _stdin_lines(answers), stdout=stdout) as (read, write):
+                        async with stdio_server(stdin=stdin, stdout=stdout) as (read, write):
                             log.info("mcp_gateway_serving", transport="stdio", tools=len(self.backends.capabilities))
                             await self.server.run(read, write, self._init_options())
                     finally:
+                        if stdin is not None:  # stopped before the client closed stdin: it is no longer read
+                            stdin.close()
                         if answers is not None:
                             with anyio.CancelScope(shield=True):  # bounded: close() waits at most _CLOSE_S
                                 await answers.close()
@@ -482,11 +485,21 @@ class _PipeLines:
     client does not wait for an answer that cannot come."""
 
     def __init__(
-        self, reader: asyncio.StreamReader, answers: _DirectAnswers | None = None, limit: int = _MAX_MESSAGE_BYTES
+        self,
+        reader: asyncio.StreamReader,
+        answers: _DirectAnswers | None = None,
+        limit: int = _MAX_MESSAGE_BYTES,
+        transport: asyncio.BaseTransport | None = None,
     ) -> None:
         self._reader = reader  # made with ``limit``: it raises LimitOverrunError for a longer line
         self._answers = answers
         self._limit = limit
+        self._transport = transport  # what feeds ``reader``, closed by ``close``
+
+    def close(self) -> None:
+        """Stop reading the pipe and close its descriptor (the pipe closes it itself at its end)."""
+        if self._transport is not None:
+            self._transport.close()
 
     def __aiter__(self) -> "_PipeLines":
         return self
@@ -550,11 +563,11 @@ async def _stdin_lines(answers: _DirectAnswers | None = None) -> Any:
     reader = asyncio.StreamReader(limit=_MAX_MESSAGE_BYTES)
     pipe = os.fdopen(os.dup(0), "rb", buffering=0)
     try:
-        await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), pipe)
+        transport, _ = await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), pipe)
     except (ValueError, OSError):  # a regular file or a terminal: read it the SDK's way
         pipe.close()
         return None
-    return _PipeLines(reader, answers, _MAX_MESSAGE_BYTES)
+    return _PipeLines(reader, answers, _MAX_MESSAGE_BYTES, transport)
 
 
 class _PipeWriter:
