@@ -26,13 +26,16 @@ class NoServerStartedError(RuntimeError):
 
 
 def parse_host_port(text: str) -> tuple[str, int]:
-    """``"127.0.0.1:8765"`` as ``("127.0.0.1", 8765)``; ``ValueError`` naming the value otherwise."""
+    """``"127.0.0.1:8765"`` as ``("127.0.0.1", 8765)``, ``"[::1]:8765"`` as ``("::1", 8765)``;
+    ``ValueError`` naming the value otherwise."""
     host, sep, port = text.rpartition(":")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
     # ASCII digits only: str.isdigit takes "8²" (then int() failed with a message naming no option)
-    # and "٨٠" (read as port 80)
-    if not sep or not host or not re.fullmatch(r"[0-9]{1,5}", port) or not 0 < int(port) < 65536:
+    # and "٨٠" (read as port 80); a bracket only around the whole host ("[::1:8765" lost its "[")
+    if not sep or not re.fullmatch(r"[^\[\]]+", host) or not re.fullmatch(r"[0-9]{1,5}", port) or not 0 < int(port) < 65536:
         raise ValueError(f"--http: expected HOST:PORT such as 127.0.0.1:8765, got {text!r}")
-    return host.strip("[]"), int(port)
+    return host, int(port)
 
 
 def serve(config_path: str, http: str | None = None) -> None:

@@ -196,11 +196,14 @@ class Gateway:
                 group.start_soon(_stop_on_signal, group.cancel_scope.cancel)
                 async with self.backends, _stdout_pipe() as stdout:
                     answers = None if stdout is None else _DirectAnswers(self, stdout)
+                    stdin = await _stdin_lines(answers)
                     try:
-                        async with stdio_server(stdin=await _stdin_lines(answers), stdout=stdout) as (read, write):
+                        async with stdio_server(stdin=stdin, stdout=stdout) as (read, write):
                             log.info("mcp_gateway_serving", transport="stdio", tools=len(self.backends.capabilities))
                             await self.server.run(read, write, self._init_options())
                     finally:
+                        if stdin is not None:  # stopped before the client closed stdin: it is no longer read
+                            stdin.close()
                         if answers is not None:
                             with anyio.CancelScope(shield=True):  # bounded: close() waits at most _CLOSE_S
                                 await answers.close()
@@ -237,16 +240,6 @@ class Gateway:
             def capture_signals(self) -> Iterator[None]:
                 yield  # the gateway stops on SIGTERM and SIGINT itself, closing the upstreams first
 
-        app = self.server.streamable_http_app(host=host)
-        # uvicorn stops once every response has ended: the calls in flight get _CLOSE_S seconds
-        # (then are cancelled), and the stream each session keeps open for notifications, which
-        # never ends by itself, is closed at once; either held the stopping gateway, and its
-        # servers, for ever
-        config = uvicorn.Config(
-            app, host=host, port=port, log_level="warning", lifespan="on", timeout_graceful_shutdown=_CLOSE_S
-        )
-        server = Server(config)
-
         serving = False
 
         def stop() -> None:
@@ -257,7 +250,16 @@ class Gateway:
             for transport in list(self.server.session_manager._server_instances.values()):
                 transport.close_standalone_sse_stream()
 
-        try:
+        try:  # from here on the socket is closed, and what the gateway built, however serving ends
+            app = self.server.streamable_http_app(host=host)
+            # uvicorn stops once every response has ended: the calls in flight get _CLOSE_S seconds
+            # (then are cancelled), and the stream each session keeps open for notifications, which
+            # never ends by itself, is closed at once; either held the stopping gateway, and its
+            # servers, for ever
+            config = uvicorn.Config(
+                app, host=host, port=port, log_level="warning", lifespan="on", timeout_graceful_shutdown=_CLOSE_S
+            )
+            server = Server(config)
             async with anyio.create_task_group() as group:
                 group.start_soon(_stop_on_signal, stop)  # heard before the servers start, as over stdio
                 async with self.backends:
@@ -483,11 +485,21 @@ class _PipeLines:
     client does not wait for an answer that cannot come."""
 
     def __init__(
-        self, reader: asyncio.StreamReader, answers: _DirectAnswers | None = None, limit: int = _MAX_MESSAGE_BYTES
+        self,
+        reader: asyncio.StreamReader,
+        answers: _DirectAnswers | None = None,
+        limit: int = _MAX_MESSAGE_BYTES,
+        transport: asyncio.BaseTransport | None = None,
     ) -> None:
         self._reader = reader  # made with ``limit``: it raises LimitOverrunError for a longer line
         self._answers = answers
         self._limit = limit
+        self._transport = transport  # what feeds ``reader``, closed by ``close``
+
+    def close(self) -> None:
+        """Stop reading the pipe and close its descriptor (the pipe closes it itself at its end)."""
+        if self._transport is not None:
+            self._transport.close()
 
     def __aiter__(self) -> "_PipeLines":
         return self
@@ -551,11 +563,11 @@ async def _stdin_lines(answers: _DirectAnswers | None = None) -> Any:
     reader = asyncio.StreamReader(limit=_MAX_MESSAGE_BYTES)
     pipe = os.fdopen(os.dup(0), "rb", buffering=0)
     try:
-        await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), pipe)
+        transport, _ = await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), pipe)
     except (ValueError, OSError):  # a regular file or a terminal: read it the SDK's way
         pipe.close()
         return None
-    return _PipeLines(reader, answers, _MAX_MESSAGE_BYTES)
+    return _PipeLines(reader, answers, _MAX_MESSAGE_BYTES, transport)
 
 
 class _PipeWriter:
@@ -606,7 +618,7 @@ class _PipeWriter:
 async def _stdout_pipe() -> AsyncIterator[_PipeWriter | None]:
     """This process's stdout as a ``_PipeWriter`` when it is a pipe or a socket; else ``None``, the
     SDK's own writer. As the SDK does, fd 1 points at stderr meanwhile, so that stray output of
-    anything in the process cannot break the protocol's stream."""
+    anything in the process cannot break the protocol's stream; it points at stdout again after."""
     try:
         mode = os.fstat(1).st_mode
     except OSError:
@@ -625,7 +637,7 @@ async def _stdout_pipe() -> AsyncIterator[_PipeWriter | None]:
     with contextlib.suppress(OSError):  # stderr closed: stray output then goes to the wire, as it would anyway
         os.dup2(2, 1)
     loop = asyncio.get_running_loop()
-    pipe = os.fdopen(wire, "wb", buffering=0)
+    pipe = os.fdopen(wire, "wb", buffering=0, closefd=False)  # closed here, once fd 1 is restored from it
     try:
         reader = asyncio.StreamReader()  # unused: the protocol that gives a writer drain and wait_closed
         transport, protocol = await loop.connect_write_pipe(lambda: asyncio.StreamReaderProtocol(reader), pipe)
@@ -639,6 +651,9 @@ async def _stdout_pipe() -> AsyncIterator[_PipeWriter | None]:
                 await asyncio.wait_for(writer.wait_closed(), _CLOSE_S)
     finally:
         pipe.close()
+        with contextlib.suppress(OSError):  # a caller that goes on serving or printing gets its stdout back
+            os.dup2(wire, 1)
+        os.close(wire)
 
 
 async def _stop_on_signal(stop: Callable[[], None]) -> None:

@@ -127,9 +127,10 @@ def test_approximate_tokens_count_words_and_punctuation() -> None:
         (["--ks", "3,15"], r"--tuning-tools: 8 must lie between 2 and 5 \(the data has 20 tools and --ks shortlists up to 15"),
         (["--blocks", "300,100"], r"--blocks: expected increasing positive integers, got '300,100'"),
         (["--stream-limit", "0"], r"--stream-limit must be at least 1, got 0"),
-        (["--featurizer", "hashing,bert"], r"--featurizer: unknown \['bert'\]; choose from \('minilm', "),
-        (["--featurizer", ""], r"--featurizer: none given; choose from \('minilm', "),
-        (["--featurizer", " , "], r"--featurizer: none given; choose from \('minilm', "),
+        (["--featurizer", "hashing,bert"], r"--featurizer: unknown \['bert'\]; choose from \['minilm', "),
+        (["--featurizer", ""], r"--featurizer: none given; choose from \['minilm', "),
+        (["--featurizer", " , "], r"--featurizer: none given; choose from \['minilm', "),
+        (["--featurizer", "hashing,hashing"], r"--featurizer: \['hashing'\] given more than once"),
     ],
 )
 def test_bad_shortlist_options_are_refused_naming_them(argv: list[str], message: str) -> None:

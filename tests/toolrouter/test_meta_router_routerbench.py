@@ -319,3 +319,17 @@ def test_bad_options_are_rejected():
         rb.run(_args("--quick", "--rb-evals", "gsm8k"))
     with pytest.raises(ValueError, match="--rb-tune-on"):
         rb.run(_args("--quick", "--rb-tune-on", "gsm8k"))
+
+
+@pytest.mark.parametrize(
+    ("given", "message"),
+    [
+        ("mbpp,winogrande,mbpp", r"--rb-tune-on: \['mbpp'\] given more than once"),  # cross-validated twice
+        ("none,none", r"--rb-tune-on: \['none'\] given more than once"),
+        ("none,mbpp", r"--rb-tune-on: 'none' tunes on no dataset"),
+        (" , ", r"--rb-tune-on: none given"),
+    ],
+)
+def test_tune_on_is_refused_as_the_other_lists_are(given: str, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        rb.run(_args("--quick", "--rb-tune-on", given))

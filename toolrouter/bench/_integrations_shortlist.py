@@ -67,7 +67,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from toolrouter.bench._args import UsageError, count, int_list
+from toolrouter.bench._args import UsageError, count, int_list, name_list
 from toolrouter.bench._meta_router_metatool import _quick_data
 from toolrouter.bench._report import NOT_AT_QUICK, console, print_table
 from toolrouter.data import suggest_fetch
@@ -360,11 +360,7 @@ def run(args: argparse.Namespace) -> list[list[Any]]:
 def _featurizer_names(args: argparse.Namespace) -> list[str]:
     # the default stands for the option not given: --featurizer "" ran minilm (or hashing) without a word
     given = ("hashing" if args.quick else "minilm") if args.featurizer is None else args.featurizer
-    names = [n.strip() for n in given.split(",") if n.strip()]
-    unknown = [n for n in names if n not in FEATURIZERS]
-    if unknown or not names:
-        raise UsageError(f"--featurizer: {f'unknown {unknown}' if unknown else 'none given'}; choose from {tuple(FEATURIZERS)}")
-    return list(dict.fromkeys(names))
+    return name_list("--featurizer", given, tuple(FEATURIZERS))  # a repeat is refused, not dropped without a word
 
 
 def _recall(args: argparse.Namespace, data: MetaToolData, ks: list[int], featurizer_name: str) -> None:

@@ -530,9 +530,7 @@ def parse_grid(text: str) -> dict[str, list[float]]:
 def _check(args: argparse.Namespace) -> tuple[list[str], list[str], list[str]]:
     known = (*EVALS, MIXED)
     evals = name_list("--rb-evals", args.rb_evals, known)  # a repeat scored the dataset twice
-    tune_on = _tune_on(args)
-    if any(e not in known for e in tune_on):
-        raise UsageError(f"--rb-tune-on: expected names from {known}, got {args.rb_tune_on!r}")
+    _tune_on(args)  # a repeat cross-validated on the dataset twice
     designs = name_list("--rb-designs", args.rb_designs, DESIGNS)
     for name in ("seeds", "rb_passes", "rb_lambdas", "rb_knn", "rb_tune_folds", "rb_tune_seeds"):
         value = getattr(args, name)
@@ -550,7 +548,9 @@ def check(args: argparse.Namespace) -> None:
 
 
 def _tune_on(args: argparse.Namespace) -> list[str]:
-    names = [e.strip() for e in (args.rb_tune_on or "").split(",") if e.strip()]
+    names = name_list("--rb-tune-on", args.rb_tune_on, ("none", *EVALS, MIXED))
+    if "none" in names and len(names) > 1:
+        raise UsageError(f"--rb-tune-on: 'none' tunes on no dataset, it takes none beside it; got {args.rb_tune_on!r}")
     return [] if names == ["none"] else names
 
 

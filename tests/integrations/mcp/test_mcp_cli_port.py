@@ -14,3 +14,14 @@ def test_port_of_other_digits_is_refused(text):
 
 def test_ascii_port_is_read():
     assert parse_host_port("[::1]:8765") == ("::1", 8765)
+
+
+@pytest.mark.parametrize("text", ["[::1:8765", "::1]:8765", "[[::1]]:8765", "[]:8765", "[::1]]:8765"])
+def test_host_of_unbalanced_brackets_is_refused(text):
+    with pytest.raises(ValueError, match="--http: expected HOST:PORT") as caught:
+        parse_host_port(text)
+    assert repr(text) in str(caught.value)
+
+
+def test_unbracketed_host_is_read():
+    assert parse_host_port("localhost:8765") == ("localhost", 8765)
