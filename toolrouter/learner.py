@@ -1173,8 +1173,6 @@ class ToolMetaLearner:
         checked whatever the router reads (a contextual one given ``features`` reads none)."""
         if text is not None and not isinstance(text, str):
             raise TypeError(f"context: expected the request's text, got {short_repr(text)}")
-        if features is not None:  # refused as a task's are, which real_array would take
-            features = no_bools("features", features)
         if self.contextual:
             return self._context_of(features, text)
         # a call that names no request (most do) has nothing to check or to tell the detectors
@@ -1191,8 +1189,8 @@ class ToolMetaLearner:
         features or text are refused whether or not anything judges them, so that a call's
         validity does not hang on the router's configuration."""
         x = None
-        if features is not None:
-            x = real_array("features", features)
+        if features is not None:  # bools refused as a task's are (and checked_context's), which real_array would take
+            x = real_array("features", no_bools("features", features))
             if x.ndim != 1 or not np.all(np.isfinite(x)):
                 raise ValueError(f"features: expected a vector of finite numbers, got {short_repr(features)}")
         if not self.learns_from_requests:

@@ -115,10 +115,11 @@ class _Registered:
     inline: bool = False
 
 
-@dataclass
+@dataclass(frozen=True)
 class RoutedCall:
     """A capability bound to routing options; call it like the tool (``routed(*args)``) or await
-    ``routed.acall(*args)``. Made by ``ToolMiddleware.route``, which validates the options."""
+    ``routed.acall(*args)``. Made by ``ToolMiddleware.route``, which validates the options; frozen,
+    so that no option is set afterwards past those checks (route again for other options)."""
 
     middleware: "ToolMiddleware"
     capability: str
@@ -134,6 +135,14 @@ class RoutedCall:
     step: str | None = None  # in a trace: the step's name (None: the capability)
     depends_on: tuple[str, ...] | None = None
     group: GroupMember | None = None  # its attempts are recorded when the group commits
+
+    @classmethod
+    def _of_checked(cls, **fields: Any) -> "RoutedCall":
+        """One of the fields ``route`` checked, set at once: a frozen dataclass's ``__init__`` sets
+        each through ``object.__setattr__``, which doubled the cost of ``route``."""
+        call = object.__new__(cls)
+        vars(call).update(fields)
+        return call
 
     @property
     def _step(self) -> str:
@@ -523,9 +532,9 @@ class ToolMiddleware(ClosesWhatItBuilt):
             weights = checked_weights(weights)
         if features is not None:
             self.learner._context(features, None)  # checked as each call will check them, but now
-        return RoutedCall(
-            self,
-            _check_name("capability", capability),
+        return RoutedCall._of_checked(
+            middleware=self,
+            capability=_check_name("capability", capability),
             task_type=self.task_type if task_type is None else _check_name("task_type", task_type),
             context=_check_context(context),
             features=features,

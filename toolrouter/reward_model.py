@@ -287,10 +287,13 @@ class MetaRewardModel:
         ``(n, context_dim)`` (or one context), entries as a policy takes them, else ``ValueError``.
         A tool the model was not trained on is scored by ``featurizer``'s features of its
         description: another featurizer than the training one is refused (``check_featurizer``)."""
-        rows = np.atleast_2d(real_array("contexts", contexts))
+        given = real_array("contexts", contexts)
+        rows = np.atleast_2d(given)
         if rows.ndim != 2 or rows.shape[1] != self.context_dim:
             raise ValueError(f"contexts: expected shape (n, {self.context_dim}) (context_dim), got shape {rows.shape}")
-        for i, row in enumerate(rows):  # finite and within a policy's bounds: NaN would come out as a prediction
+        # each row as given (the cast above read a bool as 1.0), finite and within a policy's
+        # bounds: NaN would come out as a prediction
+        for i, row in enumerate(contexts if given.ndim == 2 else [contexts]):
             checked_context(row, self.context_dim, "predict", f"contexts[{i}]")
         if isinstance(profiles, (str, bytes, Mapping)) or not isinstance(profiles, Sequence):
             raise TypeError(f"profiles: expected a sequence of ToolProfile, got {type(profiles).__name__}")

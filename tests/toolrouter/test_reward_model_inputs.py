@@ -94,3 +94,10 @@ def test_a_mapping_of_tools_whose_key_is_not_its_profiles_id_is_refused_naming_t
         meta_train(history(), {"a": TOOLS[1], "b": TOOLS[1]}, FEATURIZER, context_dim=D, meta_steps=1)
     by_id = {t.tool_id: t for t in TOOLS}
     assert meta_train(history(), by_id, FEATURIZER, context_dim=D, features=2, hidden=4, meta_steps=1).tool_ids == ["a", "b"]
+
+
+@pytest.mark.parametrize("contexts", [[True] + [0.0] * (D - 1), [[0.0] * D, [0.0] * (D - 1) + [np.bool_(True)]], np.ones((2, D), dtype=bool)])
+def test_predict_refuses_a_bool_in_a_context_as_a_policy_does(tiny_reward_model, contexts) -> None:
+    with pytest.raises(ValueError, match=r"^contexts\[\d\]\[\d+\]: expected a number, not a bool"):
+        tiny_reward_model.predict(contexts, TOOLS, FEATURIZER)
+    assert tiny_reward_model.predict(np.asarray(contexts, dtype=float), TOOLS, FEATURIZER).shape[1] == 2

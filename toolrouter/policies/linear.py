@@ -62,7 +62,7 @@ from typing import Any
 import numpy as np
 from scipy.linalg.blas import dger
 
-from toolrouter._checks import check_count, check_real, real_array
+from toolrouter._checks import check_count, check_real, no_bools, real_array
 from toolrouter.errors import CorruptStateError
 from toolrouter.policies.base import MAX_ABS_REWARD, ArmPrior, Policy, PolicyState, prior_count, prior_field
 from toolrouter.serialization import MAX_SAVED_DIM, short_repr
@@ -75,10 +75,11 @@ MAX_ABS_CONTEXT = 1e6
 
 
 def checked_context(context: Any, d: int, policy: str, field: str = "context") -> np.ndarray:
-    """``context`` as a float64 vector of length ``d``, or a ValueError naming ``field``."""
+    """``context`` as a float64 vector of length ``d``, or a ValueError naming ``field``: a bool
+    entry is refused, not read as 1.0 (``no_bools``), as the router refuses it in features."""
     if context is None:
         raise ValueError(f"{field}: {policy} needs a context vector of dimension {d}, got None")
-    x = real_array(field, context)
+    x = real_array(field, no_bools(field, context))
     if x.shape != (d,):
         raise ValueError(f"{field}: expected {d} numbers, shape ({d},) (context_dim={d}), got shape {x.shape}")
     if not np.all(np.abs(x) <= MAX_ABS_CONTEXT):  # also catches NaN
