@@ -1313,7 +1313,9 @@ def resumed_seed(seed: int | None, stored_trials: int) -> int | None:
 def optuna_sampler(name: str, seed: int | None, n_startup_trials: int) -> optuna.samplers.BaseSampler:
     """One of Optuna's own samplers by name: ``"gp"``, ``"tpe"`` or ``"random"``."""
     if name == "gp":
-        return optuna.samplers.GPSampler(seed=seed, n_startup_trials=n_startup_trials)
+        # Every ask here gives the whole space, so the GP samples "independently" only while no trial
+        # has completed (n_startup_trials=0): a random start-up trial, not the dynamic space Optuna warns of.
+        return optuna.samplers.GPSampler(seed=seed, n_startup_trials=n_startup_trials, warn_independent_sampling=False)
     if name == "tpe":
         return optuna.samplers.TPESampler(seed=seed, n_startup_trials=n_startup_trials)
     if name == "random":

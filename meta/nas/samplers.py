@@ -36,6 +36,11 @@ log = event_log(__name__)
 
 _ENUMERATE_LIMIT = 50_000
 
+# Guided evolution fits its GP to this many most recently finished trials (the population, if larger):
+# a fit costs the cube of the trials it takes, and refitting on the whole history at every proposal
+# made a 500-trial search take minutes; the recent trials are also the ones near the population.
+GUIDE_WINDOW = 100
+
 
 class ArchitectureSampler(optuna.samplers.BaseSampler):
     """Base of the samplers here: turns the study into (architecture, value) history, asks ``propose``.
@@ -120,8 +125,8 @@ class ArchitectureSampler(optuna.samplers.BaseSampler):
         return self._keys is not None
 
     def encode(self, arch: Architecture) -> np.ndarray:
-        """The code of a finished trial's architecture, kept: the surrogate is refitted on all of them
-        at every proposal. Candidates are encoded without keeping theirs (see :meth:`pick_by_ei`)."""
+        """The code of a finished trial's architecture, kept: the surrogate is refitted on them at
+        every proposal. Candidates are encoded without keeping theirs (see :meth:`pick_by_ei`)."""
         key = self.space.key(arch)
         code = self._code_cache.get(key)
         if code is None:
@@ -170,7 +175,8 @@ class RegularizedEvolutionSampler(ArchitectureSampler):
         tournament_size: S; the parent is the best of S members drawn without replacement.
         mutation: ``'random'`` (the paper: a uniformly random one-step neighbour) or ``'guided'``: among
             the parent's unseen neighbours, the one with the highest expected improvement under a GP fitted
-            to every finished trial (the informative neighbour rather than a random one).
+            to the :data:`GUIDE_WINDOW` most recently finished trials, or the population if larger
+            (the informative neighbour rather than a random one).
         seed: seeds the random choices.
 
     Example:
@@ -214,7 +220,7 @@ class RegularizedEvolutionSampler(ArchitectureSampler):
             return self.random_unseen(seen)
         if self.mutation == "random" or len(children) == 1:
             return children[int(self._rng.integers(len(children)))]
-        gp, incumbent = self.fit_surrogate(ordered)
+        gp, incumbent = self.fit_surrogate(ordered[-max(self.population_size, GUIDE_WINDOW) :])
         return self.pick_by_ei(children, gp, incumbent)
 
 

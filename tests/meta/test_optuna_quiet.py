@@ -72,3 +72,12 @@ def test_optuna_called_directly_still_logs_and_its_warnings_pass(optuna_lines) -
         logging.getLogger("optuna.study.study").info("dropped")
         logging.getLogger("optuna.study.study").warning("kept")
     assert optuna_lines[1:] == ["kept"]
+
+
+@pytest.mark.parametrize("sampler", ["gp", "tpe"])
+def test_no_start_up_trials_logs_no_independent_sampling_warning(optuna_lines, sampler) -> None:
+    # with no trial completed, the GP sampler's first proposal is random: nothing to warn the user of
+    BayesianOptimizer({"x": (0.0, 1.0)}, sampler=sampler, n_startup_trials=0, seed=0).optimize(
+        lambda p: p["x"], n_iterations=2
+    )
+    assert optuna_lines == []
