@@ -252,6 +252,12 @@ def _check_complexity(value: Any) -> None:
         raise ValueError(f"complexity: expected one of {list(_LEVELS)} or None, got {short_repr(value)}")
 
 
+def _check_rng(rng: Any) -> None:
+    """A ``TypeError`` unless ``rng`` is a numpy ``Generator`` or ``None``."""
+    if rng is not None and not isinstance(rng, np.random.Generator):
+        raise TypeError(f"rng: expected a numpy Generator or None, got {short_repr(rng)}")
+
+
 def _check_trace_key(trace_id: Any) -> None:
     """A ``TypeError`` unless ``trace_id`` is a string: another value named no trace, silently."""
     if not isinstance(trace_id, str):
@@ -1388,8 +1394,7 @@ class StructureModel:
         _check_complexity(complexity)
         check_flag("include_default", include_default, error=TypeError)
         ran = _names("earlier", earlier)
-        if rng is not None and not isinstance(rng, np.random.Generator):
-            raise TypeError(f"rng: expected a numpy Generator or None, got {short_repr(rng)}")
+        _check_rng(rng)
         self._count()
         descriptions = capabilities if isinstance(capabilities, Mapping) else {}
         counts = self._counts.get(task_type, Counter())
@@ -1457,6 +1462,7 @@ class StructureModel:
                 there is no other (nothing to predict from, or no capability to build one of).
             earlier: the capabilities the task's conversation already ran (``conversation_weight``).
         """
+        _check_rng(rng)  # a seed given to a model that does not sample was dropped unchecked
         sample = rng is not None and self.config.sampling == "thompson"
         keys, score, mean = self.scores(
             task_type, capabilities=capabilities, request=request, complexity=complexity,

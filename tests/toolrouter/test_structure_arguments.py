@@ -35,3 +35,12 @@ def test_readers_options_and_complexities_of_the_wrong_kind_are_refused_and_chan
             call()
     assert model.traces() == 1 and model.open_steps("t0") and model.open_steps("t1") == ()
     assert model.state()[0]["sizes"] == [[0, 1, 1]]  # the SIMPLE trace only
+
+
+@pytest.mark.parametrize("sampling", ["map", "thompson"])
+def test_an_rng_that_is_not_a_generator_is_refused_whatever_the_model_samples(sampling: str) -> None:
+    # a seed given to a model that proposes its most probable structure was dropped unchecked,
+    # and refused once the model sampled
+    model = StructureModel(config={"sampling": sampling})
+    with pytest.raises(TypeError, match=r"rng: expected a numpy Generator or None, got 42"):
+        model.propose("research", capabilities=["search"], rng=42)
