@@ -95,6 +95,18 @@ def pg_database(postgres_server: LocalPostgres) -> Iterator[str]:
 
 
 @pytest.fixture
+def pg_role(postgres_server: LocalPostgres, pg_database: str) -> Iterator[str]:
+    """A login role of its own (password ``pw``) with every right on ``pg_database``, for tests that
+    take rights away (the server's superuser is refused nothing); dropped after the test."""
+    role = f"r_{pg_database}"
+    postgres_server.sql(f"CREATE ROLE {role} LOGIN PASSWORD 'pw'")
+    postgres_server.sql(f"GRANT ALL ON DATABASE {pg_database} TO {role}")
+    yield role
+    postgres_server.sql(f"DROP OWNED BY {role}", pg_database)
+    postgres_server.sql(f"DROP ROLE {role}")
+
+
+@pytest.fixture
 def pg_url(postgres_server: LocalPostgres, pg_database: str, tmp_path: Path) -> str:
     """A ``postgresql://`` store URL on a new database, its outage journals under ``tmp_path``."""
     return f"{postgres_server.url(pg_database)}?journal_dir={tmp_path / 'journal'}"

@@ -57,6 +57,17 @@ def unblock(server: LocalPostgres, database: str) -> None:
     server.sql(f"ALTER DATABASE {database} ALLOW_CONNECTIONS true")
 
 
+def flush_refused(store, words: str) -> str:  # type: ignore[no-untyped-def]
+    """The message of ``store.flush``'s refusal once the store's thread has tried to write its
+    journal and met the server's refusal holding ``words`` (each flush wakes the thread)."""
+    for _ in range(100):
+        with pytest.raises(StoreUnavailableError) as refused:
+            store.flush(timeout_s=0.05)
+        if words in str(refused.value):
+            break
+    return str(refused.value)
+
+
 def wait_for(condition, timeout_s: float = 10.0) -> float:
     """Seconds until ``condition()`` holds; fails after ``timeout_s``."""
     start = time.perf_counter()

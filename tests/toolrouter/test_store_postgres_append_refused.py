@@ -6,12 +6,12 @@ written once the server takes it."""
 
 from __future__ import annotations
 
-import pytest
 from structlog.testing import capture_logs
 from test_store import record
+from test_store_postgres import flush_refused
 
 from toolrouter.bench._postgres_server import LocalPostgres
-from toolrouter.store import StoreUnavailableError, open_store
+from toolrouter.store import open_store
 
 
 def test_an_append_a_trigger_refuses_waits_in_the_journal(pg_url: str, pg_database: str, postgres_server: LocalPostgres) -> None:
@@ -30,12 +30,8 @@ def test_an_append_a_trigger_refuses_waits_in_the_journal(pg_url: str, pg_databa
         assert [e["event"] for e in events if e["log_level"] == "warning"] == ["store_writes_refused"], events
         assert "not now" in events[0]["error"]
         assert store.pending == 2 and store.count() == 1  # kept, in order; reads go on
-        for _ in range(100):  # until the store's thread has tried to write the journal (flush wakes it)
-            with pytest.raises(StoreUnavailableError) as refused:
-                store.flush(timeout_s=0.05)
-            if "not now" in str(refused.value):
-                break
-        assert "the journal cannot be written to the server: " in str(refused.value)
+        refused = flush_refused(store, "not now")
+        assert "the journal cannot be written to the server: " in refused
         postgres_server.sql("DROP TRIGGER refuse ON toolrouter.attempts", pg_database)
         store.flush(timeout_s=10)
         assert [r.tool_id for r in store.attempts()] == ["a", "b", "c"] and store.online and store.pending == 0

@@ -11,26 +11,19 @@ from toolrouter.bench._postgres_server import LocalPostgres
 from toolrouter.store import open_store
 
 
-def test_a_catch_up_refusal_after_an_outage_is_said_again(postgres_server: LocalPostgres, pg_database: str, tmp_path) -> None:
-    role = f"r_{pg_database}"  # a role of its own: the server's superuser is refused nothing
-    postgres_server.sql(f"CREATE ROLE {role} LOGIN PASSWORD 'pw'")
-    postgres_server.sql(f"GRANT ALL ON DATABASE {pg_database} TO {role}")
-    try:
-        url = f"postgresql://{role}:pw@127.0.0.1:{postgres_server.port}/{pg_database}?journal_dir={tmp_path}&poll_s=0.02&retry_s=0.02&listen=false"
-        with open_store(url) as store, capture_logs() as events:
-            postgres_server.sql(f"REVOKE SELECT ON toolrouter.attempts FROM {role}", pg_database)
-
-            def said() -> int:
-                return sum(e["event"] == "store_catch_up_refused" for e in events)
-
-            wait_for(lambda: said() == 1, timeout_s=5)
-            block(postgres_server, pg_database)
-            try:
-                wait_for(lambda: not store.online, timeout_s=5)
-            finally:
-                unblock(postgres_server, pg_database)
-            wait_for(lambda: store.online, timeout_s=5)
-            wait_for(lambda: said() == 2, timeout_s=3)
-    finally:
-        postgres_server.sql(f"DROP OWNED BY {role}", pg_database)
-        postgres_server.sql(f"DROP ROLE {role}")
+def test_a_catch_up_refusal_after_an_outage_is_said_again(postgres_server: LocalPostgres, pg_database: str, tmp_path, pg_role: str) -> None:
+    url = f"postgresql://{pg_role}:pw@127.0.0.1:{postgres_server.port}/{pg_database}?journal_dir={tmp_path}&poll_s=0.02&retry_s=0.02&listen=false"
+    with open_store(url) as store, capture_logs() as events:
+        postgres_server.sql(f"REVOKE SELECT ON toolrouter.attempts FROM {pg_role}", pg_database)
+    
+        def said() -> int:
+            return sum(e["event"] == "store_catch_up_refused" for e in events)
+    
+        wait_for(lambda: said() == 1, timeout_s=5)
+        block(postgres_server, pg_database)
+        try:
+            wait_for(lambda: not store.online, timeout_s=5)
+        finally:
+            unblock(postgres_server, pg_database)
+        wait_for(lambda: store.online, timeout_s=5)
+        wait_for(lambda: said() == 2, timeout_s=3)

@@ -4,11 +4,11 @@ probe, and the refusal was logged as nothing once the journal waited."""
 
 from __future__ import annotations
 
-import pytest
 from structlog.testing import capture_logs
+from test_store_postgres import flush_refused
 from test_store_postgres_read_only import read_only, record
 
-from toolrouter.store import StoreUnavailableError, open_store
+from toolrouter.store import open_store
 
 
 def test_a_flush_names_a_server_that_refuses_writes(postgres_server, pg_url: str) -> None:
@@ -17,13 +17,9 @@ def test_a_flush_names_a_server_that_refuses_writes(postgres_server, pg_url: str
         try:
             with capture_logs() as events:
                 assert store.append([record(1)]) == []
-                for _ in range(100):  # until the store's thread has probed the server (flush wakes it)
-                    with pytest.raises(StoreUnavailableError) as refused:
-                        store.flush(timeout_s=0.05)
-                    if "refuses writes" in str(refused.value):
-                        break
-            assert "the journal cannot be written to the server: " in str(refused.value), refused.value
-            assert "unreachable" not in str(refused.value)
+                refused = flush_refused(store, "refuses writes")
+            assert "the journal cannot be written to the server: " in refused, refused
+            assert "unreachable" not in refused
             said = [e for e in events if e["event"] == "store_replay_failed"]
             assert len(said) == 1 and "refuses writes" in said[0]["error"], events
         finally:

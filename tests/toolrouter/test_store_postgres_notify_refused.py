@@ -14,23 +14,16 @@ from toolrouter.bench._postgres_server import LocalPostgres
 from toolrouter.store import open_store
 
 
-def test_an_append_whose_notification_is_refused_keeps_its_ids(postgres_server: LocalPostgres, pg_database: str, tmp_path) -> None:
-    role = f"r_{pg_database}"  # a role of its own: the server's superuser is refused nothing
-    postgres_server.sql(f"CREATE ROLE {role} LOGIN PASSWORD 'pw'")
-    postgres_server.sql(f"GRANT ALL ON DATABASE {pg_database} TO {role}")
-    try:
-        url = f"postgresql://{role}:pw@127.0.0.1:{postgres_server.port}/{pg_database}?journal_dir={tmp_path}&notify_gap_s=0"
-        with open_store(url) as store:
-            postgres_server.sql(f"REVOKE UPDATE ON toolrouter.notify_gate FROM {role}", pg_database)
-            with capture_logs() as events:
-                ids = [store.append([record(tool)]) for tool in ("a", "b")]
-            assert all(len(i) == 1 for i in ids) and store.online and store.pending == 0
-            assert [r.id for r in store.attempts()] == [i[0] for i in ids]
-            said = [e for e in events if e["event"] == "store_notify_refused"]
-            assert len(said) == 1 and "UPDATE on toolrouter.notify_gate" in said[0]["privilege"], events
-    finally:
-        postgres_server.sql(f"DROP OWNED BY {role}", pg_database)
-        postgres_server.sql(f"DROP ROLE {role}")
+def test_an_append_whose_notification_is_refused_keeps_its_ids(postgres_server: LocalPostgres, pg_database: str, tmp_path, pg_role: str) -> None:
+    url = f"postgresql://{pg_role}:pw@127.0.0.1:{postgres_server.port}/{pg_database}?journal_dir={tmp_path}&notify_gap_s=0"
+    with open_store(url) as store:
+        postgres_server.sql(f"REVOKE UPDATE ON toolrouter.notify_gate FROM {pg_role}", pg_database)
+        with capture_logs() as events:
+            ids = [store.append([record(tool)]) for tool in ("a", "b")]
+        assert all(len(i) == 1 for i in ids) and store.online and store.pending == 0
+        assert [r.id for r in store.attempts()] == [i[0] for i in ids]
+        said = [e for e in events if e["event"] == "store_notify_refused"]
+        assert len(said) == 1 and "UPDATE on toolrouter.notify_gate" in said[0]["privilege"], events
 
 
 def test_an_append_with_the_notify_gate_row_gone_keeps_its_ids(pg_url: str, pg_database: str, postgres_server: LocalPostgres) -> None:
