@@ -342,7 +342,7 @@ class _Route:
         self.detectors: dict[str, ChangeDetector] = {}
         #: with a reward model: the latest outcomes (context, tool, utility), to adapt it on a drift
         self.recent: deque[tuple[np.ndarray | None, str, float]] = deque(maxlen=_RECENT_OUTCOMES)
-        #: outcomes learned on this route
+        #: outcomes on this route (of a tool without an arm here too, see ``_apply``)
         self.outcomes = 0
         #: with drift detection: resets and rechecks per tool
         self.drift: dict[str, _ToolDrift] = {}
@@ -704,7 +704,7 @@ class ToolMetaLearner:
                 raise DuplicateToolError(f"tools: tool_id {profile.tool_id!r} appears twice")
             self._tools[profile.tool_id] = profile
         self._routes: dict[tuple[str, str], _Route] = {}
-        self._outcomes = 0  # outcomes learned from, all routes (drift records say when by it)
+        self._outcomes = 0  # outcomes counted by the routes, all of them (drift records say when by it)
         #: Templates of task types' steps, and the end-to-end outcome of each structure run
         #: (statistics; a task without steps or template is planned by ``self.structures``),
         #: for the ``max_structures`` structures per task type that fared best (``TaskGraphLibrary``).
@@ -2173,8 +2173,9 @@ class ToolMetaLearner:
                 taken.add((task_type, o.step, tool_id))
 
     def _makes_route(self, tool_id: str, capability: str | None, success: bool, error: str | None) -> bool:
-        """Whether an outcome at a step with no route makes one: only one it would learn."""
-        return tool_id in self._tools and not cancelled_by_caller(success, error) and bool(self._candidates(capability))
+        """Whether an outcome at a step with no route makes one: one of a capability some tool
+        serves (of a tool not registered too: the route counts it, see ``_apply``)."""
+        return not cancelled_by_caller(success, error) and bool(self._candidates(capability))
 
     def _applies(self, route: _Route, capability: str | None, tool_id: str, success: bool, error: str | None) -> bool:
         """Whether an outcome of ``tool_id`` at ``route`` is learned there (see ``_apply``)."""
@@ -2286,6 +2287,13 @@ class ToolMetaLearner:
                 return False
             route = self._route(task_type, step, capability)
         if not self._applies(route, capability, tool_id, success, error):
+            if route.capability == capability and not cancelled_by_caller(success, error):
+                # a tool with no arm here (removed since it was called, or never registered here):
+                # the route counts its outcome as the router that had its arm did, which forgot
+                # only the arm's statistics, so that a router rebuilt from the log ends there too
+                route.policy.advance()
+                route.outcomes += 1
+                self._outcomes += 1
             return False
         policy = route.policy
         bounds = policy.reward_bounds

@@ -15,6 +15,9 @@ Forgetting, for tools whose behaviour drifts (at most one of the two):
 - ``window=w``: only the last ``w`` updates of the whole policy count (sliding-window UCB); the
   outgoing outcome is subtracted when a new one comes in.
 
+Both count an outcome of a tool the policy holds no arm for as well (``advance``): its router
+counted it while the tool had one, and forgot only the arm's statistics when the tool left.
+
 Both are O(number of arms) vectorised work per update, O(1) per decision.
 """
 
@@ -232,6 +235,12 @@ class CountingPolicy(Policy):
         n[i], mean[i], m2[i] = new
         self.t += 1
         return new
+
+    def advance(self) -> None:
+        st = self._stats
+        if self.forgets:  # an empty slot enters the window: what leaves it is taken away
+            self._forget(st["n"], st["mean"], st["m2"], -1, 0.0)
+        self.t += 1  # as for an update: the statistics may have changed (caches key on it)
 
     def _forget(self, n: np.ndarray, mean: np.ndarray, m2: np.ndarray, i: int, reward: float) -> None:
         """Before arm ``i`` gets ``reward``: discount every weight (the means stay), or move the window on."""

@@ -260,6 +260,12 @@ class Policy(ABC):
     def update(self, arm_id: str, reward: float, context: np.ndarray | None = None) -> None:
         """Learn from one outcome of ``arm_id``. Invalid input raises and changes nothing."""
 
+    def advance(self) -> None:
+        """Count one outcome of an arm this policy does not hold (a tool removed since, or one
+        this router never registered): a policy that forgets (``discount``, ``window``) moves on as
+        for an outcome it learns, so that its arms' statistics are the same whether or not the
+        tool had an arm here when its outcome came. Others have nothing to count."""
+
     def sample_and_expected(
         self, arm_ids: Sequence[str], context: np.ndarray | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
