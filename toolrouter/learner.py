@@ -739,6 +739,9 @@ class ToolMetaLearner:
         #: that started before its tool was removed, or stopped serving its capability, is still
         #: recorded (stored, not learned from).
         self._retired: OrderedDict[str, ToolProfile] = OrderedDict()
+        #: Tools not registered here whose attempts this router read from the store (and so did
+        #: not learn) since their latest removal there: registering one relearns them (``add_tool``).
+        self._read_unregistered: set[str] = set()
 
     # --- configuration ------------------------------------------------------------------------
     @staticmethod
@@ -839,16 +842,30 @@ class ToolMetaLearner:
         A tool this router removed starts from its prior whatever attempts of it were recorded
         since (calls that ended after the removal, other routers' calls): that is appended to the
         store's log as a second ``ToolRemoval``, so that a router opened on the store, or another
-        one syncing from it, forgets them too."""
+        one syncing from it, forgets them too.
+
+        With a store whose attempts of the tool this router read before (other routers' calls), the
+        router relearns as one opened on the store now, with the tool, would: from its snapshot
+        and the log after it (the whole log without one), so that it learns them; a store that
+        cannot be read then (``StoreUnavailableError``), or a damaged snapshot, raises and changes
+        nothing. Where attempts after that snapshot were pruned (``toolrouter prune`` of another
+        router's), relearning would lose what the router learned of them, and a snapshot saved with
+        another configuration cannot be taken: the tool then starts from its prior, with a
+        ``tool_not_relearned`` warning."""
         if not isinstance(profile, ToolProfile):
             profile = ToolProfile.model_validate(profile)
         with self._lock:
             if profile.tool_id in self._tools:
                 raise DuplicateToolError(f"tool_id: {profile.tool_id!r} is already registered")
             self._check_scorable(profile, self.reward_model)
-            logged = profile.tool_id in self._retired and self.store is not None and not self._closed
+            stored = self.store is not None and not self._closed
+            logged = stored and profile.tool_id in self._retired
             if logged:
                 self._sync_before_removal()
+            relearn = stored and not logged and profile.tool_id in self._read_unregistered
+            saved = None
+            if relearn:  # first: a store that fails changes nothing
+                relearn, saved = self._relearnable(profile.tool_id)
             joined: list[tuple[_Route, Any]] = []
             try:
                 for route in self._routes.values():
@@ -866,7 +883,10 @@ class ToolMetaLearner:
                     route.policy.restore_decision_state(before)
                 raise
             self._tools[profile.tool_id] = profile
+            self._read_unregistered.discard(profile.tool_id)
             self._capability_text = None
+            if relearn:
+                self._relearn(profile.tool_id, saved)
         log.info("tool_added", tool_id=profile.tool_id, capabilities=list(profile.capabilities))
 
     def update_tool(self, profile: ToolProfile) -> ToolProfile:
@@ -971,6 +991,57 @@ class ToolMetaLearner:
             for route in routes:
                 if profile.serves(route.capability):
                     route.policy.add_arm(removal.tool_id, self._prior(profile, route))
+
+    def _relearnable(self, tool_id: str) -> tuple[bool, _SavedState | None]:
+        """Whether the router can relearn from its store (``_relearn``), and from which snapshot
+        (read and checked; ``None``: the whole log): not where attempts after it were pruned, which
+        it learned and would lose (``tool_not_relearned``: ``tool_id`` starts from its prior)."""
+        assert self.store is not None
+        snapshot = self.store.get_snapshot(self.snapshot_name)
+        saved = None
+        if snapshot is not None:
+            saved = _read_state(snapshot.data, _snapshot_source(self.store, self.snapshot_name), self.store)
+        pruned = self.store.pruned_upto()
+        if pruned > (0 if saved is None else self._saved_watermark(saved)[0]):
+            log.warning("tool_not_relearned", store=self.store.url, snapshot=self.snapshot_name, tool_id=tool_id, pruned_upto=pruned)
+            return False, None
+        return True, saved
+
+    def _resume(self, saved: _SavedState) -> None:
+        """Take ``saved``, this router's snapshot, as a router opened on the store now does, for
+        the log after it to be replayed (``ValueError`` if it cannot, changing nothing). The router
+        keeps its tools and its task templates and structure-run counts (registered and counted
+        here, not in the log), and takes a new writer id, so that its own attempts after the
+        snapshot are replayed like anyone's: the policies and the structure model learn them
+        again, as a router opened now does (the journal's, when it is written, too)."""
+        graphs = self.graphs
+        self._restore(saved, keep_tools=True)
+        self.graphs = graphs
+        self.writer = uuid.uuid4().hex
+        self._journaled = 0
+        self._history_pending = True
+
+    def _relearn(self, tool_id: str, saved: _SavedState | None) -> None:
+        """Rebuild the routes as a router opened on the store now with these tools does, for
+        ``tool_id`` to learn its attempts read before: from ``saved`` (its snapshot) and the log
+        after it, or from the whole log (caller holds the lock; what the structure model learned
+        is kept). A snapshot saved by another configuration is not taken: ``tool_id`` starts from
+        its prior (``tool_not_relearned``)."""
+        if saved is None:
+            structures_after = self._seen_upto  # the structure model has seen the log up to here
+            self._routes, self._outcomes = {}, 0
+            self._seen_upto, self._own_ahead, self._journaled, self._late = 0, set(), 0, {}
+            self._history_pending = True
+        else:
+            try:
+                self._resume(saved)
+            except ValueError as exc:
+                assert self.store is not None
+                log.warning("tool_not_relearned", store=self.store.url, snapshot=self.snapshot_name, tool_id=tool_id, reason=str(exc))
+                return
+            structures_after = self._seen_upto
+        self._read_unregistered = set()
+        self._replay(structures_after)
 
     def _retire(self, profile: ToolProfile) -> None:
         """Keep ``profile`` for the late attempts of calls that started under it (with the
@@ -2456,11 +2527,7 @@ class ToolMetaLearner:
 
     def _resume_if_pruned(self, read_from: int) -> bool:
         """Resume from the store's snapshot if attempts above ``read_from`` were pruned (see
-        ``sync``); returns whether it resumed. The router keeps its tools and its task templates
-        and structure-run counts (registered and counted here, not in the log), and takes a new
-        writer id, so that its own attempts after the snapshot are replayed like anyone's: the
-        policies and the structure model learn them again, as a router opened now does (the
-        journal's, when it is written, too)."""
+        ``sync``, ``_resume``); returns whether it resumed."""
         assert self.store is not None
         try:
             pruned = self.store.pruned_upto()
@@ -2473,19 +2540,14 @@ class ToolMetaLearner:
         if snapshot is None or snapshot.watermark < pruned:
             missed = "no snapshot of this router's name holds them"
         else:
-            graphs = self.graphs
             try:
                 saved = _read_state(snapshot.data, _snapshot_source(self.store, self.snapshot_name), self.store)
                 if self._saved_watermark(saved)[0] < pruned:  # bytes copied from another store: it holds none of these
                     raise ValueError(f"the snapshot counts the attempt ids of another store ({saved.config.store_id})")
-                self._restore(saved, keep_tools=True)
+                self._resume(saved)
             except ValueError as exc:  # a snapshot this router cannot take (another policy, a damaged one)
                 missed = str(exc)
             else:
-                self.graphs = graphs
-                self.writer = uuid.uuid4().hex
-                self._journaled = 0
-                self._history_pending = True  # the replay that follows relearns the log after the snapshot
                 log.warning("resumed_from_snapshot", **event)
                 return True
         if self._seen_upto < pruned:  # they are gone from the log: said once, not looked for at every catch-up
@@ -2535,6 +2597,8 @@ class ToolMetaLearner:
                         continue
                     if isinstance(rec, ToolRemoval):
                         self._replay_removal(rec)
+                        if rec.capabilities is None:  # its attempts before it are forgotten everywhere
+                            self._read_unregistered.discard(rec.tool_id)
                         before = removed.get(rec.tool_id, set())
                         removed[rec.tool_id] = None if before is None or rec.capabilities is None else before | set(rec.capabilities)
                         late = self._late.pop(rec.tool_id, set())
@@ -2569,6 +2633,8 @@ class ToolMetaLearner:
                         applied += 1
                         if self._journaled or ahead > rec.id:  # its own too: learned again after a removal
                             self._late.setdefault(rec.tool_id, set()).add(capability)
+                    elif rec.tool_id not in self._tools and not cancelled_by_caller(rec.success, rec.error):
+                        self._read_unregistered.add(rec.tool_id)
             except BaseException:
                 self._caught_up = False  # what was not read is read at the next decision
                 raise
