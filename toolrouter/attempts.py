@@ -529,9 +529,6 @@ class CallSpec:
         deadline: ``time.monotonic()`` after which no try starts and running ones stop waiting.
         max_tools: at most this many tools tried (before ``config.max_fallbacks`` applies).
         admit: ``admit(tool_id, cost)`` -> a reason to skip the tool (``"over budget"``) or None.
-        caller_error: ``caller_error(tool_id, exc)`` for a try that raised ``TypeError``: the
-            caller's mistake behind it (arguments no tool takes) to raise instead of recording the
-            try, which ran none of the tool, or None (the tool's failure).
         timed_out: ``timed_out()`` for a try its caller cut: whether its deadline cut it (a
             timeout of the tool, its circuit's failure), not its caller (no verdict; None: never).
     """
@@ -548,7 +545,6 @@ class CallSpec:
     deadline: float | None = None
     max_tools: int | None = None
     admit: Callable[[str, float], str | None] | None = None
-    caller_error: Callable[[str, BaseException], BaseException | None] | None = None
     timed_out: Callable[[], bool] | None = None
 
 
@@ -687,12 +683,6 @@ def attempt_loop(spec: CallSpec) -> Generator[Any, Any, CallReport]:
                     raise raw.exc  # its caller was cancelled or interrupted meanwhile
                 report.skipped.append((tool_id, raw.never_ran))
                 break
-            if spec.caller_error is not None and isinstance(raw.exc, TypeError):
-                mistake = spec.caller_error(tool_id, raw.exc)
-                if mistake is not None:  # no outcome of the tool: nothing to record or learn
-                    if breaker is not None:
-                        breaker.release(probe)
-                    raise mistake from raw.exc
             if raw.ran is not None:  # measured around the tool where it ran: the news of it may come later
                 ended: float | None = raw.ran[1]
                 elapsed = ended - raw.ran[0]
