@@ -26,12 +26,16 @@ from pydantic import BaseModel, ValidationError
 import meta._checks
 from toolrouter.serialization import short_repr, validation_problems
 
-__all__ = ["NumbersNotBools", "check_count", "check_options", "check_real", "json_round_trip", "no_bools", "real_array"]
+__all__ = ["NumbersNotBools", "NumbersOnly", "check_count", "check_options", "check_real", "json_round_trip", "no_bools", "real_array"]
 
 M = TypeVar("M", bound=BaseModel)
 
 #: Options models whose number fields refuse a bool (``meta._checks.NumbersNotBools``).
 NumbersNotBools = meta._checks.NumbersNotBools
+#: Options models whose number fields refuse a bool and a number string too, as ``meta``'s do
+#: (``meta._checks.NumbersOnly``): toolrouter's own models, but for one read from text (a store
+#: URL's query parameters, ``PostgresOptions``).
+NumbersOnly = meta._checks.NumbersOnly
 #: ``meta._checks.check_count``, quoting the value with ``short_repr``.
 check_count = partial(meta._checks.check_count, quote=short_repr)
 #: ``meta._checks.check_real``, quoting the value with ``short_repr``.

@@ -68,9 +68,9 @@ from enum import Enum
 from itertools import islice
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, ConfigDict, Field
+from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field
 
-from toolrouter._checks import NumbersNotBools, check_count, check_options, check_real
+from toolrouter._checks import NumbersOnly, check_count, check_options, check_real
 from toolrouter.errors import InvalidOutcomeError
 from toolrouter.logging import EventLog
 from toolrouter.models import CANCELLED_BY_CALLER, ExecutionResult
@@ -197,7 +197,7 @@ def _leaves(exc: BaseException) -> Iterable[BaseException]:
 # --------------------------------------------------------------------------------------------------
 # Configuration
 # --------------------------------------------------------------------------------------------------
-class RetryPolicy(NumbersNotBools):
+class RetryPolicy(NumbersOnly):
     """Bounded retries of one tool with exponential backoff and jitter.
 
     The k-th retry (k = 0, 1, ...) waits ``min(max_delay_s, base_delay_s * multiplier**k)``, of
@@ -219,7 +219,7 @@ class RetryPolicy(NumbersNotBools):
         return delay * (1.0 - self.jitter + self.jitter * rng.random())
 
 
-class CircuitBreakerConfig(NumbersNotBools):
+class CircuitBreakerConfig(NumbersOnly):
     """When a tool's circuit opens, and when it is probed again."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -251,7 +251,19 @@ class _ReadOnlyDict(dict):
         return type(self), (dict(self),)
 
 
-class ExecutorConfig(NumbersNotBools):
+def _numbers_only(timeouts: Any) -> Any:
+    """Per-tool timeouts that are numbers: ``NumbersOnly`` looks at whole fields, and pydantic read
+    ``{"search": "5"}`` as 5 seconds and ``True`` as 1."""
+    if isinstance(timeouts, Mapping):
+        for tool_id, seconds in timeouts.items():
+            if isinstance(seconds, NumbersOnly._not_numbers):
+                raise ValueError(
+                    f"tool_timeouts_s[{tool_id!r}]: expected a number, not a {type(seconds).__name__}, got {seconds!r}"
+                )
+    return timeouts
+
+
+class ExecutorConfig(NumbersOnly):
     """How tools are called: by ``PlanExecutor`` for each step of a plan, and by ``ToolMiddleware``
     for each routed call (where ``max_concurrency`` and ``enforce_budget``, which concern a plan,
     do not apply)."""
@@ -265,7 +277,7 @@ class ExecutorConfig(NumbersNotBools):
         "the calling thread, unless the call has a deadline_s, which only a worker thread lets it keep; an "
         "async call runs them in a worker all the same).",
     )
-    tool_timeouts_s: Annotated[dict[str, Seconds], AfterValidator(_ReadOnlyDict)] = Field(
+    tool_timeouts_s: Annotated[dict[str, Seconds], BeforeValidator(_numbers_only), AfterValidator(_ReadOnlyDict)] = Field(
         default_factory=_ReadOnlyDict, description="Per-tool overrides of timeout_s (read-only)."
     )
     retry: RetryPolicy = Field(default_factory=RetryPolicy, description="Retries of one tool.")
