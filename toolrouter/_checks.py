@@ -26,12 +26,16 @@ from pydantic import BaseModel, ValidationError
 import meta._checks
 from toolrouter.serialization import short_repr, validation_problems
 
-__all__ = ["NumbersNotBools", "check_count", "check_options", "check_real", "json_round_trip", "no_bools", "real_array"]
+__all__ = ["NumbersNotBools", "NumbersOnly", "check_count", "check_options", "check_real", "json_round_trip", "no_bools", "real_array"]
 
 M = TypeVar("M", bound=BaseModel)
 
 #: Options models whose number fields refuse a bool (``meta._checks.NumbersNotBools``).
 NumbersNotBools = meta._checks.NumbersNotBools
+#: Options models whose number fields refuse a bool and a number string too, as ``meta``'s do
+#: (``meta._checks.NumbersOnly``): toolrouter's own models, but for one read from text (a store
+#: URL's query parameters, ``PostgresOptions``).
+NumbersOnly = meta._checks.NumbersOnly
 #: ``meta._checks.check_count``, quoting the value with ``short_repr``.
 check_count = partial(meta._checks.check_count, quote=short_repr)
 #: ``meta._checks.check_real``, quoting the value with ``short_repr``.
@@ -104,9 +108,10 @@ def real_array(field: str, value: Any, *, error: type[Exception] = ValueError) -
 
 
 def no_bools(field: str, value: Any) -> Any:
-    """``value`` if none of its entries is a bool, a numpy array of bools or of objects as a list;
-    else a ValueError naming ``field``, the first bool's index and the bool. Features pass through
-    it wherever they are given: ``real_array`` reads ``True`` as 1.0, a flag taken for a measurement.
+    """``value`` if none of its entries is a bool, another array-like (a tensor) as a numpy array,
+    a numpy array of bools or of objects as a list; else a ValueError naming ``field``, the first
+    bool's index and the bool. Features pass through it wherever they are given: ``real_array``
+    reads ``True`` as 1.0 (a bool tensor's too), a flag taken for a measurement.
 
     Example:
         >>> no_bools("features", [0.5, True])
@@ -114,6 +119,11 @@ def no_bools(field: str, value: Any) -> Any:
         ...
         ValueError: features[1]: expected a number, not a bool, got True
     """
+    if not isinstance(value, (list, tuple, np.ndarray)) and hasattr(value, "__array__"):
+        try:  # a tensor: its dtype says whether it holds bools, as a numpy array's does
+            value = np.asarray(value)
+        except (TypeError, ValueError, RuntimeError):  # one that needs its gradient: real_array refuses it
+            return value
     if isinstance(value, np.ndarray) and value.dtype.kind in "bO":  # a numeric array holds no bool
         value = value.tolist()
     if isinstance(value, (list, tuple)) and not _BOOLS.isdisjoint(map(type, value)):  # one pass in C

@@ -68,9 +68,9 @@ from enum import Enum
 from itertools import islice
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, ConfigDict, Field
+from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field
 
-from toolrouter._checks import NumbersNotBools, check_count, check_options, check_real
+from toolrouter._checks import NumbersOnly, check_count, check_options, check_real
 from toolrouter.errors import InvalidOutcomeError
 from toolrouter.logging import EventLog
 from toolrouter.models import CANCELLED_BY_CALLER, ExecutionResult
@@ -197,7 +197,7 @@ def _leaves(exc: BaseException) -> Iterable[BaseException]:
 # --------------------------------------------------------------------------------------------------
 # Configuration
 # --------------------------------------------------------------------------------------------------
-class RetryPolicy(NumbersNotBools):
+class RetryPolicy(NumbersOnly):
     """Bounded retries of one tool with exponential backoff and jitter.
 
     The k-th retry (k = 0, 1, ...) waits ``min(max_delay_s, base_delay_s * multiplier**k)``, of
@@ -219,7 +219,7 @@ class RetryPolicy(NumbersNotBools):
         return delay * (1.0 - self.jitter + self.jitter * rng.random())
 
 
-class CircuitBreakerConfig(NumbersNotBools):
+class CircuitBreakerConfig(NumbersOnly):
     """When a tool's circuit opens, and when it is probed again."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -251,7 +251,19 @@ class _ReadOnlyDict(dict):
         return type(self), (dict(self),)
 
 
-class ExecutorConfig(NumbersNotBools):
+def _numbers_only(timeouts: Any) -> Any:
+    """Per-tool timeouts that are numbers: ``NumbersOnly`` looks at whole fields, and pydantic read
+    ``{"search": "5"}`` as 5 seconds and ``True`` as 1."""
+    if isinstance(timeouts, Mapping):
+        for tool_id, seconds in timeouts.items():
+            if isinstance(seconds, NumbersOnly._not_numbers):
+                raise ValueError(
+                    f"tool_timeouts_s[{tool_id!r}]: expected a number, not a {type(seconds).__name__}, got {seconds!r}"
+                )
+    return timeouts
+
+
+class ExecutorConfig(NumbersOnly):
     """How tools are called: by ``PlanExecutor`` for each step of a plan, and by ``ToolMiddleware``
     for each routed call (where ``max_concurrency`` and ``enforce_budget``, which concern a plan,
     do not apply)."""
@@ -265,7 +277,7 @@ class ExecutorConfig(NumbersNotBools):
         "the calling thread, unless the call has a deadline_s, which only a worker thread lets it keep; an "
         "async call runs them in a worker all the same).",
     )
-    tool_timeouts_s: Annotated[dict[str, Seconds], AfterValidator(_ReadOnlyDict)] = Field(
+    tool_timeouts_s: Annotated[dict[str, Seconds], BeforeValidator(_numbers_only), AfterValidator(_ReadOnlyDict)] = Field(
         default_factory=_ReadOnlyDict, description="Per-tool overrides of timeout_s (read-only)."
     )
     retry: RetryPolicy = Field(default_factory=RetryPolicy, description="Retries of one tool.")
@@ -529,9 +541,6 @@ class CallSpec:
         deadline: ``time.monotonic()`` after which no try starts and running ones stop waiting.
         max_tools: at most this many tools tried (before ``config.max_fallbacks`` applies).
         admit: ``admit(tool_id, cost)`` -> a reason to skip the tool (``"over budget"``) or None.
-        caller_error: ``caller_error(tool_id, exc)`` for a try that raised ``TypeError``: the
-            caller's mistake behind it (arguments no tool takes) to raise instead of recording the
-            try, which ran none of the tool, or None (the tool's failure).
         timed_out: ``timed_out()`` for a try its caller cut: whether its deadline cut it (a
             timeout of the tool, its circuit's failure), not its caller (no verdict; None: never).
     """
@@ -548,7 +557,6 @@ class CallSpec:
     deadline: float | None = None
     max_tools: int | None = None
     admit: Callable[[str, float], str | None] | None = None
-    caller_error: Callable[[str, BaseException], BaseException | None] | None = None
     timed_out: Callable[[], bool] | None = None
 
 
@@ -687,12 +695,6 @@ def attempt_loop(spec: CallSpec) -> Generator[Any, Any, CallReport]:
                     raise raw.exc  # its caller was cancelled or interrupted meanwhile
                 report.skipped.append((tool_id, raw.never_ran))
                 break
-            if spec.caller_error is not None and isinstance(raw.exc, TypeError):
-                mistake = spec.caller_error(tool_id, raw.exc)
-                if mistake is not None:  # no outcome of the tool: nothing to record or learn
-                    if breaker is not None:
-                        breaker.release(probe)
-                    raise mistake from raw.exc
             if raw.ran is not None:  # measured around the tool where it ran: the news of it may come later
                 ended: float | None = raw.ran[1]
                 elapsed = ended - raw.ran[0]

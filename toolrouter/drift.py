@@ -137,7 +137,7 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from toolrouter._checks import NumbersNotBools, check_count, check_real, real_array
+from toolrouter._checks import NumbersOnly, check_count, check_real, no_bools, real_array
 from toolrouter.errors import CorruptStateError, InvalidOutcomeError
 from toolrouter.policies.base import MAX_ABS_MEAN, MAX_ABS_REWARD
 from toolrouter.serialization import read_model, short_repr
@@ -236,7 +236,7 @@ def request_key(request: Any) -> str | None:
             return None
         # texts get a hash function of their own (``person``), apart from the vectors'
         return hashlib.blake2b(request.encode("utf-8", "surrogatepass"), digest_size=8, person=b"text").hexdigest()
-    x = real_array("request", request, error=InvalidOutcomeError)
+    x = real_array("request", no_bools("request", request), error=InvalidOutcomeError)
     if x.ndim != 1 or not np.all(np.isfinite(x)):
         raise InvalidOutcomeError(f"request must be a 1-d vector of finite numbers, got {short_repr(request)}")
     if not x.any():
@@ -999,7 +999,7 @@ class Cusum(ChangeDetector):
 DETECTORS: dict[str, type[ChangeDetector]] = {cls.name: cls for cls in (PageHinkley, Cusum)}
 
 
-class DetectorConfig(NumbersNotBools):
+class DetectorConfig(NumbersOnly):
     """How to build the change detector of each (route, tool); ``make()`` builds one.
 
     Fields as in ``PageHinkley`` and ``Cusum``; with the default ``standardize=True``, ``delta`` and

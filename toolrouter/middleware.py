@@ -17,7 +17,7 @@ registered with a quality function), cost is the profile's ``cost_per_use`` and 
 Numbers a tool reports that are not finite, negative, or a quality outside [0, 1], and a quality
 function that raises or returns such a number, make the attempt a failure of that tool. Arguments
 that fit the signature of no function serving the capability are the caller's mistake, not a failure
-of each tool: the call raises ``TypeError`` naming them, and records nothing.
+of each tool: the call raises ``TypeError`` naming them before the router ranks it, and records nothing.
 
 Options, from the widest to the narrowest (each overrides the one before):
 ``ToolMiddleware(config=...)`` (timeouts, retries, circuit breakers; by default no retries, since the
@@ -49,7 +49,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from toolrouter._checks import check_count, check_options, check_real
@@ -68,7 +68,6 @@ from toolrouter.attempts import (
     attempt_loop,
     check_callback,
     checked_config,
-    describe_error,
     is_async_callable,
     is_generator_callable,
     run_async,
@@ -113,6 +112,17 @@ class _Registered:
     quality: Callable[[Any], float] | None
     timeout_s: float | None = None
     inline: bool = False
+    #: whether ``fn`` takes a call's arguments, by their shape (``_shape``): read from its signature once
+    fits: dict[tuple[int, tuple[str, ...]], bool] = field(default_factory=dict, compare=False, repr=False)
+
+    def takes(self, shape: tuple[int, tuple[str, ...]]) -> bool:
+        """Whether ``fn``'s signature takes arguments of this shape (True when it has none to read)."""
+        fits = self.fits.get(shape)
+        if fits is None:
+            if len(self.fits) >= 64:  # keyword names are the caller's: keep the cache bounded
+                self.fits.clear()
+            fits = self.fits[shape] = _takes(self.fn, shape)
+        return fits
 
 
 @dataclass(frozen=True)
@@ -599,6 +609,7 @@ class ToolMiddleware(ClosesWhatItBuilt):
                 call.trace_id, step, call.capability, call.depends_on, "route", task_type=call.task_type
             )
         tools = self._tools
+        shape = _shape(args, kwargs)
         async_refused = sync and self._async_tools and asyncio._get_running_loop() is not None
 
         def check(tool_ids: Sequence[str]) -> None:
@@ -610,8 +621,19 @@ class ToolMiddleware(ClosesWhatItBuilt):
                         f"tool_id: {async_ids[0]!r} is async and an event loop is running in this thread; "
                         "use acall / arun instead of call"
                     )
-            if tool_ids[0] not in tools and not any(t in tools for t in tool_ids):
+            first = tools.get(tool_ids[0])
+            if first is not None and first.takes(shape):  # the common case
+                return
+            regs = [reg for reg in map(tools.get, tool_ids) if reg is not None]
+            if not regs:
                 raise NoToolForCapabilityError(f"capability: no registered function serves {call.capability!r}")
+            if not any(reg.takes(shape) for reg in regs):
+                # the caller's mistake, not a failure of each tool in turn; refused before the
+                # ranking, which could claim a due recheck whose outcome would never come
+                raise TypeError(
+                    f"arguments: {short_repr(args)} and {short_repr(kwargs)} fit no tool serving "
+                    f"{call.capability!r} (none of {short_repr([reg.profile.tool_id for reg in regs])} takes them)"
+                )
 
         if call.trace_id is None and call.group is None:
             # the router records this call's attempts with the names and request it ranked by
@@ -636,16 +658,6 @@ class ToolMiddleware(ClosesWhatItBuilt):
             # by position, as CallSpec below (check: None)
             return Binding(reg.fn, args, kwargs, reg.is_async, profile.cost_per_use, None, reg.quality, reg.inline)
 
-        def caller_error(tool_id: str, exc: BaseException) -> TypeError | None:
-            # arguments that fit no function of the capability are the caller's mistake, not a
-            # failure of each tool in turn (signatures read only here, off the hot path)
-            if any(reg is not None and _takes(reg.fn, args, kwargs) for reg in map(tools.get, ranked)):
-                return None
-            return TypeError(
-                f"arguments: {short_repr(args)} and {short_repr(kwargs)} fit no tool serving "
-                f"{call.capability!r} ({tool_id}: {describe_error(exc)})"
-            )
-
         return CallSpec(  # the required fields by position (the names match): each keyword costs a lookup
             step,
             candidates,
@@ -658,7 +670,6 @@ class ToolMiddleware(ClosesWhatItBuilt):
             tool_timeouts_s=self._timeouts,
             deadline=None if call.deadline_s is None else time.monotonic() + call.deadline_s,
             max_tools=call.max_attempts,
-            caller_error=caller_error,
         )
 
     def _recorder(self, call: RoutedCall, task_id: str) -> Callable[[ExecutionResult], None]:
@@ -745,14 +756,21 @@ def docstring_of(fn: Callable[..., Any]) -> str:
     return doc or ""
 
 
-def _takes(fn: Callable[..., Any], args: tuple, kwargs: dict) -> bool:
-    """Whether ``fn``'s signature takes these arguments (True when it has none to read)."""
+def _shape(args: tuple, kwargs: dict) -> tuple[int, tuple[str, ...]]:
+    """What a signature's binding of these arguments depends on: how many are positional, and the
+    keywords' names."""
+    return len(args), tuple(kwargs)
+
+
+def _takes(fn: Callable[..., Any], shape: tuple[int, tuple[str, ...]]) -> bool:
+    """Whether ``fn``'s signature takes arguments of this shape (True when it has none to read)."""
     try:
         signature = inspect.signature(fn)
     except (TypeError, ValueError):
         return True
+    n, names = shape
     try:
-        signature.bind(*args, **kwargs)
+        signature.bind(*(None,) * n, **dict.fromkeys(names))
     except TypeError:
         return False
     return True

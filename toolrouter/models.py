@@ -25,7 +25,7 @@ from pydantic import (
     model_validator,
 )
 
-from toolrouter._checks import NumbersNotBools, json_round_trip, no_bools
+from toolrouter._checks import NumbersOnly, json_round_trip, no_bools, real_array
 from toolrouter.serialization import short_repr
 
 __all__ = [
@@ -157,9 +157,12 @@ def _not_a_set(value: Any, info: ValidationInfo) -> Any:
 
 
 def _numbers_in_order(value: Any, info: ValidationInfo) -> Any:
-    """A list in order (``_not_a_set``) of numbers, none a bool (``no_bools``): pydantic read
-    ``True`` as 1.0."""
-    return no_bools(info.field_name, _not_a_set(value, info))
+    """A list in order (``_not_a_set``) of real numbers as the router takes them, none a bool
+    (``no_bools``) nor a number string (``real_array``): pydantic read ``True`` and ``"1"`` as 1.0."""
+    value = no_bools(info.field_name, _not_a_set(value, info))
+    if value is not None:
+        real_array(info.field_name, value)
+    return value
 
 
 def _unique(values: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
@@ -203,7 +206,7 @@ def _hash_but_dicts(model: BaseModel) -> int:
     return hash(tuple(value for value in model.__dict__.values() if not isinstance(value, dict)))
 
 
-class UtilityWeights(NumbersNotBools):
+class UtilityWeights(NumbersOnly):
     """How an outcome is scored; the one place where utility is defined.
 
     ``utility = success * w_success + quality * w_quality - cost * w_cost - latency_s * w_latency``
@@ -257,7 +260,7 @@ ANY_CAPABILITY = "*"
 among all its tools. No tool lists it among its own capabilities."""
 
 
-class ToolProfile(NumbersNotBools):
+class ToolProfile(NumbersOnly):
     """What the router knows about a tool before it has called it.
 
     ``reliability`` and ``expected_latency_s`` are priors: the policies learn the real values from
@@ -346,7 +349,7 @@ class TaskStep(BaseModel):
         return self
 
 
-class TaskProfile(NumbersNotBools):
+class TaskProfile(NumbersOnly):
     """A task the agent wants done, and the budget it may spend on it.
 
     ``required_capabilities`` lists the steps in order, one capability each; an empty list means a
@@ -421,7 +424,7 @@ class TaskProfile(NumbersNotBools):
         return None if v is None else _finite(info.field_name, v)
 
 
-class ExecutionResult(NumbersNotBools):
+class ExecutionResult(NumbersOnly):
     """The outcome of one attempt at one step with one tool.
 
     ``quality`` defaults to 1.0 for a success and 0.0 for a failure. Every attempt is recorded,

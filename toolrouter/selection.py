@@ -76,7 +76,7 @@ from torch import nn
 
 from meta import FewShotLearner, PrototypicalNetwork
 from meta._checks import check_flag
-from toolrouter._checks import NumbersNotBools, check_count, check_real
+from toolrouter._checks import NumbersOnly, check_count, check_real
 from toolrouter.calibration import CalibrationEpisodes, CountCalibration
 from toolrouter.errors import CorruptStateError, DuplicateToolError, UnknownToolError
 from toolrouter.features import (
@@ -132,7 +132,7 @@ def _checked_seed(seed: Any, *, low: int) -> int:
     return check_count("seed", seed, low=low, high=2**64 - 1)
 
 
-class SelectorConfig(NumbersNotBools):
+class SelectorConfig(NumbersOnly):
     """Architecture and training options of a :class:`FewShotToolSelector` (every field checked).
 
     Arguments:

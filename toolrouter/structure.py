@@ -94,7 +94,7 @@ import numpy as np
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictStr
 
 from meta._checks import check_flag
-from toolrouter._checks import NumbersNotBools, check_count
+from toolrouter._checks import NumbersOnly, check_count
 from toolrouter.errors import CorruptStateError, InvalidOutcomeError
 from toolrouter.features import checked_vector
 from toolrouter.models import ANY_CAPABILITY, TaskComplexity
@@ -264,7 +264,7 @@ def _check_trace_key(trace_id: Any) -> None:
         raise TypeError(f"trace_id: expected a string, got {short_repr(trace_id)}")
 
 
-class StructureConfig(NumbersNotBools):
+class StructureConfig(NumbersOnly):
     """Options of a :class:`StructureModel` (every field checked; see the module's docstring for
     the score they weigh).
 

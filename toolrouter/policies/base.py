@@ -206,7 +206,8 @@ class Policy(ABC):
         return self._lookup(arm_ids)[0]
 
     def _lookup(self, arm_ids: Sequence[str]) -> tuple[np.ndarray, bool]:
-        """``(positions, every arm in order)`` of ``arm_ids``, cached as ``_positions`` says."""
+        """``(positions, every arm in order)`` of ``arm_ids``, cached as ``_positions`` says. An arm
+        given twice raises ``ValueError``: it would get two draws, two chances to be chosen."""
         if not isinstance(arm_ids, tuple) and isinstance(arm_ids, str):  # its characters are no arms
             raise TypeError(f"arm_ids: expected a sequence of arm ids, got the string {short_repr(arm_ids)}")
         key = arm_ids if isinstance(arm_ids, tuple) else tuple(arm_ids)
@@ -219,6 +220,10 @@ class Policy(ABC):
         hit = cache[2].get(key)
         if hit is None:
             positions = np.fromiter((self._position(a) for a in key), dtype=np.intp, count=len(key))
+            if len(set(key)) != len(key):  # checked once per list, as it is cached
+                seen: set[str] = set()
+                twice = next(a for a in key if a in seen or seen.add(a))  # type: ignore[func-returns-value]
+                raise ValueError(f"arm_ids: {twice!r} is given more than once, got {short_repr(list(key))}; each arm is a candidate once")
             positions.flags.writeable = False
             every = len(key) == len(self._arm_ids) and bool(np.array_equal(positions, np.arange(len(key))))
             if len(cache[2]) >= 256:
@@ -274,7 +279,8 @@ class Policy(ABC):
         return self.sample(arm_ids, context), self.expected(arm_ids, context)
 
     def select(self, arm_ids: Sequence[str], context: np.ndarray | None = None) -> str:
-        """The arm with the highest sampled score; no arms raise ``ValueError`` and sample nothing."""
+        """The arm with the highest sampled score; no arms, or an arm given twice, raise
+        ``ValueError`` and sample nothing."""
         if not len(arm_ids):
             raise ValueError("arm_ids: empty; select needs at least one arm to choose from")
         scores = self.sample(arm_ids, context)
