@@ -103,7 +103,8 @@ class Gateway:
 
     ``serve_stdio()`` / ``serve_http(host, port)`` run it until the client leaves or a signal
     stops it; then the router's state is saved to its store, and the middleware closed if the
-    gateway built it (one passed in is its owner's to close, and stays usable).
+    gateway built it (one passed in is its owner's to close, and stays usable). The SIGTERM and
+    SIGINT handlers installed before serving are those after it.
     """
 
     def __init__(self, config: GatewayConfig, middleware: ToolMiddleware | None = None) -> None:
@@ -659,8 +660,16 @@ async def _stdout_pipe() -> AsyncIterator[_PipeWriter | None]:
 async def _stop_on_signal(stop: Callable[[], None]) -> None:
     if sys.platform == "win32":  # pragma: no cover - no signal handlers in the event loop there
         return
-    with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
-        async for signum in signals:
-            log.info("mcp_gateway_stopping", signal=signal.Signals(signum).name)
-            stop()
-            return
+    # put back after: the event loop, done with a signal, sets its default handler, and an
+    # application that serves the gateway lost its own
+    found = {signum: signal.getsignal(signum) for signum in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        with anyio.open_signal_receiver(*found) as signals:
+            async for signum in signals:
+                log.info("mcp_gateway_stopping", signal=signal.Signals(signum).name)
+                stop()
+                return
+    finally:
+        for signum, handler in found.items():
+            if handler is not None:  # None: set outside Python, and cannot be set again from it
+                signal.signal(signum, handler)
