@@ -233,7 +233,8 @@ class Gateway:
             # the error's own words (os.strerror read a host that does not resolve as "Unknown error
             # -2"), less the address create_server appends: named here already
             reason = (exc.strerror or str(exc)).partition(" (while attempting to bind")[0]
-            raise OSError(exc.errno, f"cannot listen on {host}:{port}: {reason}") from None
+            where = f"[{host}]" if ":" in host else host  # as --http takes it: ::1:8765 reads as a longer address
+            raise OSError(exc.errno, f"cannot listen on {where}:{port}: {reason}") from None
         port = sock.getsockname()[1]  # port 0 asks for a free one: this is the one clients need
 
         class Server(uvicorn.Server):
