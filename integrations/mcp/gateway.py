@@ -94,6 +94,15 @@ def make_middleware(config: GatewayConfig, featurizer: Any = None) -> ToolMiddle
     )
 
 
+class _GatewayServer(Server[Any]):
+    """The SDK's server, whose handshake says that the tool list changes (the gateway tells its
+    clients when it does): the SDK's streamable HTTP sessions take the default options, which said
+    it never does, so a client was right to ignore the gateway's ``notifications/tools/list_changed``."""
+
+    def create_initialization_options(self, notification_options: NotificationOptions | None = None, *args: Any, **kwargs: Any) -> Any:
+        return super().create_initialization_options(notification_options or NotificationOptions(tools_changed=True), *args, **kwargs)
+
+
 class Gateway:
     """An MCP server routing each ``tools/call`` among the upstream servers of ``config``.
 
@@ -125,7 +134,7 @@ class Gateway:
         self.backends.on_change(self._tools_changed)
         self._bus = InMemorySubscriptionBus()
         self._clients: dict[int, Any] = {}  # id of a connection's client params -> one request context of it
-        self.server: Server[Any] = Server(
+        self.server: Server[Any] = _GatewayServer(
             "toolrouter-mcp-gateway",
             version="0.1.0",
             instructions="Each tool may be served by several upstream servers; every call goes to the one "
@@ -182,9 +191,6 @@ class Gateway:
         await self._bus.publish(ToolsListChanged())
 
     # --- serving ------------------------------------------------------------------------------
-    def _init_options(self) -> Any:
-        return self.server.create_initialization_options(NotificationOptions(tools_changed=True))
-
     async def serve_stdio(self) -> None:
         """Serve one client over this process's stdin and stdout until it closes stdin or a signal
         (SIGTERM, SIGINT) arrives."""
@@ -201,7 +207,7 @@ class Gateway:
                     try:
                         async with stdio_server(stdin=stdin, stdout=stdout) as (read, write):
                             log.info("mcp_gateway_serving", transport="stdio", tools=len(self.backends.capabilities))
-                            await self.server.run(read, write, self._init_options())
+                            await self.server.run(read, write, self.server.create_initialization_options())
                     finally:
                         if stdin is not None:  # stopped before the client closed stdin: it is no longer read
                             stdin.close()

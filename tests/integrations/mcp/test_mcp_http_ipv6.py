@@ -3,18 +3,14 @@ address that cannot be listened on is named as ``--http`` takes it, in brackets.
 
 from __future__ import annotations
 
-import os
-import signal
 import socket
 
-import anyio
 import pytest
-from mcp import ClientSession
-from mcp.client.streamable_http import streamable_http_client
 
 from integrations.mcp.cli import parse_host_port
 from integrations.mcp.config import GatewayConfig
 from integrations.mcp.gateway import Gateway
+from mcp_harness import serving_here
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(60)]
 
@@ -34,19 +30,8 @@ def gateway() -> Gateway:
 
 async def test_a_bracketed_ipv6_address_is_served() -> None:
     host, port = parse_host_port(f"[::1]:{ipv6_port()}")
-    async with anyio.create_task_group() as group:
-        group.start_soon(gateway().serve_http, host, port)
-        with anyio.fail_after(30):
-            while True:
-                try:
-                    async with streamable_http_client(f"http://[::1]:{port}/mcp") as (read, write):
-                        async with ClientSession(read, write) as session:
-                            await session.initialize()
-                            assert (await session.list_tools()).tools == []
-                    break
-                except OSError:
-                    await anyio.sleep(0.05)
-        os.kill(os.getpid(), signal.SIGTERM)  # the gateway's: it stops
+    async with serving_here(gateway(), host, port) as (session, _):
+        assert (await session.list_tools()).tools == []
 
 
 async def test_an_ipv6_address_taken_is_named_in_brackets() -> None:

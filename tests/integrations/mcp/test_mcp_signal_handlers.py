@@ -4,18 +4,14 @@ application's own were lost (its next SIGTERM killed it, its Ctrl-C skipped its 
 
 from __future__ import annotations
 
-import os
 import signal
 from typing import Any
 
-import anyio
 import pytest
-from mcp import ClientSession
-from mcp.client.streamable_http import streamable_http_client
 
 from integrations.mcp.config import GatewayConfig
 from integrations.mcp.gateway import Gateway
-from mcp_harness import free_port
+from mcp_harness import serving_here
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(60)]
 
@@ -29,19 +25,8 @@ async def test_serving_puts_back_the_signal_handlers_it_found() -> None:
 
     found = {s: signal.signal(s, own) for s in (signal.SIGTERM, signal.SIGINT)}
     try:
-        port = free_port()
-        async with anyio.create_task_group() as group:
-            group.start_soon(gateway.serve_http, "127.0.0.1", port)
-            with anyio.fail_after(30):
-                while True:  # serving (its signals heard) once it answers
-                    try:
-                        async with streamable_http_client(f"http://127.0.0.1:{port}/mcp") as (read, write):
-                            async with ClientSession(read, write) as session:
-                                await session.initialize()
-                        break
-                    except Exception:
-                        await anyio.sleep(0.05)
-            os.kill(os.getpid(), signal.SIGTERM)  # the gateway's: it stops
+        async with serving_here(gateway):
+            pass  # then a SIGTERM: the gateway's, it stops
         assert heard == []
         assert signal.getsignal(signal.SIGTERM) is own and signal.getsignal(signal.SIGINT) is own
     finally:
