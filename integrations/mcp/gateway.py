@@ -38,6 +38,7 @@ import anyio
 import mcp_types as types
 from mcp.server.lowlevel import NotificationOptions, Server
 from mcp.server.subscriptions import InMemorySubscriptionBus, ListenHandler, ToolsListChanged
+from mcp.shared.exceptions import MCPError
 from mcp.shared.jsonrpc_dispatcher import cancelled_request_id_from_params
 from mcp_types import methods
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
@@ -152,6 +153,16 @@ class Gateway:
 
     async def _call_tool(self, ctx: Any, params: types.CallToolRequestParams) -> types.CallToolResult:
         self._remember(ctx.session)
+        try:
+            return await self._route_call(ctx, params)
+        except Exception as exc:
+            # a failure of the gateway itself, not of a server: an internal error saying it, as
+            # _DirectAnswers answers; the SDK answered anything else with the code 0, no JSON-RPC
+            # error's (or, on the 2026 protocol, with no word of what failed)
+            log.warning("mcp_call_failed", tool=params.name, error=str(exc))
+            raise MCPError(types.INTERNAL_ERROR, str(exc)) from None
+
+    async def _route_call(self, ctx: Any, params: types.CallToolRequestParams) -> types.CallToolResult:
         token = (params.meta or {}).get("progress_token")
         if token is None:
             return await self.backends.call(params.name, params.arguments)
