@@ -13,7 +13,8 @@ commit that fails (the store's error) records none of its attempts, and the call
 are told: ``GroupMember.error`` is that error, so the owner answers them with it instead of a
 result whose attempts are not in the store. An attempt the router refuses at the commit, though
 it took it when queued (its step's route made since for another capability, by a call outside the
-group; an attempt recorded already), fails its call alone: none of that call's attempts is
+group; an attempt recorded already; a step its trace cannot take after the attempts before it, of
+the group or recorded since), fails its call alone: none of that call's attempts is
 recorded, its ``GroupMember.error`` is the refusal (a ``ValueError``), and the other calls' are.
 
 Example:
@@ -194,7 +195,8 @@ class AttemptGroup:
         """``commit`` of the attempts it took (the group held)."""
         with self.learner._lock:  # nothing learned between the checks and the write
             # refused since it was queued (a route made for another capability by a call outside
-            # the group, an attempt recorded already): it would fail the whole batch
+            # the group, an attempt recorded already, a step its trace cannot take): it would fail
+            # the whole batch
             errors: dict[int, ValueError] = {}
             self.learner._check_pending(pending, refused=errors)
             refused: dict[GroupMember, ValueError] = {}

@@ -430,7 +430,7 @@ def _mcp_config_errors():  # type: ignore[no-untyped-def]
 @mcp_app.command("serve", help="Serve the gateway of CONFIG (TOML or JSON) over stdio, or streamable HTTP with --http.")
 def mcp_serve(
     config: str = typer.Argument(..., help="The gateway's config file."),
-    http: str = typer.Option(None, "--http", help="Serve streamable HTTP at HOST:PORT (e.g. 127.0.0.1:8765) instead of stdio."),
+    http: str = typer.Option(None, "--http", help="Serve streamable HTTP at HOST:PORT (e.g. 127.0.0.1:8765, or [::1]:8765 for IPv6) instead of stdio."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log one event per routed call (to stderr)."),
     log_json: bool = typer.Option(False, "--log-json", help="Log events as JSON lines."),
 ) -> None:

@@ -2019,32 +2019,47 @@ class ToolMetaLearner:
         (all or none; an error of the store leaves the router as it was), then learned in order.
         Attempts that end together (the concurrent calls of a server) cost one transaction.
         Refused (``ValueError`` naming ``pending[i]``; nothing recorded): an attempt recorded
-        already, one another router checked, and one at a step whose route now serves another
-        capability (made since it was checked, by another thread or an earlier attempt here)."""
+        already, one another router checked, one at a step whose route now serves another
+        capability (made since it was checked, by another thread or an earlier attempt here), and
+        one its trace cannot take after the attempts before it (a step that changes its capability
+        or parents, a trace of two task types). A step of a trace without ``depends_on`` follows
+        the step before it, as when its attempts are recorded one by one."""
         for i, p in enumerate(pending):
             if not isinstance(p, PendingAttempt):
                 raise TypeError(f"pending[{i}]: expected a PendingAttempt from check_attempt, got {p!r}")
         if not pending:
             return
         with self._lock:
-            self._check_pending(pending)
+            joined = self._check_pending(pending)
+            for p, step in zip(pending, joined):
+                if step is not None:  # its parents as the attempts before it in the batch leave the trace
+                    p._outcome.depends_on = step.depends_on
             self._record_checked(pending)
 
     def _check_pending(
         self, pending: Sequence[PendingAttempt], first: int = 0, name: str | None = None,
         refused: dict[int, ValueError] | None = None,
-    ) -> None:
+    ) -> list[TraceStep | None]:
         """Refuse, from ``pending[first]`` on, what recording ``pending`` would (with the lock
         held): an attempt recorded already (or earlier in ``pending``), which would be stored and
-        learned twice; one another router checked; and one whose step's route serves another
+        learned twice; one another router checked; one whose step's route serves another
         capability than it: a route yet to be made when it was checked, made since by another
         thread or by an earlier attempt of ``pending`` (not refused itself), would store it and
-        never learn it. ``name``: the field named (default ``pending[i]``). With ``refused``, each
-        error goes there by the attempt's index, and the check goes on, instead of raising."""
+        never learn it; and one of a trace that the attempts before it (recorded, or earlier in
+        ``pending``) make it no step of (``StructureModel.check_trace``: each attempt was checked
+        alone, against the trace without the others). ``name``: the field named (default
+        ``pending[i]``). With ``refused``, each error goes there by the attempt's index, and the
+        check goes on, instead of raising. Returns, per attempt, its step as it joins its trace
+        (``None``: no trace, or refused)."""
         made: dict[tuple[str, str], str | None] = {}  # the routes the attempts before make
         seen: set[int] = set()
+        # per trace, its task type and the attempts of it before, each as check_trace reads it and where it is
+        traces: dict[str, tuple[str, list[tuple[str, str | None, Sequence[str] | None]], list[str]]] = {}
+        joined: list[TraceStep | None] = [None] * len(pending)
         for i, p in enumerate(pending):
             o = p._outcome
+            if p._trace is not None:
+                task_type, entries, wheres = traces.setdefault(p._trace.trace_id, (p.task_type, [], []))
             if i >= first:
                 where = name or f"pending[{i}]"
                 error = None
@@ -2058,6 +2073,8 @@ class ToolMetaLearner:
                 else:
                     try:
                         self._check_route_capability(p.task_type, o.step, o.capability, f"{where}.capability", made)
+                        if p._trace is not None:
+                            joined[i] = self._check_joins(p, task_type, entries, [*wheres, where])
                     except ValueError as exc:
                         error = exc
                 if error is not None:
@@ -2066,10 +2083,35 @@ class ToolMetaLearner:
                     refused[i] = error
                     continue
             seen.add(id(p))
+            if p._trace is not None:
+                entries.append((o.step, o.capability, o.result.depends_on))
+                wheres.append(name or f"pending[{i}]")
             if (p.task_type, o.step) not in self._routes and self._makes_route(
                 o.result.tool_id, o.capability, o.result.success, o.result.error
             ):
                 made.setdefault((p.task_type, o.step), o.capability)
+        return joined
+
+    def _check_joins(
+        self,
+        p: PendingAttempt,
+        task_type: str,
+        before: list[tuple[str, str | None, Sequence[str] | None]],
+        wheres: list[str],
+    ) -> TraceStep:
+        """Attempt ``p``'s step as it joins its trace after the attempts ``before`` (of the same
+        trace, ``task_type`` the first's; ``wheres``: where each is, then ``p``), or the
+        ``InvalidOutcomeError`` naming ``wheres[-1]``."""
+        trace_id, where = p._trace.trace_id, wheres[-1]  # type: ignore[union-attr]
+        if p.task_type != task_type:
+            raise InvalidOutcomeError(
+                f"{where}.trace_id: trace {trace_id!r} is a trace of task type {task_type!r} in this batch, "
+                f"got task type {p.task_type!r}"
+            )
+        self.structures.check_task_type(trace_id, p.task_type, f"{where}.trace_id")
+        o = p._outcome
+        steps = self.structures.check_trace(trace_id, [*before, (o.step, o.capability, o.result.depends_on)], wheres.__getitem__)
+        return steps[-1]
 
     def _record_checked(self, pending: Sequence[PendingAttempt]) -> None:
         """``record_attempts`` of attempts known to be new (under the lock)."""

@@ -613,9 +613,9 @@ class _Candidates:
         return np.bincount(self.rows, weights=values, minlength=len(self.keys))
 
 
-def _check_dag(steps: Sequence[TraceStep], where: str) -> None:
-    """Raise ``InvalidOutcomeError`` naming ``where`` if the steps' dependencies form a cycle (a
-    plain topological sort first: it runs on every recorded trace; networkx names the cycle)."""
+def _cycle(steps: Sequence[TraceStep]) -> list[str] | None:
+    """The steps on a cycle of the steps' dependencies, in order, or ``None`` (a plain topological
+    sort first: it runs on every recorded trace; networkx finds the cycle)."""
     names = {s.step for s in steps}
     waiting: dict[str, set[str]] = {}
     for s in steps:
@@ -634,12 +634,15 @@ def _check_dag(steps: Sequence[TraceStep], where: str) -> None:
             if not waiting[c]:
                 ready.append(c)
     if done == len(waiting):
-        return
+        return None
     graph = nx.DiGraph()
     graph.add_nodes_from(s.step for s in steps)
     graph.add_edges_from((p, s.step) for s in steps for p in s.depends_on)
-    path = [u for u, _ in nx.find_cycle(graph)]
-    raise InvalidOutcomeError(f"{where}: the dependencies form a cycle {' -> '.join(path + path[:1])}")
+    return [u for u, _ in nx.find_cycle(graph)]
+
+
+def _arrows(cycle: list[str]) -> str:
+    return " -> ".join(cycle + cycle[:1])
 
 
 def _locked(method: Callable[..., Any]) -> Callable[..., Any]:
@@ -924,8 +927,15 @@ class StructureModel:
                     f"{where(i)}.depends_on: step {step!r} consumes {missing[0]!r}, which is not a step of this trace "
                     f"(its steps: {[*earlier, *new]!r})"
                 )
-        # the trace's earlier steps consume only steps before them: a cycle is among the new ones
-        _check_dag(list(new.values()), "execution_results")
+        # the trace's earlier steps consume only steps before them: a cycle is among the new ones,
+        # through a step given its parents (one without follows the step before it)
+        cycle = _cycle(list(new.values()))
+        if cycle is not None:
+            k = next(k for k, s in enumerate(cycle) if s in given)
+            cycle = cycle[k:] + cycle[:k]
+            raise InvalidOutcomeError(
+                f"{where(given[cycle[0]][0])}.depends_on: the dependencies of step {cycle[0]!r} form a cycle {_arrows(cycle)}"
+            )
         position = {s: k for k, s in enumerate(new)}  # an earlier step runs before every new one
         for step, (i, deps) in given.items():
             late = [p for p in deps if position.get(p, -1) > position[step]]
@@ -1589,10 +1599,9 @@ class StructureModel:
                     raise CorruptStateError(f"{where}.parents[{j}]: {parents!r} must name other steps, each once")
             key: Key = tuple((c, tuple(sorted(p))) for c, p in zip(s.capabilities, s.parents))
             steps = [TraceStep(s.names[j], c, tuple(s.names[p] for p in ps)) for j, (c, ps) in enumerate(key)]
-            try:
-                _check_dag(steps, where)
-            except InvalidOutcomeError as exc:
-                raise CorruptStateError(str(exc)) from None
+            cycle = _cycle(steps)
+            if cycle is not None:
+                raise CorruptStateError(f"{where}: the dependencies form a cycle {_arrows(cycle)}")
             if key in saved_keys:
                 raise CorruptStateError(f"{where}: the same structure appears twice")
             saved_keys.add(key)

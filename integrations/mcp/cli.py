@@ -27,14 +27,19 @@ class NoServerStartedError(RuntimeError):
 
 def parse_host_port(text: str) -> tuple[str, int]:
     """``"127.0.0.1:8765"`` as ``("127.0.0.1", 8765)``, ``"[::1]:8765"`` as ``("::1", 8765)``;
-    ``ValueError`` naming the value otherwise."""
+    ``ValueError`` naming the value otherwise (an IPv6 address without its brackets among them)."""
     host, sep, port = text.rpartition(":")
-    if host.startswith("[") and host.endswith("]"):
+    bracketed = host.startswith("[") and host.endswith("]")
+    if bracketed:
         host = host[1:-1]
     # ASCII digits only: str.isdigit takes "8²" (then int() failed with a message naming no option)
     # and "٨٠" (read as port 80); a bracket only around the whole host ("[::1:8765" lost its "[")
-    if not sep or not re.fullmatch(r"[^\[\]]+", host) or not re.fullmatch(r"[0-9]{1,5}", port) or not 0 < int(port) < 65536:
+    if not sep or not re.fullmatch(r"[^\[\]]+", host) or not re.fullmatch(r"[0-9]+", port):
         raise ValueError(f"--http: expected HOST:PORT such as 127.0.0.1:8765, got {text!r}")
+    if len(port) > 5 or not 0 < int(port) < 65536:  # 0 (any free port) too: the port served would be told to no one
+        raise ValueError(f"--http: the port must be 1 to 65535, got {text!r}")
+    if ":" in host and not bracketed:  # "::1:8000" is ::1 port 8000, or ::1:8000 with no port: a guess either way
+        raise ValueError(f"--http: an IPv6 address goes in brackets, as in [::1]:8765, got {text!r}")
     return host, int(port)
 
 

@@ -38,6 +38,7 @@ import anyio
 import mcp_types as types
 from mcp.server.lowlevel import NotificationOptions, Server
 from mcp.server.subscriptions import InMemorySubscriptionBus, ListenHandler, ToolsListChanged
+from mcp.shared.exceptions import MCPError
 from mcp.shared.jsonrpc_dispatcher import cancelled_request_id_from_params
 from mcp_types import methods
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
@@ -94,6 +95,15 @@ def make_middleware(config: GatewayConfig, featurizer: Any = None) -> ToolMiddle
     )
 
 
+class _GatewayServer(Server[Any]):
+    """The SDK's server, whose handshake says that the tool list changes (the gateway tells its
+    clients when it does): the SDK's streamable HTTP sessions take the default options, which said
+    it never does, so a client was right to ignore the gateway's ``notifications/tools/list_changed``."""
+
+    def create_initialization_options(self, notification_options: NotificationOptions | None = None, *args: Any, **kwargs: Any) -> Any:
+        return super().create_initialization_options(notification_options or NotificationOptions(tools_changed=True), *args, **kwargs)
+
+
 class Gateway:
     """An MCP server routing each ``tools/call`` among the upstream servers of ``config``.
 
@@ -103,7 +113,8 @@ class Gateway:
 
     ``serve_stdio()`` / ``serve_http(host, port)`` run it until the client leaves or a signal
     stops it; then the router's state is saved to its store, and the middleware closed if the
-    gateway built it (one passed in is its owner's to close, and stays usable).
+    gateway built it (one passed in is its owner's to close, and stays usable). The SIGTERM and
+    SIGINT handlers installed before serving are those after it.
     """
 
     def __init__(self, config: GatewayConfig, middleware: ToolMiddleware | None = None) -> None:
@@ -124,7 +135,7 @@ class Gateway:
         self.backends.on_change(self._tools_changed)
         self._bus = InMemorySubscriptionBus()
         self._clients: dict[int, Any] = {}  # id of a connection's client params -> one request context of it
-        self.server: Server[Any] = Server(
+        self.server: Server[Any] = _GatewayServer(
             "toolrouter-mcp-gateway",
             version="0.1.0",
             instructions="Each tool may be served by several upstream servers; every call goes to the one "
@@ -142,6 +153,16 @@ class Gateway:
 
     async def _call_tool(self, ctx: Any, params: types.CallToolRequestParams) -> types.CallToolResult:
         self._remember(ctx.session)
+        try:
+            return await self._route_call(ctx, params)
+        except Exception as exc:
+            # a failure of the gateway itself, not of a server: an internal error saying it, as
+            # _DirectAnswers answers; the SDK answered anything else with the code 0, no JSON-RPC
+            # error's (or, on the 2026 protocol, with no word of what failed)
+            log.warning("mcp_call_failed", tool=params.name, error=str(exc))
+            raise MCPError(types.INTERNAL_ERROR, str(exc)) from None
+
+    async def _route_call(self, ctx: Any, params: types.CallToolRequestParams) -> types.CallToolResult:
         token = (params.meta or {}).get("progress_token")
         if token is None:
             return await self.backends.call(params.name, params.arguments)
@@ -181,9 +202,6 @@ class Gateway:
         await self._bus.publish(ToolsListChanged())
 
     # --- serving ------------------------------------------------------------------------------
-    def _init_options(self) -> Any:
-        return self.server.create_initialization_options(NotificationOptions(tools_changed=True))
-
     async def serve_stdio(self) -> None:
         """Serve one client over this process's stdin and stdout until it closes stdin or a signal
         (SIGTERM, SIGINT) arrives."""
@@ -200,7 +218,7 @@ class Gateway:
                     try:
                         async with stdio_server(stdin=stdin, stdout=stdout) as (read, write):
                             log.info("mcp_gateway_serving", transport="stdio", tools=len(self.backends.capabilities))
-                            await self.server.run(read, write, self._init_options())
+                            await self.server.run(read, write, self.server.create_initialization_options())
                     finally:
                         if stdin is not None:  # stopped before the client closed stdin: it is no longer read
                             stdin.close()
@@ -232,7 +250,8 @@ class Gateway:
             # the error's own words (os.strerror read a host that does not resolve as "Unknown error
             # -2"), less the address create_server appends: named here already
             reason = (exc.strerror or str(exc)).partition(" (while attempting to bind")[0]
-            raise OSError(exc.errno, f"cannot listen on {host}:{port}: {reason}") from None
+            where = f"[{host}]" if ":" in host else host  # as --http takes it: ::1:8765 reads as a longer address
+            raise OSError(exc.errno, f"cannot listen on {where}:{port}: {reason}") from None
         port = sock.getsockname()[1]  # port 0 asks for a free one: this is the one clients need
 
         class Server(uvicorn.Server):
@@ -659,8 +678,16 @@ async def _stdout_pipe() -> AsyncIterator[_PipeWriter | None]:
 async def _stop_on_signal(stop: Callable[[], None]) -> None:
     if sys.platform == "win32":  # pragma: no cover - no signal handlers in the event loop there
         return
-    with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
-        async for signum in signals:
-            log.info("mcp_gateway_stopping", signal=signal.Signals(signum).name)
-            stop()
-            return
+    # put back after: the event loop, done with a signal, sets its default handler, and an
+    # application that serves the gateway lost its own
+    found = {signum: signal.getsignal(signum) for signum in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        with anyio.open_signal_receiver(*found) as signals:
+            async for signum in signals:
+                log.info("mcp_gateway_stopping", signal=signal.Signals(signum).name)
+                stop()
+                return
+    finally:
+        for signum, handler in found.items():
+            if handler is not None:  # None: set outside Python, and cannot be set again from it
+                signal.signal(signum, handler)

@@ -20,7 +20,7 @@ class ReadCounting(ToolMetaLearner):
 
     def _check_pending(self, pending, first=0, name=None, refused=None):  # type: ignore[no-untyped-def]
         self.reads += len(pending)
-        super()._check_pending(pending, first, name, refused)
+        return super()._check_pending(pending, first, name, refused)
 
 
 def attempt(router: ToolMetaLearner, capability: str, step: str, success: bool = True):  # type: ignore[no-untyped-def]

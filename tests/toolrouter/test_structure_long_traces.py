@@ -13,13 +13,13 @@ def test_each_attempt_of_a_long_trace_checks_only_the_steps_it_adds(monkeypatch:
     # every attempt checked the whole trace for cycles (and copied it twice): n attempts of one
     # trace cost O(n^2), 3,000 of them about 30 s
     checked: list[int] = []
-    check_dag = structure._check_dag
+    cycle = structure._cycle
 
-    def counted(steps, where):  # type: ignore[no-untyped-def]
+    def counted(steps):  # type: ignore[no-untyped-def]
         checked.append(len(steps))
-        return check_dag(steps, where)
+        return cycle(steps)
 
-    monkeypatch.setattr(structure, "_check_dag", counted)
+    monkeypatch.setattr(structure, "_cycle", counted)
     router = ToolMetaLearner([ToolProfile(tool_id="web", capabilities=["search", "analysis"])], seed=0)
     task = TaskProfile(task_id="t", task_type="research")
     for i in range(200):

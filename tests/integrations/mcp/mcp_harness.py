@@ -226,6 +226,32 @@ async def http_gateway(config: Path, tmp_path: Path) -> AsyncIterator[tuple[subp
                 process.wait()
 
 
+@contextlib.asynccontextmanager
+async def serving_here(gateway: Any, host: str = "127.0.0.1", port: int | None = None) -> AsyncIterator[tuple[ClientSession, Any]]:
+    """``gateway.serve_http(host, port)`` (default: a free port) in this process, and an
+    initialised ``ClientSession`` connected to it, with the handshake's result; at the end a
+    SIGTERM, which the serving gateway hears, stops it."""
+    port = free_port() if port is None else port
+    async with anyio.create_task_group() as group:
+        group.start_soon(gateway.serve_http, host, port)
+        try:
+            with anyio.fail_after(30):
+                while True:  # until it listens (the socket is bound when serve_http starts)
+                    try:
+                        socket.create_connection((host, port), timeout=0.2).close()
+                        break
+                    except OSError:
+                        await anyio.sleep(0.02)
+            url_host = f"[{host}]" if ":" in host else host
+            async with streamable_http_client(f"http://{url_host}:{port}/mcp") as (read, write):
+                async with ClientSession(read, write) as session:
+                    # answered once the gateway serves: it hears its signals from before its servers start
+                    result = await session.initialize()
+                    yield session, result
+        finally:
+            os.kill(os.getpid(), signal.SIGTERM)
+
+
 def two_growing_servers(pid_dir: Path) -> dict[str, dict[str, Any]]:
     """Servers ``a`` and ``b``: each adds a tool ``extra`` when its ``grow`` is called, ``a``'s taking
     ``text``, ``b``'s ``words`` (two tools of one name that cannot be one capability)."""
