@@ -16,6 +16,7 @@ from adapters_lib import (
     CompacterAdapter,
     LanguageAdapter,
     LinearAdapter,
+    LoRAAdapter,
     MultiModalAdapter,
     VisionAdapter,
 )
@@ -30,6 +31,7 @@ ADAPTERS = {
     ),
     "linear": lambda: LinearAdapter(AdapterConfig(adapter_type="linear", input_dim=16, hidden_dim=4)),
     "linear_full": lambda: LinearAdapter(AdapterConfig(adapter_type="linear", input_dim=16)),
+    "lora": lambda: LoRAAdapter(AdapterConfig(adapter_type="lora", input_dim=16, lora_r=4)),
     "compacter": lambda: CompacterAdapter(AdapterConfig(adapter_type="compacter", input_dim=16, hidden_dim=4, phm_dim=2)),
 }
 
