@@ -87,7 +87,8 @@ class TransformerBlock(nn.Module):
 
     def __init__(self, embed_dim: int, num_heads: int, mlp_ratio: int = 4, causal: bool = False) -> None:
         super().__init__()
-        mlp_ratio = check_size("mlp_ratio", mlp_ratio)
+        # checked before the norms take it: torch refused a negative size with its own message, took True for 1
+        embed_dim, mlp_ratio = check_size("embed_dim", embed_dim), check_size("mlp_ratio", mlp_ratio)
         self.ln1 = nn.LayerNorm(embed_dim)
         self.attn = SelfAttention(embed_dim, num_heads, causal=causal)
         self.ln2 = nn.LayerNorm(embed_dim)

@@ -133,12 +133,13 @@ def check_held_parameters(name: str, module: nn.Module, pnames: Sequence[str], k
         )
 
 
-def raise_for_input_dim(adapter: BaseAdapter, x: torch.Tensor, error: RuntimeError) -> None:
-    """AdapterDimensionError naming ``input_dim`` if ``x``'s last dimension is not ``adapter``'s
-    ``input_dim``, raised from ``error``, the shape error torch gave for it without naming the field.
-    Features-last adapters call it only once their forward has failed, so that the call that succeeds
-    checks nothing."""
-    expected = adapter.config.input_dim
+def raise_for_input_dim(adapter: BaseAdapter, x: torch.Tensor, error: RuntimeError, expected: int | None = None) -> None:
+    """AdapterDimensionError naming ``input_dim`` if ``x``'s last dimension is not ``expected``
+    (default: ``adapter``'s ``input_dim``), raised from ``error``, the shape error torch gave for it
+    without naming the field. Features-last adapters call it only once their forward has failed, so
+    that the call that succeeds checks nothing."""
+    if expected is None:
+        expected = adapter.config.input_dim
     if x.dim() == 0 or x.shape[-1] != expected:
         raise AdapterDimensionError(
             f"input_dim: {type(adapter).__name__} expects inputs of shape (..., {expected}), "

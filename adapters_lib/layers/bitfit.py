@@ -123,8 +123,32 @@ class BitFitAdapter(BaseAdapter):
         return cls(config, tuple(module.bias.shape), feature_dim_of(module), name=name)
 
     def forward(self, out: torch.Tensor) -> torch.Tensor:
-        """``out`` with the bias increment added along ``feature_dim``."""
-        return self.apply_delta(out, out)
+        """``out`` with the bias increment added along ``feature_dim``; an ``out`` of another size
+        there is refused naming ``input_dim`` (one of size 1 would broadcast to the bias's size)."""
+        try:
+            shifted = self.apply_delta(out, out)
+        except RuntimeError as error:
+            self._raise_for_size(out, error)
+            raise
+        if shifted.shape != out.shape:
+            self._raise_for_size(out, None)
+        return shifted
+
+    def _raise_for_size(self, out: torch.Tensor, error: RuntimeError | None) -> None:
+        """AdapterDimensionError if ``out`` does not hold the bias's size along ``feature_dim``
+        (looked at only once the forward has failed or changed the shape: a call that succeeds pays
+        one comparison of shapes)."""
+        size = tuple(self.bias_delta.shape)
+        if self.feature_dim == -1:
+            held = tuple(out.shape[out.dim() - len(size):]) if out.dim() >= len(size) else None
+            where = f"shape (..., {', '.join(map(str, size))})"
+        else:
+            held = (out.shape[self.feature_dim % out.dim()],) if out.dim() else None
+            where = f"{size[0]} features along dimension {self.feature_dim}"
+        if held != size:
+            raise AdapterDimensionError(
+                f"input_dim: BitFitAdapter expects inputs of {where}, got {tuple(out.shape)}"
+            ) from error
 
     def apply_delta(self, x: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
         if self.feature_dim == -1:

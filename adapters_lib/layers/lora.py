@@ -26,7 +26,7 @@ from torch import nn
 from adapters_lib._checks import check_size
 from adapters_lib.config import AdapterConfig, AdapterType
 from adapters_lib.errors import AdapterDimensionError, AdapterTargetError
-from adapters_lib.layers.base import BaseAdapter, check_held_parameters, make_generator
+from adapters_lib.layers.base import BaseAdapter, check_held_parameters, make_generator, raise_for_input_dim
 
 __all__ = ["LoRAAdapter"]
 
@@ -304,7 +304,11 @@ class LoRAAdapter(BaseAdapter):
         if self.conv is not None or self.embedding is not None:
             zero = torch.zeros((), dtype=x.dtype, device=x.device)
             return self.apply_delta(x, zero)
-        return self.scaling * F.linear(F.linear(self._drop(x), self.lora_A), self.lora_B)
+        try:
+            return self.scaling * F.linear(F.linear(self._drop(x), self.lora_A), self.lora_B)
+        except RuntimeError as error:
+            raise_for_input_dim(self, x, error, self.in_features)
+            raise
 
     def _drop(self, x: torch.Tensor) -> torch.Tensor:
         return self.dropout(x) if self.dropout is not None else x

@@ -360,14 +360,14 @@ class Expert(abc.ABC):
         name = _check_task_name(task)
         if not isinstance(replace, bool):  # replace="no" would have replaced the task
             raise ExpertInputError(f"replace: expected True or False, got {short_repr(replace)}")
-        if name in self._tasks and not replace:
-            raise ExpertInputError(f"task: {name!r} is already learned; pass replace=True to learn it again")
         support = self._checked_support(examples, labels, "examples")
         # the task keeps its examples (to learn it again, to save it): its own copies, not the caller's
         # tensors, which a caller refilling one buffer per example would change under it
         support = {label: [x.detach().clone() if isinstance(x, torch.Tensor) else x for x in items]
                    for label, items in support.items()}
-        with self._lock:
+        with self._lock:  # checked under it: two threads learning one name would both pass a check before
+            if name in self._tasks and not replace:
+                raise ExpertInputError(f"task: {name!r} is already learned; pass replace=True to learn it again")
             state = self._fit_task(support, **options)
             bad = [key for key, t in state.tensors.items() if t.is_floating_point() and not bool(torch.isfinite(t).all())]
             if bad:
@@ -379,16 +379,19 @@ class Expert(abc.ABC):
         return state
 
     def remove_task(self, name: str) -> None:
-        """Forget task ``name``."""
-        self.task(name)
-        del self._tasks[name]
+        """Forget task ``name``. Called while the expert meta-trains, it waits for the end: the
+        tasks are learned again then, and a task removed meanwhile would come back."""
+        with self._lock:
+            self.task(name)
+            del self._tasks[name]
 
     def _put_task(self, name: str, state: TaskState | None) -> None:
         """Set task ``name`` back to ``state`` (None: not learned), to undo an ``adapt``."""
-        if state is None:
-            self._tasks.pop(name, None)
-        else:
-            self._tasks[name] = state
+        with self._lock:
+            if state is None:
+                self._tasks.pop(name, None)
+            else:
+                self._tasks[name] = state
 
     def relearn_tasks(self) -> None:
         """Learn every stored task again from its support set, under the current model (call it

@@ -32,6 +32,7 @@ PARALLEL = AdapterConfig(adapter_type="adapter", input_dim=8, placement="paralle
         ("num_heads", lambda v: SelfAttention(32, v)),
         ("embed_dim", lambda v: SelfAttention(v, 1)),
         ("mlp_ratio", lambda v: TransformerBlock(32, 4, mlp_ratio=v)),
+        ("embed_dim", lambda v: TransformerBlock(v, 1)),
         ("in_features", lambda v: LoRAAdapter(LORA, in_features=v)),
         ("out_features", lambda v: LoRAAdapter(LORA, out_features=v)),
         ("n", lambda v: PHMRules(v)),

@@ -11,10 +11,12 @@ import torch
 from adapters_lib import (
     AdapterConfig,
     AdapterDimensionError,
+    BitFitAdapter,
     BottleneckAdapter,
     CompacterAdapter,
     LanguageAdapter,
     LinearAdapter,
+    LoRAAdapter,
     MultiModalAdapter,
     VisionAdapter,
 )
@@ -29,6 +31,7 @@ ADAPTERS = {
     ),
     "linear": lambda: LinearAdapter(AdapterConfig(adapter_type="linear", input_dim=16, hidden_dim=4)),
     "linear_full": lambda: LinearAdapter(AdapterConfig(adapter_type="linear", input_dim=16)),
+    "lora": lambda: LoRAAdapter(AdapterConfig(adapter_type="lora", input_dim=16, lora_r=4)),
     "compacter": lambda: CompacterAdapter(AdapterConfig(adapter_type="compacter", input_dim=16, hidden_dim=4, phm_dim=2)),
 }
 
@@ -47,4 +50,28 @@ def test_wrong_feature_size_names_input_dim(kind: str, shape: tuple[int, ...]) -
 def test_other_failures_are_not_blamed_on_input_dim(kind: str) -> None:
     with pytest.raises(RuntimeError) as caught:
         ADAPTERS[kind]()(torch.randn(2, 16, dtype=torch.float64))  # right size, wrong dtype
+    assert not isinstance(caught.value, AdapterDimensionError)
+
+
+@pytest.mark.parametrize("shape", [(2, 1), (2, 3, 1), (1,), (2, 8)])
+def test_bitfit_refuses_a_wrong_feature_size(shape: tuple[int, ...]) -> None:
+    # a feature size of 1 broadcast to the bias's size and gave a wrongly shaped output without a word
+    adapter = BitFitAdapter(AdapterConfig(adapter_type="bitfit", input_dim=16))
+    with pytest.raises(AdapterDimensionError, match=re.escape(f"input_dim: BitFitAdapter expects inputs of shape (..., 16), got {shape}")):
+        adapter(torch.randn(*shape))
+    assert adapter(torch.randn(2, 16)).shape == (2, 16)
+
+
+@pytest.mark.parametrize("shape", [(2, 1, 5), (2, 3, 5)])
+def test_bitfit_along_channels_refuses_a_wrong_channel_count(shape: tuple[int, ...]) -> None:
+    adapter = BitFitAdapter(AdapterConfig(adapter_type="bitfit", input_dim=16), feature_dim=1)
+    with pytest.raises(AdapterDimensionError, match=re.escape(f"16 features along dimension 1, got {shape}")):
+        adapter(torch.randn(*shape))
+    assert adapter(torch.randn(2, 16, 5)).shape == (2, 16, 5)
+
+
+def test_bitfit_other_failures_are_not_blamed_on_input_dim() -> None:
+    adapter = BitFitAdapter(AdapterConfig(adapter_type="bitfit", input_dim=16))
+    with pytest.raises(RuntimeError) as caught:
+        adapter(torch.zeros(2, 16, device="meta"))  # right size, another device
     assert not isinstance(caught.value, AdapterDimensionError)
