@@ -584,6 +584,7 @@ class PostgresStore(Store):
         self._dropping: str | None = None  # why records are being dropped now, logged once a streak
         self._said_refused = False  # a refused login was logged in this outage (see _reconnect)
         self._failed: str | None = None  # why the server refused the journal's last write, if it did (see _reconnect)
+        self._deferred: dict[str, str] = {}  # orphan journal -> why its adoption was last deferred (see _replay_orphans)
         self._notify_refused = False  # the server refused the last notification (see _write)
         self._journal: Journal | None = None
         self._kept = 0  # records a closed store left in its journal, for the next store on this host
@@ -1388,7 +1389,9 @@ class PostgresStore(Store):
         """Adopt and write the journals of router processes on this host that died in an outage:
         those in this database's folder, and those naming this store in the other folders (its
         server or database spelled another way in their URLs: a host name, an address), which a
-        router of that spelling might never open again. A read-only store leaves them."""
+        router of that spelling might never open again. A read-only store leaves them. One that
+        cannot be written now is kept, and said (``journal_adoption_deferred``) once while the
+        reason lasts: it is tried at each reconnect, every ``retry_s``."""
         if self._read_only:
             return
         folders = [self._journal_dir]
@@ -1408,7 +1411,12 @@ class PostgresStore(Store):
                 self._replay(journal, journal.origin)
                 log.info("journal_adopted", url=self.url, journal=str(journal.path), attempts=n)
             except Exception as exc:  # unreachable (retried at the next reconnect) or unreadable: keep it
-                log.warning("journal_adoption_deferred", url=self.url, journal=str(journal.path), error=_one_line(exc))
+                error, path = _one_line(exc), str(journal.path)
+                if self._deferred.get(path) != error:  # said once while it lasts, not every retry_s
+                    log.warning("journal_adoption_deferred", url=self.url, journal=path, error=error)
+                self._deferred[path] = error
+            else:
+                self._deferred.pop(str(journal.path), None)
             finally:
                 journal.close()
 
