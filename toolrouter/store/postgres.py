@@ -584,6 +584,9 @@ class PostgresStore(Store):
         self._dropping: str | None = None  # why records are being dropped now, logged once a streak
         self._said_refused = False  # a refused login was logged in this outage (see _reconnect)
         self._failed: str | None = None  # why the server refused the journal's last write, if it did (see _reconnect)
+        # time.monotonic() of the thread's next write of the journal while the server refuses it, as the
+        # thread listens on (see _link); flush makes it now
+        self._retry_at = 0.0
         self._deferred: dict[str, str] = {}  # orphan journal -> why its adoption was last deferred (see _replay_orphans)
         self._notify_refused = False  # the server refused the last notification (see _write)
         self._journal: Journal | None = None
@@ -1146,6 +1149,7 @@ class PostgresStore(Store):
                 if self._online or self._read_only:  # nothing waits (a closed store too: close wrote its journal)
                     return
                 self._check_open()
+                self._retry_at = 0.0
                 self._wake()
             if time.monotonic() >= deadline:
                 failed, pending = self._failed, self.pending
@@ -1189,7 +1193,8 @@ class PostgresStore(Store):
 
     def _link(self) -> None:
         """The background thread: listen for appends, poll the visible position, reconnect and
-        write the journal after an outage."""
+        write the journal after an outage. While the server answers but refuses the journal's
+        writes, it listens and polls on, and tries the journal every ``retry_s``."""
         listener = None
         listening = False  # whether listener LISTENs (else the thread polls)
         last = self._last_id  # the largest visible id announced
@@ -1200,21 +1205,28 @@ class PostgresStore(Store):
         opts = self.options
         while not self._stop.is_set():
             try:
-                if not self._online:
-                    if listener is not None:
-                        listener.close()
-                        listener = None
-                    if not self._reconnect():
+                if not self._online and (listener is None or time.monotonic() >= self._retry_at):
+                    online = self._reconnect()
+                    self._retry_at = time.monotonic() + opts.retry_s  # after the try, which may be long
+                    if online:
+                        trailing = True  # whatever others wrote during the outage,
+                        last = 0  # and what a router's read that failed in it did not get: announced again
+                        read_refused = False  # a refusal that outlasts the outage is said again
+                    elif not self._reachable:  # an outage: nothing to listen to
+                        if listener is not None:
+                            listener.close()
+                            listener = None
                         self._sleep(opts.retry_s)
                         continue
-                    trailing = True  # whatever others wrote during the outage,
-                    last = 0  # and what a router's read that failed in it did not get: announced again
-                    read_refused = False  # a refusal that outlasts the outage is said again
+                    # else the server answers but refuses writes: its reads go on, and so does the
+                    # catch-up of the routers, which read when told (the journal is tried every retry_s)
                 if listener is None:
                     listener = self._connect()
                     listening = opts.listen and self._listen(listener)
                     trailing = True
                 wait_s = min(opts.notify_gap_s, opts.poll_s) if trailing and listening else opts.poll_s
+                if not self._online:
+                    wait_s = min(wait_s, max(0.0, self._retry_at - time.monotonic()))
                 ready = self._sleep(wait_s, listener if listening else None)
                 if self._stop.is_set():
                     break
