@@ -22,6 +22,15 @@ back online: it is moved to ``<origin>.journal.damaged`` beside the journal (a J
 its seq, the error, the record as it was stored) for a person to read, logged once
 (``journal_record_set_aside``), and the records after it are written.
 
+A record that the server refuses for its own sake (a trigger's or a constraint's error on that row)
+would hold back every record after it for good, and the store would never go back online: it is
+moved to ``<origin>.journal.refused`` beside the journal (a JSON object a line: its seq, the
+server's error, and the record as ``record_to_json`` wrote it, which ``record_from_json`` reads back
+for an append once the server takes it), logged (``journal_record_refused``), and the records after
+it are written. The store judges a refusal to be the record's own when the server refuses it twice
+while taking a record after it in between (see ``PostgresStore``); a refusal of every write (a
+privilege taken away, a trigger refusing every row) sets nothing aside: the journal waits for it.
+
 A journal holds at most ``max_attempts`` attempts (a few hundred bytes each). When it is full, the
 newest attempts are not kept: the router still learns from them locally, the store counts them
 (``dropped``) and logs ``journal_full``; the journal keeps the older ones so that what reaches the
@@ -33,7 +42,7 @@ what is said here of attempts holds for the log's rows of every kind.
 
 Journals hold request texts, so they are private to the user the router runs as, whatever its
 umask: the folders the store makes for them are ``0700`` (its per-server folder is made so even
-if it exists), the journal and its SQLite, lock and ``.damaged`` files ``0600``.
+if it exists), the journal and its SQLite, lock, ``.damaged`` and ``.refused`` files ``0600``.
 """
 
 from __future__ import annotations
@@ -59,6 +68,8 @@ log = EventLog(__name__)
 SUFFIX = ".journal"
 #: Beside a journal, what of it could not be read (``Journal.head``).
 DAMAGED = ".damaged"
+#: Beside a journal, what of it the server refuses for its own sake (``Journal.set_aside``).
+REFUSED = ".refused"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -243,16 +254,24 @@ class Journal:
                 try:
                     entries.append((int(seq), record_from_json(data)))
                 except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as exc:
-                    self._set_aside(int(seq), data, exc)
+                    self._set_aside(int(seq), data, exc, DAMAGED, "journal_record_set_aside")
             if entries or not rows:
                 return entries
 
-    def _set_aside(self, seq: int, data: bytes | None, exc: Exception) -> None:
-        """Move the record under ``seq``, which cannot be read (the file damaged or edited by hand),
-        to ``<journal>.damaged`` (a JSON object a line: its seq, the error, the record as stored),
-        for a person to read: left in the journal, it failed every write of it, and the store never
-        went back online."""
-        aside = f"{self.path}{DAMAGED}"
+    def set_aside(self, seq: int, exc: Exception) -> None:
+        """Move the record under ``seq``, which the server refuses for its own sake, to
+        ``<journal>.refused`` (see the module's docstring): left first in the journal, it held back
+        every record after it, and the store never went back online."""
+        row = self._conn.execute("SELECT CAST(record AS BLOB) FROM attempts WHERE seq = ?", (int(seq),)).fetchone()
+        if row is not None:
+            self._set_aside(int(seq), row[0], exc, REFUSED, "journal_record_refused")
+
+    def _set_aside(self, seq: int, data: bytes | None, exc: Exception, suffix: str, event: str) -> None:
+        """Move the record under ``seq`` to ``<journal><suffix>`` (a JSON object a line: its seq, the
+        error, the record as stored), for a person to read, and log ``event``: left in the journal,
+        it failed every write of it (one that cannot be read, the file damaged or edited by hand:
+        ``DAMAGED``; one the server refuses: ``REFUSED``), and the store never went back online."""
+        aside = f"{self.path}{suffix}"
         error = f"{type(exc).__name__}: {exc}"
         text = data.decode("utf-8", "backslashreplace") if isinstance(data, bytes) else repr(data)
         line = json.dumps({"seq": seq, "error": error, "record": text}) + "\n"
@@ -261,7 +280,7 @@ class Journal:
         with self._conn:
             self._conn.execute("DELETE FROM attempts WHERE seq = ?", (seq,))
         self._size -= 1
-        log.error("journal_record_set_aside", journal=str(self.path), seq=seq, error=error, kept_in=aside)
+        log.error(event, journal=str(self.path), seq=seq, error=error, kept_in=aside)
 
     def remove_upto(self, seq: int) -> None:
         """Forget the attempts with a seq up to ``seq`` (written to the server)."""

@@ -33,7 +33,11 @@ The store keeps the guarantees of the SQLite one:
   long operations (``count``, ``summary``, ``prune``, snapshots) wait up to ``admin_timeout_s``, so
   that they are not cut short on a big database, but not forever on a server that stopped answering.
   The background thread reconnects every ``retry_s``, writes the journal in order (each attempt
-  exactly once, by its idempotency key), and only then goes back to writing directly. Reads and
+  exactly once, by its idempotency key), and only then goes back to writing directly. A record the
+  server refuses for its own sake (a trigger's or a constraint's error on that row: refused twice,
+  while the server takes one of the records after it in between) is moved beside the journal
+  (``<origin>.journal.refused``, logged ``journal_record_refused``) rather than hold back the
+  records after it for good; a refusal of every write moves nothing, and the journal waits. Reads and
   snapshots raise ``StoreUnavailableError`` while the server is away, and so does one that the
   server refuses without an outage (the role lacks a privilege), naming the store, the operation and
   the server's words, with the store left online.
@@ -248,6 +252,11 @@ _PREPARED_UP_TO = 8
 #: Most parameters of one statement (libpq's protocol): a longer append is several statements in
 #: one transaction.
 _MAX_PARAMS = 65535
+
+
+def _kinds(records: Sequence[LogEntry]) -> str:
+    """The letter of ``_TABLES`` of each record, in order."""
+    return "".join("c" if isinstance(r, TraceClose) else "r" if isinstance(r, ToolRemoval) else "a" for r in records)
 
 
 def _statements(kinds: str) -> list[tuple[int, int]]:
@@ -575,6 +584,10 @@ class PostgresStore(Store):
         self._dropping: str | None = None  # why records are being dropped now, logged once a streak
         self._said_refused = False  # a refused login was logged in this outage (see _reconnect)
         self._failed: str | None = None  # why the server refused the journal's last write, if it did (see _reconnect)
+        # time.monotonic() of the thread's next write of the journal while the server refuses it, as the
+        # thread listens on (see _link); flush makes it now
+        self._retry_at = 0.0
+        self._deferred: dict[str, str] = {}  # orphan journal -> why its adoption was last deferred (see _replay_orphans)
         self._notify_refused = False  # the server refused the last notification (see _write)
         self._journal: Journal | None = None
         self._kept = 0  # records a closed store left in its journal, for the next store on this host
@@ -741,10 +754,10 @@ class PostgresStore(Store):
         except Exception as exc:
             # what the server refuses without an outage (a role without the privilege to write, a
             # trigger raising an error, a table dropped by hand) it refuses as a standby does: the
-            # records wait in the journal until it takes them (flush says why they wait) rather
-            # than fail the routed call and be lost. Values it cannot read (DataError) are a defect
-            # of the store's, which no retry would pass: raised, naming the store (the server's bare
-            # words name none)
+            # records wait in the journal until it takes them (flush says why they wait; one it
+            # refuses for its own sake is set aside, see _replay) rather than fail the routed call
+            # and be lost. Values it cannot read (DataError) are a defect of the store's, which no
+            # retry would pass: raised, naming the store (the server's bare words name none)
             if isinstance(exc, self._psycopg.DataError):
                 raise ValueError(f"store {self.url!r}: append: the server cannot read the records: {_one_line(exc)}") from exc
             if not (self._unavailable(exc) or self._answered(exc)):
@@ -801,7 +814,7 @@ class PostgresStore(Store):
         (see ``_NOTIFY``); returns seq -> id of the ones this call wrote (a key already in the log
         is skipped)."""
         rows = [_row_params(seq, r) for seq, r in zip(seqs, records)]
-        kinds = "".join("c" if isinstance(r, TraceClose) else "r" if isinstance(r, ToolRemoval) else "a" for r in records)
+        kinds = _kinds(records)
         deadline = time.monotonic() + self.options.timeout_s
         statements = _statements(kinds)
         if len(statements) == 1:  # one statement, its own transaction
@@ -1136,6 +1149,7 @@ class PostgresStore(Store):
                 if self._online or self._read_only:  # nothing waits (a closed store too: close wrote its journal)
                     return
                 self._check_open()
+                self._retry_at = 0.0
                 self._wake()
             if time.monotonic() >= deadline:
                 failed, pending = self._failed, self.pending
@@ -1179,7 +1193,8 @@ class PostgresStore(Store):
 
     def _link(self) -> None:
         """The background thread: listen for appends, poll the visible position, reconnect and
-        write the journal after an outage."""
+        write the journal after an outage. While the server answers but refuses the journal's
+        writes, it listens and polls on, and tries the journal every ``retry_s``."""
         listener = None
         listening = False  # whether listener LISTENs (else the thread polls)
         last = self._last_id  # the largest visible id announced
@@ -1190,21 +1205,28 @@ class PostgresStore(Store):
         opts = self.options
         while not self._stop.is_set():
             try:
-                if not self._online:
-                    if listener is not None:
-                        listener.close()
-                        listener = None
-                    if not self._reconnect():
+                if not self._online and (listener is None or time.monotonic() >= self._retry_at):
+                    online = self._reconnect()
+                    self._retry_at = time.monotonic() + opts.retry_s  # after the try, which may be long
+                    if online:
+                        trailing = True  # whatever others wrote during the outage,
+                        last = 0  # and what a router's read that failed in it did not get: announced again
+                        read_refused = False  # a refusal that outlasts the outage is said again
+                    elif not self._reachable:  # an outage: nothing to listen to
+                        if listener is not None:
+                            listener.close()
+                            listener = None
                         self._sleep(opts.retry_s)
                         continue
-                    trailing = True  # whatever others wrote during the outage,
-                    last = 0  # and what a router's read that failed in it did not get: announced again
-                    read_refused = False  # a refusal that outlasts the outage is said again
+                    # else the server answers but refuses writes: its reads go on, and so does the
+                    # catch-up of the routers, which read when told (the journal is tried every retry_s)
                 if listener is None:
                     listener = self._connect()
                     listening = opts.listen and self._listen(listener)
                     trailing = True
                 wait_s = min(opts.notify_gap_s, opts.poll_s) if trailing and listening else opts.poll_s
+                if not self._online:
+                    wait_s = min(wait_s, max(0.0, self._retry_at - time.monotonic()))
                 ready = self._sleep(wait_s, listener if listening else None)
                 if self._stop.is_set():
                     break
@@ -1314,22 +1336,74 @@ class PostgresStore(Store):
         return True
 
     def _replay(self, journal: Journal, origin: str, batch: int = 500) -> None:
-        """Write ``journal`` to the server in order under ``origin``'s keys, emptying it."""
+        """Write ``journal`` to the server in order under ``origin``'s keys, emptying it. A batch the
+        server refuses (no outage) is written again a record at a time (``_write_alone``)."""
         while True:
             with self._lock:
                 rows = journal.head(batch)
             if not rows:
                 return
             with self._pool.connection(timeout=self.options.timeout_s) as conn:
-                self._write(conn, origin, [s for s, _ in rows], [r for _, r in rows])
+                if self._refusal(conn, origin, rows) is not None:
+                    self._write_alone(conn, journal, origin, rows)
+                    continue
             with self._lock:
                 journal.remove_upto(rows[-1][0])
+
+    def _write_alone(self, conn: Any, journal: Journal, origin: str, rows: list[tuple[int, LogEntry]]) -> None:
+        """Write ``rows``, the oldest of ``journal``, a record at a time, in order. One the server
+        refuses for its own sake (it takes one of the records after it, then refuses it once more:
+        a refusal of every write may have just ended) is set aside (``Journal.set_aside``), and the
+        records after it are written; a refusal of every write is raised: the journal waits."""
+        for place, (seq, record) in enumerate(rows):
+            refused = self._refusal(conn, origin, [(seq, record)])
+            if refused is not None:
+                if not self._takes_one_of(conn, origin, rows[place + 1 :]):
+                    raise refused
+                refused = self._refusal(conn, origin, [(seq, record)])
+            with self._lock:
+                if refused is None:
+                    journal.remove_upto(seq)
+                else:
+                    journal.set_aside(seq, refused)
+
+    def _refusal(self, conn: Any, origin: str, rows: Sequence[tuple[int, LogEntry]]) -> Exception | None:
+        """Write ``rows`` under ``origin``'s keys (one transaction); the server's refusal of them
+        (no outage) if it refused them, else ``None``. An outage is raised."""
+        try:
+            self._write(conn, origin, [s for s, _ in rows], [r for _, r in rows])
+        except self._psycopg.Error as exc:
+            if not self._answered(exc):
+                raise
+            return exc
+        return None
+
+    def _takes_one_of(self, conn: Any, origin: str, rows: Sequence[tuple[int, LogEntry]]) -> bool:
+        """Whether the server takes one of ``rows``, each tried alone in a transaction rolled back
+        (nothing written, the journal's order kept): the 1st, 2nd, 4th, 8th, ..., so that a refusal
+        of every write costs a few statements and a run of refused records is passed over."""
+        deadline = time.monotonic() + self.options.timeout_s
+        for k in range(len(rows).bit_length()):  # the places 2**k - 1 within rows
+            seq, record = rows[2**k - 1]
+            self._execute(conn, None, b"BEGIN", [], deadline)
+            try:
+                self._execute(conn, None, _append_sql(_kinds([record])), [_text(origin), *_row_params(seq, record)], deadline)
+                return True
+            except self._psycopg.Error as exc:
+                if not self._answered(exc):
+                    raise
+            finally:
+                if not conn.closed:
+                    self._execute(conn, None, b"ROLLBACK", [], deadline)
+        return False
 
     def _replay_orphans(self) -> None:
         """Adopt and write the journals of router processes on this host that died in an outage:
         those in this database's folder, and those naming this store in the other folders (its
         server or database spelled another way in their URLs: a host name, an address), which a
-        router of that spelling might never open again. A read-only store leaves them."""
+        router of that spelling might never open again. A read-only store leaves them. One that
+        cannot be written now is kept, and said (``journal_adoption_deferred``) once while the
+        reason lasts: it is tried at each reconnect, every ``retry_s``."""
         if self._read_only:
             return
         folders = [self._journal_dir]
@@ -1349,7 +1423,12 @@ class PostgresStore(Store):
                 self._replay(journal, journal.origin)
                 log.info("journal_adopted", url=self.url, journal=str(journal.path), attempts=n)
             except Exception as exc:  # unreachable (retried at the next reconnect) or unreadable: keep it
-                log.warning("journal_adoption_deferred", url=self.url, journal=str(journal.path), error=_one_line(exc))
+                error, path = _one_line(exc), str(journal.path)
+                if self._deferred.get(path) != error:  # said once while it lasts, not every retry_s
+                    log.warning("journal_adoption_deferred", url=self.url, journal=path, error=error)
+                self._deferred[path] = error
+            else:
+                self._deferred.pop(str(journal.path), None)
             finally:
                 journal.close()
 

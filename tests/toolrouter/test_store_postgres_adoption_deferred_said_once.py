@@ -1,0 +1,44 @@
+"""An orphan journal (a router that closed in an outage) that the server refuses to take (a trigger,
+a missing privilege) is said deferred once while the refusal lasts, not at every retry: the store's
+thread tries to adopt it at each reconnect, every ``retry_s``, and logged ``journal_adoption_deferred``
+twice a second for as long as the refusal lasted."""
+
+from __future__ import annotations
+
+import pytest
+from structlog.testing import capture_logs
+from test_store import record
+from test_store_postgres import block, unblock
+
+from toolrouter.bench._postgres_server import LocalPostgres
+from toolrouter.store import StoreUnavailableError, open_store
+
+
+def test_an_orphan_journal_the_server_refuses_is_said_deferred_once(
+    pg_url: str, pg_database: str, postgres_server: LocalPostgres
+) -> None:
+    url = f"{pg_url}&retry_s=0.05"
+    with open_store(url) as gone:
+        block(postgres_server, pg_database)
+        try:
+            assert gone.append([record("a")]) == []
+        finally:
+            gone.close()  # its journal stays on disk, for the next store to adopt
+            unblock(postgres_server, pg_database)
+    postgres_server.sql(
+        "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'not now'; END $$",
+        pg_database,
+    )
+    postgres_server.sql(
+        "CREATE TRIGGER refuse BEFORE INSERT ON toolrouter.attempts FOR EACH ROW EXECUTE FUNCTION refuse()", pg_database
+    )
+    with capture_logs() as events, open_store(url) as store:
+        assert store.append([record("b")]) == []  # refused: the store's thread retries every retry_s
+        for _ in range(2):  # each flush wakes the thread to try again and again, the orphan first
+            with pytest.raises(StoreUnavailableError):
+                store.flush(timeout_s=0.1)
+        said = [e for e in events if e["event"] == "journal_adoption_deferred"]
+        assert len(said) == 1 and "not now" in said[0]["error"], said
+        postgres_server.sql("DROP TRIGGER refuse ON toolrouter.attempts", pg_database)
+        store.flush(timeout_s=10)
+        assert [r.tool_id for r in store.attempts()] == ["a", "b"] and store.online  # the orphan first
