@@ -3871,13 +3871,15 @@ def _learning_result(task_id: str, outcomes: list[_Outcome]) -> LearningResult:
     )
 
 
-def optimize_task_execution(learner: ToolMetaLearner, task: TaskProfile) -> ExecutionPlan:
-    """Function form of ``ToolMetaLearner.optimize_task_execution``."""
-    return learner.optimize_task_execution(task)
+def optimize_task_execution(learner: ToolMetaLearner, task: TaskProfile, **options: Any) -> ExecutionPlan:
+    """Function form of ``ToolMetaLearner.optimize_task_execution``, its keyword options included
+    (``allow_infeasible``, ``tools``)."""
+    return learner.optimize_task_execution(task, **options)
 
 
 def learn_from_execution(
-    learner: ToolMetaLearner, task: TaskProfile, execution_results: Iterable[ExecutionResult]
+    learner: ToolMetaLearner, task: TaskProfile, execution_results: Iterable[ExecutionResult], **options: Any
 ) -> LearningResult:
-    """Function form of ``ToolMetaLearner.learn_from_execution``."""
-    return learner.learn_from_execution(task, execution_results)
+    """Function form of ``ToolMetaLearner.learn_from_execution``, its keyword options included
+    (``trace_id``)."""
+    return learner.learn_from_execution(task, execution_results, **options)

@@ -94,7 +94,8 @@ def configure_logging(level: str = "warning", *, json: bool = False, stream: Tex
 
     ``level``: ``debug``, ``info``, ``warning`` or ``error``; ``json``: one JSON object per line
     instead of the console format (coloured on a terminal only); ``stream``: where to write (default
-    ``sys.stderr``).
+    ``sys.stderr``). The ``meta`` and ``adapters_lib`` loggers get the same level and stream, and
+    no longer propagate: their events are written there once, not also by the root logger's handlers.
     """
     try:
         numeric = _LEVELS[level.lower()]

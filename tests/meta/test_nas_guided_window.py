@@ -38,3 +38,12 @@ def test_guided_mutation_fits_the_most_recent_trials_only(monkeypatch) -> None:
 def test_same_seed_same_search(monkeypatch) -> None:
     first = [t.params for t in run(monkeypatch)[1].trials]
     assert [t.params for t in run(monkeypatch)[1].trials] == first
+
+
+def test_the_docs_cost_table_bounds_the_fit_by_the_window() -> None:
+    # the users' table of what each algorithm costs: the guided fit's n is the window, not every trial
+    from pathlib import Path
+
+    table = (Path(__file__).resolve().parents[2] / "docs" / "benchmarks" / "nas.md").read_text(encoding="utf-8")
+    (row,) = [line for line in table.splitlines() if line.startswith('| `evolutionary` (`mutation="guided"`)')]
+    assert f"the {samplers.GUIDE_WINDOW} most recently finished trials, `GUIDE_WINDOW`" in row

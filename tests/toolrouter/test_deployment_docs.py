@@ -29,3 +29,7 @@ def test_the_snippet_and_the_monitoring_queries_run(pg_url: str) -> None:
                 if "pg_stat_activity WHERE datname" in query:
                     assert rows[0][0] >= 2  # this connection and the router's
             assert conn.execute("SELECT count(*) FROM toolrouter.attempts").fetchone()[0] == 1
+            # the diagram names every table of the store's schema
+            (listed,) = re.findall(r"schema toolrouter: ([a-z_, ]+)", DOC)
+            tables = conn.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = 'toolrouter'").fetchall()
+            assert sorted(listed.split(", ")) == sorted(name for (name,) in tables)
