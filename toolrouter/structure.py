@@ -45,12 +45,16 @@ request only the first and the last term count: with the default weights of 1, a
   capability no trace has used yet be predicted from the text alone; the requests say what users
   ask of it in their own words (on BFCL's multi-turn calls: 0.02 more node F1 on the tune half, within
   noise of before on the held-apart half; see ``docs/benchmarks/planning.md``).
-- ``r(s, e)``: how many of ``s``'s steps serve a capability the task's conversation already ran
-  (``e``, the ``earlier`` given to the proposal: the capabilities of its earlier tasks), and
-  ``P(again) = (a + 1) / (n + 1)``: of the ``n`` capabilities conversations had run before a task
+- ``r(s, e)``: the sum over ``s``'s steps of ``e(c)``, how surely the task's conversation already ran
+  the step's capability ``c`` (``e``, the ``earlier`` given to the proposal: 1 for each capability its earlier tasks
+  ran, or, where what an earlier task ran is not known yet, the probability that it ran it: its
+  proposal's ``capabilities``, combined by ``StructureProposal.ran_after``), and ``P(again) = (a + 1)
+  / (n + 1)``: of the ``n`` capabilities conversations had run before a task
   (``observe_conversation``), the ``a`` that the task ran again. Where conversations seldom repeat a
   call (a log-in, a lookup whose answer the conversation keeps) a plan that repeats one gives way;
   where they do, the term fades to 0. Without ``observe_conversation``, or without ``earlier``, it is 0.
+  Weighing a predicted earlier capability by how sure its prediction was matters: a capability
+  wrongly predicted for an earlier turn, held back in full, is missed where it is called.
 - ``P(k | complexity)``: the sizes the traces of that complexity had, around a prior centred on
   ``1 + TaskComplexity.level`` steps (a discretised normal with a standard deviation of one step):
   before any trace of that complexity, a SIMPLE task is expected to take one step, an EXPERT one four.
@@ -86,7 +90,7 @@ import re
 import threading
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
 import networkx as nx
@@ -165,6 +169,29 @@ def _names(field: str, values: Iterable[str]) -> set[str]:
     for v in out:
         _check_name(field, v)
     return out
+
+
+def _ran(earlier: Mapping[str, float] | Iterable[str]) -> dict[str, float]:
+    """``earlier`` as capability -> how surely the conversation ran it: names ran for sure, a
+    mapping gives each its probability."""
+    if not isinstance(earlier, Mapping):
+        return dict.fromkeys(_names("earlier", earlier), 1.0)
+    for c, p in earlier.items():
+        _check_name("earlier", c)
+        if isinstance(p, (bool, np.bool_)) or not isinstance(p, (int, float, np.integer, np.floating)):
+            raise TypeError(f"earlier[{c!r}]: expected a probability (a number), got {short_repr(p)}")
+        if not 0.0 <= p <= 1.0:  # NaN fails too
+            raise ValueError(f"earlier[{c!r}]: expected a probability in [0, 1], got {p!r}")
+    return {c: float(p) for c, p in earlier.items()}
+
+
+def _marginals(cands: "_Candidates | None", p: np.ndarray) -> dict[str, float]:
+    """Each available capability's probability of being run: the shares ``p`` of the candidates
+    that use it, summed (each candidate lists a capability once)."""
+    if cands is None:  # the default alone: one step any tool may serve
+        return {}
+    m = np.minimum(np.bincount(cands.cols, weights=p[cands.rows], minlength=len(cands.available)), 1.0)
+    return {cands.available[i]: float(m[i]) for i in np.flatnonzero(m > 0.0)}
 
 
 def _size_prior(mean: float) -> np.ndarray:
@@ -286,8 +313,8 @@ class StructureConfig(NumbersOnly):
             with (0: the description alone).
         size_weight: weight of ``log P(size | complexity)`` (times ``u^prior_fade``).
         conversation_weight: weight of ``log P(again)`` per step of a candidate whose capability
-            the task's conversation already ran (``earlier``; 0 without ``observe_conversation``;
-            0, the default: off). See ``docs/benchmarks/planning.md`` for what it gave on BFCL.
+            the task's conversation already ran, times how sure that is (``earlier``; nothing without
+            ``observe_conversation``). See ``docs/benchmarks/planning.md`` for what it gave on BFCL.
         prior_fade: how fast those two give way to the text model as it learns requests like the
             task's (``u``: see the module's docstring; 0: fixed weights).
         size_prior: pseudo-traces of the size prior per complexity.
@@ -332,7 +359,7 @@ class StructureConfig(NumbersOnly):
     prototype_weight: float = Field(1.0, ge=0.0, allow_inf_nan=False)
     drop_quoted: StrictBool = True
     size_weight: float = Field(1.0, ge=0.0, allow_inf_nan=False)
-    conversation_weight: float = Field(0.0, ge=0.0, allow_inf_nan=False)
+    conversation_weight: float = Field(0.4, ge=0.0, allow_inf_nan=False)
     size_prior: float = Field(2.0, gt=0.0, allow_inf_nan=False)
     prior_fade: float = Field(8.0, ge=0.0, le=64.0, allow_inf_nan=False)
     compose: int = Field(0, ge=0, le=8)
@@ -352,6 +379,8 @@ class StructureProposal:
     text and what other task types ran) or ``"default"`` (one step any tool may serve).
     ``probability``: its share of the candidates' softmax scores; ``traces``: how many of the task
     type's traces ran it, of ``task_type_traces``; ``sampled``: chosen under a Thompson draw.
+    ``capabilities``: for each available capability, the probability that the task runs it (the
+    shares of the candidates that use it, summed; only those above 0).
     """
 
     steps: tuple[TraceStep, ...]
@@ -360,6 +389,18 @@ class StructureProposal:
     traces: int
     task_type_traces: int
     sampled: bool = False
+    capabilities: Mapping[str, float] = field(default_factory=dict, hash=False)
+
+    def ran_after(self, earlier: Mapping[str, float] | Iterable[str] = ()) -> dict[str, float]:
+        """What the task's conversation has run once its task ran as proposed, before its run says
+        what did: each capability with the probability that the conversation ran it, ``1 - (1 - e)
+        (1 - m)`` of the ``earlier`` probability ``e`` and this task's ``m`` (``capabilities``). The
+        ``earlier`` to give the conversation's next proposal; a task whose real run is known gives
+        its capabilities as 1 instead."""
+        ran = _ran(earlier)
+        for c, m in self.capabilities.items():
+            ran[c] = 1.0 - (1.0 - ran.get(c, 0.0)) * (1.0 - m)
+        return ran
 
     def graph(self) -> nx.DiGraph:
         """The structure as a DAG: a node per step (attribute ``capability``), an edge per
@@ -509,6 +550,12 @@ def _capabilities(key: Key) -> tuple[str, ...]:
     return tuple(dict.fromkeys(c for c, _ in key if c is not None))
 
 
+def _uses(key: Key) -> list[int]:
+    """How many steps of a structure serve each of its capabilities, in ``_capabilities`` order."""
+    n = Counter(c for c, _ in key if c is not None)
+    return [n[c] for c in _capabilities(key)]
+
+
 def _source(key: Key, type_traces: int) -> str:
     """Where a proposed structure comes from: the task type's own traces ran it, it is the
     default, or it was predicted from the text and the other task types."""
@@ -537,14 +584,14 @@ def _level(complexity: str | None) -> int:
 class _Catalogue:
     """The structures seen, in ``_order``, as arrays a proposal reads at once: per structure its
     capabilities (``rows``: the structure's place, ``cols``: the capability's in ``capabilities``,
-    in the order ``_capabilities`` gives) and its row of the text model's sums (``slots``; -1:
+    in the order ``_capabilities`` gives, ``uses``: how many of its steps serve it) and its row of the text model's sums (``slots``; -1:
     none). Kept up to date as traces are learned (``learned``, ``forgotten``, ``counted``,
     ``slot``): a structure learned since it was made waits in ``recent`` with where it goes among
     ``keys``, and it is made again once those are many, so that a trace of a new structure does
     not sort thousands again before the next proposal."""
 
     __slots__ = ("keys", "place", "alive", "recent", "total", "sizes", "capabilities", "rows", "cols",
-                 "slots", "default")
+                 "uses", "slots", "default")
 
     def __init__(self, keys: list[Key], total: Mapping[Key, int], slots: Mapping[Key, int]) -> None:
         self.keys = keys
@@ -558,6 +605,7 @@ class _Catalogue:
         members = [[ids[c] for c in _capabilities(k)] for k in keys]
         self.rows = np.repeat(np.arange(len(keys), dtype=np.intp), [len(m) for m in members])
         self.cols = np.fromiter(itertools.chain.from_iterable(members), dtype=np.intp, count=len(self.rows))
+        self.uses = np.fromiter(itertools.chain.from_iterable(_uses(k) for k in keys), dtype=float, count=len(self.rows))
         self.slots = np.array([slots.get(k, -1) for k in keys], dtype=np.intp)
         self.default = self.place.get(_DEFAULT_KEY, -1)
 
@@ -594,7 +642,8 @@ class _Catalogue:
 @dataclass(frozen=True, slots=True)
 class _Candidates:
     """The candidates of one proposal: ``keys``, and per capability of each (``rows``: its
-    place in ``keys``, ``cols``: the capability's in ``available``), its row of the text model's
+    place in ``keys``, ``cols``: the capability's in ``available``, ``uses``: how many of its steps
+    serve it), its row of the text model's
     sums (``slots``; -1: none), its traces of every type (``total``), its steps (``sizes``), and
     where each structure seen stands among them (``place``) and the default does (-1: not one)."""
 
@@ -602,6 +651,7 @@ class _Candidates:
     available: list[str]
     rows: np.ndarray
     cols: np.ndarray
+    uses: np.ndarray
     slots: np.ndarray
     total: np.ndarray
     sizes: np.ndarray
@@ -1210,7 +1260,7 @@ class StructureModel:
         keys = [cat.keys[i] for i in at]
         take = ok[cat.rows]
         seq = np.where(ok, np.cumsum(ok) - 1, -1)  # catalogue -> place in keys
-        rows, cols = [seq[cat.rows[take]]], [cols[take]]
+        rows, cols, uses = [seq[cat.rows[take]]], [cols[take]], [cat.uses[take]]
         # the structures learned since the catalogue was made, then those no trace had: single
         # capabilities, their sets, and the default
         recent = sorted(
@@ -1230,6 +1280,7 @@ class StructureModel:
             members = [ids[c] for c in _capabilities(k)]
             rows.append(np.full(len(members), len(keys), dtype=np.intp))
             cols.append(np.array(members, dtype=np.intp))
+            uses.append(np.array(_uses(k), dtype=float))
             keys.append(k)
         # in _order: a recent structure goes before the catalogue's structure it was placed before
         # (sorted among those placed there), the others after every structure seen
@@ -1253,8 +1304,8 @@ class StructureModel:
         default = place(_DEFAULT_KEY)
         if default < 0 and keys and keys[-1] == _DEFAULT_KEY:
             default = len(keys) - 1
-        return _Candidates(keys, available, final[np.concatenate(rows)], np.concatenate(cols), slots, total, sizes,
-                           place, default)
+        return _Candidates(keys, available, final[np.concatenate(rows)], np.concatenate(cols), np.concatenate(uses),
+                           slots, total, sizes, place, default)
 
     def _size_log_prior(self, sizes: np.ndarray, complexity: str | None) -> np.ndarray:
         level = _level(complexity)
@@ -1390,12 +1441,26 @@ class StructureModel:
         complexity: str | None = None,
         rng: np.random.Generator | None = None,
         include_default: bool = True,
-        earlier: Iterable[str] = (),
+        earlier: Mapping[str, float] | Iterable[str] = (),
     ) -> tuple[list[Key], np.ndarray, np.ndarray]:
         """``(candidates, scores, map_scores)``: the candidate structures for a task of
         ``task_type`` with the available ``capabilities`` (a mapping gives each a description), and
         their scores (under a Thompson draw when ``rng`` is given) and posterior-mean scores.
-        ``earlier``: the capabilities the task's conversation already ran (``conversation_weight``)."""
+        ``earlier``: the capabilities the task's conversation already ran, or a mapping of each to
+        the probability that it did (``conversation_weight``)."""
+        return self._scores(task_type, capabilities, request, complexity, rng, include_default, earlier)[:3]
+
+    def _scores(
+        self,
+        task_type: str,
+        capabilities: Mapping[str, str] | Iterable[str],
+        request: str | None,
+        complexity: str | None,
+        rng: np.random.Generator | None,
+        include_default: bool,
+        earlier: Mapping[str, float] | Iterable[str],
+    ) -> tuple[list[Key], np.ndarray, np.ndarray, _Candidates | None]:
+        """``scores``, and the candidates' arrays (None where the default is the only candidate)."""
         _check_name("task_type", task_type)
         if isinstance(capabilities, Iterator):
             capabilities = list(capabilities)  # read by the check, and again below
@@ -1403,7 +1468,7 @@ class StructureModel:
         _check_text("request", request)
         _check_complexity(complexity)
         check_flag("include_default", include_default, error=TypeError)
-        ran = _names("earlier", earlier)
+        ran = _ran(earlier)
         _check_rng(rng)
         self._count()
         descriptions = capabilities if isinstance(capabilities, Mapping) else {}
@@ -1416,7 +1481,7 @@ class StructureModel:
             cands = self._candidates(capabilities, include_default)
             keys = cands.keys
         if not keys:
-            return keys, np.zeros(0), np.zeros(0)
+            return keys, np.zeros(0), np.zeros(0), cands
         cfg = self.config
         n_t = np.zeros(len(keys))
         if cands is None:
@@ -1441,13 +1506,14 @@ class StructureModel:
             base = base + self._text_scores(cands, f, descriptions, request)  # type: ignore[arg-type]
         if ran and cfg.conversation_weight and self._earlier and cands is not None:
             again = math.log((self._again + 1) / (self._earlier + 1))
-            repeats = cands.per_structure(np.array([c in ran for c in cands.available], dtype=float)[cands.cols])
+            # per step: a plan that runs an already-run capability again four times repeats it four times
+            repeats = cands.per_structure(np.array([ran.get(c, 0.0) for c in cands.available])[cands.cols] * cands.uses)
             base = base + cfg.conversation_weight * again * repeats
         mean = base + type_weight * np.log(alpha / alpha.sum())
         if rng is None:
-            return keys, mean, mean
+            return keys, mean, mean, cands
         draw = rng.dirichlet(alpha)
-        return keys, base + type_weight * np.log(np.maximum(draw, 1e-300)), mean
+        return keys, base + type_weight * np.log(np.maximum(draw, 1e-300)), mean, cands
 
     @_locked
     def propose(
@@ -1470,22 +1536,25 @@ class StructureModel:
             request: the task's request text; complexity: its ``TaskComplexity`` value.
             include_default: whether the one-step default is a candidate. Without it, None when
                 there is no other (nothing to predict from, or no capability to build one of).
-            earlier: the capabilities the task's conversation already ran (``conversation_weight``).
+            earlier: the capabilities the task's conversation already ran, or a mapping of each to
+                the probability that it did (``conversation_weight``; ``StructureProposal.ran_after``
+                gives it for a conversation whose earlier tasks' runs are not known yet).
         """
         _check_rng(rng)  # a seed given to a model that does not sample was dropped unchecked
         sample = rng is not None and self.config.sampling == "thompson"
-        keys, score, mean = self.scores(
-            task_type, capabilities=capabilities, request=request, complexity=complexity,
-            rng=rng if sample else None, include_default=include_default, earlier=earlier,
+        keys, score, mean, cands = self._scores(
+            task_type, capabilities, request, complexity, rng if sample else None, include_default, earlier
         )
         if not keys:
             return None  # the default was left out, and there is nothing else to propose
         best = int(np.argmax(score))
         key = keys[best]
         p = np.exp(mean - mean.max())
+        p /= p.sum()
         n_t = self._counts.get(task_type, Counter()).get(key, 0)
         return StructureProposal(
-            self._steps(key), _source(key, n_t), float(p[best] / p.sum()), int(n_t), self.traces(task_type), sample
+            self._steps(key), _source(key, n_t), float(p[best]), int(n_t), self.traces(task_type), sample,
+            _marginals(cands, p),
         )
 
     @_locked

@@ -190,6 +190,8 @@ class ModelPredictor(Predictor):
         self.name = label
         self.complexity = complexity
         self.chain = chain
+        self._said: Seq = ()  # what the last prediction's conversation has run, as predicted
+        self._ran: Mapping[str, float] | Seq = ()
 
     def learn(self, key: str, task_type: str, request: str, calls: Seq, earlier: Seq = ()) -> None:
         if earlier:
@@ -202,9 +204,14 @@ class ModelPredictor(Predictor):
             previous = (step,) if self.chain else ()
 
     def predict(self, task_type: str, request: str, offered: Mapping[str, str], earlier: Seq = ()) -> Seq:
+        # ``earlier`` as this predictor said it: each call with the probability that its turn made it
+        # (``StructureProposal.ran_after``); calls it did not predict, as made for sure
+        ran = self._ran if earlier and earlier == self._said else earlier
         plan = self.model.propose(task_type, capabilities=offered, request=request, complexity=self.complexity,
-                                  include_default=False, earlier=earlier)
-        return () if plan is None else tuple(s.capability for s in plan.steps if s.capability is not None)
+                                  include_default=False, earlier=ran)
+        predicted = () if plan is None else tuple(s.capability for s in plan.steps if s.capability is not None)
+        self._said, self._ran = tuple(earlier) + predicted, (ran if plan is None else plan.ran_after(ran))
+        return predicted
 
     def margin(self, task_type: str, request: str, offered: Mapping[str, str]) -> tuple[Seq, float]:
         """The best structure other than the one-step default, and how far its score is above the
