@@ -70,7 +70,7 @@ from pydantic import BaseModel
 from integrations._extras import require
 from integrations.schema import NO_DEFAULT, Parameter, ToolSchemaError, resolve_ref
 from integrations.shortlist import ToolShortlist
-from integrations.toolbox import Toolbox, ToolResult, UnknownCapabilityError, check_serialize
+from integrations.toolbox import Toolbox, ToolResult, UnknownCapabilityError, check_serialize, unknown_tool_message
 from toolrouter import ToolFailure, ToolMiddleware, ToolProfile
 from toolrouter._checks import check_count
 from toolrouter.serialization import short_repr
@@ -235,10 +235,10 @@ class RouterMiddleware(AgentMiddleware):
 
     A call of a capability that the model's request did not offer (a middleware that narrows the
     tools, LangChain's ``LLMToolSelectorMiddleware`` say, left it out, or the model made it up) runs
-    nothing: it is answered as an unknown tool by an error ``ToolMessage`` listing the tools the
-    model was given. The middleware sees the request as it reaches the model only when no
-    middleware nearer the model narrows it: list this one after them (``create_agent`` runs the
-    first middleware outermost).
+    nothing: it is answered as an unknown tool by an error ``ToolMessage`` naming the tools the
+    model was given (of many, the closest). The middleware sees the request as it reaches the
+    model only when no middleware nearer the model narrows it: list this one after them
+    (``create_agent`` runs the first middleware outermost).
 
     Arguments:
         toolbox: the capabilities and the router.
@@ -380,8 +380,8 @@ class ToolShortlistMiddleware(AgentMiddleware):
     ``max_tools``; tools that are not capabilities (the agent's own, provider tools) stay as they
     are, since the shortlist cannot rank them. Without a request text the tools are left unchanged.
     A call the model makes of a capability left out (remembered from an earlier request, or made
-    up) runs nothing: it is answered as an unknown tool by an error ``ToolMessage`` listing the
-    tools the model was given, as a provider refuses a tool it did not give.
+    up) runs nothing: it is answered as an unknown tool by an error ``ToolMessage`` naming the
+    tools the model was given (of many, the closest), as a provider refuses a tool it did not give.
 
     After the agent's turn (``after_agent``) the shortlist learns from it (``shortlist.learn``):
     the capabilities the model called since the turn's human message, and, for each, whether a
@@ -506,14 +506,14 @@ def _refusing_unoffered(request: ModelRequest, response: Any, capabilities: Sequ
 
 def _refusing(response: Any, shown: Sequence[str], refused_names: set[str]) -> Any:
     """``response`` with each call of a tool of ``refused_names`` not answered yet (by a middleware
-    nearer the model) answered by an error ``ToolMessage`` listing the tools ``shown``."""
+    nearer the model) answered by an error ``ToolMessage`` naming the tools ``shown`` (of many,
+    the closest)."""
     model_response = response if isinstance(response, (ModelResponse, AIMessage)) else response.model_response
     messages = [model_response] if isinstance(model_response, AIMessage) else model_response.result
-    listed = ", ".join(repr(name) for name in shown) or "none"
     answered_ids = {message.tool_call_id for message in messages if isinstance(message, ToolMessage)}
     refused = [
         ToolMessage(
-            f"unknown tool {call['name']!r}; the tools are {listed}",
+            unknown_tool_message(call["name"], shown),
             tool_call_id=call["id"],
             name=call["name"],
             status="error",

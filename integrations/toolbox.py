@@ -50,6 +50,7 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import enum
 import json
 import threading
@@ -88,6 +89,7 @@ __all__ = [
     "UnknownCapabilityError",
     "check_serialize",
     "to_content",
+    "unknown_tool_message",
 ]
 
 log = EventLog(__name__)
@@ -99,6 +101,21 @@ DEFAULT_MAX_RESULT_CHARS = 100_000
 #: How a tool call ended: a value, the model's mistake (unknown tool, invalid arguments), every
 #: backend failing, or a value that ``serialize`` could not turn into text (the tool ran).
 ResultStatus = Literal["ok", "unknown_tool", "invalid_arguments", "tools_failed", "unserializable"]
+
+
+#: Most tool names the error of an unknown tool lists: a model reads it whenever it misnames one.
+MAX_LISTED_TOOLS = 10
+
+
+def unknown_tool_message(name: Any, tools: Iterable[str]) -> str:
+    """The error a model reads when it calls ``name``, no tool of ``tools``: every tool, or, of
+    more than ``MAX_LISTED_TOOLS``, the closest names (``difflib``) and how many there are, so
+    that the message does not grow with the toolbox."""
+    tools = list(tools)
+    if len(tools) <= MAX_LISTED_TOOLS:
+        return f"unknown tool {name!r}; the tools are {', '.join(map(repr, tools)) or 'none'}"
+    closest = difflib.get_close_matches(str(name), tools, n=MAX_LISTED_TOOLS, cutoff=0)
+    return f"unknown tool {name!r}; the closest of the {len(tools)} tools are {', '.join(map(repr, closest))}"
 
 
 class UnknownCapabilityError(ToolRouterError, KeyError):
@@ -515,9 +532,8 @@ class Toolbox(ClosesWhatItBuilt):
             # named only unknown tools
             self.middleware.route(ANY_CAPABILITY, context=context, **route_options)
             tools = self._capabilities if offered is None else [n for n in self._capabilities if n in offered]
-            known = ", ".join(repr(n) for n in tools) or "none"
             log.info("tool_call_rejected", tool=str(name), status="unknown_tool")
-            return ToolResult(str(name), f"unknown tool {name!r}; the tools are {known}", status="unknown_tool")
+            return ToolResult(str(name), unknown_tool_message(name, tools), status="unknown_tool")
         routed = self.middleware.route(name, context=context, **route_options)  # the caller's options: raise
         try:
             args, kwargs = entry.schema.bind(arguments, shown_names)

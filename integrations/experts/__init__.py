@@ -8,7 +8,8 @@ and returns an ``ExpertResult``, ``add_meta_learning`` attaches a MAML-family le
 ``run_meta_learning_demo`` is the one-call tour of the framework (``toolrouter demo --tour``).
 
 This is the one import path: ``from integrations.experts import LanguageExpert, run_meta_learning_demo``.
-Names are imported on first use, so ``import integrations.experts`` stays cheap.
+Names are imported on first use, so ``import integrations.experts`` stays cheap: it loads neither
+torch nor a text encoder.
 
 Example:
     >>> from integrations.experts import Expert, ExpertResult
@@ -21,24 +22,13 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from integrations.experts.base import (
-    Expert,
-    ExpertInputError,
-    ExpertOutputError,
-    ExpertResult,
-    LearnerModelError,
-    ModalityError,
-    TaskState,
-    UnknownTaskError,
-    normalize_support,
-)
-
-# the experts and the tour load their dependencies (text encoders, the router) on first use
-_LAZY = {"LanguageExpert": "language", "VisionExpert": "vision", "ExpertSystem": "system", "SystemResult": "system",
+# every name is imported on first use: each module here imports torch
+_LAZY = {**dict.fromkeys(["Expert", "ExpertInputError", "ExpertOutputError", "ExpertResult", "LearnerModelError",
+                          "ModalityError", "TaskState", "UnknownTaskError", "normalize_support"], "base"),
+         "LanguageExpert": "language", "VisionExpert": "vision", "ExpertSystem": "system", "SystemResult": "system",
          "run_meta_learning_demo": "tour"}
 
-__all__ = sorted(["Expert", "ExpertInputError", "ExpertOutputError", "ExpertResult", "LearnerModelError", "ModalityError",
-                  "TaskState", "UnknownTaskError", "normalize_support", *_LAZY])
+__all__ = sorted(_LAZY)
 
 
 def __getattr__(name: str) -> Any:

@@ -63,7 +63,7 @@ from integrations.mcp.config import (
 from integrations.mcp.grouping import Capability, GroupingError, UpstreamTool, group_tools
 from integrations.mcp.schemas import SchemaCheck
 from integrations.mcp.upstream import Progress, Upstream
-from integrations.toolbox import to_content
+from integrations.toolbox import to_content, unknown_tool_message
 from toolrouter.attempt_group import GroupMember
 from toolrouter.attempts import describe_error
 from toolrouter.errors import AllToolsFailedError, NoToolForCapabilityError
@@ -444,9 +444,8 @@ class McpBackends:
             await self.start_lazy()
             capability = self._capabilities.get(name)
         if capability is None:
-            known = ", ".join(repr(n) for n in self._capabilities) or "none"
             log.info("mcp_call_rejected", tool=name, status="unknown_tool")
-            return _error(f"unknown tool {name!r}; the tools are {known}")
+            return _error(unknown_tool_message(name, self._capabilities))
         if arguments is not None and not isinstance(arguments, Mapping):
             log.info("mcp_call_rejected", tool=name, status="invalid_arguments")
             return _error(

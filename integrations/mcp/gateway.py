@@ -236,7 +236,12 @@ class Gateway:
         ``OSError`` naming it before any upstream server starts, the middleware the gateway built
         closed (a gateway serves once). Port 0 serves on a free port, which the
         ``mcp_gateway_serving`` event names. A ``host`` that is no text (``TypeError``) or a ``port``
-        that is no integer in [0, 65535] (``ValueError``) is refused naming it, and changes nothing."""
+        that is no integer in [0, 65535] (``ValueError``) is refused naming it, and changes nothing.
+
+        Clients are not authenticated, and only a loopback ``host`` (``127.0.0.1``, ``localhost``,
+        ``::1``) keeps the MCP SDK's DNS-rebinding protection (a foreign ``Host`` or ``Origin``
+        header refused): ``""`` and ``0.0.0.0`` listen on every IPv4 interface, ``::`` on every IPv6
+        one, and they, like any other address, serve every request that reaches them."""
         import uvicorn
 
         # checked here: the socket's own refusal (OverflowError, TypeError) names neither

@@ -28,3 +28,7 @@ async def test_a_burst_of_list_changed_is_listed_once_or_twice_not_once_each(pid
         assert at_once == 1
         assert 2 <= listings <= 4  # the first, then one or two for the burst: not 21
         assert mcp.upstreams["c"].connections == 1
+        # of so many tools, an unknown one's error names the ten closest and the count, not all
+        unknown = (await mcp.call("t19x", {})).content[0].text
+        assert unknown.startswith(f"unknown tool 't19x'; the closest of the {len(mcp.capabilities)} tools are 't19', ")
+        assert unknown.count("'") == 2 * 11  # the name and ten tools
