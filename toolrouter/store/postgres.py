@@ -37,7 +37,8 @@ The store keeps the guarantees of the SQLite one:
   server refuses for its own sake (a trigger's or a constraint's error on that row: refused twice,
   while the server takes one of the records after it in between) is moved beside the journal
   (``<origin>.journal.refused``, logged ``journal_record_refused``) rather than hold back the
-  records after it for good; a refusal of every write moves nothing, and the journal waits. Reads and
+  records after it for good, unless the log holds it already (its answer lost: it is written); a
+  refusal of every write moves nothing, and the journal waits. Reads and
   snapshots raise ``StoreUnavailableError`` while the server is away, and so does one that the
   server refuses without an outage (the role lacks a privilege), naming the store, the operation and
   the server's words, with the store left online.
@@ -1353,14 +1354,17 @@ class PostgresStore(Store):
     def _write_alone(self, conn: Any, journal: Journal, origin: str, rows: list[tuple[int, LogEntry]]) -> None:
         """Write ``rows``, the oldest of ``journal``, a record at a time, in order. One the server
         refuses for its own sake (it takes one of the records after it, then refuses it once more:
-        a refusal of every write may have just ended) is set aside (``Journal.set_aside``), and the
-        records after it are written; a refusal of every write is raised: the journal waits."""
+        a refusal of every write may have just ended) is set aside (``Journal.set_aside``), unless
+        the log holds it already (``_in_log``), and the records after it are written; a refusal of
+        every write is raised: the journal waits."""
         for place, (seq, record) in enumerate(rows):
             refused = self._refusal(conn, origin, [(seq, record)])
             if refused is not None:
                 if not self._takes_one_of(conn, origin, rows[place + 1 :]):
                     raise refused
                 refused = self._refusal(conn, origin, [(seq, record)])
+            if refused is not None and self._in_log(conn, origin, seq, record):
+                refused = None  # written: set aside, it would be appended again, twice in the log
             with self._lock:
                 if refused is None:
                     journal.remove_upto(seq)
@@ -1377,6 +1381,21 @@ class PostgresStore(Store):
                 raise
             return exc
         return None
+
+    def _in_log(self, conn: Any, origin: str, seq: int, record: LogEntry) -> bool:
+        """Whether the log holds ``record``'s key ``(origin, seq)``: its first write reached the
+        server but the answer was lost, and a trigger (``BEFORE INSERT``) refuses its retry before
+        the key's check would skip it. A read the server refuses (a role that may not read the log)
+        says no; an outage is raised."""
+        table = _TABLES[_kinds([record])][0]
+        sql = f"SELECT 1 FROM toolrouter.{table} WHERE origin = $1 AND origin_seq = $2".encode()
+        deadline = time.monotonic() + self.options.timeout_s
+        try:
+            return self._execute(conn, None, sql, [_text(origin), b"%d" % seq], deadline).ntuples > 0
+        except self._psycopg.Error as exc:
+            if not self._answered(exc):
+                raise
+            return False
 
     def _takes_one_of(self, conn: Any, origin: str, rows: Sequence[tuple[int, LogEntry]]) -> bool:
         """Whether the server takes one of ``rows``, each tried alone in a transaction rolled back
