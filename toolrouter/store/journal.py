@@ -237,11 +237,11 @@ class Journal:
         if kept:
             with self._conn:  # one transaction (the connection autocommits each statement): all or none
                 self._conn.execute("BEGIN")
-                self._conn.executemany(
+                added = self._conn.executemany(
                     "INSERT OR IGNORE INTO attempts (seq, record) VALUES (?, ?)",
                     [(int(s), record_to_json(r)) for s, r in kept],
-                )
-            self._size += len(kept)
+                ).rowcount
+            self._size += added
         return len(kept)
 
     def head(self, limit: int) -> list[tuple[int, LogEntry]]:
@@ -287,9 +287,8 @@ class Journal:
 
     def remove_upto(self, seq: int) -> None:
         """Forget the attempts with a seq up to ``seq`` (written to the server)."""
-        with self._conn:
-            self._conn.execute("DELETE FROM attempts WHERE seq <= ?", (int(seq),))
-        self._size = int(self._conn.execute("SELECT COUNT(*) FROM attempts").fetchone()[0])
+        with self._conn:  # counted as deleted: a count of the rest scanned the journal, at each record of a pass
+            self._size -= self._conn.execute("DELETE FROM attempts WHERE seq <= ?", (int(seq),)).rowcount
 
     def close(self) -> None:
         """Close the file, delete it if empty, release the lock."""
