@@ -255,6 +255,15 @@ _PREPARED_UP_TO = 8
 _MAX_PARAMS = 65535
 
 
+def _orphan_refused(path: str) -> str:
+    """What resolves the dead router's journal at ``path`` that the server refuses (see ``_replay_orphans``)."""
+    return (
+        "the server refuses the journal's oldest record: fix what refuses it (a trigger, a constraint, a privilege) "
+        f"and the next store opened on this host writes the journal; or give its records up: move {path}* out of "
+        "its folder (SQLite: its table attempts holds each record as record_from_json reads it; docs/deployment.md)"
+    )
+
+
 def _kinds(records: Sequence[LogEntry]) -> str:
     """The letter of ``_TABLES`` of each record, in order."""
     return "".join("c" if isinstance(r, TraceClose) else "r" if isinstance(r, ToolRemoval) else "a" for r in records)
@@ -1422,7 +1431,10 @@ class PostgresStore(Store):
         server or database spelled another way in their URLs: a host name, an address), which a
         router of that spelling might never open again. A read-only store leaves them. One that
         cannot be written now is kept, and said (``journal_adoption_deferred``) once while the
-        reason lasts: it is tried at each reconnect, every ``retry_s``."""
+        reason lasts: it is tried at each reconnect, every ``retry_s``, and by each store opened.
+        One the server refuses (no outage: a trigger, a constraint, a privilege) is said with what
+        resolves it (``_orphan_refused``): nothing is ever appended to it, so its last record,
+        refused with nothing after it, is never judged refused for its own sake and set aside."""
         if self._read_only:
             return
         folders = [self._journal_dir]
@@ -1444,7 +1456,11 @@ class PostgresStore(Store):
             except Exception as exc:  # unreachable (retried at the next reconnect) or unreadable: keep it
                 error, path = _one_line(exc), str(journal.path)
                 if self._deferred.get(path) != error:  # said once while it lasts, not every retry_s
-                    log.warning("journal_adoption_deferred", url=self.url, journal=path, error=error)
+                    refused = self._answered(exc) and not self._unavailable(exc)  # no outage: nothing passes by itself
+                    log.warning(
+                        "journal_adoption_deferred", url=self.url, journal=path, error=error,
+                        resolve=_orphan_refused(path) if refused else None,
+                    )
                 self._deferred[path] = error
             else:
                 self._deferred.pop(str(journal.path), None)
