@@ -1363,17 +1363,17 @@ class PostgresStore(Store):
     def _write_alone(self, conn: Any, journal: Journal, origin: str, rows: list[tuple[int, LogEntry]]) -> None:
         """Write ``rows``, the oldest of ``journal``, a record at a time, in order. One the server
         refuses for its own sake (it takes one of the records after it, then refuses it once more:
-        a refusal of every write may have just ended) is set aside (``Journal.set_aside``), unless
-        the log holds it already (``_in_log``), and the records after it are written; a refusal of
-        every write is raised: the journal waits."""
+        a refusal of every write may have just ended) is set aside (``Journal.set_aside``), and the
+        records after it are written; a refusal of every write is raised: the journal waits. One
+        the log holds already (``_in_log``) is written, whatever the server says to its retry."""
         for place, (seq, record) in enumerate(rows):
             refused = self._refusal(conn, origin, [(seq, record)])
+            if refused is not None and self._in_log(conn, origin, seq, record):
+                refused = None  # set aside, it would be appended again; waited for, it would wait for good
             if refused is not None:
                 if not self._takes_one_of(conn, origin, rows[place + 1 :]):
                     raise refused
                 refused = self._refusal(conn, origin, [(seq, record)])
-            if refused is not None and self._in_log(conn, origin, seq, record):
-                refused = None  # written: set aside, it would be appended again, twice in the log
             with self._lock:
                 if refused is None:
                     journal.remove_upto(seq)
