@@ -1408,11 +1408,13 @@ class PostgresStore(Store):
 
     def _takes_one_of(self, conn: Any, origin: str, rows: Sequence[tuple[int, LogEntry]]) -> bool:
         """Whether the server takes one of ``rows``, each tried alone in a transaction rolled back
-        (nothing written, the journal's order kept): the 1st, 2nd, 4th, 8th, ..., so that a refusal
-        of every write costs a few statements and a run of refused records is passed over."""
+        (nothing written, the journal's order kept): the 1st, 2nd, 4th, 8th, ... and the last, so
+        that a refusal of every write costs a few statements and a run of refused records is passed
+        over (without the last, one whose end was not at those places held the journal back)."""
         deadline = time.monotonic() + self.options.timeout_s
-        for k in range(len(rows).bit_length()):  # the places 2**k - 1 within rows
-            seq, record = rows[2**k - 1]
+        places = sorted({2**k - 1 for k in range(len(rows).bit_length())} | {len(rows) - 1}) if rows else []
+        for place in places:
+            seq, record = rows[place]
             self._execute(conn, None, b"BEGIN", [], deadline)
             try:
                 self._execute(conn, None, _append_sql(_kinds([record])), [_text(origin), *_row_params(seq, record)], deadline)
