@@ -74,6 +74,9 @@ DAMAGED = ".damaged"
 #: Beside a journal, what of it the server refuses for its own sake (``Journal.set_aside``).
 REFUSED = ".refused"
 
+#: What ``record_from_json`` raises for a record it cannot read (the file damaged or edited by hand).
+_UNREADABLE = (ValueError, TypeError, KeyError, AttributeError, RecursionError)
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS attempts (seq INTEGER PRIMARY KEY, record TEXT NOT NULL);
@@ -256,10 +259,19 @@ class Journal:
             for seq, data in rows:
                 try:
                     entries.append((int(seq), record_from_json(data)))
-                except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as exc:
+                except _UNREADABLE as exc:
                     self._set_aside(int(seq), data, exc, DAMAGED, "journal_record_set_aside")
             if entries or not rows:
                 return entries
+
+    def newest(self) -> tuple[int, LogEntry] | None:
+        """The newest record with its seq; ``None`` if there is none, or it cannot be read (``head``
+        sets it aside when it comes to it)."""
+        row = self._conn.execute("SELECT seq, CAST(record AS BLOB) FROM attempts ORDER BY seq DESC LIMIT 1").fetchone()
+        try:
+            return None if row is None else (int(row[0]), record_from_json(row[1]))
+        except _UNREADABLE:
+            return None
 
     def set_aside(self, seq: int, exc: Exception) -> None:
         """Move the record under ``seq``, which the server refuses for its own sake, to

@@ -1365,13 +1365,18 @@ class PostgresStore(Store):
         refuses for its own sake (it takes one of the records after it, then refuses it once more:
         a refusal of every write may have just ended) is set aside (``Journal.set_aside``), and the
         records after it are written; a refusal of every write is raised: the journal waits. One
-        the log holds already (``_in_log``) is written, whatever the server says to its retry."""
+        the log holds already (``_in_log``) is written, whatever the server says to its retry.
+        The records after it tried are those of ``rows`` and the journal's newest: a run of refused
+        records as long as ``rows`` held back for good the records after it, and those appended."""
+        with self._lock:
+            newest = journal.newest()
+        beyond = [newest] if newest is not None and newest[0] > rows[-1][0] else []
         for place, (seq, record) in enumerate(rows):
             refused = self._refusal(conn, origin, [(seq, record)])
             if refused is not None and self._in_log(conn, origin, seq, record):
                 refused = None  # set aside, it would be appended again; waited for, it would wait for good
             if refused is not None:
-                if not self._takes_one_of(conn, origin, rows[place + 1 :]):
+                if not self._takes_one_of(conn, origin, [*rows[place + 1 :], *beyond]):
                     raise refused
                 refused = self._refusal(conn, origin, [(seq, record)])
             with self._lock:
