@@ -30,6 +30,9 @@ for an append once the server takes it), logged (``journal_record_refused``), an
 it are written. The store judges a refusal to be the record's own when the server refuses it twice
 while taking a record after it in between (see ``PostgresStore``); a refusal of every write (a
 privilege taken away, a trigger refusing every row) sets nothing aside: the journal waits for it.
+One the log holds already under its key (its first write reached the server but the answer was
+lost, and a ``BEFORE INSERT`` trigger refuses it before the key's check) is written: it leaves the
+journal as written, not set aside to be appended twice.
 
 A journal holds at most ``max_attempts`` attempts (a few hundred bytes each). When it is full, the
 newest attempts are not kept: the router still learns from them locally, the store counts them
@@ -70,6 +73,9 @@ SUFFIX = ".journal"
 DAMAGED = ".damaged"
 #: Beside a journal, what of it the server refuses for its own sake (``Journal.set_aside``).
 REFUSED = ".refused"
+
+#: What ``record_from_json`` raises for a record it cannot read (the file damaged or edited by hand).
+_UNREADABLE = (ValueError, TypeError, KeyError, AttributeError, RecursionError)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -234,11 +240,11 @@ class Journal:
         if kept:
             with self._conn:  # one transaction (the connection autocommits each statement): all or none
                 self._conn.execute("BEGIN")
-                self._conn.executemany(
+                added = self._conn.executemany(
                     "INSERT OR IGNORE INTO attempts (seq, record) VALUES (?, ?)",
                     [(int(s), record_to_json(r)) for s, r in kept],
-                )
-            self._size += len(kept)
+                ).rowcount
+            self._size += added
         return len(kept)
 
     def head(self, limit: int) -> list[tuple[int, LogEntry]]:
@@ -253,10 +259,19 @@ class Journal:
             for seq, data in rows:
                 try:
                     entries.append((int(seq), record_from_json(data)))
-                except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as exc:
+                except _UNREADABLE as exc:
                     self._set_aside(int(seq), data, exc, DAMAGED, "journal_record_set_aside")
             if entries or not rows:
                 return entries
+
+    def newest(self) -> tuple[int, LogEntry] | None:
+        """The newest record with its seq; ``None`` if there is none, or it cannot be read (``head``
+        sets it aside when it comes to it)."""
+        row = self._conn.execute("SELECT seq, CAST(record AS BLOB) FROM attempts ORDER BY seq DESC LIMIT 1").fetchone()
+        try:
+            return None if row is None else (int(row[0]), record_from_json(row[1]))
+        except _UNREADABLE:
+            return None
 
     def set_aside(self, seq: int, exc: Exception) -> None:
         """Move the record under ``seq``, which the server refuses for its own sake, to
@@ -284,9 +299,8 @@ class Journal:
 
     def remove_upto(self, seq: int) -> None:
         """Forget the attempts with a seq up to ``seq`` (written to the server)."""
-        with self._conn:
-            self._conn.execute("DELETE FROM attempts WHERE seq <= ?", (int(seq),))
-        self._size = int(self._conn.execute("SELECT COUNT(*) FROM attempts").fetchone()[0])
+        with self._conn:  # counted as deleted: a count of the rest scanned the journal, at each record of a pass
+            self._size -= self._conn.execute("DELETE FROM attempts WHERE seq <= ?", (int(seq),)).rowcount
 
     def close(self) -> None:
         """Close the file, delete it if empty, release the lock."""

@@ -37,7 +37,8 @@ The store keeps the guarantees of the SQLite one:
   server refuses for its own sake (a trigger's or a constraint's error on that row: refused twice,
   while the server takes one of the records after it in between) is moved beside the journal
   (``<origin>.journal.refused``, logged ``journal_record_refused``) rather than hold back the
-  records after it for good; a refusal of every write moves nothing, and the journal waits. Reads and
+  records after it for good, unless the log holds it already (its answer lost: it is written); a
+  refusal of every write moves nothing, and the journal waits. Reads and
   snapshots raise ``StoreUnavailableError`` while the server is away, and so does one that the
   server refuses without an outage (the role lacks a privilege), naming the store, the operation and
   the server's words, with the store left online.
@@ -252,6 +253,15 @@ _PREPARED_UP_TO = 8
 #: Most parameters of one statement (libpq's protocol): a longer append is several statements in
 #: one transaction.
 _MAX_PARAMS = 65535
+
+
+def _orphan_refused(path: str) -> str:
+    """What resolves the dead router's journal at ``path`` that the server refuses (see ``_replay_orphans``)."""
+    return (
+        "the server refuses the journal's oldest record: fix what refuses it (a trigger, a constraint, a privilege) "
+        f"and the next store opened on this host writes the journal; or give its records up: move {path}* out of "
+        "its folder (SQLite: its table attempts holds each record as record_from_json reads it; docs/deployment.md)"
+    )
 
 
 def _kinds(records: Sequence[LogEntry]) -> str:
@@ -1354,11 +1364,19 @@ class PostgresStore(Store):
         """Write ``rows``, the oldest of ``journal``, a record at a time, in order. One the server
         refuses for its own sake (it takes one of the records after it, then refuses it once more:
         a refusal of every write may have just ended) is set aside (``Journal.set_aside``), and the
-        records after it are written; a refusal of every write is raised: the journal waits."""
+        records after it are written; a refusal of every write is raised: the journal waits. One
+        the log holds already (``_in_log``) is written, whatever the server says to its retry.
+        The records after it tried are those of ``rows`` and the journal's newest: a run of refused
+        records as long as ``rows`` held back for good the records after it, and those appended."""
+        with self._lock:
+            newest = journal.newest()
+        beyond = [newest] if newest is not None and newest[0] > rows[-1][0] else []
         for place, (seq, record) in enumerate(rows):
             refused = self._refusal(conn, origin, [(seq, record)])
+            if refused is not None and self._in_log(conn, origin, seq, record):
+                refused = None  # set aside, it would be appended again; waited for, it would wait for good
             if refused is not None:
-                if not self._takes_one_of(conn, origin, rows[place + 1 :]):
+                if not self._takes_one_of(conn, origin, [*rows[place + 1 :], *beyond]):
                     raise refused
                 refused = self._refusal(conn, origin, [(seq, record)])
             with self._lock:
@@ -1378,13 +1396,30 @@ class PostgresStore(Store):
             return exc
         return None
 
+    def _in_log(self, conn: Any, origin: str, seq: int, record: LogEntry) -> bool:
+        """Whether the log holds ``record``'s key ``(origin, seq)``: its first write reached the
+        server but the answer was lost, and a trigger (``BEFORE INSERT``) refuses its retry before
+        the key's check would skip it. A read the server refuses (a role that may not read the log)
+        says no; an outage is raised."""
+        table = _TABLES[_kinds([record])][0]
+        sql = f"SELECT 1 FROM toolrouter.{table} WHERE origin = $1 AND origin_seq = $2".encode()
+        deadline = time.monotonic() + self.options.timeout_s
+        try:
+            return self._execute(conn, None, sql, [_text(origin), b"%d" % seq], deadline).ntuples > 0
+        except self._psycopg.Error as exc:
+            if not self._answered(exc):
+                raise
+            return False
+
     def _takes_one_of(self, conn: Any, origin: str, rows: Sequence[tuple[int, LogEntry]]) -> bool:
         """Whether the server takes one of ``rows``, each tried alone in a transaction rolled back
-        (nothing written, the journal's order kept): the 1st, 2nd, 4th, 8th, ..., so that a refusal
-        of every write costs a few statements and a run of refused records is passed over."""
+        (nothing written, the journal's order kept): the 1st, 2nd, 4th, 8th, ... and the last, so
+        that a refusal of every write costs a few statements and a run of refused records is passed
+        over (without the last, one whose end was not at those places held the journal back)."""
         deadline = time.monotonic() + self.options.timeout_s
-        for k in range(len(rows).bit_length()):  # the places 2**k - 1 within rows
-            seq, record = rows[2**k - 1]
+        places = sorted({2**k - 1 for k in range(len(rows).bit_length())} | {len(rows) - 1}) if rows else []
+        for place in places:
+            seq, record = rows[place]
             self._execute(conn, None, b"BEGIN", [], deadline)
             try:
                 self._execute(conn, None, _append_sql(_kinds([record])), [_text(origin), *_row_params(seq, record)], deadline)
@@ -1403,7 +1438,10 @@ class PostgresStore(Store):
         server or database spelled another way in their URLs: a host name, an address), which a
         router of that spelling might never open again. A read-only store leaves them. One that
         cannot be written now is kept, and said (``journal_adoption_deferred``) once while the
-        reason lasts: it is tried at each reconnect, every ``retry_s``."""
+        reason lasts: it is tried at each reconnect, every ``retry_s``, and by each store opened.
+        One the server refuses (no outage: a trigger, a constraint, a privilege) is said with what
+        resolves it (``_orphan_refused``): nothing is ever appended to it, so its last record,
+        refused with nothing after it, is never judged refused for its own sake and set aside."""
         if self._read_only:
             return
         folders = [self._journal_dir]
@@ -1425,7 +1463,11 @@ class PostgresStore(Store):
             except Exception as exc:  # unreachable (retried at the next reconnect) or unreadable: keep it
                 error, path = _one_line(exc), str(journal.path)
                 if self._deferred.get(path) != error:  # said once while it lasts, not every retry_s
-                    log.warning("journal_adoption_deferred", url=self.url, journal=path, error=error)
+                    refused = self._answered(exc) and not self._unavailable(exc)  # no outage: nothing passes by itself
+                    log.warning(
+                        "journal_adoption_deferred", url=self.url, journal=path, error=error,
+                        resolve=_orphan_refused(path) if refused else None,
+                    )
                 self._deferred[path] = error
             else:
                 self._deferred.pop(str(journal.path), None)
