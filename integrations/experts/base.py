@@ -565,7 +565,8 @@ class Expert(abc.ABC):
 
     def load(self, path: str | Path) -> dict[str, Any]:
         """Restore weights and tasks written by ``save`` into this expert (same class and model
-        architecture). A file that is missing, damaged, or made for another model or other inputs
+        architecture), with the options that say how it scores (a ``VisionExpert``'s distance, a
+        ``LanguageExpert``'s description weight), all at once for inputs served meanwhile. A file that is missing, damaged, or made for another model or other inputs
         (``_load_must_match``) raises (``FileNotFoundError``, ``toolrouter.errors.CorruptStateError``)
         naming the file and what is wrong; the expert is unchanged then. Returns the saved options."""
         source = checked_path(path)
@@ -612,9 +613,10 @@ class Expert(abc.ABC):
             raise exc.within(where) from None
         except (KeyError, TypeError, ValueError) as exc:
             raise CorruptStateError(f"the saved tasks do not fit together ({exc!r})", where) from None
-        with self._lock:  # an input served meanwhile is scored with the old weights and tasks, or the new
+        with self._lock:  # an input served meanwhile is scored with the old weights, tasks and options, or the new
             self.model.load_state_dict(state)
             self._tasks = tasks
+            self._restore_options(saved_options)
         return dict(config.get("options", {}))
 
     # --- for subclasses ------------------------------------------------------------------------
@@ -637,6 +639,10 @@ class Expert(abc.ABC):
     def _check_saved_options(self, options: dict[str, Any]) -> None:
         """Raise ``CorruptStateError`` where a file's saved options show inputs this expert would
         see otherwise than the saved one (beyond the equal values of ``_load_must_match``)."""
+
+    def _restore_options(self, options: dict[str, Any]) -> None:
+        """Take up what a file's saved options hold beyond the weights and tasks (a distance);
+        ``load`` calls it under the expert's lock, with the file's weights and tasks just set."""
 
     def _attach_tools(self, router: Any) -> None:
         """Check a router before it is attached."""

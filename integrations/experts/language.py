@@ -465,10 +465,11 @@ class LanguageExpert(Expert):
         """Restore a saved ``LanguageExpert`` (see ``Expert.load``), the description's weight too.
         A file saved with another featurizer (another hashing seed or n-grams, another sentence
         encoder), in whose features its tasks were learned, raises ``CorruptStateError``."""
-        options = super().load(path)
+        return super().load(path)
+
+    def _restore_options(self, options: dict[str, Any]) -> None:
         weight = options.get("description_weight")
         if isinstance(weight, (int, float)) and weight > 0:
             with torch.no_grad():
                 self.selector.network.log_description_weight.fill_(float(np.log(weight)))
-        self._capabilities = None
-        return options
+        self._capabilities = None  # described under the weights before
