@@ -579,6 +579,8 @@ class Expert(abc.ABC):
             if config.get("class") != type(self).__name__:
                 raise CorruptStateError(f"saved by a {config.get('class')!r}, not a {type(self).__name__}")
             saved_options, own = config.get("options") or {}, self._config()
+            if not isinstance(saved_options, dict):  # read as one below, and returned once the expert has changed
+                raise CorruptStateError(f"options: expected a mapping of the saved options, got {short_repr(saved_options)}")
             for key in self._load_must_match:
                 if key in saved_options and saved_options[key] != own[key]:
                     raise CorruptStateError(
@@ -617,7 +619,7 @@ class Expert(abc.ABC):
             self.model.load_state_dict(state)
             self._tasks = tasks
             self._restore_options(saved_options)
-        return dict(config.get("options", {}))
+        return dict(saved_options)
 
     # --- for subclasses ------------------------------------------------------------------------
     @abc.abstractmethod
