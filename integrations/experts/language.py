@@ -328,7 +328,7 @@ class LanguageExpert(Expert):
                     )
             else:
                 result = self._train_episodes(learner, data, descs, episodes, n_way, [int(k) for k in shots], queries, tasks_per_step, seed)
-        self._capabilities = None
+            self._capabilities = None  # described under the encoder before; dropped before the lock is let go
         return result
 
     @contextmanager
