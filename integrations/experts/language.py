@@ -328,7 +328,6 @@ class LanguageExpert(Expert):
                     )
             else:
                 result = self._train_episodes(learner, data, descs, episodes, n_way, [int(k) for k in shots], queries, tasks_per_step, seed)
-            self._capabilities = None  # described under the encoder before; dropped before the lock is let go
         return result
 
     @contextmanager
@@ -387,6 +386,13 @@ class LanguageExpert(Expert):
                 metrics = learner.train_episode(*batch[0])
         self.model.eval()
         return metrics
+
+    def relearn_tasks(self) -> None:
+        """Learn every stored task again under the current model (see ``Expert.relearn_tasks``),
+        and the router's capabilities, described under the model before, when next served."""
+        with self._lock:
+            super().relearn_tasks()
+            self._capabilities = None
 
     # --- tools -----------------------------------------------------------------------------------
     def _attach_tools(self, router: Any) -> None:
