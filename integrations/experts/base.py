@@ -23,6 +23,7 @@ tensors and support set, and a JSON description; no pickle.
 from __future__ import annotations
 
 import abc
+import inspect
 import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -508,20 +509,25 @@ class Expert(abc.ABC):
         if use_tools is not None and not isinstance(use_tools, bool):  # "no" would have called the tools
             raise ExpertInputError(f"use_tools: expected True, False or None, got {short_repr(use_tools)}")
         x = self._check_input(input, "input")
+        tools = self.tool_learner is not None if use_tools is None else use_tools
+        if tools and self.tool_learner is None:
+            raise ExpertInputError("use_tools: True, but no router is attached; call add_tool_optimization(router) first")
+        if options:
+            if not tools:
+                raise ExpertInputError(f"options: {sorted(options)} apply to tool runs only, and no tools are used")
+            # checked before anything runs: the tool run failed with a TypeError naming _run_tools
+            params = inspect.signature(self._run_tools).parameters
+            keywords = [n for n, p in params.items() if p.kind is p.KEYWORD_ONLY]
+            unknown = sorted(set(options) - set(keywords))
+            if unknown and not any(p.kind is p.VAR_KEYWORD for p in params.values()):
+                raise ExpertInputError(f"options: {unknown} are not options of a {type(self).__name__}'s tool runs (they are {keywords})")
         with self._lock:  # not around the tool run: the router calls tools at its own pace
             name, state = self._resolve_task(task, support, support_labels, {})
             probs = self._probabilities(name, state, [x], "input")[0]
         best = int(probs.argmax())
         label = state.labels[best]
         scores = {lab: float(p) for lab, p in zip(state.labels, probs.tolist())}
-        tools = self.tool_learner is not None if use_tools is None else use_tools
-        if tools and self.tool_learner is None:
-            raise ExpertInputError("use_tools: True, but no router is attached; call add_tool_optimization(router) first")
-        result: dict[str, Any] = {}
-        if tools:
-            result = self._run_tools(x, label, state, **options)
-        elif options:
-            raise ExpertInputError(f"options: {sorted(options)} apply to tool runs only, and no tools are used")
+        result = self._run_tools(x, label, state, **options) if tools else {}
         notes = tuple(self._notes()) + tuple(result.pop("notes", ()))
         out = ExpertResult(
             output=result.pop("output", label),
