@@ -361,6 +361,7 @@ class Expert(abc.ABC):
         name = _check_task_name(task)
         if not isinstance(replace, bool):  # replace="no" would have replaced the task
             raise ExpertInputError(f"replace: expected True or False, got {short_repr(replace)}")
+        self._check_option_names(self._fit_task, 1, options, "tasks")
         support = self._checked_support(examples, labels, "examples")
         # the task keeps its examples (to learn it again, to save it): its own copies, not the caller's
         # tensors, which a caller refilling one buffer per example would change under it
@@ -418,6 +419,18 @@ class Expert(abc.ABC):
                 self.model.load_state_dict(before)
                 self.model.train(was_training)
                 raise
+
+    def _check_option_names(self, hook: Any, own: int, options: Mapping[str, Any], what: str) -> None:
+        """``ExpertInputError`` naming the ``options`` that ``hook`` (a subclass's ``_fit_task`` or
+        ``_run_tools``, whose first ``own`` arguments the expert passes) does not take: passed on,
+        they failed with a ``TypeError`` naming the hook. A hook taking ``**options`` checks its own."""
+        params = list(inspect.signature(hook).parameters.values())
+        if any(p.kind is p.VAR_KEYWORD for p in params):
+            return
+        names = [p.name for p in params[own:] if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+        unknown = sorted(set(options) - set(names))
+        if unknown:
+            raise ExpertInputError(f"options: {unknown} are not options of a {type(self).__name__}'s {what} (they are {names})")
 
     def _checked_support(self, examples: Any, labels: Any, field: str) -> dict[Label, list[Any]]:
         support = normalize_support(examples, labels, field)
@@ -515,12 +528,7 @@ class Expert(abc.ABC):
         if options:
             if not tools:
                 raise ExpertInputError(f"options: {sorted(options)} apply to tool runs only, and no tools are used")
-            # checked before anything runs: the tool run failed with a TypeError naming _run_tools
-            params = inspect.signature(self._run_tools).parameters
-            keywords = [n for n, p in params.items() if p.kind is p.KEYWORD_ONLY]
-            unknown = sorted(set(options) - set(keywords))
-            if unknown and not any(p.kind is p.VAR_KEYWORD for p in params.values()):
-                raise ExpertInputError(f"options: {unknown} are not options of a {type(self).__name__}'s tool runs (they are {keywords})")
+            self._check_option_names(self._run_tools, 3, options, "tool runs")
         with self._lock:  # not around the tool run: the router calls tools at its own pace
             name, state = self._resolve_task(task, support, support_labels, {})
             probs = self._probabilities(name, state, [x], "input")[0]
