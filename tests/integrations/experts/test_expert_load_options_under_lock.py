@@ -19,25 +19,29 @@ from toolrouter.features import HashingFeaturizer
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
-class _Watched:
-    """The expert's own lock, calling ``look`` each time it is let go: what a thread waiting on
-    it sees when it comes in."""
+class WatchedLock:
+    """An expert's own lock, calling ``look`` each time it is let go (its outermost hold ends):
+    what a thread waiting on it sees when it comes in."""
 
     def __init__(self, lock: Any, look: Callable[[], None]) -> None:
-        self._lock, self._look = lock, look
+        self._lock, self._look, self._depth = lock, look, 0
 
     def __enter__(self) -> Any:
-        return self._lock.__enter__()
+        out = self._lock.__enter__()
+        self._depth += 1
+        return out
 
     def __exit__(self, *exc: Any) -> Any:
+        self._depth -= 1
         out = self._lock.__exit__(*exc)
-        self._look()
+        if self._depth == 0:
+            self._look()
         return out
 
 
 def _seen_while_loading(expert: Expert, path: Path, option: Callable[[], Any]) -> list[tuple[list[str], Any]]:
     seen: list[tuple[list[str], Any]] = []
-    expert._lock = _Watched(expert._lock, lambda: seen.append((expert.tasks, option())))
+    expert._lock = WatchedLock(expert._lock, lambda: seen.append((expert.tasks, option())))
     expert.load(path)
     return seen
 
