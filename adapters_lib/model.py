@@ -750,7 +750,8 @@ class AdapterModel(nn.Module):
                 p.copy_(state[key])
 
     def save_adapters(self, path: str | Path, adapter_name: str = "default") -> Path:
-        """Save one adapter set (weights and configs) to a ``.safetensors`` file; returns the path.
+        """Save one adapter set (weights, configs, and the active modality of its multi-modal adapters)
+        to a ``.safetensors`` file; returns the path.
 
         The file is written beside ``path`` and moved into place, so a save cut short leaves the
         previous file whole."""
@@ -768,6 +769,10 @@ class AdapterModel(nn.Module):
                 [c.model_dump(mode="json", exclude=None if c.adapter_class else {"adapter_class"}) for c in self._sets[adapter_name]]
             ),
         }
+        # which modality each multi-modal adapter serves by default: not a tensor, so not in ``state``
+        modalities = {module: adapter.active_modality for module, adapter in self._multimodal(adapter_name).items()}
+        if modalities:
+            metadata["modalities"] = json.dumps(modalities)
         path.parent.mkdir(parents=True, exist_ok=True)
         write_atomically(path, lambda tmp: save_file(state, tmp, metadata=metadata))
         return path
@@ -785,6 +790,9 @@ class AdapterModel(nn.Module):
         placement and scaling...), else AdapterStateError names each difference and nothing is loaded;
         and their ``target_modules`` must match modules of this model, else AdapterTargetError names
         the patterns that match none.
+
+        The active modality of each multi-modal adapter is restored as saved (a file saved before
+        it was kept leaves a set that exists as it is, and a new set on its first modality).
 
         Returns the set's name (``adapter_name``, or the name it was saved under).
         """
@@ -809,6 +817,9 @@ class AdapterModel(nn.Module):
             except ValidationError as exc:
                 reason = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'config'}: {e['msg'].removeprefix('Value error, ')}" for e in exc.errors())
                 raise ValueError(f"path: {str(path)!r}, metadata 'configs'[{index}] is not a valid config ({reason})") from None
+        modalities = read_json(metadata.get("modalities", "{}"), f"path: {str(path)!r}, metadata 'modalities'")
+        if not isinstance(modalities, dict):
+            raise ValueError(f"path: {str(path)!r}, metadata 'modalities': expected a mapping module -> modality, got {metadata['modalities'][:80]!r}")
         if name in self._sets:
             # Configs that name modules this model lacks were not written for it, even where the
             # weight keys match: the file's configs would not describe the set they were loaded into.
@@ -827,7 +838,10 @@ class AdapterModel(nn.Module):
                     "loaded into it, its weights would compute something else. Load it into a new set "
                     "(load_adapters(path, adapter_name='new_name')) or build the set with the file's configs"
                 )
+            chosen = self._saved_modalities(name, modalities, path)
             self.load_adapter_state_dict(state, name)
+            for adapter, modality in chosen:
+                adapter.set_modality(modality)
             return name
         custom = [c["adapter_class"] for c in raw if c.get("adapter_class")]
         if custom:
@@ -839,7 +853,10 @@ class AdapterModel(nn.Module):
             )
         self.add_adapter(name, saved, activate=activate)
         try:
+            chosen = self._saved_modalities(name, modalities, path)
             self.load_adapter_state_dict(state, name)
+            for adapter, modality in chosen:
+                adapter.set_modality(modality)
         except Exception:
             self.delete_adapter(name)
             raise
@@ -908,6 +925,24 @@ class AdapterModel(nn.Module):
                         kind = config.adapter_type.value
                         differ.setdefault(f"{kind} {field}: file {value}, set {set_values[field]}", []).append(site.name)
         return [f"{difference} on {modules}" for difference, modules in differ.items()]
+
+    def _multimodal(self, adapter_name: str) -> dict[str, MultiModalAdapter]:
+        """Module name -> the multi-modal adapter of set ``adapter_name`` on it."""
+        return {site.name: a for site, set_name, a in self._held() if set_name == adapter_name and isinstance(a, MultiModalAdapter)}
+
+    def _saved_modalities(self, adapter_name: str, modalities: dict[str, Any], path: str | Path) -> list[tuple[MultiModalAdapter, str]]:
+        """Each multi-modal adapter of the set with the modality a file saved for it, all checked
+        before any is set; ValueError naming the entry that this set has no such adapter or modality for."""
+        held = self._multimodal(adapter_name)
+        chosen = []
+        for module, modality in modalities.items():
+            adapter = held.get(module)
+            if adapter is None or not isinstance(modality, str) or modality not in adapter.adapters:
+                known = list(adapter.adapters) if adapter is not None else "no multimodal adapter there"
+                raise ValueError(f"path: {str(path)!r}, metadata 'modalities'[{module!r}]: {modality!r} is not a modality "
+                                 f"of set {adapter_name!r} on that module ({known})")
+            chosen.append((adapter, modality))
+        return chosen
 
     def _check_set(self, adapter_name: str) -> None:
         if not isinstance(adapter_name, str) or adapter_name not in self._sets:

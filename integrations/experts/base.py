@@ -23,6 +23,7 @@ tensors and support set, and a JSON description; no pickle.
 from __future__ import annotations
 
 import abc
+import inspect
 import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -360,6 +361,7 @@ class Expert(abc.ABC):
         name = _check_task_name(task)
         if not isinstance(replace, bool):  # replace="no" would have replaced the task
             raise ExpertInputError(f"replace: expected True or False, got {short_repr(replace)}")
+        self._check_option_names(self._fit_task, 1, options, "tasks")
         support = self._checked_support(examples, labels, "examples")
         # the task keeps its examples (to learn it again, to save it): its own copies, not the caller's
         # tensors, which a caller refilling one buffer per example would change under it
@@ -417,6 +419,18 @@ class Expert(abc.ABC):
                 self.model.load_state_dict(before)
                 self.model.train(was_training)
                 raise
+
+    def _check_option_names(self, hook: Any, own: int, options: Mapping[str, Any], what: str) -> None:
+        """``ExpertInputError`` naming the ``options`` that ``hook`` (a subclass's ``_fit_task`` or
+        ``_run_tools``, whose first ``own`` arguments the expert passes) does not take: passed on,
+        they failed with a ``TypeError`` naming the hook. A hook taking ``**options`` checks its own."""
+        params = list(inspect.signature(hook).parameters.values())
+        if any(p.kind is p.VAR_KEYWORD for p in params):
+            return
+        names = [p.name for p in params[own:] if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+        unknown = sorted(set(options) - set(names))
+        if unknown:
+            raise ExpertInputError(f"options: {unknown} are not options of a {type(self).__name__}'s {what} (they are {names})")
 
     def _checked_support(self, examples: Any, labels: Any, field: str) -> dict[Label, list[Any]]:
         support = normalize_support(examples, labels, field)
@@ -508,20 +522,20 @@ class Expert(abc.ABC):
         if use_tools is not None and not isinstance(use_tools, bool):  # "no" would have called the tools
             raise ExpertInputError(f"use_tools: expected True, False or None, got {short_repr(use_tools)}")
         x = self._check_input(input, "input")
+        tools = self.tool_learner is not None if use_tools is None else use_tools
+        if tools and self.tool_learner is None:
+            raise ExpertInputError("use_tools: True, but no router is attached; call add_tool_optimization(router) first")
+        if options:
+            if not tools:
+                raise ExpertInputError(f"options: {sorted(options)} apply to tool runs only, and no tools are used")
+            self._check_option_names(self._run_tools, 3, options, "tool runs")
         with self._lock:  # not around the tool run: the router calls tools at its own pace
             name, state = self._resolve_task(task, support, support_labels, {})
             probs = self._probabilities(name, state, [x], "input")[0]
         best = int(probs.argmax())
         label = state.labels[best]
         scores = {lab: float(p) for lab, p in zip(state.labels, probs.tolist())}
-        tools = self.tool_learner is not None if use_tools is None else use_tools
-        if tools and self.tool_learner is None:
-            raise ExpertInputError("use_tools: True, but no router is attached; call add_tool_optimization(router) first")
-        result: dict[str, Any] = {}
-        if tools:
-            result = self._run_tools(x, label, state, **options)
-        elif options:
-            raise ExpertInputError(f"options: {sorted(options)} apply to tool runs only, and no tools are used")
+        result = self._run_tools(x, label, state, **options) if tools else {}
         notes = tuple(self._notes()) + tuple(result.pop("notes", ()))
         out = ExpertResult(
             output=result.pop("output", label),
@@ -565,7 +579,8 @@ class Expert(abc.ABC):
 
     def load(self, path: str | Path) -> dict[str, Any]:
         """Restore weights and tasks written by ``save`` into this expert (same class and model
-        architecture). A file that is missing, damaged, or made for another model or other inputs
+        architecture), with the options that say how it scores (a ``VisionExpert``'s distance, a
+        ``LanguageExpert``'s description weight), all at once for inputs served meanwhile. A file that is missing, damaged, or made for another model or other inputs
         (``_load_must_match``) raises (``FileNotFoundError``, ``toolrouter.errors.CorruptStateError``)
         naming the file and what is wrong; the expert is unchanged then. Returns the saved options."""
         source = checked_path(path)
@@ -578,6 +593,8 @@ class Expert(abc.ABC):
             if config.get("class") != type(self).__name__:
                 raise CorruptStateError(f"saved by a {config.get('class')!r}, not a {type(self).__name__}")
             saved_options, own = config.get("options") or {}, self._config()
+            if not isinstance(saved_options, dict):  # read as one below, and returned once the expert has changed
+                raise CorruptStateError(f"options: expected a mapping of the saved options, got {short_repr(saved_options)}")
             for key in self._load_must_match:
                 if key in saved_options and saved_options[key] != own[key]:
                     raise CorruptStateError(
@@ -612,10 +629,11 @@ class Expert(abc.ABC):
             raise exc.within(where) from None
         except (KeyError, TypeError, ValueError) as exc:
             raise CorruptStateError(f"the saved tasks do not fit together ({exc!r})", where) from None
-        with self._lock:  # an input served meanwhile is scored with the old weights and tasks, or the new
+        with self._lock:  # an input served meanwhile is scored with the old weights, tasks and options, or the new
             self.model.load_state_dict(state)
             self._tasks = tasks
-        return dict(config.get("options", {}))
+            self._restore_options(saved_options)
+        return dict(saved_options)
 
     # --- for subclasses ------------------------------------------------------------------------
     @abc.abstractmethod
@@ -637,6 +655,10 @@ class Expert(abc.ABC):
     def _check_saved_options(self, options: dict[str, Any]) -> None:
         """Raise ``CorruptStateError`` where a file's saved options show inputs this expert would
         see otherwise than the saved one (beyond the equal values of ``_load_must_match``)."""
+
+    def _restore_options(self, options: dict[str, Any]) -> None:
+        """Take up what a file's saved options hold beyond the weights and tasks (a distance);
+        ``load`` calls it under the expert's lock, with the file's weights and tasks just set."""
 
     def _attach_tools(self, router: Any) -> None:
         """Check a router before it is attached."""

@@ -49,6 +49,7 @@ from typing import Any
 import numpy as np
 import torch
 import torch.nn.functional as F
+from pydantic import ValidationError
 from torch.func import functional_call
 
 from integrations.experts.base import (
@@ -70,7 +71,7 @@ from toolrouter.errors import CorruptStateError
 from toolrouter.logging import EventLog
 from toolrouter.models import TaskProfile
 from toolrouter.selection import FewShotToolSelector, SelectorConfig, _checked_seed
-from toolrouter.serialization import MAX_SAVED_DIM, short_repr
+from toolrouter.serialization import MAX_SAVED_DIM, short_repr, validation_problems
 
 __all__ = ["LanguageExpert", "default_text_featurizer", "prototype_loss"]
 
@@ -328,7 +329,6 @@ class LanguageExpert(Expert):
                     )
             else:
                 result = self._train_episodes(learner, data, descs, episodes, n_way, [int(k) for k in shots], queries, tasks_per_step, seed)
-        self._capabilities = None
         return result
 
     @contextmanager
@@ -388,6 +388,13 @@ class LanguageExpert(Expert):
         self.model.eval()
         return metrics
 
+    def relearn_tasks(self) -> None:
+        """Learn every stored task again under the current model (see ``Expert.relearn_tasks``),
+        and the router's capabilities, described under the model before, when next served."""
+        with self._lock:
+            super().relearn_tasks()
+            self._capabilities = None
+
     # --- tools -----------------------------------------------------------------------------------
     def _attach_tools(self, router: Any) -> None:
         self._capabilities = None
@@ -419,12 +426,15 @@ class LanguageExpert(Expert):
         ):  # a single name would be read letter by letter
             raise ExpertInputError(f"capabilities: expected a non-empty list of capability names, got {short_repr(capabilities)}")
         needed = [str(label)] if capabilities is None else list(capabilities)
+        try:  # the options checked first, even where no tool serves: pydantic's own error names TaskProfile
+            task = TaskProfile(task_id=f"{type(self).__name__.lower()}-{next(self._runs)}", task_type=task_type,
+                               required_capabilities=needed, context=x, max_cost=max_cost, max_latency_s=max_latency_s)
+        except ValidationError as exc:
+            raise ExpertInputError(validation_problems(exc, "options")) from None
         served = {c for p in router.tools.values() for c in p.capabilities}
         missing = [c for c in needed if c not in served]
         if missing:
             return {"notes": (f"capabilities: no tool serves {missing}; nothing was called",)}
-        task = TaskProfile(task_id=f"{type(self).__name__.lower()}-{next(self._runs)}", task_type=task_type,
-                           required_capabilities=needed, context=x, max_cost=max_cost, max_latency_s=max_latency_s)
         if not router.functions:
             plan = router.optimize_task_execution(task)
             return {"plan": plan, "notes": ("tools: planned, not run: register the tools' functions in router.functions",)}
@@ -465,10 +475,11 @@ class LanguageExpert(Expert):
         """Restore a saved ``LanguageExpert`` (see ``Expert.load``), the description's weight too.
         A file saved with another featurizer (another hashing seed or n-grams, another sentence
         encoder), in whose features its tasks were learned, raises ``CorruptStateError``."""
-        options = super().load(path)
+        return super().load(path)
+
+    def _restore_options(self, options: dict[str, Any]) -> None:
         weight = options.get("description_weight")
         if isinstance(weight, (int, float)) and weight > 0:
             with torch.no_grad():
                 self.selector.network.log_description_weight.fill_(float(np.log(weight)))
-        self._capabilities = None
-        return options
+        self._capabilities = None  # described under the weights before

@@ -23,7 +23,6 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
@@ -214,10 +213,7 @@ class VisionExpert(Expert):
     def _config(self) -> dict[str, Any]:
         return {**super()._config(), "image_shape": list(self.image_shape), "distance": self.distance}
 
-    def load(self, path: str | Path) -> dict[str, Any]:
-        """Restore a saved ``VisionExpert`` (see ``Expert.load``), its distance too: the tasks
-        learned after loading are scored as the saved expert scored its own."""
-        options = super().load(path)
+    def _restore_options(self, options: dict[str, Any]) -> None:
+        # the saved distance: the tasks learned after loading are scored as the saved expert scored its own
         if options.get("distance") in ("euclidean", "cosine"):
             self.distance = options["distance"]
-        return options
