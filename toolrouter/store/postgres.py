@@ -259,7 +259,7 @@ def _orphan_refused(path: str) -> str:
     """What resolves the dead router's journal at ``path`` that the server refuses (see ``_replay_orphans``)."""
     return (
         "the server refuses the journal's oldest record: fix what refuses it (a trigger, a constraint, a privilege) "
-        f"and the next store opened on this host writes the journal; or give its records up: move {path}* out of "
+        f"and a store open on this host writes the journal within retry_s (or the next one opened); or give its records up: move {path}* out of "
         "its folder (SQLite: its table attempts holds each record as record_from_json reads it; docs/deployment.md)"
     )
 
@@ -1230,12 +1230,17 @@ class PostgresStore(Store):
                         continue
                     # else the server answers but refuses writes: its reads go on, and so does the
                     # catch-up of the routers, which read when told (the journal is tried every retry_s)
+                elif self._deferred and time.monotonic() >= self._retry_at:
+                    # a dead router's journal deferred by a reconnect that then wrote this store's own
+                    # and went online: no reconnect comes to try it again
+                    self._replay_orphans()
+                    self._retry_at = time.monotonic() + opts.retry_s
                 if listener is None:
                     listener = self._connect()
                     listening = opts.listen and self._listen(listener)
                     trailing = True
                 wait_s = min(opts.notify_gap_s, opts.poll_s) if trailing and listening else opts.poll_s
-                if not self._online:
+                if not self._online or self._deferred:
                     wait_s = min(wait_s, max(0.0, self._retry_at - time.monotonic()))
                 ready = self._sleep(wait_s, listener if listening else None)
                 if self._stop.is_set():
@@ -1438,7 +1443,8 @@ class PostgresStore(Store):
         server or database spelled another way in their URLs: a host name, an address), which a
         router of that spelling might never open again. A read-only store leaves them. One that
         cannot be written now is kept, and said (``journal_adoption_deferred``) once while the
-        reason lasts: it is tried at each reconnect, every ``retry_s``, and by each store opened.
+        reason lasts: it is tried every ``retry_s`` (at each reconnect, and while the store is
+        online), and by each store opened.
         One the server refuses (no outage: a trigger, a constraint, a privilege) is said with what
         resolves it (``_orphan_refused``): nothing is ever appended to it, so its last record,
         refused with nothing after it, is never judged refused for its own sake and set aside."""
