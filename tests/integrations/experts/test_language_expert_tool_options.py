@@ -30,7 +30,7 @@ def _expert() -> tuple[LanguageExpert, list[Any]]:
     [
         ({"budget": 1.0}, r"options: \['budget'\] are not options of a LanguageExpert's tool runs \(they are \['capabilities', "),
         ({"max_cost": -1}, r"options\.max_cost: Input should be greater than 0 \(got -1\)"),
-        ({"max_latency_s": "fast"}, r"options\.max_latency_s: .* \(got 'fast'\)"),
+        ({"max_latency_s": "fast"}, r"options: .*max_latency_s: expected a number, not a str, got 'fast'"),
         ({"task_type": 5}, r"options\.task_type: .* \(got 5\)"),
         ({"capabilities": ["weather"], "max_cost": 0}, r"options\.max_cost: .* \(got 0\)"),  # no tool serves it
     ],
