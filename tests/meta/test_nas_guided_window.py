@@ -9,7 +9,9 @@ from meta.nas import samplers
 from meta.nas.space import CellSearchSpace
 
 
-class Recording(samplers.RegularizedEvolutionSampler):
+class RecordsFits:
+    """A sampler that keeps the trial numbers of the history each surrogate fit is given."""
+
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fitted: list[list[int]] = []
@@ -17,6 +19,10 @@ class Recording(samplers.RegularizedEvolutionSampler):
     def fit_surrogate(self, history):
         self.fitted.append([number for number, _, _ in history])
         return super().fit_surrogate(history)
+
+
+class Recording(RecordsFits, samplers.RegularizedEvolutionSampler):
+    pass
 
 
 def run(monkeypatch) -> tuple[Recording, optuna.Study]:

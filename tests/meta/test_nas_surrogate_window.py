@@ -5,19 +5,14 @@ proposal made each proposal of a long search dearer than the last."""
 from __future__ import annotations
 
 import optuna
+from test_nas_guided_window import RecordsFits
 
 from meta.nas import create_nas_search_space, samplers
 from meta.nas.space import make_space
 
 
-class Recording(samplers.SurrogateSampler):
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.fitted: list[list[int]] = []
-
-    def fit_surrogate(self, history):
-        self.fitted.append([number for number, _, _ in history])
-        return super().fit_surrogate(history)
+class Recording(RecordsFits, samplers.SurrogateSampler):
+    pass
 
 
 def run(monkeypatch, window: int, **options) -> tuple[Recording, optuna.Study]:

@@ -1,9 +1,11 @@
 """An orphan journal (a router that closed in an outage) that the server refuses to take (a trigger,
 a missing privilege) is said deferred once while the refusal lasts, not at every retry: the store's
 thread tries to adopt it at each reconnect, every ``retry_s``, and logged ``journal_adoption_deferred``
-twice a second for as long as the refusal lasted."""
+twice a second for as long as the refusal lasted. And it is tried again while the store is online."""
 
 from __future__ import annotations
+
+import time
 
 import pytest
 from structlog.testing import capture_logs
@@ -14,10 +16,9 @@ from toolrouter.bench._postgres_server import LocalPostgres
 from toolrouter.store import StoreUnavailableError, open_store
 
 
-def test_an_orphan_journal_the_server_refuses_is_said_deferred_once(
-    pg_url: str, pg_database: str, postgres_server: LocalPostgres
-) -> None:
-    url = f"{pg_url}&retry_s=0.05"
+def orphan_the_server_refuses(url: str, postgres_server: LocalPostgres, pg_database: str) -> None:
+    """A dead router's journal holding "a" (a store closed in an outage), and a trigger that refuses
+    every insert ("not now")."""
     with open_store(url) as gone:
         block(postgres_server, pg_database)
         try:
@@ -32,6 +33,13 @@ def test_an_orphan_journal_the_server_refuses_is_said_deferred_once(
     postgres_server.sql(
         "CREATE TRIGGER refuse BEFORE INSERT ON toolrouter.attempts FOR EACH ROW EXECUTE FUNCTION refuse()", pg_database
     )
+
+
+def test_an_orphan_journal_the_server_refuses_is_said_deferred_once(
+    pg_url: str, pg_database: str, postgres_server: LocalPostgres
+) -> None:
+    url = f"{pg_url}&retry_s=0.05"
+    orphan_the_server_refuses(url, postgres_server, pg_database)
     with capture_logs() as events, open_store(url) as store:
         assert store.append([record("b")]) == []  # refused: the store's thread retries every retry_s
         for _ in range(2):  # each flush wakes the thread to try again and again, the orphan first
@@ -42,3 +50,19 @@ def test_an_orphan_journal_the_server_refuses_is_said_deferred_once(
         postgres_server.sql("DROP TRIGGER refuse ON toolrouter.attempts", pg_database)
         store.flush(timeout_s=10)
         assert [r.tool_id for r in store.attempts()] == ["a", "b"] and store.online  # the orphan first
+
+
+def test_a_deferred_orphan_journal_is_written_while_the_store_is_online(
+    pg_url: str, pg_database: str, postgres_server: LocalPostgres
+) -> None:
+    """A reconnect that deferred the orphan and then wrote the store's own journal went online, and
+    only a reconnect tried orphans: it waited for the next outage or the next store opened."""
+    url = f"{pg_url}&retry_s=0.05"
+    orphan_the_server_refuses(url, postgres_server, pg_database)
+    with open_store(url) as store:
+        assert store.online and store.attempts() == []  # its own journal is empty: online, the orphan deferred
+        postgres_server.sql("DROP TRIGGER refuse ON toolrouter.attempts", pg_database)
+        deadline = time.monotonic() + 10
+        while not store.attempts() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert [r.tool_id for r in store.attempts()] == ["a"]

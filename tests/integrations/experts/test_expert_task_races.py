@@ -8,37 +8,26 @@ from typing import Any
 
 import pytest
 import torch
-from torch import nn
 
-from integrations.experts import Expert, ExpertInputError, TaskState
+from test_expert_base import VectorExpert as PrototypeExpert
+
+from integrations.experts import ExpertInputError, TaskState
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
-class VectorExpert(Expert):
-    """Nearest prototype over a linear embedding of 4-vectors; ``during_fit`` runs inside a fit."""
-
-    modality = "vector"
+class VectorExpert(PrototypeExpert):
+    """The prototype expert of the base tests; ``during_fit`` runs inside a fit."""
 
     def __init__(self) -> None:
-        torch.manual_seed(0)
-        super().__init__(nn.Linear(4, 4))
+        super().__init__()
         self.during_fit: Any = None
-
-    def _check_input(self, x: Any, field: str) -> torch.Tensor:
-        return x
 
     def _fit_task(self, support: dict, **options: Any) -> TaskState:
         if self.during_fit is not None:
             during, self.during_fit = self.during_fit, None
             during()
-        with torch.no_grad():
-            protos = torch.stack([self.model(torch.stack(v)).mean(0) for v in support.values()])
-        return TaskState(list(support), "prototypes", support, {"prototypes": protos})
-
-    def _scores(self, state: TaskState, inputs: list) -> torch.Tensor:
-        with torch.no_grad():
-            return -torch.cdist(self.model(torch.stack(inputs)), state.tensors["prototypes"]).pow(2)
+        return super()._fit_task(support, **options)
 
 
 def in_thread(call: Any) -> tuple[threading.Thread, list[BaseException]]:
