@@ -4,7 +4,8 @@ and the check of a path that a saver or loader is given (``check_path``).
 
 A bool is refused by both, although Python counts it as an int: ``steps=True`` is a mistake, not 1.
 Options models get the same from ``NumbersNotBools`` (pydantic takes a bool for 1 or 1.0), and
-from ``NumbersOnly`` a number string refused too and every field checked again on assignment.
+from ``NumbersOnly`` a number string refused too, a flag that is no bool as ``check_flag`` refuses
+it, and every field checked again on assignment.
 Numpy scalars are accepted and returned as Python numbers, so that nothing downstream (JSON, a saved
 config, ``range``) meets a numpy type.
 """
@@ -177,23 +178,31 @@ class NumbersNotBools(BaseModel):
 
     #: what a number field refuses, although pydantic reads it as a number
     _not_numbers: ClassVar[tuple[type, ...]] = (bool, np.bool_)
+    #: whether a flag field refuses what is no bool (``check_flag``), although pydantic reads it as one
+    _flags_only: ClassVar[bool] = False
 
     @model_validator(mode="before")
     @classmethod
-    def _refuse_not_numbers(cls, data: Any) -> Any:
+    def _refuse_mistyped(cls, data: Any) -> Any:
+        # one validator for both: each is a Python call on every validation (a routed call's retry=)
         if isinstance(data, Mapping):
-            numbers = _number_fields(cls)
+            numbers, flags = _checked_fields(cls)
             for key, value in data.items():
                 if isinstance(value, cls._not_numbers) and key in numbers:
                     raise ValueError(f"{key}: expected a number, not a {type(value).__name__}, got {value!r}")
+            for key in flags:  # a few names: cheaper than a look at every value
+                if key in data:
+                    check_flag(key, data[key])
         return data
 
 
 class NumbersOnly(NumbersNotBools):
     """``NumbersNotBools`` whose number fields refuse a number string as well (pydantic reads
-    ``lr="1"`` as 1.0: a value read from a file or a command line and not converted), and whose
-    fields are checked again when set (``config.lr = -1`` was kept, and failed later inside torch),
-    the model left as it was when refused.
+    ``lr="1"`` as 1.0: a value read from a file or a command line and not converted), whose flag
+    fields (``bool``, optional or not) take True or False only, as ``check_flag`` does (pydantic
+    reads ``"no"``, ``"off"`` and 0 as False, ``"yes"`` and 1 as True), and whose fields are checked
+    again when set (``config.lr = -1`` was kept, and failed later inside torch), the model left as it
+    was when refused.
 
     Example:
         >>> class Options(NumbersOnly):
@@ -209,15 +218,21 @@ class NumbersOnly(NumbersNotBools):
     model_config = ConfigDict(validate_assignment=True)
 
     _not_numbers = (*NumbersNotBools._not_numbers, str, bytes, bytearray)
+    _flags_only = True
 
 
 @functools.cache
-def _number_fields(model: type[BaseModel]) -> frozenset[str]:
-    """The names (and aliases) of ``model``'s fields that take numbers but not bools."""
+def _checked_fields(model: type[NumbersNotBools]) -> tuple[frozenset[str], frozenset[str]]:
+    """The names (and aliases) of ``model``'s number fields, and of its flag fields if it checks them."""
+    return _fields(model, _is_number), _fields(model, _is_flag) if model._flags_only else frozenset()
+
+
+def _fields(model: type[BaseModel], kind: Callable[[Any], bool]) -> frozenset[str]:
+    """The names (and aliases) of ``model``'s fields whose annotation is of ``kind``."""
     return frozenset(
         name
         for key, info in model.model_fields.items()
-        if _is_number(info.annotation)
+        if kind(info.annotation)
         for name in (key, info.alias)
         if name is not None
     )
@@ -228,3 +243,8 @@ def _is_number(annotation: Any) -> bool:
         return True
     args = get_args(annotation)
     return bool not in args and any(_is_number(a) for a in args if isinstance(a, type) or get_args(a))
+
+
+def _is_flag(annotation: Any) -> bool:
+    """Whether ``annotation`` is ``bool`` or ``bool | None``."""
+    return annotation is bool or set(get_args(annotation)) == {bool, type(None)}

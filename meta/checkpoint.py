@@ -228,7 +228,7 @@ def load_checkpoint(
     yet materialised take their shape from the file; absent from it (saved before their first use),
     they stay unmaterialised.
     """
-    restore_rng = check_flag("restore_rng", restore_rng)
+    strict, restore_rng = check_flag("strict", strict), check_flag("restore_rng", restore_rng)
     _check_optimizer(optimizer)
     meta = checkpoint_metadata(path)
     device = next((t.device for t in module.state_dict().values()), torch.device("cpu"))

@@ -363,7 +363,8 @@ def train_sinusoid(
     """Meta-train a sinusoid MLP for ``steps`` steps, in one process or sharded over the group.
 
     With the same arguments, a distributed run and a single process take the same steps. A count
-    that is not one (``steps=-1``, ``hidden=0``, ``meta_batch=2.5``) raises ValueError naming it.
+    that is not one (``steps=-1``, ``hidden=0``, ``meta_batch=2.5``), or a ``distributed`` that is
+    not True or False, raises ValueError naming it.
     """
     from meta.data.sinusoid import SinusoidTaskSampler
 
@@ -374,6 +375,7 @@ def train_sinusoid(
         check_count(name, value, low=1) for name, value in (("meta_batch", meta_batch), ("k_shot", k_shot), ("hidden", hidden))
     )
     seed = check_seed("seed", seed)
+    distributed = check_flag("distributed", distributed)  # "no" trained sharded, None in one process
     torch.manual_seed(seed)
     model = nn.Sequential(nn.Linear(1, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, 1))
     learner = ALGORITHMS[algorithm](model.to(device), lr_inner=0.01, lr_meta=1e-3, num_inner_steps=1)

@@ -32,9 +32,9 @@ M = TypeVar("M", bound=BaseModel)
 
 #: Options models whose number fields refuse a bool (``meta._checks.NumbersNotBools``).
 NumbersNotBools = meta._checks.NumbersNotBools
-#: Options models whose number fields refuse a bool and a number string too, as ``meta``'s do
-#: (``meta._checks.NumbersOnly``): toolrouter's own models, but for one read from text (a store
-#: URL's query parameters, ``PostgresOptions``).
+#: Options models whose number fields refuse a bool and a number string too, and whose flags take
+#: True or False only, as ``meta``'s do (``meta._checks.NumbersOnly``): toolrouter's own models,
+#: but for one read from text (a store URL's query parameters, ``PostgresOptions``).
 NumbersOnly = meta._checks.NumbersOnly
 #: ``meta._checks.check_count``, quoting the value with ``short_repr``.
 check_count = partial(meta._checks.check_count, quote=short_repr)

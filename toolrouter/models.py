@@ -26,6 +26,7 @@ from pydantic import (
 )
 
 from toolrouter._checks import NumbersOnly, json_round_trip, no_bools, real_array
+from toolrouter.policies.base import MAX_ABS_REWARD
 from toolrouter.serialization import short_repr
 
 __all__ = [
@@ -213,7 +214,9 @@ class UtilityWeights(NumbersOnly):
 
     Defaults value a success and its quality equally and charge 0.1 utility per unit of cost and per
     second of latency. Set them per router (``ToolMetaLearner(weights=...)``) or per task
-    (``TaskProfile(weights=...)``).
+    (``TaskProfile(weights=...)``). ``success + quality`` and ``cost + latency`` are each at most
+    ``MAX_ABS_REWARD`` (1e9): an outcome of at most one unit of cost and one second then scores
+    within it, as a policy needs to learn from it.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -227,6 +230,19 @@ class UtilityWeights(NumbersOnly):
     @classmethod
     def _check_finite(cls, v: float, info: Any) -> float:
         return _finite(info.field_name, v)
+
+    @model_validator(mode="after")
+    def _check_scale(self) -> "UtilityWeights":
+        # beyond it every success (every slow or costly outcome) is refused when recorded: the
+        # attempt loop records a tool's success as its failure
+        for one, other in (("success", "quality"), ("cost", "latency")):
+            a, b = getattr(self, one), getattr(self, other)
+            if a + b > MAX_ABS_REWARD:
+                raise ValueError(
+                    f"{one}={a!r}, {other}={b!r}: expected {one} + {other} <= {MAX_ABS_REWARD:g} "
+                    f"(an outcome's utility must lie within +-{MAX_ABS_REWARD:g})"
+                )
+        return self
 
     def utility(self, success: bool, quality: float, cost: float, latency_s: float) -> float:
         """Utility of one outcome."""

@@ -279,12 +279,12 @@ class Policy(ABC):
         return self.sample(arm_ids, context), self.expected(arm_ids, context)
 
     def select(self, arm_ids: Sequence[str], context: np.ndarray | None = None) -> str:
-        """The arm with the highest sampled score; no arms, or an arm given twice, raise
-        ``ValueError`` and sample nothing."""
+        """The arm with the highest sampled score, a ``str`` (numpy's ids too); no arms, or an arm
+        given twice, raise ``ValueError`` and sample nothing."""
         if not len(arm_ids):
             raise ValueError("arm_ids: empty; select needs at least one arm to choose from")
         scores = self.sample(arm_ids, context)
-        return arm_ids[int(np.argmax(scores))]
+        return str(arm_ids[int(np.argmax(scores))])  # a numpy array's id is an np.str_
 
     def decision_state(self) -> Any:
         """What a decision (``sample``, ``select``) changes, for ``restore_decision_state``: the
