@@ -550,10 +550,13 @@ def _capabilities(key: Key) -> tuple[str, ...]:
     return tuple(dict.fromkeys(c for c, _ in key if c is not None))
 
 
-def _uses(key: Key) -> list[int]:
-    """How many steps of a structure serve each of its capabilities, in ``_capabilities`` order."""
-    n = Counter(c for c, _ in key if c is not None)
-    return [n[c] for c in _capabilities(key)]
+def _uses(key: Key, capabilities: tuple[str, ...]) -> list[int]:
+    """How many steps of a structure serve each of its ``capabilities`` (``_capabilities(key)``)."""
+    steps = [c for c, _ in key if c is not None]
+    if len(steps) == len(capabilities):  # most structures: each capability once
+        return [1] * len(steps)
+    n = Counter(steps)
+    return [n[c] for c in capabilities]
 
 
 def _source(key: Key, type_traces: int) -> str:
@@ -605,7 +608,9 @@ class _Catalogue:
         members = [[ids[c] for c in _capabilities(k)] for k in keys]
         self.rows = np.repeat(np.arange(len(keys), dtype=np.intp), [len(m) for m in members])
         self.cols = np.fromiter(itertools.chain.from_iterable(members), dtype=np.intp, count=len(self.rows))
-        self.uses = np.fromiter(itertools.chain.from_iterable(_uses(k) for k in keys), dtype=float, count=len(self.rows))
+        self.uses = np.fromiter(
+            itertools.chain.from_iterable(_uses(k, _capabilities(k)) for k in keys), dtype=float, count=len(self.rows)
+        )
         self.slots = np.array([slots.get(k, -1) for k in keys], dtype=np.intp)
         self.default = self.place.get(_DEFAULT_KEY, -1)
 
@@ -1260,7 +1265,7 @@ class StructureModel:
         keys = [cat.keys[i] for i in at]
         take = ok[cat.rows]
         seq = np.where(ok, np.cumsum(ok) - 1, -1)  # catalogue -> place in keys
-        rows, cols, uses = [seq[cat.rows[take]]], [cols[take]], [cat.uses[take]]
+        rows, cols = [seq[cat.rows[take]]], [cols[take]]
         # the structures learned since the catalogue was made, then those no trace had: single
         # capabilities, their sets, and the default
         recent = sorted(
@@ -1276,12 +1281,15 @@ class StructureModel:
         fresh = [k for k in fresh if k not in self._total]
         if include_default and _DEFAULT_KEY not in self._total:
             fresh.append(_DEFAULT_KEY)
-        for k in [k for _, _, k in recent] + fresh:
+        recent_keys = [k for _, _, k in recent]
+        for k in recent_keys + fresh:
             members = [ids[c] for c in _capabilities(k)]
             rows.append(np.full(len(members), len(keys), dtype=np.intp))
             cols.append(np.array(members, dtype=np.intp))
-            uses.append(np.array(_uses(k), dtype=float))
             keys.append(k)
+        # how many steps serve each capability: a fresh structure runs each of its own once
+        uses = [n for k in recent_keys for n in _uses(k, _capabilities(k))]
+        uses += [1] * sum(len(c) for c in cols[1 + len(recent_keys):])
         # in _order: a recent structure goes before the catalogue's structure it was placed before
         # (sorted among those placed there), the others after every structure seen
         where = np.concatenate([2 * at + 1, [2 * w for w, _, _ in recent], np.full(len(fresh), 2 * len(cat.keys) + 2)])
@@ -1304,8 +1312,8 @@ class StructureModel:
         default = place(_DEFAULT_KEY)
         if default < 0 and keys and keys[-1] == _DEFAULT_KEY:
             default = len(keys) - 1
-        return _Candidates(keys, available, final[np.concatenate(rows)], np.concatenate(cols), np.concatenate(uses),
-                           slots, total, sizes, place, default)
+        return _Candidates(keys, available, final[np.concatenate(rows)], np.concatenate(cols),
+                           np.concatenate([cat.uses[take], np.array(uses, dtype=float)]), slots, total, sizes, place, default)
 
     def _size_log_prior(self, sizes: np.ndarray, complexity: str | None) -> np.ndarray:
         level = _level(complexity)
