@@ -6,6 +6,7 @@ twice a second for as long as the refusal lasted. And it is tried again while th
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 from structlog.testing import capture_logs
@@ -66,3 +67,21 @@ def test_a_deferred_orphan_journal_is_written_while_the_store_is_online(
         while not store.attempts() and time.monotonic() < deadline:
             time.sleep(0.02)
         assert [r.tool_id for r in store.attempts()] == ["a"]
+
+
+def test_an_orphan_journal_given_up_is_not_tried_again(
+    pg_url: str, pg_database: str, postgres_server: LocalPostgres, tmp_path: Path
+) -> None:
+    """Its records moved out of the folder (docs/deployment.md), the store stops looking for it."""
+    url = f"{pg_url}&retry_s=0.05"
+    orphan_the_server_refuses(url, postgres_server, pg_database)
+    with open_store(url) as store:
+        assert store._deferred  # the orphan waits, tried every retry_s
+        given_up = tmp_path / "given_up"
+        given_up.mkdir()
+        for path in (tmp_path / "journal").rglob("*.journal*"):
+            path.rename(given_up / path.name)
+        deadline = time.monotonic() + 10
+        while store._deferred and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert not store._deferred and store.online

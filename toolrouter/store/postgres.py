@@ -1461,6 +1461,7 @@ class PostgresStore(Store):
                 folder, exclude=self.origin, store_id=self._store_id, named_only=folder != self._journal_dir
             )
         )
+        deferred: dict[str, str] = {}  # of the orphans there now: one gone (adopted elsewhere, moved) is not tried again
         for journal in orphans:
             try:
                 n = len(journal)
@@ -1474,11 +1475,10 @@ class PostgresStore(Store):
                         "journal_adoption_deferred", url=self.url, journal=path, error=error,
                         resolve=_orphan_refused(path) if refused else None,
                     )
-                self._deferred[path] = error
-            else:
-                self._deferred.pop(str(journal.path), None)
+                deferred[path] = error
             finally:
                 journal.close()
+        self._deferred = deferred
 
     def close(self) -> None:
         """Stop the background thread, try once more to write the journal (a journal that cannot
