@@ -201,12 +201,17 @@ class LanguageExpert(Expert):
 
     @torch.no_grad()
     def _embed(self, rows: torch.Tensor, weights: Mapping[str, torch.Tensor] | None = None) -> torch.Tensor:
-        self.model.eval()
-        # embeddings in float32 whatever the model's dtype: tasks learned before and after a change score alike
-        if weights:  # a task's weights in the model's dtype: it may have changed since, or in a save
-            weights = {name: self._model_input(w) for name, w in weights.items()}
-            return functional_call(self.model, weights, (rows,), strict=False).float()
-        return self.model(rows).float()
+        model = self.model
+        was_training = model.training  # callers hold the expert's lock: no other thread switches it meanwhile
+        model.eval()
+        try:
+            # embeddings in float32 whatever the model's dtype: tasks learned before and after a change score alike
+            if weights:  # a task's weights in the model's dtype: it may have changed since, or in a save
+                weights = {name: self._model_input(w) for name, w in weights.items()}
+                return functional_call(model, weights, (rows,), strict=False).float()
+            return model(rows).float()
+        finally:
+            model.train(was_training)
 
     def _support_rows(self, labels: Sequence[Label], support: Mapping[Label, Sequence[str]], descriptions: Mapping[Label, str]) -> tuple[torch.Tensor, torch.Tensor]:
         rows, index = [], []
