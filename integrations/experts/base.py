@@ -281,6 +281,9 @@ class Expert(abc.ABC):
         # held to serve an input, learn a task and meta-train: from several threads, an input is
         # scored by one model with prototypes made by it, never by a half-trained one
         self._lock = threading.RLock()
+        # held to write a saved file, taken before the expert's lock is let go: saves reach the disk in
+        # the order their snapshots were taken (the last file holds the newest state)
+        self._save_lock = threading.Lock()
 
     # --- parts ---------------------------------------------------------------------------------
     @property
@@ -556,8 +559,10 @@ class Expert(abc.ABC):
     def save(self, path: str | Path) -> Path:
         """Write the model's weights and every task (tensors, support set, labels) to one
         safetensors file ``path``, with the expert's class and options as JSON metadata. A save from
-        another thread while the expert meta-trains waits for it to end: the file's tasks fit its weights."""
-        with self._lock:  # the arrays are views of the weights: written before another thread trains them
+        another thread while the expert meta-trains waits for it to end: the file's tasks fit its weights.
+        The file is written outside the expert's lock (inputs are served meanwhile), through a
+        temporary file moved into place: a reader never sees half of it."""
+        with self._lock:  # the arrays are views of the weights: made bytes before another thread trains them
             arrays: dict[str, np.ndarray] = {f"model.{k}": _to_numpy(v) for k, v in self.model.state_dict().items()}
             tasks = []
             for i, (name, state) in enumerate(self._tasks.items()):
@@ -575,7 +580,12 @@ class Expert(abc.ABC):
                               # shapes too: a 0-d tensor is written as a 1-element array
                               "tensors": {k: list(v.shape) for k, v in state.tensors.items()}})
             config = {"format": _FORMAT, "class": type(self).__name__, "options": self._config(), "tasks": tasks}
-            return write_atomically(path, write_blob(arrays, _FORMAT, config))
+            data = write_blob(arrays, _FORMAT, config)
+            self._save_lock.acquire()
+        try:
+            return write_atomically(path, data)
+        finally:
+            self._save_lock.release()
 
     def load(self, path: str | Path) -> dict[str, Any]:
         """Restore weights and tasks written by ``save`` into this expert (same class and model
