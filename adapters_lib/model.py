@@ -254,6 +254,12 @@ class AdapterModel(nn.Module):
     (:meth:`enable_adapters`, :meth:`disable_adapters`); LoRA and BitFit can be merged into the
     base weights for zero inference overhead (:meth:`merge_adapters`) and unmerged exactly.
 
+    Like any ``nn.Module``, it is not thread-safe: a change of its adapters (adding, activating,
+    enabling, merging, :meth:`set_modality`) is made one module at a time, so a forward running in
+    another thread meanwhile may see some modules changed and others not. Callers that serve from
+    several threads hold one lock around forwards and changes (the experts of ``integrations``
+    hold their own).
+
     Arguments:
         base_model: any ``nn.Module``. It is modified in place (wrappers replace the targets).
         adapter_configs: one config or a sequence of them, forming the first adapter set.
@@ -496,7 +502,9 @@ class AdapterModel(nn.Module):
         self._refresh()
 
     def set_modality(self, modality: str) -> None:
-        """Choose the modality of every injected :class:`MultiModalAdapter`."""
+        """Choose the modality of every injected :class:`MultiModalAdapter`, one adapter after
+        another: a forward from another thread meanwhile may mix modalities (see the class's note
+        on threads)."""
         self._check_loaded("set_modality")
         adapters = [a for _, _, a in self._held() if isinstance(a, MultiModalAdapter)]
         if not adapters:
