@@ -314,6 +314,10 @@ class Expert(abc.ABC):
         """Adapt tasks with ``learner``: a MAML-family learner built on ``self.model``, or a
         ``FewShotLearner`` whose network is ``self.model`` or has it as its encoder.
 
+        Attaching changes no weight, so the tasks learned before are served as they were learned
+        (``relearn_tasks`` learns them again as a new task would be); the tasks learned from then
+        on, and a ``LanguageExpert``'s router capabilities when next served, are learned with it.
+
         Raises ``LearnerModelError`` naming the problem for a learner built on another model or of
         another kind; the expert is unchanged then. Returns the expert.
         """
@@ -324,8 +328,9 @@ class Expert(abc.ABC):
                 f"this {type(self).__name__}'s model (a {type(self.model).__name__}); build it on "
                 f"expert.model, e.g. {type(learner).__name__}(expert.model)"
             )
-        self._attach_meta_learning(learner)
-        self.meta_learner = learner
+        with self._lock:  # an input served meanwhile is scored as before the learner, or after
+            self._attach_meta_learning(learner)
+            self.meta_learner = learner
         log.info("expert_meta_learning", expert=type(self).__name__, learner=type(learner).__name__)
         return self
 

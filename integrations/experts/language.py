@@ -275,6 +275,7 @@ class LanguageExpert(Expert):
                 f"learner.network: a LanguageExpert scores with prototypes of its model; build "
                 f"FewShotLearner('prototypical', encoder=expert.model) (got a {type(learner.network).__name__})"
             )
+        self._capabilities = None  # described without this learner; the tasks learned stay as learned
 
     def meta_train(
         self,
