@@ -15,7 +15,7 @@ def _expert() -> LanguageExpert:
     return expert
 
 
-def test_serving_and_learning_go_on_while_the_file_is_written(tmp_path, monkeypatch):
+def test_inputs_are_served_while_the_file_is_written(tmp_path, monkeypatch):
     expert = _expert()
     writing, go_on = threading.Event(), threading.Event()
     real = base.write_atomically
@@ -35,7 +35,7 @@ def test_serving_and_learning_go_on_while_the_file_is_written(tmp_path, monkeypa
         serving = threading.Thread(target=lambda: served.append(expert.predict(["hi there again"], task="chat")))
         serving.start()
         serving.join(5)
-        assert served == [["greet"]]  # answered while the first save still writes
+        assert served == [["greet"]]  # answered while the save still writes
     finally:
         go_on.set()
         saving.join(10)
