@@ -378,11 +378,7 @@ class Expert(abc.ABC):
         with self._lock:  # checked under it: two threads learning one name would both pass a check before
             if name in self._tasks and not replace:
                 raise ExpertInputError(f"task: {name!r} is already learned; pass replace=True to learn it again")
-            state = self._fit_task(support, **options)
-            bad = [key for key, t in state.tensors.items() if t.is_floating_point() and not bool(torch.isfinite(t).all())]
-            if bad:
-                raise ExpertOutputError(f"examples: the model turned them into NaN or infinite {bad} for task {name!r}, "
-                                        f"which is not learned (its weights diverged, or an example's values overflow it)")
+            state = self._finite(name, self._fit_task(support, **options), "examples", "which is not learned")
             self._tasks[name] = state
         log.info("expert_task_learned", expert=type(self).__name__, task=name, labels=len(state.labels),
                  examples=sum(len(v) for v in support.values()), adaptation=state.adaptation)
@@ -405,10 +401,23 @@ class Expert(abc.ABC):
 
     def relearn_tasks(self) -> None:
         """Learn every stored task again from its support set, under the current model (call it
-        after meta-training changed the model)."""
+        after meta-training changed the model). A model that turns a task's examples into NaN or
+        infinite numbers (weights that diverged) raises ``ExpertOutputError``, and every task is
+        kept as it was."""
         with self._lock:
-            fresh = {name: self._fit_task(s.support, **s.info.get("options", {})) for name, s in self._tasks.items()}
+            fresh = {name: self._finite(name, self._fit_task(s.support, **s.info.get("options", {})), "support", "which is kept as it was")
+                     for name, s in self._tasks.items()}
             self._tasks.update(fresh)
+
+    @staticmethod
+    def _finite(name: str, state: TaskState, field: str, then: str) -> TaskState:
+        """``state``, unless the model turned the task's examples into NaN or infinite numbers:
+        prototypes of those would make every input of the task fail (``ExpertOutputError``)."""
+        bad = [key for key, t in state.tensors.items() if t.is_floating_point() and not bool(torch.isfinite(t).all())]
+        if bad:
+            raise ExpertOutputError(f"{field}: the model turned them into NaN or infinite {bad} for task {name!r}, "
+                                    f"{then} (its weights diverged, or an example's values overflow it)")
+        return state
 
     @contextmanager
     def _meta_training(self) -> Iterator[None]:
