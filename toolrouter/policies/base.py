@@ -41,7 +41,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from toolrouter._checks import check_count, real_array
+from toolrouter._checks import check_count, real_array, same_settings
 from toolrouter.errors import CorruptStateError, DuplicateToolError, InvalidOutcomeError, UnknownToolError
 from toolrouter.serialization import checked_array, generator_from_state, short_repr
 
@@ -377,11 +377,9 @@ class Policy(ABC):
             raise CorruptStateError(f"state.arrays must be a dict, got {type(arrays).__name__}")
         if config.get("policy") != self.name:
             raise CorruptStateError(f"state.config.policy: expected {self.name!r}, got {short_repr(config.get('policy'))}")
-        options = config.get("options")
-        # == takes 4.0 and true for 4 and 1.0: a saved option is damaged unless its type is the same too
-        if options != self.options or any(type(options[k]) is not type(v) for k, v in self.options.items()):
+        if not same_settings(config.get("options"), self.options):
             raise CorruptStateError(
-                f"state.config.options: {short_repr(options)} differ from this policy's {self.options!r}"
+                f"state.config.options: {short_repr(config.get('options'))} differ from this policy's {self.options!r}"
             )
         arm_ids = config.get("arm_ids")
         if (
