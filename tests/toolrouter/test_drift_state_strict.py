@@ -9,8 +9,10 @@ import re
 import numpy as np
 import pytest
 
+from toolrouter import ExecutionResult, ToolMetaLearner, ToolProfile
 from toolrouter.drift import DetectorConfig, PageHinkley, detector_from_state
 from toolrouter.errors import CorruptStateError
+from toolrouter.serialization import read_blob, write_blob
 
 
 def fed_state() -> dict:
@@ -60,3 +62,20 @@ def test_a_mistyped_number_or_flag_in_a_saved_state_is_refused_naming_the_field(
 def test_a_state_saved_as_json_loads_as_saved() -> None:
     state = fed_state()
     assert detector_from_state(state).state_dict() == state
+
+
+def test_a_router_whose_saved_detector_is_mistyped_is_refused_naming_the_route_and_the_field(tmp_path) -> None:
+    tools = [ToolProfile(tool_id=t, capabilities=("search",), expected_latency_s=0.0) for t in ("a", "b")]
+    router = ToolMetaLearner(tools, seed=0, drift_detection={})
+    for ok in [True, False, True, True] * 5:
+        tool = router.rank_tool_ids("search", task_type="news")[0]
+        router.record_attempt(ExecutionResult(tool_id=tool, step="search", success=ok), capability="search", task_type="news")
+    path = tmp_path / "router.safetensors"
+    router.save(path)
+    blob = read_blob(path.read_bytes(), "toolrouter.learner")
+    detector = next(iter(blob.config["routes"][0]["detectors"]))
+    runs = blob.config["routes"][0]["detectors"][detector]["runs"]
+    runs["success"] = int(runs["success"])
+    path.write_bytes(write_blob(dict(blob.arrays), "toolrouter.learner", blob.config))
+    with pytest.raises(CorruptStateError, match=rf"config\.routes\[0\].*detectors\['{detector}'\]: state\.runs\.success: .*\(got [01]\)"):
+        ToolMetaLearner.load(path)
