@@ -1,6 +1,7 @@
 """The checks of a number argument that every module needs: a whole number within bounds, and a
 finite real number within bounds, each refused with one wording that names the field and the value;
-and the check of a path that a saver or loader is given (``check_path``).
+the check of a path that a saver or loader is given (``check_path``); and whether settings read back
+from a saved state are one's own, type and all (``same_settings``).
 
 A bool is refused by both, although Python counts it as an int: ``steps=True`` is a mistake, not 1.
 Options models get the same from ``NumbersNotBools`` (pydantic takes a bool for 1 or 1.0), and
@@ -22,7 +23,7 @@ from typing import Any, ClassVar, get_args
 import numpy as np
 from pydantic import BaseModel, ConfigDict, model_validator
 
-__all__ = ["NumbersNotBools", "NumbersOnly", "check_count", "check_flag", "check_path", "check_real", "check_seed"]
+__all__ = ["NumbersNotBools", "NumbersOnly", "check_count", "check_flag", "check_path", "check_real", "check_seed", "same_settings"]
 
 
 def check_count(
@@ -149,6 +150,17 @@ def check_path(field: str, value: Any, *, quote: Callable[[Any], str] = repr) ->
     if not text or ("\x00" if isinstance(text, str) else b"\x00") in text:
         raise ValueError(f"{field}: expected a file path, got {quote(value)}{' (empty)' if not text else ' (a NUL character)'}")
     return Path(os.path.expanduser(value))  # unlike Path.expanduser, no error for an unknown ~user
+
+
+def same_settings(saved: Any, own: Mapping[str, Any]) -> bool:
+    """Whether ``saved`` (read back from a file) holds the settings ``own`` of JSON scalars, each of
+    the same type too: ``==`` takes ``4.0`` and ``True`` for ``4`` and ``1.0``, damage for the value.
+
+    Example:
+        >>> same_settings({"window": 4}, {"window": 4}), same_settings({"window": 4.0}, {"window": 4})
+        (True, False)
+    """
+    return saved == own and all(type(saved[k]) is type(v) for k, v in own.items())
 
 
 def _bounds(opening: str, low: float | None, high: float | None, closing: str) -> str:

@@ -26,7 +26,7 @@ from pydantic import BaseModel, ValidationError
 import meta._checks
 from toolrouter.serialization import short_repr, validation_problems
 
-__all__ = ["NumbersNotBools", "NumbersOnly", "check_count", "check_options", "check_real", "json_round_trip", "no_bools", "real_array"]
+__all__ = ["NumbersNotBools", "NumbersOnly", "check_count", "check_options", "check_real", "json_round_trip", "no_bools", "real_array", "same_settings"]
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -40,6 +40,8 @@ NumbersOnly = meta._checks.NumbersOnly
 check_count = partial(meta._checks.check_count, quote=short_repr)
 #: ``meta._checks.check_real``, quoting the value with ``short_repr``.
 check_real = partial(meta._checks.check_real, quote=short_repr)
+#: ``meta._checks.same_settings``: a saved state's options compared type and all.
+same_settings = meta._checks.same_settings
 
 
 def check_options(field: str, model: type[M], value: Any) -> M:

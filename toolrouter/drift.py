@@ -283,7 +283,9 @@ def _check_direction(value: str) -> Direction:
 class _Moments(BaseModel):
     """Welford running mean and sum of squared deviations; the validated part of every state."""
 
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    # strict: a saved state is data from disk or another host, and its "5", true or 5.0 is damage,
+    # not a count (nor 1 or "yes" a run of successes, in _Runs)
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, strict=True)
 
     n: int = Field(0, ge=0, lt=2**63)
     # a mean of residuals, each within +-MAX_ABS_REWARD: one far beyond overflowed the next update's m2
@@ -295,7 +297,7 @@ class _Runs(BaseModel):
     """The run test's counts since the last reset: outcomes, failures among them, and the current
     run of equal outcomes (its length, whether they are successes, the moments of its samples)."""
 
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, strict=True)
 
     # the run test takes its rates in floats, exact up to 2**53: beyond, a rate rounded to 1 and
     # request_weight divided by zero

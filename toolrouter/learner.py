@@ -3685,7 +3685,8 @@ def _check_state(data: bytes, source: str) -> _SavedState:
         raise CorruptStateError(
             f"version {found[1]} was saved by a newer toolrouter, this one reads versions 1 to {_VERSION}: upgrade toolrouter"
         )
-    if found[0] != _FORMAT or found[1] not in (1, 2, 3) or isinstance(found[1], bool):
+    # the type too: 3.0 and true are == 3 and 1
+    if found[0] != _FORMAT or type(found[1]) is not int or found[1] not in (1, 2, 3):
         raise CorruptStateError(f"unsupported format {found[0]!r} version {found[1]!r}; expected {_FORMAT!r} 1, 2 or 3")
     if found[1] >= 2 and not blob.sealed:
         raise CorruptStateError(f"the digest that every version {found[1]} learner carries is missing")

@@ -11,7 +11,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from meta._checks import check_count, check_real
+from meta._checks import check_count, check_real, same_settings
 from meta._log import event_log
 from meta.base import gradients_finite, model_device, model_dtype
 from meta.continual._data import Batch
@@ -141,7 +141,7 @@ class DriftAdapter:
             raise ValueError(f"state: expected the fields {sorted(expected)}, got {found}")
         if state["format"] != STATE_FORMAT:
             raise ValueError(f"format: {state['format']!r}, this adapter reads {STATE_FORMAT!r}")
-        if state["settings"] != self.settings():
+        if not same_settings(state["settings"], self.settings()):
             raise ValueError(f"settings: {state['settings']!r} in the state, {self.settings()!r} in this adapter")
         batches_seen = check_count("batches_seen", state["batches_seen"])
         memory = state["replay"].get("x") if isinstance(state["replay"], dict) else None

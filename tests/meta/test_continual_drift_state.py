@@ -38,6 +38,8 @@ def test_a_loaded_adapter_goes_on_as_the_one_that_never_stopped(tmp_path) -> Non
     [
         (lambda s: s.update(format="meta.drift_adapter/0"), "format"),
         (lambda s: s["settings"].update(buffer_size=4), "settings"),
+        # a damaged file's 8.0 where the int belongs: == took it for 8
+        (lambda s: s["settings"].update(buffer_size=8.0), "settings"),
         (lambda s: s.update(batches_seen=-1), "batches_seen"),
         (lambda s: s["replay"].update(x=torch.zeros(8, 5)), "replay"),
         (lambda s: s["ewc"]["fisher"][0].update(weight=torch.zeros(2)), "ewc"),

@@ -41,7 +41,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from toolrouter._checks import check_count, real_array
+from toolrouter._checks import check_count, real_array, same_settings
 from toolrouter.errors import CorruptStateError, DuplicateToolError, InvalidOutcomeError, UnknownToolError
 from toolrouter.serialization import checked_array, generator_from_state, short_repr
 
@@ -377,7 +377,7 @@ class Policy(ABC):
             raise CorruptStateError(f"state.arrays must be a dict, got {type(arrays).__name__}")
         if config.get("policy") != self.name:
             raise CorruptStateError(f"state.config.policy: expected {self.name!r}, got {short_repr(config.get('policy'))}")
-        if config.get("options") != self.options:
+        if not same_settings(config.get("options"), self.options):
             raise CorruptStateError(
                 f"state.config.options: {short_repr(config.get('options'))} differ from this policy's {self.options!r}"
             )
