@@ -23,8 +23,9 @@ def _rows(out: str, header_start: str) -> list[list[str]]:
 def test_bench_store_quick_runs_every_part(postgres_server: LocalPostgres, capsys: pytest.CaptureFixture[str]) -> None:
     from toolrouter.bench.store import main
 
-    # one router per run: each router and writer is a spawned process that imports the library
-    main(["--quick", "--url", postgres_server.url(), "--routers", "1", "--duration-s", "0.3", "--outcomes", "6", "--steps", "12"])
+    # one router per run: each router and writer is a spawned process that imports the library;
+    # each routes (appends) once at least, however short the run
+    main(["--quick", "--url", postgres_server.url(), "--routers", "1", "--duration-s", "0.1", "--outcomes", "6", "--steps", "12"])
     out = capsys.readouterr().out
     throughput = _rows(out, "| store | routers |")
     assert [(r[0], r[1]) for r in throughput] == [("memory", "1"), ("sqlite", "1"), ("postgresql", "1"), ("postgresql, polling", "1")]

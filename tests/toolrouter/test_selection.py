@@ -48,7 +48,9 @@ def world():
 
 
 def small_config(**kw) -> SelectorConfig:
-    return SelectorConfig(**{"hidden": 64, "eval_every": 10, "patience": 4, "lr": 3e-3, **kw})
+    # a fit ends with the calibration's (tested in test_selection_calibration): here it need only
+    # run, and its 60 default episodes were most of each fit's time
+    return SelectorConfig(**{"hidden": 64, "eval_every": 10, "patience": 4, "lr": 3e-3, "calibration_episodes": 5, **kw})
 
 
 def accuracy(sel: FewShotToolSelector, tests: dict[str, list[str]]) -> float:

@@ -12,7 +12,7 @@ EXAMPLES = {"weather": ["rain in Paris tomorrow?", "forecast for Oslo"], "maps":
 
 
 def test_episodes_of_one_tool_are_refused_naming_n_way_and_nothing_changes() -> None:
-    sel = FewShotToolSelector(HashingFeaturizer(dim=32), SelectorConfig(hidden=8, validation_fraction=0.0))
+    sel = FewShotToolSelector(HashingFeaturizer(dim=32), SelectorConfig(hidden=8, validation_fraction=0.0, calibration_episodes=5))
     before = {k: v.clone() for k, v in sel.network.state_dict().items()}
     with pytest.raises(ValueError, match=r"^n_way: expected an integer >= 2, got 1"):
         sel.fit(EXAMPLES, episodes=3, n_way=1, k_shot=1)
