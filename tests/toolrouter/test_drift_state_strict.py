@@ -3,23 +3,15 @@ count belongs, a flag given as a number, is damage, refused naming the field, th
 
 from __future__ import annotations
 
-import json
 import re
 
-import numpy as np
 import pytest
 
 from toolrouter import ExecutionResult, ToolMetaLearner, ToolProfile
-from toolrouter.drift import DetectorConfig, PageHinkley, detector_from_state
+from toolrouter.drift import PageHinkley, detector_from_state
 from toolrouter.errors import CorruptStateError
 from toolrouter.serialization import read_blob, write_blob
-
-
-def fed_state() -> dict:
-    detector = DetectorConfig(min_samples=2).make()
-    for ok in np.random.default_rng(0).random(40) >= 0.3:
-        detector.update(float(ok), bool(ok))
-    return json.loads(json.dumps(detector.state_dict()))
+from test_drift_state_checks import fed_state
 
 
 @pytest.mark.parametrize(

@@ -15,17 +15,25 @@ def _expert() -> LanguageExpert:
     return expert
 
 
-def test_inputs_are_served_while_the_file_is_written(tmp_path, monkeypatch):
-    expert = _expert()
+def _slow_first_write(monkeypatch) -> tuple[threading.Event, threading.Event]:
+    """The expert's first file write waits for ``go_on`` once it has set ``writing``; the later
+    ones go straight to the disk."""
     writing, go_on = threading.Event(), threading.Event()
     real = base.write_atomically
 
-    def slow_disk(path, data):
-        writing.set()
-        go_on.wait(10)
+    def slow_first(path, data):
+        if not writing.is_set():
+            writing.set()
+            go_on.wait(10)
         return real(path, data)
 
-    monkeypatch.setattr(base, "write_atomically", slow_disk)
+    monkeypatch.setattr(base, "write_atomically", slow_first)
+    return writing, go_on
+
+
+def test_inputs_are_served_while_the_file_is_written(tmp_path, monkeypatch):
+    expert = _expert()
+    writing, go_on = _slow_first_write(monkeypatch)
     path = tmp_path / "expert.safetensors"
     saving = threading.Thread(target=expert.save, args=(path,))
     saving.start()
@@ -46,16 +54,7 @@ def test_inputs_are_served_while_the_file_is_written(tmp_path, monkeypatch):
 
 def test_saves_reach_the_disk_in_the_order_they_were_taken(tmp_path, monkeypatch):
     expert = _expert()
-    writing, go_on = threading.Event(), threading.Event()
-    real = base.write_atomically
-
-    def slow_first(path, data):
-        if not writing.is_set():
-            writing.set()
-            go_on.wait(10)
-        return real(path, data)
-
-    monkeypatch.setattr(base, "write_atomically", slow_first)
+    writing, go_on = _slow_first_write(monkeypatch)
     path = tmp_path / "expert.safetensors"
     first = threading.Thread(target=expert.save, args=(path,))
     first.start()

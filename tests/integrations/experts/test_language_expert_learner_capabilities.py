@@ -7,24 +7,14 @@ from __future__ import annotations
 import pytest
 import torch
 
+from test_language_expert_relearn_capabilities import routing_expert
+
 from integrations.experts import LanguageExpert
 from meta import FewShotLearner
-from toolrouter import ToolMetaLearner, ToolProfile
-from toolrouter.features import HashingFeaturizer
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 TEXTS = ["sum of two numbers", "news about Mars", "write to Anna"]
-
-
-def _expert() -> LanguageExpert:
-    expert = LanguageExpert(HashingFeaturizer(dim=64), lora_rank=2)
-    expert.add_tool_optimization(ToolMetaLearner([
-        ToolProfile(tool_id="web", capabilities=["search"], description="search the web for news and pages"),
-        ToolProfile(tool_id="calc", capabilities=["math"], description="calculator arithmetic sums products"),
-        ToolProfile(tool_id="mail", capabilities=["email"], description="send an email to a contact"),
-    ], seed=0))
-    return expert
 
 
 def _attach(expert: LanguageExpert) -> None:
@@ -32,9 +22,9 @@ def _attach(expert: LanguageExpert) -> None:
 
 
 def test_capabilities_served_before_a_learner_is_attached_are_described_again_with_it() -> None:
-    expert = _expert()
+    expert = routing_expert(lora_rank=2)
     expert.predict_proba(TEXTS)  # the capabilities, described without a learner
     _attach(expert)
-    fresh = _expert()
+    fresh = routing_expert(lora_rank=2)
     _attach(fresh)
     torch.testing.assert_close(expert.predict_proba(TEXTS)[1], fresh.predict_proba(TEXTS)[1])

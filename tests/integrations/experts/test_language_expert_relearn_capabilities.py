@@ -14,8 +14,9 @@ from toolrouter.features import HashingFeaturizer
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
-def _expert() -> LanguageExpert:
-    expert = LanguageExpert(HashingFeaturizer(dim=64))
+def routing_expert(**options) -> LanguageExpert:
+    """An expert routing for three tools, each capability described in words."""
+    expert = LanguageExpert(HashingFeaturizer(dim=64), **options)
     expert.add_tool_optimization(ToolMetaLearner([
         ToolProfile(tool_id="web", capabilities=["search"], description="search the web for news and pages"),
         ToolProfile(tool_id="calc", capabilities=["math"], description="calculator arithmetic sums products"),
@@ -26,13 +27,13 @@ def _expert() -> LanguageExpert:
 
 def test_relearned_capabilities_are_those_of_the_trained_encoder() -> None:
     texts = ["sum of two numbers", "news about Mars", "write to Anna"]
-    expert = _expert()
+    expert = routing_expert()
     expert.predict_proba(texts)  # the capabilities, described under this encoder
     with torch.no_grad():  # a training of the caller's own
         for p in expert.model.parameters():
             if p.requires_grad:
                 p.normal_(generator=torch.Generator().manual_seed(0))
     expert.relearn_tasks()
-    fresh = _expert()
+    fresh = routing_expert()
     fresh.model.load_state_dict(expert.model.state_dict())
     assert torch.allclose(expert.predict_proba(texts)[1], fresh.predict_proba(texts)[1])
