@@ -360,6 +360,9 @@ def test_nas_section() -> None:
     nas, best = ns["nas"], ns["best_performance"]
     assert len(nas.history) == 100 and best == max(score for _, score in nas.history)
     assert best == _conv_count(ns["best_arch"]) and best > 3.0  # random architectures average about 0.6
+    from meta import build_model_from_architecture
+
+    assert build_model_from_architecture(ns["best_arch"])(torch.zeros(2, 3, 32, 32)).shape == (2, 10)
 
 
 @pytest.mark.slow  # fifty trials of Optuna's Gaussian-process sampler, as the snippet asks: seconds

@@ -40,23 +40,6 @@ def conv_count(arch: dict) -> float:
 # ----------------------------------------------------------------------- seed snippets
 
 
-def test_seed_snippet_nas_section_5() -> None:
-    your_eval_function = conv_count
-    # --- seed snippet, section 5 (import line changed) ---
-    from meta import NeuralArchitectureSearch, create_nas_search_space
-
-    search_space = create_nas_search_space(input_shape=(3, 32, 32), num_classes=10, max_layers=20)
-    nas = NeuralArchitectureSearch(search_space_config=search_space, algorithm="bayesian", population_size=50)
-    best_arch, best_performance = nas.search_architecture(evaluation_function=your_eval_function, num_evaluations=100)
-    # ---
-    assert best_performance == max(v for _, v in nas.history) and len(nas.history) == 100
-    assert best_performance > 3.0  # random architectures average about 0.6 here
-    from meta import build_model_from_architecture
-
-    model = build_model_from_architecture(best_arch)
-    assert model(torch.zeros(2, 3, 32, 32)).shape == (2, 10)
-
-
 def test_seed_snippet_custom_nas_evaluation_on_digits() -> None:
     from meta.data.digits import load_digits_split
 
