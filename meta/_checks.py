@@ -1,7 +1,7 @@
 """The checks of a number argument that every module needs: a whole number within bounds, and a
 finite real number within bounds, each refused with one wording that names the field and the value;
 the check of a path that a saver or loader is given (``check_path``); and whether settings read back
-from a saved state are one's own, type and all (``same_settings``).
+from a saved state are one's own, type and all (``same_settings``, ``same_setting``).
 
 A bool is refused by both, although Python counts it as an int: ``steps=True`` is a mistake, not 1.
 Options models get the same from ``NumbersNotBools`` (pydantic takes a bool for 1 or 1.0), and
@@ -24,7 +24,7 @@ from typing import Any, ClassVar, get_args
 import numpy as np
 from pydantic import BaseModel, ConfigDict, model_validator
 
-__all__ = ["NumbersNotBools", "NumbersOnly", "check_count", "check_flag", "check_path", "check_real", "check_seed", "same_settings"]
+__all__ = ["NumbersNotBools", "NumbersOnly", "check_count", "check_flag", "check_path", "check_real", "check_seed", "same_setting", "same_settings"]
 
 
 def check_count(
@@ -154,14 +154,29 @@ def check_path(field: str, value: Any, *, quote: Callable[[Any], str] = repr) ->
 
 
 def same_settings(saved: Any, own: Mapping[str, Any]) -> bool:
-    """Whether ``saved`` (read back from a file) holds the settings ``own`` of JSON scalars, each of
-    the same type too: ``==`` takes ``4.0`` and ``True`` for ``4`` and ``1.0``, damage for the value.
+    """Whether ``saved`` (read back from a file) holds the settings ``own`` of JSON values, each the
+    same setting (``same_setting``).
 
     Example:
         >>> same_settings({"window": 4}, {"window": 4}), same_settings({"window": 4.0}, {"window": 4})
         (True, False)
     """
-    return saved == own and all(type(saved[k]) is type(v) for k, v in own.items())
+    return (
+        isinstance(saved, Mapping)
+        and saved.keys() == own.keys()
+        and all(same_setting(saved[k], v) for k, v in own.items())
+    )
+
+
+def same_setting(saved: Any, own: Any) -> bool:
+    """Whether the setting ``saved`` (read back from a file) is ``own``, of the same type too: ``==``
+    takes ``4.0`` and ``True`` for ``4`` and ``1.0``, damage for the value.
+
+    Example:
+        >>> same_setting(2, 2), same_setting(2.0, 2), same_setting(1, True)
+        (True, False, False)
+    """
+    return type(saved) is type(own) and saved == own
 
 
 def _bounds(opening: str, low: float | None, high: float | None, closing: str) -> str:

@@ -37,7 +37,7 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 from torch.nn.parameter import is_lazy
 
-from meta._checks import check_flag, check_path
+from meta._checks import check_flag, check_path, same_setting
 
 _MODEL = "model."
 _OPTIM = "optim."
@@ -318,13 +318,15 @@ def learner_metadata(own: dict[str, Any], metadata: dict[str, Any] | None) -> di
 
 def check_learner(path: str | Path, meta: dict[str, str], kind: str, settings: dict[str, Any]) -> None:
     """ValueError naming the file and the field when the checkpoint was written by a learner of
-    another class than ``kind`` or with other ``settings`` (its inner learning rate, say): its state
-    would load, and training would go on as another learner's. Files without them pass."""
+    another class than ``kind`` or with other ``settings`` (its inner learning rate, say), each of
+    the same type too (``same_setting``: a saved ``2.0`` or ``1`` is damage, not the ``2`` or ``True``
+    of the learner): its state would load, and training would go on as another learner's. Files
+    without them pass."""
     saved = json.loads(meta.get("user", "{}"))
     if saved.get("class") not in (None, kind):
         raise ValueError(f"{str(path)!r} was saved by a {saved['class']}, not a {kind}; the file was not loaded")
     for key, value in (saved.get("settings") or {}).items():
-        if key in settings and settings[key] != value:
+        if key in settings and not same_setting(value, settings[key]):
             raise ValueError(
                 f"{str(path)!r}: settings.{key} is {value!r} in the file but {settings[key]!r} in this {kind}; "
                 "build the learner with the saved settings to resume its training (the file was not loaded)"
