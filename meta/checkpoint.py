@@ -325,12 +325,23 @@ def check_learner(path: str | Path, meta: dict[str, str], kind: str, settings: d
     saved = json.loads(meta.get("user", "{}"))
     if saved.get("class") not in (None, kind):
         raise ValueError(f"{str(path)!r} was saved by a {saved['class']}, not a {kind}; the file was not loaded")
-    for key, value in (saved.get("settings") or {}).items():
+    for key, value in saved_settings(path, meta).items():
         if key in settings and not same_setting(value, settings[key]):
             raise ValueError(
                 f"{str(path)!r}: settings.{key} is {value!r} in the file but {settings[key]!r} in this {kind}; "
                 "build the learner with the saved settings to resume its training (the file was not loaded)"
             )
+
+
+def saved_settings(path: str | Path, meta: dict[str, str]) -> dict[str, Any]:
+    """The ``settings`` in a learner's checkpoint (``{}`` in one saved before learners wrote them);
+    ValueError naming the file and the field when they are no JSON object (damaged metadata)."""
+    settings = json.loads(meta.get("user", "{}")).get("settings")
+    if settings is None:
+        return {}
+    if not isinstance(settings, dict):
+        raise ValueError(f"{str(path)!r}: settings {settings!r} is not a JSON object; the file was not loaded")
+    return settings
 
 
 def stored_count(path: str | Path, meta: dict[str, str], name: str) -> int:

@@ -1,11 +1,12 @@
 """A learner's checkpoint holds its settings; one whose saved setting equals the learner's only as
 ``==`` has it (``2.0`` for ``2``, ``0`` for ``False``: damage, not the value) is refused, naming
 the file and the field, and nothing is loaded, as a toolrouter state's options are
-(``same_settings``)."""
+(``same_settings``); so is one whose settings are no JSON object (an AttributeError before)."""
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -15,16 +16,20 @@ from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-from meta import MAML, MultiTaskMAML
+from meta import MAML, FewShotLearner, MultiTaskMAML
 from meta._checks import same_setting, same_settings
 
 
-def _rewritten(path: Path, **settings: Any) -> None:
-    """The checkpoint at ``path`` with ``settings`` written over its saved ones."""
+def _rewritten(path: Path, whole: Any = None, **settings: Any) -> None:
+    """The checkpoint at ``path`` with ``settings`` written over its saved ones, or ``whole`` in
+    their place."""
     with safe_open(str(path), framework="pt") as handle:
         meta = handle.metadata()
     user = json.loads(meta["user"])
-    user["settings"].update(settings)
+    if whole is None:
+        user["settings"].update(settings)
+    else:
+        user["settings"] = whole
     save_file(load_file(str(path)), str(path), metadata={**meta, "user": json.dumps(user)})
 
 
@@ -44,6 +49,18 @@ def test_a_saved_setting_of_another_type_is_refused_and_nothing_loaded(tmp_path:
     with pytest.raises(ValueError, match=rf"learner\.safetensors.*settings\.{field} is {value!r} in the file but"):
         other.load(str(path))
     assert all(torch.equal(v, other.state_dict()[k]) for k, v in before.items())
+
+
+@pytest.mark.parametrize(
+    "learner", [lambda: MAML(nn.Linear(1, 1), vectorize="loop"), lambda: FewShotLearner("relation", encoder=nn.Linear(1, 4))]
+)
+@pytest.mark.parametrize("settings", [["lr_inner", 1.0], "sum", 3])
+def test_saved_settings_that_are_no_json_object_are_refused_naming_the_file(tmp_path: Path, learner, settings) -> None:
+    path = tmp_path / "learner.safetensors"
+    learner().save(str(path))
+    _rewritten(path, settings)
+    with pytest.raises(ValueError, match=rf"learner\.safetensors': settings {re.escape(repr(settings))} is not a JSON object; the file was not loaded"):
+        learner().load(str(path))
 
 
 def test_same_setting_and_same_settings_compare_types_too() -> None:
