@@ -299,6 +299,7 @@ class ToolProfile(NumbersOnly):
     ``reliability`` and ``expected_latency_s`` are priors: the policies learn the real values from
     outcomes. A tool that lists no ``capabilities`` serves its ``tool_type``'s value. Every tool
     serves a step of capability ``"*"`` (``ANY_CAPABILITY``), so none may list ``"*"`` itself.
+    ``model_copy(update=...)`` checks the update as construction does.
 
     Example:
         >>> ToolProfile(tool_id="web", tool_type=ToolType.SEARCH, cost_per_use=0.01).capabilities
@@ -321,6 +322,8 @@ class ToolProfile(NumbersOnly):
     )
 
     __hash__ = _hash_but_dicts
+    # pydantic's took model_copy(update={"reliability": 5.0}), which a router registered as it was
+    model_copy = _checked_copy
 
     @field_validator("cost_per_use", "reliability", "expected_latency_s")
     @classmethod
