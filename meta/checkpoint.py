@@ -25,6 +25,7 @@ Example:
 from __future__ import annotations
 
 import json
+import reprlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -174,10 +175,11 @@ def save_checkpoint(
     """Write ``module``'s state (and ``optimizer``'s, ``metadata`` and torch's global random state,
     :func:`rng_state`) to a safetensors file.
 
-    ``metadata`` must be JSON-serialisable (a TypeError names the offending value otherwise).
+    ``metadata`` must be a JSON-serialisable dict (a TypeError names the offending value otherwise).
     """
     path = check_path("path", path)
     _check_optimizer(optimizer)
+    metadata = _user_metadata(metadata)
     # clone: safetensors refuses tensors that share storage (tied weights, views). A lazily sized
     # parameter not yet materialised has no value to store: it stays out, and loads as it was saved
     tensors = {
@@ -190,12 +192,22 @@ def save_checkpoint(
         tensors.update(opt_tensors)
         meta["optimizer"] = json.dumps(opt_meta, default=_optimizer_number)
     try:
-        meta["user"] = json.dumps(metadata or {})
+        meta["user"] = json.dumps(metadata)
     except TypeError as exc:
         raise TypeError(f"metadata must be JSON-serialisable: {exc}") from exc
     if Path(path).is_dir():
         raise IsADirectoryError(f"{str(path)!r} is a directory; give a file name such as {str(Path(path) / 'model.safetensors')!r}")
     _write(path, tensors, meta)
+
+
+def _user_metadata(metadata: Any) -> dict[str, Any]:
+    """``metadata`` (``None``: none) if it is a dict, which a checkpoint holds as a JSON object; else
+    a TypeError naming it: a list or a string was written, and every load refused the file as damaged."""
+    if metadata is None:
+        return {}
+    if not isinstance(metadata, dict):
+        raise TypeError(f"metadata: expected a dict of JSON values, got {type(metadata).__name__} {reprlib.repr(metadata)}")
+    return metadata
 
 
 def _write(path: str | Path, tensors: dict[str, torch.Tensor], metadata: dict[str, str]) -> None:
@@ -309,11 +321,12 @@ def _optimizer_state(
 def learner_metadata(own: dict[str, Any], metadata: dict[str, Any] | None) -> dict[str, Any]:
     """``own`` (what a learner's ``save`` writes itself: its class, its step count) merged with the
     user's ``metadata``; ValueError when the user's would replace one of the learner's own keys
-    (``load`` would then restore the wrong step)."""
-    clash = sorted(set(own) & set(metadata or {}))
+    (``load`` would then restore the wrong step), TypeError when it is no dict."""
+    metadata = _user_metadata(metadata)
+    clash = sorted(set(own) & set(metadata))
     if clash:
         raise ValueError(f"metadata: {clash} are written by save itself; store the value under another key")
-    return {**own, **(metadata or {})}
+    return {**own, **metadata}
 
 
 def check_learner(path: str | Path, meta: dict[str, str], kind: str, settings: dict[str, Any]) -> None:
