@@ -235,7 +235,7 @@ def load_checkpoint(
 
     Tensors are loaded onto the module's device. With ``strict`` a missing or unexpected key raises
     KeyError naming it; a tensor of another shape (another architecture), optimiser state of another
-    class or of other parameter groups, or a file that is not a readable checkpoint raises
+    class, of other parameter groups or damaged, or a file that is not a readable checkpoint raises
     ValueError naming it. Nothing is changed then. Lazily sized parameters (``nn.LazyLinear``) not
     yet materialised take their shape from the file; absent from it (saved before their first use),
     they stay unmaterialised.
@@ -290,18 +290,31 @@ def _optimizer_state(
     if "optimizer" not in meta:
         raise KeyError(f"checkpoint {str(path)!r} holds no optimizer state")
     opt_meta = json.loads(meta["optimizer"])
-    saved_class = opt_meta.get("class")  # absent from older checkpoints
+    try:  # what json and torch would raise on damaged metadata names neither the file nor the part
+        saved_class = opt_meta.get("class")  # absent from older checkpoints
+        saved_sizes = [len(g["params"]) for g in opt_meta["param_groups"]]
+        state = _saved_optimizer_state(path, opt_meta, tensors)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise ValueError(
+            f"checkpoint {str(path)!r}: its optimizer metadata is damaged ({type(exc).__name__}: {exc}); the file was not loaded"
+        ) from None
     if saved_class not in (None, type(optimizer).__name__):
         raise ValueError(
             f"checkpoint {str(path)!r} holds the state of an optimizer of class {saved_class}, not {type(optimizer).__name__}"
         )
-    saved_sizes = [len(g["params"]) for g in opt_meta["param_groups"]]
     sizes = [len(g["params"]) for g in optimizer.param_groups]
     if saved_sizes != sizes:
         raise ValueError(
             f"checkpoint {str(path)!r} holds optimizer state for parameter groups of sizes {saved_sizes}, "
             f"the optimizer has groups of sizes {sizes}"
         )
+    return {"state": state, "param_groups": opt_meta["param_groups"]}
+
+
+def _saved_optimizer_state(
+    path: str | Path, opt_meta: dict[str, Any], tensors: dict[str, torch.Tensor]
+) -> dict[int, dict[str, Any]]:
+    """The per-parameter state that a checkpoint's optimiser metadata ``opt_meta`` and ``tensors`` hold."""
     state: dict[int, dict[str, Any]] = {}
     for key, value in tensors.items():
         if key.startswith(_OPTIM):
@@ -312,7 +325,7 @@ def _optimizer_state(
     for index, lists in opt_meta.get("lists", {}).items():  # absent from files written before they were stored
         where = f"checkpoint {str(path)!r}, optimizer state {index}"
         state.setdefault(int(index), {}).update({k: unpack_state(v, tensors, where) for k, v in lists.items()})
-    return {"state": state, "param_groups": opt_meta["param_groups"]}
+    return state
 
 
 # ------------------------------------------------------------------------------ counters of learners
