@@ -1,11 +1,12 @@
 """The checks of a number argument that every module needs: a whole number within bounds, and a
 finite real number within bounds, each refused with one wording that names the field and the value;
 the check of a path that a saver or loader is given (``check_path``); and whether settings read back
-from a saved state are one's own, type and all (``same_settings``).
+from a saved state are one's own, type and all (``same_settings``, ``same_setting``).
 
 A bool is refused by both, although Python counts it as an int: ``steps=True`` is a mistake, not 1.
 Options models get the same from ``NumbersNotBools`` (pydantic takes a bool for 1 or 1.0), and
-from ``NumbersOnly`` a number string refused too, a flag that is no bool as ``check_flag`` refuses
+from ``NumbersOnly`` a number string refused too, an integer field that is given no integer
+(``2.0``) refused as ``check_count`` refuses it, a flag that is no bool as ``check_flag`` refuses
 it, and every field checked again on assignment.
 Numpy scalars are accepted and returned as Python numbers, so that nothing downstream (JSON, a saved
 config, ``range``) meets a numpy type.
@@ -23,7 +24,7 @@ from typing import Any, ClassVar, get_args
 import numpy as np
 from pydantic import BaseModel, ConfigDict, model_validator
 
-__all__ = ["NumbersNotBools", "NumbersOnly", "check_count", "check_flag", "check_path", "check_real", "check_seed", "same_settings"]
+__all__ = ["NumbersNotBools", "NumbersOnly", "check_count", "check_flag", "check_path", "check_real", "check_seed", "same_setting", "same_settings"]
 
 
 def check_count(
@@ -153,14 +154,29 @@ def check_path(field: str, value: Any, *, quote: Callable[[Any], str] = repr) ->
 
 
 def same_settings(saved: Any, own: Mapping[str, Any]) -> bool:
-    """Whether ``saved`` (read back from a file) holds the settings ``own`` of JSON scalars, each of
-    the same type too: ``==`` takes ``4.0`` and ``True`` for ``4`` and ``1.0``, damage for the value.
+    """Whether ``saved`` (read back from a file) holds the settings ``own`` of JSON values, each the
+    same setting (``same_setting``).
 
     Example:
         >>> same_settings({"window": 4}, {"window": 4}), same_settings({"window": 4.0}, {"window": 4})
         (True, False)
     """
-    return saved == own and all(type(saved[k]) is type(v) for k, v in own.items())
+    return (
+        isinstance(saved, Mapping)
+        and saved.keys() == own.keys()
+        and all(same_setting(saved[k], v) for k, v in own.items())
+    )
+
+
+def same_setting(saved: Any, own: Any) -> bool:
+    """Whether the setting ``saved`` (read back from a file) is ``own``, of the same type too: ``==``
+    takes ``4.0`` and ``True`` for ``4`` and ``1.0``, damage for the value.
+
+    Example:
+        >>> same_setting(2, 2), same_setting(2.0, 2), same_setting(1, True)
+        (True, False, False)
+    """
+    return type(saved) is type(own) and saved == own
 
 
 def _bounds(opening: str, low: float | None, high: float | None, closing: str) -> str:
@@ -192,17 +208,24 @@ class NumbersNotBools(BaseModel):
     _not_numbers: ClassVar[tuple[type, ...]] = (bool, np.bool_)
     #: whether a flag field refuses what is no bool (``check_flag``), although pydantic reads it as one
     _flags_only: ClassVar[bool] = False
+    #: whether an integer field refuses what is no integer (``check_count``), although pydantic
+    #: reads a whole float (``2.0``, ``np.float64(2)``, ``Decimal(2)``) as one
+    _integers_only: ClassVar[bool] = False
 
     @model_validator(mode="before")
     @classmethod
     def _refuse_mistyped(cls, data: Any) -> Any:
-        # one validator for both: each is a Python call on every validation (a routed call's retry=)
+        # one validator for all: each is a Python call on every validation (a routed call's retry=)
         if isinstance(data, Mapping):
-            numbers, flags = _checked_fields(cls)
+            numbers, integers, flags = _checked_fields(cls)
             for key, value in data.items():
                 if isinstance(value, cls._not_numbers) and key in numbers:
                     raise ValueError(f"{key}: expected a number, not a {type(value).__name__}, got {value!r}")
-            for key in flags:  # a few names: cheaper than a look at every value
+            for key in integers:  # a few names: cheaper than a look at every value
+                value = data.get(key)
+                if not isinstance(value, _INTEGERS) and value is not None:
+                    raise ValueError(f"{key}: expected an integer, not a {type(value).__name__}, got {value!r}")
+            for key in flags:
                 if key in data:
                     check_flag(key, data[key])
         return data
@@ -210,7 +233,10 @@ class NumbersNotBools(BaseModel):
 
 class NumbersOnly(NumbersNotBools):
     """``NumbersNotBools`` whose number fields refuse a number string as well (pydantic reads
-    ``lr="1"`` as 1.0: a value read from a file or a command line and not converted), whose flag
+    ``lr="1"`` as 1.0: a value read from a file or a command line and not converted), whose integer
+    fields (``int``, optional or not) take an integer only, numpy's too, as ``check_count`` does
+    (pydantic reads ``steps=2.0`` as 2: a saved ``8.0`` is damage, not 8; a float field still takes
+    an integer), whose flag
     fields (``bool``, optional or not) take True or False only, as ``check_flag`` does (pydantic
     reads ``"no"``, ``"off"`` and 0 as False, ``"yes"`` and 1 as True), and whose fields are checked
     again when set (``config.lr = -1`` was kept, and failed later inside torch), the model left as it
@@ -231,12 +257,22 @@ class NumbersOnly(NumbersNotBools):
 
     _not_numbers = (*NumbersNotBools._not_numbers, str, bytes, bytearray)
     _flags_only = True
+    _integers_only = True
+
+
+#: what an integer field takes (a bool, an int too, is refused before as no number)
+_INTEGERS = (int, np.integer)
 
 
 @functools.cache
-def _checked_fields(model: type[NumbersNotBools]) -> tuple[frozenset[str], frozenset[str]]:
-    """The names (and aliases) of ``model``'s number fields, and of its flag fields if it checks them."""
-    return _fields(model, _is_number), _fields(model, _is_flag) if model._flags_only else frozenset()
+def _checked_fields(model: type[NumbersNotBools]) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+    """The names (and aliases) of ``model``'s number fields, of its integer fields and of its flag
+    fields, each of the last two if it checks them."""
+    return (
+        _fields(model, _is_number),
+        _fields(model, _is_integer) if model._integers_only else frozenset(),
+        _fields(model, _is_flag) if model._flags_only else frozenset(),
+    )
 
 
 def _fields(model: type[BaseModel], kind: Callable[[Any], bool]) -> frozenset[str]:
@@ -259,4 +295,13 @@ def _is_number(annotation: Any) -> bool:
 
 def _is_flag(annotation: Any) -> bool:
     """Whether ``annotation`` is ``bool`` or ``bool | None``."""
-    return annotation is bool or set(get_args(annotation)) == {bool, type(None)}
+    return _is_optional(annotation, bool)
+
+
+def _is_integer(annotation: Any) -> bool:
+    """Whether ``annotation`` is ``int`` or ``int | None``."""
+    return _is_optional(annotation, int)
+
+
+def _is_optional(annotation: Any, kind: type) -> bool:
+    return annotation is kind or set(get_args(annotation)) == {kind, type(None)}

@@ -25,6 +25,7 @@ Example:
 from __future__ import annotations
 
 import json
+import reprlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -37,7 +38,7 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 from torch.nn.parameter import is_lazy
 
-from meta._checks import check_flag, check_path
+from meta._checks import check_flag, check_path, same_setting
 
 _MODEL = "model."
 _OPTIM = "optim."
@@ -174,10 +175,11 @@ def save_checkpoint(
     """Write ``module``'s state (and ``optimizer``'s, ``metadata`` and torch's global random state,
     :func:`rng_state`) to a safetensors file.
 
-    ``metadata`` must be JSON-serialisable (a TypeError names the offending value otherwise).
+    ``metadata`` must be a JSON-serialisable dict (a TypeError names the offending value otherwise).
     """
     path = check_path("path", path)
     _check_optimizer(optimizer)
+    metadata = _user_metadata(metadata)
     # clone: safetensors refuses tensors that share storage (tied weights, views). A lazily sized
     # parameter not yet materialised has no value to store: it stays out, and loads as it was saved
     tensors = {
@@ -190,12 +192,22 @@ def save_checkpoint(
         tensors.update(opt_tensors)
         meta["optimizer"] = json.dumps(opt_meta, default=_optimizer_number)
     try:
-        meta["user"] = json.dumps(metadata or {})
+        meta["user"] = json.dumps(metadata)
     except TypeError as exc:
         raise TypeError(f"metadata must be JSON-serialisable: {exc}") from exc
     if Path(path).is_dir():
         raise IsADirectoryError(f"{str(path)!r} is a directory; give a file name such as {str(Path(path) / 'model.safetensors')!r}")
     _write(path, tensors, meta)
+
+
+def _user_metadata(metadata: Any) -> dict[str, Any]:
+    """``metadata`` (``None``: none) if it is a dict, which a checkpoint holds as a JSON object; else
+    a TypeError naming it: a list or a string was written, and every load refused the file as damaged."""
+    if metadata is None:
+        return {}
+    if not isinstance(metadata, dict):
+        raise TypeError(f"metadata: expected a dict of JSON values, got {type(metadata).__name__} {reprlib.repr(metadata)}")
+    return metadata
 
 
 def _write(path: str | Path, tensors: dict[str, torch.Tensor], metadata: dict[str, str]) -> None:
@@ -223,7 +235,7 @@ def load_checkpoint(
 
     Tensors are loaded onto the module's device. With ``strict`` a missing or unexpected key raises
     KeyError naming it; a tensor of another shape (another architecture), optimiser state of another
-    class or of other parameter groups, or a file that is not a readable checkpoint raises
+    class, of other parameter groups or damaged, or a file that is not a readable checkpoint raises
     ValueError naming it. Nothing is changed then. Lazily sized parameters (``nn.LazyLinear``) not
     yet materialised take their shape from the file; absent from it (saved before their first use),
     they stay unmaterialised.
@@ -278,18 +290,31 @@ def _optimizer_state(
     if "optimizer" not in meta:
         raise KeyError(f"checkpoint {str(path)!r} holds no optimizer state")
     opt_meta = json.loads(meta["optimizer"])
-    saved_class = opt_meta.get("class")  # absent from older checkpoints
+    try:  # what json and torch would raise on damaged metadata names neither the file nor the part
+        saved_class = opt_meta.get("class")  # absent from older checkpoints
+        saved_sizes = [len(g["params"]) for g in opt_meta["param_groups"]]
+        state = _saved_optimizer_state(path, opt_meta, tensors)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise ValueError(
+            f"checkpoint {str(path)!r}: its optimizer metadata is damaged ({type(exc).__name__}: {exc}); the file was not loaded"
+        ) from None
     if saved_class not in (None, type(optimizer).__name__):
         raise ValueError(
             f"checkpoint {str(path)!r} holds the state of an optimizer of class {saved_class}, not {type(optimizer).__name__}"
         )
-    saved_sizes = [len(g["params"]) for g in opt_meta["param_groups"]]
     sizes = [len(g["params"]) for g in optimizer.param_groups]
     if saved_sizes != sizes:
         raise ValueError(
             f"checkpoint {str(path)!r} holds optimizer state for parameter groups of sizes {saved_sizes}, "
             f"the optimizer has groups of sizes {sizes}"
         )
+    return {"state": state, "param_groups": opt_meta["param_groups"]}
+
+
+def _saved_optimizer_state(
+    path: str | Path, opt_meta: dict[str, Any], tensors: dict[str, torch.Tensor]
+) -> dict[int, dict[str, Any]]:
+    """The per-parameter state that a checkpoint's optimiser metadata ``opt_meta`` and ``tensors`` hold."""
     state: dict[int, dict[str, Any]] = {}
     for key, value in tensors.items():
         if key.startswith(_OPTIM):
@@ -300,7 +325,7 @@ def _optimizer_state(
     for index, lists in opt_meta.get("lists", {}).items():  # absent from files written before they were stored
         where = f"checkpoint {str(path)!r}, optimizer state {index}"
         state.setdefault(int(index), {}).update({k: unpack_state(v, tensors, where) for k, v in lists.items()})
-    return {"state": state, "param_groups": opt_meta["param_groups"]}
+    return state
 
 
 # ------------------------------------------------------------------------------ counters of learners
@@ -309,26 +334,40 @@ def _optimizer_state(
 def learner_metadata(own: dict[str, Any], metadata: dict[str, Any] | None) -> dict[str, Any]:
     """``own`` (what a learner's ``save`` writes itself: its class, its step count) merged with the
     user's ``metadata``; ValueError when the user's would replace one of the learner's own keys
-    (``load`` would then restore the wrong step)."""
-    clash = sorted(set(own) & set(metadata or {}))
+    (``load`` would then restore the wrong step), TypeError when it is no dict."""
+    metadata = _user_metadata(metadata)
+    clash = sorted(set(own) & set(metadata))
     if clash:
         raise ValueError(f"metadata: {clash} are written by save itself; store the value under another key")
-    return {**own, **(metadata or {})}
+    return {**own, **metadata}
 
 
 def check_learner(path: str | Path, meta: dict[str, str], kind: str, settings: dict[str, Any]) -> None:
     """ValueError naming the file and the field when the checkpoint was written by a learner of
-    another class than ``kind`` or with other ``settings`` (its inner learning rate, say): its state
-    would load, and training would go on as another learner's. Files without them pass."""
+    another class than ``kind`` or with other ``settings`` (its inner learning rate, say), each of
+    the same type too (``same_setting``: a saved ``2.0`` or ``1`` is damage, not the ``2`` or ``True``
+    of the learner): its state would load, and training would go on as another learner's. Files
+    without them pass."""
     saved = json.loads(meta.get("user", "{}"))
     if saved.get("class") not in (None, kind):
         raise ValueError(f"{str(path)!r} was saved by a {saved['class']}, not a {kind}; the file was not loaded")
-    for key, value in (saved.get("settings") or {}).items():
-        if key in settings and settings[key] != value:
+    for key, value in saved_settings(path, meta).items():
+        if key in settings and not same_setting(value, settings[key]):
             raise ValueError(
                 f"{str(path)!r}: settings.{key} is {value!r} in the file but {settings[key]!r} in this {kind}; "
                 "build the learner with the saved settings to resume its training (the file was not loaded)"
             )
+
+
+def saved_settings(path: str | Path, meta: dict[str, str]) -> dict[str, Any]:
+    """The ``settings`` in a learner's checkpoint (``{}`` in one saved before learners wrote them);
+    ValueError naming the file and the field when they are no JSON object (damaged metadata)."""
+    settings = json.loads(meta.get("user", "{}")).get("settings")
+    if settings is None:
+        return {}
+    if not isinstance(settings, dict):
+        raise ValueError(f"{str(path)!r}: settings {settings!r} is not a JSON object; the file was not loaded")
+    return settings
 
 
 def stored_count(path: str | Path, meta: dict[str, str], name: str) -> int:

@@ -26,7 +26,6 @@ Example:
 from __future__ import annotations
 
 import itertools
-import json
 import math
 from collections.abc import Iterable
 from typing import Any
@@ -55,7 +54,7 @@ from meta.base import (
     model_dtype,
     validate_task_tensors,
 )
-from meta.checkpoint import check_learner, checkpoint_metadata, learner_metadata, load_checkpoint, save_checkpoint, stored_count
+from meta.checkpoint import check_learner, checkpoint_metadata, learner_metadata, load_checkpoint, save_checkpoint, saved_settings, stored_count
 from meta.data.episodes import is_endless
 
 # Through the stdlib logger, so the library stays quiet unless the application enables it.
@@ -288,8 +287,7 @@ def _checked_episode(index: int, episode: TaskLike) -> Task:
 def _saved_aggregation(path: str, meta: dict[str, str]) -> str:
     """The relation network's aggregation a checkpoint holds: ``"sum"``, the only one there was,
     when it holds none; ValueError naming the file and the field when it is neither."""
-    settings = json.loads(meta.get("user", "{}")).get("settings") or {}
-    aggregation = settings.get("aggregation", "sum")
+    aggregation = saved_settings(path, meta).get("aggregation", "sum")
     if aggregation not in _AGGREGATIONS:
         raise ValueError(f"{str(path)!r}: settings.aggregation {aggregation!r} is neither 'mean' nor 'sum'; the file was not loaded")
     return aggregation

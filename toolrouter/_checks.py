@@ -103,7 +103,10 @@ def real_array(field: str, value: Any, *, error: type[Exception] = ValueError) -
     except (TypeError, ValueError, RuntimeError):  # a ragged list; a tensor that needs its gradient
         raw = None
     if raw is not None and raw.dtype.kind == "O" and all(isinstance(v, (numbers.Real, Decimal)) for v in raw.flat):
-        raw = raw.astype(np.float64)  # Python numbers numpy keeps as objects
+        try:
+            raw = raw.astype(np.float64)  # Python numbers numpy keeps as objects
+        except OverflowError:  # an int beyond any float, which is no finite number either
+            raise error(f"{field}: expected finite real numbers, got {short_repr(value)}") from None
     if raw is None or raw.dtype.kind not in "biuf":
         raise error(f"{field}: expected real numbers, got {short_repr(value)}")
     return raw.astype(np.float64)

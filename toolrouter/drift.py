@@ -135,7 +135,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from toolrouter._checks import NumbersOnly, check_count, check_real, no_bools, real_array
 from toolrouter.errors import CorruptStateError, InvalidOutcomeError
@@ -1062,12 +1062,6 @@ class DetectorConfig(NumbersOnly):
         30, ge=0, le=MAX_RECHECK_AFTER,
         description="Outcomes of a route a due recheck may wait for a request that informs it (see ChangeDetector.informs).",
     )
-
-    @field_validator("min_samples", "recheck_after", "run_history", "recheck_grace", mode="before")
-    @classmethod
-    def _whole(cls, value: Any, info: ValidationInfo) -> Any:
-        """As the detector's own check: an int (numpy's too), never a bool or a float."""
-        return None if value is None else check_count(info.field_name, value, low=None)
 
     @model_validator(mode="after")
     def _clip_above_delta(self) -> "DetectorConfig":

@@ -11,7 +11,7 @@ import math
 from datetime import datetime, timezone
 from enum import Enum
 from collections.abc import Mapping
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -207,6 +207,19 @@ def _hash_but_dicts(model: BaseModel) -> int:
     return hash(tuple(value for value in model.__dict__.values() if not isinstance(value, dict)))
 
 
+M = TypeVar("M", bound=BaseModel)
+
+
+def _checked_copy(model: M, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> M:
+    """``model.model_copy(update=..., deep=...)`` as pydantic makes it, but for ``update``, checked
+    as construction checks its fields: pydantic's copy checks none of it, and a model once built is
+    trusted (the router takes an instance as it is)."""
+    copy = BaseModel.model_copy(model, deep=deep)
+    if not update:
+        return copy
+    return type(model).model_validate({**{name: getattr(copy, name) for name in copy.model_fields_set}, **update})
+
+
 class UtilityWeights(NumbersOnly):
     """How an outcome is scored; the one place where utility is defined.
 
@@ -214,7 +227,8 @@ class UtilityWeights(NumbersOnly):
 
     Defaults value a success and its quality equally and charge 0.1 utility per unit of cost and per
     second of latency. Set them per router (``ToolMetaLearner(weights=...)``) or per task
-    (``TaskProfile(weights=...)``). ``success + quality`` and ``cost + latency`` are each at most
+    (``TaskProfile(weights=...)``); ``model_copy(update=...)`` checks the update as construction
+    does. ``success + quality`` and ``cost + latency`` are each at most
     ``MAX_ABS_REWARD`` (1e9): an outcome of at most one unit of cost and one second then scores
     within it, as a policy needs to learn from it.
     """
@@ -243,6 +257,9 @@ class UtilityWeights(NumbersOnly):
                     f"(an outcome's utility must lie within +-{MAX_ABS_REWARD:g})"
                 )
         return self
+
+    # pydantic's took model_copy(update={"cost": -1}) (an outcome scored higher the more it cost)
+    model_copy = _checked_copy
 
     def utility(self, success: bool, quality: float, cost: float, latency_s: float) -> float:
         """Utility of one outcome."""
@@ -282,6 +299,7 @@ class ToolProfile(NumbersOnly):
     ``reliability`` and ``expected_latency_s`` are priors: the policies learn the real values from
     outcomes. A tool that lists no ``capabilities`` serves its ``tool_type``'s value. Every tool
     serves a step of capability ``"*"`` (``ANY_CAPABILITY``), so none may list ``"*"`` itself.
+    ``model_copy(update=...)`` checks the update as construction does.
 
     Example:
         >>> ToolProfile(tool_id="web", tool_type=ToolType.SEARCH, cost_per_use=0.01).capabilities
@@ -304,6 +322,8 @@ class ToolProfile(NumbersOnly):
     )
 
     __hash__ = _hash_but_dicts
+    # pydantic's took model_copy(update={"reliability": 5.0}), which a router registered as it was
+    model_copy = _checked_copy
 
     @field_validator("cost_per_use", "reliability", "expected_latency_s")
     @classmethod

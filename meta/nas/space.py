@@ -69,13 +69,13 @@ def size_after(op: str, width: int, size: int) -> int:
 
 
 def _sizes_only_numbers(field: str, value: Any) -> Any:
-    """``value`` unless it is a list or tuple holding a bool or a number string: pydantic reads
-    ``True`` there as the size 1 and ``"16"`` as 16, and NumbersOnly looks only at whole fields
-    (``widths=(True, 16)`` built 1-wide layers)."""
+    """``value`` unless it is a list or tuple holding what is no integer (numpy's included): pydantic
+    reads ``True`` there as the size 1, ``"16"`` and ``16.0`` as 16, and NumbersOnly looks only at
+    whole fields (``widths=(True, 16)`` built 1-wide layers)."""
     if isinstance(value, (list, tuple)):
         for v in value:
-            if isinstance(v, NumbersOnly._not_numbers):
-                kind = "bools" if isinstance(v, (bool, np.bool_)) else "strings"
+            if isinstance(v, NumbersOnly._not_numbers) or not isinstance(v, (int, np.integer)):
+                kind = "bools" if isinstance(v, (bool, np.bool_)) else "strings" if isinstance(v, NumbersOnly._not_numbers) else f"{type(v).__name__}s"
                 raise ValueError(f"{field}: expected whole numbers, not {kind}, got {value!r}")
     return value
 
