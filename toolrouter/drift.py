@@ -449,8 +449,10 @@ class ChangeDetector(ABC):
         # the probability of the run under a uniform prior on the tool's rate updated with its record:
         # prod over i < length of (same + 1 + i) / (before + 2 + i), so a short record counts for less
         log_p = math.lgamma(same + 1 + length) - math.lgamma(same + 1) + math.lgamma(before + 2) - math.lgamma(before + 2 + length)
-        # plus what the requests' own records said of each outcome of the run (0 without them)
-        return min((log_p + gain) / math.log(self.run_alpha), 1.0)
+        # plus what the requests' own records said of each outcome of the run (0 without them): a
+        # run they made likelier than not is no evidence, and no less than none (a negative
+        # evidence stretched the recheck interval without bound)
+        return min(max((log_p + gain) / math.log(self.run_alpha), 0.0), 1.0)
 
     @abstractmethod
     def _rise_evidence(self) -> float:

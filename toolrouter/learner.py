@@ -67,7 +67,7 @@ from toolrouter.errors import (
 from toolrouter.features import gives_probe, probe_vector
 from toolrouter.in_flight import CallsInFlight
 from toolrouter.logging import EventLog
-from toolrouter.models import ANY_CAPABILITY, ExecutionResult, LearningResult, TaskProfile, ToolProfile, UtilityWeights, _identifier, cancelled_by_caller, checked_weights, storable_text
+from toolrouter.models import ANY_CAPABILITY, ExecutionResult, LearningResult, TaskProfile, ToolProfile, UtilityWeights, _identifier, cancelled_by_caller, check_conversation_id, checked_weights, storable_text
 from toolrouter.plan import ExecutionPlan, PlanStep, PlanStructure, ToolChoice
 from toolrouter.planner import TaskGraphError, TaskGraphLibrary, chain_steps, plan_decisions
 from toolrouter.policies import MAX_ABS_REWARD, POLICIES, ArmPrior, Policy, make_policy
@@ -414,7 +414,8 @@ class _Trace:
 
     trace_id: str
     request: str | None
-    complexity: str
+    complexity: str | None
+    conversation: str | None = None  # the conversation its task is a turn of
 
 
 #: A call's context as the router carries it: the context vector of a contextual router; for a
@@ -1194,6 +1195,7 @@ class ToolMetaLearner:
             request=_request(task.context),  # the text its traces are learned from
             complexity=task.complexity.value,
             rng=self._structure_rng if sample else None,
+            conversation=task.conversation_id,  # what it ran: the traces of its earlier turns
         )
         specs = self._unclaimed_names(task.task_type, proposal.steps)
         if log.enabled():
@@ -1291,8 +1293,9 @@ class ToolMetaLearner:
 
         The steps are the task's own, the template registered for its type, or, for a task that
         declares none, the structure ``self.structures`` proposes from the task type's traces, the
-        request text (``context``) and the complexity; ``plan.structure`` says which, and how sure
-        the router is (``PlanStructure``).
+        request text (``context``), the complexity and what the task's conversation
+        (``conversation_id``) already ran; ``plan.structure`` says which, and how sure the router
+        is (``PlanStructure``).
 
         A task of several steps, or with a budget, is planned as a whole
         (``toolrouter.planner.plan_decisions``): each candidate's sampled score becomes a sampled
@@ -1765,13 +1768,16 @@ class ToolMetaLearner:
         Every call is a trace from which ``self.structures`` learns the task type's structure,
         once the steps that end it have succeeded (a run cut short by a failure teaches none);
         ``trace_id`` makes several calls one trace (the executor passes one per run, one attempt
-        at a time). A call without ``trace_id`` that reports only some of the task's declared
-        steps is no trace: the others never ran in it. All results are checked before anything is
-        learned: an unknown tool, a step the task does not have, a tool that does not serve its
-        step, a non-finite number, a step whose capability or parents change within the trace, a
-        ``trace_id`` held open for another task type, a parent that is not in the trace or runs
-        after the step, or dependencies that form a cycle raise an error naming the field and
-        value, and the router and store are left unchanged.
+        at a time). A task with ``conversation_id`` is a turn of that conversation: once its trace
+        counts, the structure model learns what it ran again of what the conversation had run, and
+        plans the conversation's later tasks knowing what it ran (``toolrouter.structure``). A
+        call without ``trace_id`` that reports only some of the task's declared steps is no trace:
+        the others never ran in it. All results are checked before anything is learned: an
+        unknown tool, a step the task does not have, a tool that does not serve its step, a
+        non-finite number, a step whose capability or parents change within the trace, a
+        ``trace_id`` held open for another task type (or conversation), a parent that is not in
+        the trace or runs after the step, or dependencies that form a cycle raise an error naming
+        the field and value, and the router and store are left unchanged.
 
         Example:
             >>> from toolrouter import ToolMetaLearner, ToolProfile, TaskProfile, ExecutionResult
@@ -1788,13 +1794,15 @@ class ToolMetaLearner:
         """
         self._catch_up()
         task = self._task(task)
-        trace: _Trace | None = _Trace(_checked_trace_id(trace_id), _request(task.context), task.complexity.value)
+        trace: _Trace | None = _Trace(
+            _checked_trace_id(trace_id), _request(task.context), task.complexity.value, task.conversation_id
+        )
         weights = task.weights or self.weights
         declared = self._declared(task)
         results = self._results(execution_results)
         context = self._context(task.features, task.context)
         with self._lock:
-            self.structures.check_task_type(trace.trace_id, task.task_type)
+            self.structures.check_task_type(trace.trace_id, task.task_type, conversation=trace.conversation)
             self.structures.check_request(trace.request)  # a featurizer's bad vector, before anything is learned
             if declared is not None:
                 specs = declared.by_step
@@ -1899,15 +1907,17 @@ class ToolMetaLearner:
         depends_on: Sequence[str] | None,
         field: str,
         task_type: str | None = None,
+        conversation_id: str | None = None,
     ) -> TraceStep:
         """The step as it would join trace ``trace_id`` (parents resolved), or the
         ``InvalidOutcomeError`` recording it would raise, naming ``field``; changes nothing. With
-        ``task_type``, a trace held open for another task type is refused too."""
+        ``task_type``, a trace held open for another task type (or, with ``conversation_id``, for
+        another conversation) is refused too."""
         if not self._caught_up:  # checked against the trace's steps in the store, as recording them would be
             self.sync()
         with self._lock:
             if task_type is not None:
-                self.structures.check_task_type(trace_id, task_type, field)
+                self.structures.check_task_type(trace_id, task_type, field, conversation_id)
             (joined,) = self.structures.check_trace(trace_id, [(step, _routed(capability), depends_on)], lambda i: field)
         return joined
 
@@ -1923,16 +1933,19 @@ class ToolMetaLearner:
         features: Sequence[float] | None = None,
         weights: UtilityWeights | Mapping[str, float] | None = None,
         trace_id: str | None = None,
+        conversation_id: str | None = None,
     ) -> float:
         """Learn from one attempt of a one-step call; returns its utility. Checks as
         ``learn_from_execution`` does.
 
         With ``trace_id`` the attempt joins that trace (``learn_from_execution``): its step after
         the trace's earlier ones, consuming ``result.depends_on`` (default: the step before), with
-        ``context`` as the trace's request text; without, it is no trace."""
+        ``context`` as the trace's request text and ``conversation_id`` as the conversation its
+        task is a turn of (``TaskProfile.conversation_id``; as the request, the trace's first
+        attempt says); without, it is no trace (and a ``conversation_id`` is refused)."""
         with self._lock:  # checked and recorded at once: a trace's next step sees this one
             task_type, outcome, x, trace = self._check_attempt(
-                result, capability, task_type, step, task_id, context, features, weights, trace_id
+                result, capability, task_type, step, task_id, context, features, weights, trace_id, conversation_id
             )
             self._record(task_id, task_type, [outcome], x, trace)
         return outcome.utility
@@ -1949,12 +1962,13 @@ class ToolMetaLearner:
         features: Sequence[float] | None = None,
         weights: UtilityWeights | Mapping[str, float] | None = None,
         trace_id: str | None = None,
+        conversation_id: str | None = None,
     ) -> PendingAttempt:
         """``record_attempt``'s checks alone: the attempt as a ``PendingAttempt`` for
         ``record_attempts``, or the error recording it would raise; changes nothing. (A step of a
         trace is checked against the trace's steps recorded so far.)"""
         task_type, outcome, x, trace = self._check_attempt(
-            result, capability, task_type, step, task_id, context, features, weights, trace_id
+            result, capability, task_type, step, task_id, context, features, weights, trace_id, conversation_id
         )
         return PendingAttempt(task_id, task_type, outcome.utility, outcome, x, trace, self)
 
@@ -1969,6 +1983,7 @@ class ToolMetaLearner:
         features: Sequence[float] | None,
         weights: UtilityWeights | None,
         trace_id: str | None,
+        conversation_id: str | None = None,
     ) -> tuple[str, _Outcome, Context, _Trace | None]:
         """``check_attempt`` without wrapping its answer in a ``PendingAttempt``: the task type
         as recorded, the outcome, the call's context and its trace. ``record_attempt`` records
@@ -1982,7 +1997,14 @@ class ToolMetaLearner:
         weights = None if weights is None else checked_weights(weights)
         if type(result) is not ExecutionResult:
             (result,) = self._results([result])
-        trace = None if trace_id is None else _Trace(_checked_trace_id(trace_id), _request(context), None)
+        if conversation_id is not None:
+            conversation_id = check_conversation_id(conversation_id)
+            if trace_id is None:  # learned of its traces alone: kept, it would teach nothing, silently
+                raise ValueError(
+                    f"conversation_id: an attempt outside a trace is part of no conversation's tasks; give its trace_id "
+                    f"too, got conversation_id={conversation_id!r}"
+                )
+        trace = None if trace_id is None else _Trace(_checked_trace_id(trace_id), _request(context), None, conversation_id)
         with self._lock:
             outcome = self._attempt_outcome(result, capability, task_type, step, weights, trace)
         return task_type, outcome, x, trace
@@ -2005,7 +2027,7 @@ class ToolMetaLearner:
             )
         outcome = self._validate_fields(0, result, capability, weights or self.weights)
         if trace is not None:
-            self.structures.check_task_type(trace.trace_id, task_type)
+            self.structures.check_task_type(trace.trace_id, task_type, conversation=trace.conversation)
             self.structures.check_request(trace.request)
             (joined,) = self.structures.check_trace(
                 trace.trace_id, [(step, capability, result.depends_on)], lambda i: "execution_results[0]"
@@ -2022,8 +2044,8 @@ class ToolMetaLearner:
         already, one another router checked, one at a step whose route now serves another
         capability (made since it was checked, by another thread or an earlier attempt here), and
         one its trace cannot take after the attempts before it (a step that changes its capability
-        or parents, a trace of two task types). A step of a trace without ``depends_on`` follows
-        the step before it, as when its attempts are recorded one by one."""
+        or parents, a trace of two task types or conversations). A step of a trace without
+        ``depends_on`` follows the step before it, as when its attempts are recorded one by one."""
         for i, p in enumerate(pending):
             if not isinstance(p, PendingAttempt):
                 raise TypeError(f"pending[{i}]: expected a PendingAttempt from check_attempt, got {p!r}")
@@ -2055,6 +2077,7 @@ class ToolMetaLearner:
         seen: set[int] = set()
         # per trace, its task type and the attempts of it before, each as check_trace reads it and where it is
         traces: dict[str, tuple[str, list[tuple[str, str | None, Sequence[str] | None]], list[str]]] = {}
+        named: dict[str, str] = {}  # per trace, the conversation the attempts of it before named
         joined: list[TraceStep | None] = [None] * len(pending)
         for i, p in enumerate(pending):
             o = p._outcome
@@ -2074,7 +2097,7 @@ class ToolMetaLearner:
                     try:
                         self._check_route_capability(p.task_type, o.step, o.capability, f"{where}.capability", made)
                         if p._trace is not None:
-                            joined[i] = self._check_joins(p, task_type, entries, [*wheres, where])
+                            joined[i] = self._check_joins(p, task_type, named.get(p._trace.trace_id), entries, [*wheres, where])
                     except ValueError as exc:
                         error = exc
                 if error is not None:
@@ -2086,6 +2109,8 @@ class ToolMetaLearner:
             if p._trace is not None:
                 entries.append((o.step, o.capability, o.result.depends_on))
                 wheres.append(name or f"pending[{i}]")
+                if p._trace.conversation is not None:
+                    named.setdefault(p._trace.trace_id, p._trace.conversation)
             if (p.task_type, o.step) not in self._routes and self._makes_route(
                 o.result.tool_id, o.capability, o.result.success, o.result.error
             ):
@@ -2096,19 +2121,26 @@ class ToolMetaLearner:
         self,
         p: PendingAttempt,
         task_type: str,
+        conversation: str | None,
         before: list[tuple[str, str | None, Sequence[str] | None]],
         wheres: list[str],
     ) -> TraceStep:
         """Attempt ``p``'s step as it joins its trace after the attempts ``before`` (of the same
-        trace, ``task_type`` the first's; ``wheres``: where each is, then ``p``), or the
-        ``InvalidOutcomeError`` naming ``wheres[-1]``."""
+        trace, ``task_type`` the first's, ``conversation`` the first named, if any; ``wheres``:
+        where each is, then ``p``), or the ``InvalidOutcomeError`` naming ``wheres[-1]``."""
         trace_id, where = p._trace.trace_id, wheres[-1]  # type: ignore[union-attr]
         if p.task_type != task_type:
             raise InvalidOutcomeError(
                 f"{where}.trace_id: trace {trace_id!r} is a trace of task type {task_type!r} in this batch, "
                 f"got task type {p.task_type!r}"
             )
-        self.structures.check_task_type(trace_id, p.task_type, f"{where}.trace_id")
+        named = p._trace.conversation  # type: ignore[union-attr]
+        if named is not None and conversation not in (None, named):
+            raise InvalidOutcomeError(
+                f"{where}.trace_id: trace {trace_id!r} is a trace of conversation {conversation!r} in this batch, "
+                f"got conversation {named!r}"
+            )
+        self.structures.check_task_type(trace_id, p.task_type, f"{where}.trace_id", named)
         o = p._outcome
         steps = self.structures.check_trace(trace_id, [*before, (o.step, o.capability, o.result.depends_on)], wheres.__getitem__)
         return steps[-1]
@@ -2264,6 +2296,7 @@ class ToolMetaLearner:
                 complexity=None if trace is None else trace.complexity,
                 recheck=o.recheck,
                 request_key=context if isinstance(context, RequestKey) else None,
+                conversation_id=None if trace is None else trace.conversation,
             )
             for o in outcomes
         ]
@@ -2352,6 +2385,7 @@ class ToolMetaLearner:
                 self.structures.observe(
                     trace.trace_id, task_type, TraceStep(o.step, o.capability, o.depends_on or ()),
                     request=trace.request, complexity=trace.complexity, succeeded=bool(o.result.success),
+                    conversation=trace.conversation,
                 )
         return learned
 
@@ -2656,6 +2690,7 @@ class ToolMetaLearner:
                             self.structures.observe(
                                 rec.trace_id, rec.task_type, TraceStep(rec.step, capability, rec.depends_on or ()),
                                 request=rec.request, complexity=rec.complexity, succeeded=bool(rec.success),
+                                conversation=rec.conversation_id,
                             )
                         except (TypeError, ValueError) as exc:  # appended by hand: a step no trace can hold
                             log.warning("sync_skipped", attempt_id=rec.id, reason=str(exc))

@@ -77,7 +77,7 @@ from toolrouter.errors import AllToolsFailedError, DuplicateToolError, NoToolFor
 from toolrouter.in_flight import Entered
 from toolrouter.learner import ToolMetaLearner
 from toolrouter.logging import EventLog
-from toolrouter.models import ANY_CAPABILITY, ExecutionResult, ToolProfile, ToolType, UtilityWeights, _identifier, checked_weights
+from toolrouter.models import ANY_CAPABILITY, ExecutionResult, ToolProfile, ToolType, UtilityWeights, _identifier, check_conversation_id, checked_weights
 from toolrouter.serialization import short_repr
 from toolrouter.structure import DEFAULT_STEP, check_trace_id
 
@@ -145,6 +145,7 @@ class RoutedCall:
     step: str | None = None  # in a trace: the step's name (None: the capability)
     depends_on: tuple[str, ...] | None = None
     group: GroupMember | None = None  # its attempts are recorded when the group commits
+    conversation_id: str | None = None  # in a trace: the conversation its task is a turn of
 
     @classmethod
     def _of_checked(cls, **fields: Any) -> "RoutedCall":
@@ -508,6 +509,7 @@ class ToolMiddleware(ClosesWhatItBuilt):
         step: str | None = None,
         depends_on: Sequence[str] | None = None,
         group: GroupMember | None = None,
+        conversation_id: str | None = None,
     ) -> RoutedCall:
         """``capability`` with routing options, as a callable: ``context`` (text, for contextual
         policies; with drift detection, a router without a context knows each request by it) or
@@ -520,7 +522,9 @@ class ToolMiddleware(ClosesWhatItBuilt):
         learns the task type's structure from it (``ToolMetaLearner.learn_from_execution``) and
         plans later tasks of that type without declared steps. Each call is the step ``step``
         (default: its capability; ``"main"`` for ``"*"``, which any tool may serve), consuming the outputs of the earlier steps ``depends_on``
-        (default: the step before it in the trace); ``context`` is the request's text.
+        (default: the step before it in the trace); ``context`` is the request's text, and
+        ``conversation_id`` the conversation the request is a turn of (``TaskProfile.conversation_id``:
+        the router learns what conversations run again, and plans their later tasks knowing it).
 
         With ``group`` (a member of a ``toolrouter.attempt_group.AttemptGroup``) each attempt is
         checked as it ends and recorded when the group commits, in one store transaction with the
@@ -557,6 +561,7 @@ class ToolMiddleware(ClosesWhatItBuilt):
             step=None if step is None else _check_name("step", step),
             depends_on=None if depends_on is None else _check_depends_on(depends_on),
             group=group,
+            conversation_id=None if conversation_id is None else _check_conversation(trace_id, conversation_id),
         )
 
     def call(self, capability: str, /, *args: Any, **kwargs: Any) -> Any:
@@ -606,7 +611,8 @@ class ToolMiddleware(ClosesWhatItBuilt):
         step = call._step
         if call.trace_id is not None:  # a step the trace refuses fails now, before it is ranked (making its route)
             learner.check_trace_step(
-                call.trace_id, step, call.capability, call.depends_on, "route", task_type=call.task_type
+                call.trace_id, step, call.capability, call.depends_on, "route", task_type=call.task_type,
+                conversation_id=call.conversation_id,
             )
         tools = self._tools
         shape = _shape(args, kwargs)
@@ -692,6 +698,7 @@ class ToolMiddleware(ClosesWhatItBuilt):
                 features=call.features,
                 weights=call.weights,
                 trace_id=call.trace_id,
+                conversation_id=call.conversation_id,
             )
 
         return record
@@ -796,6 +803,12 @@ def _check_name(name: str, value: Any) -> str:
     if not value.isascii() or "\x00" in value:
         _identifier(name, value)  # a name no store can keep: refused here, not at each call
     return value
+
+
+def _check_conversation(trace_id: Any, conversation_id: Any) -> str:
+    if trace_id is None:  # its traces are what the router learns of a conversation
+        raise ValueError(f"trace_id: conversation_id={conversation_id!r} names the conversation of a trace; give its trace_id too")
+    return check_conversation_id(conversation_id)
 
 
 def _check_trace(trace_id: Any, step: Any, depends_on: Any) -> str | None:

@@ -39,6 +39,7 @@ __all__ = [
     "ExecutionResult",
     "LearningResult",
     "MAX_ERROR_CHARS",
+    "MAX_CONVERSATION_ID_CHARS",
     "CANCELLED_BY_CALLER",
     "cancelled_by_caller",
     "checked_weights",
@@ -49,6 +50,11 @@ __all__ = [
 #: Most characters of a failed call's error message that are kept (``ExecutionResult.error`` and
 #: every stored attempt): a tool that raises with a huge message must not bloat the store.
 MAX_ERROR_CHARS = 4096
+
+#: Most characters of a conversation's id (``TaskProfile.conversation_id``): every attempt of its
+#: tasks' traces keeps it, so a longer one is refused rather than cut (two ids cut alike would be
+#: one conversation).
+MAX_CONVERSATION_ID_CHARS = 200
 
 #: The error of an attempt whose caller cancelled it while the tool ran (the routed call's asyncio
 #: task cancelled, a plan run cancelled, an MCP client that cancelled its request or went away).
@@ -133,6 +139,26 @@ def storable_text(text: str) -> str:
 
 def _check_identifier(value: str, info: ValidationInfo) -> str:
     return _identifier(info.field_name or "value", value)
+
+
+def check_conversation_id(value: Any) -> str | None:
+    """``value`` as ``TaskProfile.conversation_id`` keeps it (an identifier, stripped, of at most
+    ``MAX_CONVERSATION_ID_CHARS`` characters, or ``None``), else a ``TypeError`` or ``ValueError``
+    naming ``conversation_id`` and the value."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise TypeError(f"conversation_id: expected a string or None, got {short_repr(value)}")
+    try:
+        stripped = _identifier("conversation_id", value)
+    except ValueError:
+        stripped = ""
+    if not stripped or len(stripped) > MAX_CONVERSATION_ID_CHARS:
+        raise ValueError(
+            f"conversation_id: expected a non-empty name of at most {MAX_CONVERSATION_ID_CHARS} characters a store "
+            f"can keep (no NUL, no lone surrogate), got {short_repr(value)}"
+        )
+    return stripped
 
 
 #: A name (tool id, step id, capability...): a non-empty string, stripped. Strict, so that a number
@@ -396,7 +422,10 @@ class TaskProfile(NumbersOnly):
     executor's ``enforce_budget``. ``weights`` overrides the router's utility weights for this
     task. ``steps`` gives the task's graph explicitly instead (steps with dependencies, run in
     parallel where they do not depend on each other); give either ``steps`` or
-    ``required_capabilities``, not both.
+    ``required_capabilities``, not both. ``conversation_id`` names the conversation the task is a
+    turn of (an agent's chat, one run of an agent; at most ``MAX_CONVERSATION_ID_CHARS``
+    characters): the router learns what its conversations run again, and plans a task that
+    declares no steps knowing what its conversation already ran (``toolrouter.structure``).
 
     Example:
         >>> task = TaskProfile(task_id="t1", task_type="research", required_capabilities=["search", "llm"])
@@ -408,6 +437,9 @@ class TaskProfile(NumbersOnly):
 
     task_id: Identifier = Field(description="Unique name of this task instance.")
     task_type: Identifier = Field("default", description="Family of tasks this one belongs to.")
+    conversation_id: Identifier | None = Field(
+        None, description="The conversation this task is a turn of; None: it is part of none."
+    )
     complexity: TaskComplexity = Field(TaskComplexity.MODERATE, description="How demanding it is.")
     required_capabilities: OrderedNames = Field(
         (), description="One capability per step, in order; empty: one step, any tool."
@@ -453,6 +485,11 @@ class TaskProfile(NumbersOnly):
             for i, x in enumerate(v):
                 _finite(f"features[{i}]", x)
         return v
+
+    @field_validator("conversation_id")
+    @classmethod
+    def _check_conversation_id(cls, v: str | None) -> str | None:
+        return check_conversation_id(v)
 
     @field_validator("max_cost", "max_latency_s")
     @classmethod

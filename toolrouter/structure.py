@@ -53,6 +53,17 @@ request only the first and the last term count: with the default weights of 1, a
   (``observe_conversation``), the ``a`` that the task ran again. Where conversations seldom repeat a
   call (a log-in, a lookup whose answer the conversation keeps) a plan that repeats one gives way;
   where they do, the term fades to 0. Without ``observe_conversation``, or without ``earlier``, it is 0.
+  The model follows conversations itself: a trace observed with ``conversation=`` (the id its
+  task's conversation has, ``TaskProfile.conversation_id``) is, once it counts, a task of that
+  conversation: the capabilities the conversation's traces counted before it ran are its
+  ``earlier``, those it ran its ``used`` (``observe_conversation``), and they join the
+  conversation's. A proposal given ``conversation=`` and no ``earlier`` takes the conversation's as
+  ``earlier``. A trace whose count moves (a step added, a failure, a close as unfinished) moves its
+  part with it, against the same ``earlier``, so that counting a trace while it runs and counting it
+  once it ended, as a replay of the store may, learn the same (for turns run one after another:
+  of two turns of a conversation run side by side, which counts first, and so is the other's
+  ``earlier``, may differ). The ``max_conversations`` conversations whose traces started latest
+  are kept.
   Weighing a predicted earlier capability by how sure its prediction was matters: a capability
   wrongly predicted for an earlier turn, held back in full, is missed where it is called.
 - ``P(k | complexity)``: the sizes the traces of that complexity had, around a prior centred on
@@ -285,6 +296,12 @@ def _check_rng(rng: Any) -> None:
         raise TypeError(f"rng: expected a numpy Generator or None, got {short_repr(rng)}")
 
 
+def _check_conversation(conversation: Any) -> None:
+    """An error naming ``conversation`` unless it is a name (``_check_name``) or ``None``."""
+    if conversation is not None:
+        _check_name("conversation", conversation)
+
+
 def _check_trace_key(trace_id: Any) -> None:
     """A ``TypeError`` unless ``trace_id`` is a string: another value named no trace, silently."""
     if not isinstance(trace_id, str):
@@ -315,6 +332,8 @@ class StructureConfig(NumbersOnly):
         conversation_weight: weight of ``log P(again)`` per step of a candidate whose capability
             the task's conversation already ran, times how sure that is (``earlier``; nothing without
             ``observe_conversation``). See ``docs/benchmarks/planning.md`` for what it gave on BFCL.
+        max_conversations: conversations whose capabilities are kept (those a trace started in
+            latest); an older one is forgotten: a later task of it plans as its first.
         prior_fade: how fast those two give way to the text model as it learns requests like the
             task's (``u``: see the module's docstring; 0: fixed weights).
         size_prior: pseudo-traces of the size prior per complexity.
@@ -360,6 +379,7 @@ class StructureConfig(NumbersOnly):
     drop_quoted: StrictBool = True
     size_weight: float = Field(1.0, ge=0.0, allow_inf_nan=False)
     conversation_weight: float = Field(0.4, ge=0.0, allow_inf_nan=False)
+    max_conversations: int = Field(10_000, ge=1, le=1 << 20)
     size_prior: float = Field(2.0, gt=0.0, allow_inf_nan=False)
     prior_fade: float = Field(8.0, ge=0.0, le=64.0, allow_inf_nan=False)
     compose: int = Field(0, ge=0, le=8)
@@ -415,12 +435,19 @@ class StructureProposal:
 class _Trace:
     """A trace that may still get steps: its task type, complexity level, request and steps."""
 
-    __slots__ = ("task_type", "complexity", "request", "steps", "failed", "unfinished", "key", "text", "features")
+    __slots__ = ("task_type", "complexity", "request", "steps", "failed", "unfinished", "key", "text", "features",
+                 "conversation", "ran_before", "ran")
 
-    def __init__(self, task_type: str, complexity: str | None, request: str | None) -> None:
+    def __init__(self, task_type: str, complexity: str | None, request: str | None, conversation: str | None = None) -> None:
         self.task_type = task_type
         self.complexity = complexity
         self.request = request
+        self.conversation = conversation  # the conversation its task is a turn of (None: none)
+        # what its conversation's traces ran before it counted first (None: never counted), kept so
+        # that a recount weighs its capabilities against the same ``earlier``; and the
+        # capabilities it adds to the conversation now (None: not counted)
+        self.ran_before: frozenset[str] | None = None
+        self.ran: tuple[str, ...] | None = None
         self.steps: dict[str, TraceStep] = {}  # in the order they first ran
         self.failed: set[str] = set()  # steps without a successful attempt so far
         self.unfinished = False  # closed with steps that never ran (skipped, cancelled)
@@ -441,7 +468,7 @@ class _Trace:
 
 def _saved_trace(trace_id: str, t: _Trace) -> dict[str, Any]:
     """An open (or pushed out) trace as ``StructureModel.state`` saves it."""
-    return {
+    saved = {
         "trace_id": trace_id,
         "task_type": t.task_type,
         "complexity": t.complexity,
@@ -450,6 +477,10 @@ def _saved_trace(trace_id: str, t: _Trace) -> dict[str, Any]:
         "failed": [s for s in t.steps if s in t.failed],
         "text": t.text,
     }
+    if t.conversation is not None:  # its part in the conversation is its count's (``ran``)
+        saved["conversation"] = t.conversation
+        saved["ran_before"] = None if t.ran_before is None else sorted(t.ran_before)
+    return saved
 
 
 def check_trace_id(trace_id: Any) -> str:
@@ -730,7 +761,8 @@ class StructureModel:
     the text model's request sums, ``dim + 1`` float64 (4.1 KB at 512 dimensions; it grows with the
     featurizer's dimension), the rest its key, its step names, its counts and its place among the
     sorted structures. On top of that, whatever the number of structures: the text model's
-    precision matrix and its inverse, ``2 (dim + 1)^2`` float64 (4.2 MB at 512 dimensions).
+    precision matrix and its inverse, ``2 (dim + 1)^2`` float64 (4.2 MB at 512 dimensions); and
+    per conversation followed (at most ``max_conversations``), the capabilities its traces ran.
     """
 
     def __init__(self, featurizer: Callable[[str], np.ndarray] | None = None, config: StructureConfig | Mapping[str, Any] | None = None) -> None:
@@ -778,6 +810,8 @@ class StructureModel:
         self._text_traces = 0
         # of the capabilities conversations had run before a task, how many the task ran again, and all
         self._again, self._earlier = 0, 0
+        # conversation -> capability -> its counted traces that ran it; the one a trace started in latest last
+        self._conversations: OrderedDict[str, Counter[str]] = OrderedDict()
 
     # --- text ----------------------------------------------------------------------------------
     @property
@@ -913,15 +947,22 @@ class StructureModel:
         return trace.steps.get(step) if trace is not None else None
 
     @_locked
-    def check_task_type(self, trace_id: str, task_type: str, field: str = "trace_id") -> None:
+    def check_task_type(self, trace_id: str, task_type: str, field: str = "trace_id", conversation: str | None = None) -> None:
         """Raise ``InvalidOutcomeError`` naming ``field`` when ``trace_id`` is held open for another
-        task type: a trace is one task's run, and its steps teach its own type's structure only."""
+        task type, or, given ``conversation``, of another conversation (or of none): a trace is one
+        task's run, and its steps teach its own type's structure, and its own conversation, only."""
         _check_trace_key(trace_id)
         _check_name("task_type", task_type)
+        _check_conversation(conversation)
         trace = self._trace(trace_id)
         if trace is not None and trace.task_type != task_type:
             raise InvalidOutcomeError(
                 f"{field}: trace {trace_id!r} is a trace of task type {trace.task_type!r}, got task type {task_type!r}"
+            )
+        if trace is not None and conversation is not None and trace.conversation != conversation:
+            raise InvalidOutcomeError(
+                f"{field}: trace {trace_id!r} is a trace of conversation {trace.conversation!r}, got conversation "
+                f"{conversation!r}"
             )
 
     @_locked
@@ -1010,9 +1051,12 @@ class StructureModel:
         request: str | None = None,
         complexity: str | None = None,
         succeeded: bool = True,
+        conversation: str | None = None,
     ) -> None:
         """One attempt of trace ``trace_id``, in the order attempts ran (live or replayed from a
-        store), and whether it ``succeeded``. A step the trace has already is not counted again
+        store), and whether it ``succeeded``; ``conversation``: the conversation the trace's task
+        is a turn of (see the module's docstring; as ``request``, the trace's first attempt says).
+        A step the trace has already is not counted again
         (a successful retry or fallback makes it a step that succeeded); parents the trace lacks
         are dropped (a replayed log is trusted, not checked: ``check_trace`` checks before
         recording). The trace counts while the steps that end it have succeeded (see the module's
@@ -1026,6 +1070,7 @@ class StructureModel:
         _check_text("request", request)
         _check_complexity(complexity)
         check_flag("succeeded", succeeded, error=TypeError)
+        _check_conversation(conversation)
         trace = self._trace(trace_id)
         if trace is not None:
             if trace_id not in self._calls:
@@ -1039,7 +1084,9 @@ class StructureModel:
         if f is not None and self._A is not None and len(f) != len(self._A):
             raise ValueError(f"featurizer: returned {len(f) - 1} values, the text model holds {len(self._A) - 1}")
         if trace is None:
-            trace = _Trace(task_type, complexity, request)
+            trace = _Trace(task_type, complexity, request, conversation)
+            if conversation is not None:
+                self._seen_conversation(conversation)
             if trace_id.startswith(CALL_TRACE_PREFIX):
                 self._calls[trace_id] = trace
                 if len(self._calls) > _RECENT_CALLS:
@@ -1109,6 +1156,8 @@ class StructureModel:
         succeeded)."""
         old = trace.key
         new, names = _canonical(list(trace.steps.values())) if trace.ended_well() else (None, ())
+        if trace.conversation is not None:
+            self._converse(trace, new)
         if old is None and new is None:
             return
         trace.key = new
@@ -1147,6 +1196,46 @@ class StructureModel:
             self._evict(trace.task_type)
         if new is not None and len(self._counts) > self.config.max_task_types:
             self._evict_task_types()
+
+    def _converse(self, trace: _Trace, key: Key | None) -> None:
+        """``trace``'s part in its conversation as it counts with structure ``key`` (``None``: not
+        counted): the part of the count it had is taken back, the new one added, against what the
+        conversation ran before it first counted (``observe_conversation``'s ``earlier``). Apart
+        from ``trace.key``, which a dropped structure clears while the trace still ran what it ran."""
+        used = None if key is None else _capabilities(key)
+        if used == trace.ran:
+            return
+        ran = self._conversations.get(trace.conversation)  # type: ignore[arg-type]
+        before = trace.ran_before
+        if trace.ran is not None:
+            assert before is not None
+            self._again -= len(before.intersection(trace.ran))
+            self._earlier -= len(before)
+            if ran is not None:  # else forgotten since: nothing of it to take back
+                ran.subtract(trace.ran)
+                for c in trace.ran:
+                    if ran[c] <= 0:
+                        del ran[c]
+        if used is not None:
+            if before is None:
+                before = trace.ran_before = frozenset(ran or ())
+            self._again += len(before.intersection(used))
+            self._earlier += len(before)
+            if ran is None:  # forgotten since the trace started: known again from it on
+                ran = self._seen_conversation(trace.conversation)  # type: ignore[arg-type]
+            ran.update(used)
+        trace.ran = used
+
+    def _seen_conversation(self, conversation: str) -> Counter[str]:
+        """What ``conversation`` ran, now its latest: where a trace of it starts, an order the
+        attempts' order fixes, not when the counts are read."""
+        ran = self._conversations.get(conversation)
+        if ran is None:
+            ran = self._conversations[conversation] = Counter()
+        self._conversations.move_to_end(conversation)
+        while len(self._conversations) > self.config.max_conversations:
+            self._conversations.popitem(last=False)
+        return ran
 
     def _evict(self, task_type: str) -> None:
         """Drop ``task_type``'s least useful structures (fewest traces, the earliest learned among
@@ -1449,14 +1538,16 @@ class StructureModel:
         complexity: str | None = None,
         rng: np.random.Generator | None = None,
         include_default: bool = True,
-        earlier: Mapping[str, float] | Iterable[str] = (),
+        earlier: Mapping[str, float] | Iterable[str] | None = None,
+        conversation: str | None = None,
     ) -> tuple[list[Key], np.ndarray, np.ndarray]:
         """``(candidates, scores, map_scores)``: the candidate structures for a task of
         ``task_type`` with the available ``capabilities`` (a mapping gives each a description), and
         their scores (under a Thompson draw when ``rng`` is given) and posterior-mean scores.
         ``earlier``: the capabilities the task's conversation already ran, or a mapping of each to
-        the probability that it did (``conversation_weight``)."""
-        return self._scores(task_type, capabilities, request, complexity, rng, include_default, earlier)[:3]
+        the probability that it did (``conversation_weight``); not given, those the traces of
+        ``conversation`` ran (none without)."""
+        return self._scores(task_type, capabilities, request, complexity, rng, include_default, earlier, conversation)[:3]
 
     def _scores(
         self,
@@ -1466,7 +1557,8 @@ class StructureModel:
         complexity: str | None,
         rng: np.random.Generator | None,
         include_default: bool,
-        earlier: Mapping[str, float] | Iterable[str],
+        earlier: Mapping[str, float] | Iterable[str] | None,
+        conversation: str | None = None,
     ) -> tuple[list[Key], np.ndarray, np.ndarray, _Candidates | None]:
         """``scores``, and the candidates' arrays (None where the default is the only candidate)."""
         _check_name("task_type", task_type)
@@ -1476,9 +1568,12 @@ class StructureModel:
         _check_text("request", request)
         _check_complexity(complexity)
         check_flag("include_default", include_default, error=TypeError)
-        ran = _ran(earlier)
+        ran = _ran(() if earlier is None else earlier)
+        _check_conversation(conversation)
         _check_rng(rng)
         self._count()
+        if earlier is None and conversation is not None:  # read after the count: its latest traces too
+            ran = dict.fromkeys(self._conversations.get(conversation, ()), 1.0)
         descriptions = capabilities if isinstance(capabilities, Mapping) else {}
         counts = self._counts.get(task_type, Counter())
         f = self._vector(request)
@@ -1533,7 +1628,8 @@ class StructureModel:
         complexity: str | None = None,
         rng: np.random.Generator | None = None,
         include_default: bool = True,
-        earlier: Iterable[str] = (),
+        earlier: Mapping[str, float] | Iterable[str] | None = None,
+        conversation: str | None = None,
     ) -> StructureProposal | None:
         """The structure to plan a task of ``task_type`` with: the best scored candidate (see the
         module's docstring), under a Thompson draw from ``rng`` when the config samples.
@@ -1547,11 +1643,13 @@ class StructureModel:
             earlier: the capabilities the task's conversation already ran, or a mapping of each to
                 the probability that it did (``conversation_weight``; ``StructureProposal.ran_after``
                 gives it for a conversation whose earlier tasks' runs are not known yet).
+            conversation: the conversation the task is a turn of: without ``earlier``, what its
+                traces ran is ``earlier`` (see the module's docstring).
         """
         _check_rng(rng)  # a seed given to a model that does not sample was dropped unchecked
         sample = rng is not None and self.config.sampling == "thompson"
         keys, score, mean, cands = self._scores(
-            task_type, capabilities, request, complexity, rng if sample else None, include_default, earlier
+            task_type, capabilities, request, complexity, rng if sample else None, include_default, earlier, conversation
         )
         if not keys:
             return None  # the default was left out, and there is nothing else to propose
@@ -1649,6 +1747,8 @@ class StructureModel:
             "text_capabilities": list(self._by_capability),
             "ridge": self.config.ridge,
             "conversation": [self._again, self._earlier],
+            # the oldest first, each one's capabilities in order: equal models save equal states
+            "conversations": [[cid, [[c, n] for c, n in sorted(ran.items())]] for cid, ran in self._conversations.items()],
         }
         arrays: dict[str, np.ndarray] = {}
         if self._A is not None:
@@ -1717,6 +1817,18 @@ class StructureModel:
             if not trace.failed <= trace.steps.keys() or len(trace.failed) != len(t.failed):
                 raise CorruptStateError(f"state.{part}[{i}].failed: {t.failed!r} must name steps of the trace, each once")
             trace.key = _key(list(trace.steps.values())) if trace.steps and trace.ended_well() else None
+            # a counted trace of a conversation was weighed against what the conversation ran before it
+            if (t.conversation is None and t.ran_before is not None) or (
+                t.conversation is not None and trace.key is not None and t.ran_before is None
+            ):
+                raise CorruptStateError(
+                    f"state.{part}[{i}].ran_before: {t.ran_before!r} must be what its conversation ran before a counted trace"
+                )
+            trace.conversation = t.conversation
+            if t.ran_before is not None:
+                trace.ran_before = frozenset(t.ran_before)
+            if t.conversation is not None and trace.key is not None:
+                trace.ran = _capabilities(trace.key)
             # a counted trace's request is in A, and stays there when a failed step uncounts it
             trace.text = t.text if t.text is not None else trace.key is not None
             counted = trace.key is None or fresh._counts.get(t.task_type, Counter()).get(trace.key, 0) >= 1
@@ -1730,6 +1842,15 @@ class StructureModel:
         if saved.conversation[0] > saved.conversation[1]:
             raise CorruptStateError(f"state.conversation: {list(saved.conversation)!r}: more capabilities run again than run before")
         fresh._again, fresh._earlier = saved.conversation
+        for i, (cid, ran) in enumerate(saved.conversations):
+            names = [c for c, _ in ran]
+            if cid in fresh._conversations or len(set(names)) != len(names) or any(n < 1 for _, n in ran):
+                raise CorruptStateError(
+                    f"state.conversations[{i}]: conversation {cid!r} repeats, or a capability of it repeats or counts no trace"
+                )
+            fresh._conversations[cid] = Counter(dict(ran))
+        while len(fresh._conversations) > self.config.max_conversations:  # saved with a larger limit: the latest stay
+            fresh._conversations.popitem(last=False)
         if "A" in arrays:
             a = arrays["A"]
             dim = a.shape[0] if isinstance(a, np.ndarray) and a.ndim == 2 else -1
@@ -1822,6 +1943,10 @@ class _SavedTrace(BaseModel):
     steps: list[tuple[_Name, _Name | None, list[_Name]]]
     failed: list[_Name] = []  # steps without a successful attempt (states saved before: none)
     text: StrictBool | None = None  # whether its request is in A (states saved before: if counted)
+    # the conversation its task is a turn of, and what that had run before it counted first
+    # (states saved before conversations were followed: none)
+    conversation: _Name | None = None
+    ran_before: list[_Name] | None = None
 
 
 class _SavedStructures(BaseModel):
@@ -1841,3 +1966,6 @@ class _SavedStructures(BaseModel):
     ridge: Annotated[float, Field(strict=True, gt=0.0, allow_inf_nan=False)] | None = None
     # capabilities run again, of those conversations had run before a task (saved before: none)
     conversation: tuple[Count, Count] = (0, 0)
+    # per conversation followed, the oldest first, its capabilities and the counted traces that ran
+    # each (saved before the model followed conversations: none)
+    conversations: list[tuple[_Name, list[tuple[_Name, Count]]]] = []

@@ -607,6 +607,15 @@ def test_a_conversation_turn_is_a_trace_the_router_plans_from() -> None:
     assert plan.structure.source == "learned" and plan.structure.traces == 2  # one structure, either order
 
 
+def test_the_turns_of_a_chat_name_its_conversation() -> None:
+    toolbox = make_toolbox()
+    for turn in range(2):  # each turn a trace of the chat's conversation: the router learns what chats run again
+        dispatch_calls(toolbox, [ToolCall("a", "get_weather", {"city": "Oslo"})], trace_id=f"turn-{turn}",
+                       task_type="shopping", conversation_id="chat-1")
+    assert [r.conversation_id for r in toolbox.middleware.learner.store.attempts()] == ["chat-1"] * 2
+    assert toolbox.middleware.learner.structures.state()[0]["conversations"] == [["chat-1", [["get_weather", 2]]]]
+
+
 @pytest.mark.parametrize("form", ["sync", "async"])
 def test_calls_of_different_tools_given_one_step_are_refused_before_any_runs(form: str) -> None:
     toolbox = make_toolbox()

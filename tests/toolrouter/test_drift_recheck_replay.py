@@ -117,7 +117,8 @@ def test_a_version_3_sqlite_store_is_migrated_and_its_attempts_were_no_rechecks(
     conn.execute("ALTER TABLE attempts DROP COLUMN request_key")
     conn.execute("DELETE FROM meta WHERE key = 'store_id'")
     conn.execute("ALTER TABLE attempts DROP COLUMN recheck")
-    conn.execute("DROP TABLE tool_removals")  # undo versions 8 and 9 too
+    conn.execute("DROP TABLE tool_removals")  # undo versions 8 to 10 too
+    conn.execute("ALTER TABLE attempts DROP COLUMN conversation_id")
     conn.execute("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
     conn.execute(
         "INSERT INTO attempts (writer, task_id, task_type, step, capability, tool_id, success, quality, cost, "
@@ -132,7 +133,7 @@ def test_a_version_3_sqlite_store_is_migrated_and_its_attempts_were_no_rechecks(
         s.append([AttemptRecord("t2", "news", "search", "search", "a", True, 1.0, 0.0, 0.0, 1.0, recheck=True)])
         assert [r.recheck for r in s.attempts()] == [False, True]
     conn = sqlite3.connect(path)
-    assert conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == str(SCHEMA_VERSION) == "9"
+    assert conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == str(SCHEMA_VERSION) == "10"
     conn.close()
 
 
@@ -173,4 +174,4 @@ def test_a_version_5_postgresql_store_is_migrated_and_its_attempts_were_no_reche
     with open_store(pg_url) as s:  # opening migrates it
         s.append([AttemptRecord("t2", "news", "search", "search", "a", True, 1.0, 0.0, 0.0, 1.0, recheck=True)])
         assert [(r.tool_id, r.recheck) for r in s.log()] == [("a", False), ("a", True)]
-    assert pg_schema_version() == PG_VERSION == 11
+    assert pg_schema_version() == PG_VERSION == 12

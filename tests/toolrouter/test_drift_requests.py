@@ -270,7 +270,8 @@ def test_a_version_6_sqlite_store_is_migrated_and_its_attempts_have_no_request_k
         s.append([AttemptRecord("t", "qa", "answer", "answer", "best", True, 1.0, 0.0, 0.0, 1.0)])
     conn = sqlite3.connect(path)  # undo version 7: a store of version 6 kept no request keys
     conn.execute("ALTER TABLE attempts DROP COLUMN request_key")
-    conn.execute("DROP TABLE tool_removals")  # undo versions 8 and 9 too
+    conn.execute("DROP TABLE tool_removals")  # undo versions 8 to 10 too
+    conn.execute("ALTER TABLE attempts DROP COLUMN conversation_id")
     conn.execute("UPDATE meta SET value = '6' WHERE key = 'schema_version'")
     conn.commit()
     conn.close()
@@ -283,7 +284,7 @@ def test_a_version_6_sqlite_store_is_migrated_and_its_attempts_have_no_request_k
         )
         assert [r.request_key for r in router.store.attempts()] == [None, request_key("sum two numbers")]
     conn = sqlite3.connect(path)
-    assert conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == str(SCHEMA_VERSION) == "9"
+    assert conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == str(SCHEMA_VERSION) == "10"
     conn.close()
 
 

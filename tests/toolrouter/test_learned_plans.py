@@ -199,7 +199,8 @@ def test_a_version_1_sqlite_store_is_migrated(tmp_path) -> None:
     conn.execute("DROP TABLE trace_closes")
     for column in ("trace_id", "depends_on", "request", "complexity", "recheck", "request_key"):
         conn.execute(f"ALTER TABLE attempts DROP COLUMN {column}")
-    conn.execute("DROP TABLE tool_removals")  # undo versions 8 and 9 too
+    conn.execute("DROP TABLE tool_removals")  # undo versions 8 to 10 too
+    conn.execute("ALTER TABLE attempts DROP COLUMN conversation_id")
     conn.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
     conn.execute(
         "INSERT INTO attempts (writer, task_id, task_type, step, capability, tool_id, success, quality, cost, "
@@ -214,7 +215,7 @@ def test_a_version_1_sqlite_store_is_migrated(tmp_path) -> None:
     assert r.store.attempts()[-1].depends_on == ("search",)
     r.close()
     conn = sqlite3.connect(path)
-    assert conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == str(SCHEMA_VERSION) == "9"
+    assert conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == str(SCHEMA_VERSION) == "10"
     conn.close()
 
 

@@ -144,14 +144,15 @@ def test_a_version_5_sqlite_store_gets_claims(tmp_path: Path) -> None:
     conn = sqlite3.connect(path)  # undo versions 6 and 7: a store of version 5 kept no claims nor request keys
     conn.execute("DROP TABLE claims")
     conn.execute("ALTER TABLE attempts DROP COLUMN request_key")
-    conn.execute("DROP TABLE tool_removals")  # undo versions 8 and 9 too
+    conn.execute("DROP TABLE tool_removals")  # undo versions 8 to 10 too
+    conn.execute("ALTER TABLE attempts DROP COLUMN conversation_id")
     conn.execute("UPDATE meta SET value = '5' WHERE key = 'schema_version'")
     conn.commit()
     conn.close()
     with SQLiteStore(path) as s:  # opening migrates it
         assert s.claim("x", 1) and not s.claim("x", 1)
     conn = sqlite3.connect(path)
-    assert conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == "9"
+    assert conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == "10"
     conn.close()
 
 
@@ -159,4 +160,4 @@ def test_a_version_7_postgresql_store_gets_claims(pg_url: str, old_pg_store, pg_
     old_pg_store(7)
     with open_store(pg_url) as s, open_store(pg_url) as t:  # the first migrates it
         assert s.claim("x", 1) and not t.claim("x", 1) and t.claimed("x") == 1
-    assert pg_schema_version() == 11
+    assert pg_schema_version() == 12

@@ -176,7 +176,8 @@ def test_an_sqlite_store_of_version_4_gets_an_identity_and_its_snapshot_resumes(
     conn.execute("DROP TABLE claims")
     conn.execute("ALTER TABLE attempts DROP COLUMN request_key")
     conn.execute("DELETE FROM meta WHERE key = 'store_id'")
-    conn.execute("DROP TABLE tool_removals")  # undo versions 8 and 9 too
+    conn.execute("DROP TABLE tool_removals")  # undo versions 8 to 10 too
+    conn.execute("ALTER TABLE attempts DROP COLUMN conversation_id")
     conn.execute("UPDATE meta SET value = '4' WHERE key = 'schema_version'")
     conn.execute("UPDATE snapshots SET data = ? WHERE name = 'learner'", (old,))
     conn.commit()
@@ -189,7 +190,7 @@ def test_an_sqlite_store_of_version_4_gets_an_identity_and_its_snapshot_resumes(
     with SQLiteStore(path) as again:
         assert again.store_id == identity
     conn = sqlite3.connect(path)
-    assert conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == "9"
+    assert conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == "10"
     conn.close()
     assert calls(ToolMetaLearner.load(f"sqlite:///{path}")) == {"good": 4, "bad": 2}
 

@@ -66,6 +66,7 @@ def test_the_reading_commands_refuse_a_store_of_an_older_schema_instead_of_migra
     conn = sqlite3.connect(path)
     with conn:
         conn.execute("ALTER TABLE tool_removals DROP COLUMN capabilities")
+        conn.execute("ALTER TABLE attempts DROP COLUMN conversation_id")
         conn.execute("UPDATE meta SET value = '8' WHERE key = 'schema_version'")
     conn.close()
     before = digest(path)

@@ -28,6 +28,7 @@ def attempt(i: int) -> AttemptRecord:
         ("attempts", "capability", "x'63'", "b'c'"),
         ("attempts", "request", "CAST(request AS BLOB)", "b'hi'"),
         ("attempts", "depends_on", "CAST(depends_on AS BLOB)", "b'\\[\"x\"\\]'"),
+        ("attempts", "conversation_id", "x'63'", "b'c'"),
         ("trace_closes", "trace_id", "x'7472'", "b'tr'"),
         ("tool_removals", "tool_id", "x'61'", "b'a'"),
     ],

@@ -67,8 +67,9 @@ def test_a_version_7_sqlite_store_is_migrated_and_keeps_removals(tmp_path) -> No
     path = tmp_path / "old.db"
     with SQLiteStore(path):
         pass
-    conn = sqlite3.connect(path)  # undo version 8: a store of version 7 kept no removals
+    conn = sqlite3.connect(path)  # undo version 8: a store of version 7 kept no removals (nor conversations)
     conn.execute("DROP TABLE tool_removals")
+    conn.execute("ALTER TABLE attempts DROP COLUMN conversation_id")
     conn.execute("UPDATE meta SET value = '7' WHERE key = 'schema_version'")
     conn.commit()
     conn.close()
@@ -86,7 +87,7 @@ def test_a_version_9_postgresql_store_is_migrated_and_keeps_removals(pg_url, old
         router.remove_tool("a")
         router.add_tool(TOOLS[0])
         live = learned(router)
-    assert pg_schema_version() == 11
+    assert pg_schema_version() == 12
     with ToolMetaLearner(TOOLS, store=pg_url) as reopened:
         assert learned(reopened) == live and live["a"][0] == 0
 
@@ -127,8 +128,9 @@ def test_a_version_8_sqlite_store_is_migrated_its_removals_read_as_the_whole_too
     path = tmp_path / "old.db"
     with SQLiteStore(path) as s:
         s.append([ToolRemoval("b", writer="w")])
-    conn = sqlite3.connect(path)  # undo version 9: a store of version 8 kept no capabilities
+    conn = sqlite3.connect(path)  # undo version 9: a store of version 8 kept no capabilities (nor conversations)
     conn.execute("ALTER TABLE tool_removals DROP COLUMN capabilities")
+    conn.execute("ALTER TABLE attempts DROP COLUMN conversation_id")
     conn.execute("UPDATE meta SET value = '8' WHERE key = 'schema_version'")
     conn.commit()
     conn.close()
@@ -136,7 +138,7 @@ def test_a_version_8_sqlite_store_is_migrated_its_removals_read_as_the_whole_too
         router.update_tool(FETCHER.model_copy(update={"capabilities": ("fetch",)}))
     with open_store(f"sqlite:///{path}") as s:
         assert [(e.tool_id, e.capabilities) for e in s.log()] == [("b", None), ("a", ("search",))]
-    assert sqlite3.connect(path).execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == "9"
+    assert sqlite3.connect(path).execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == "10"
 
 
 def test_a_version_10_postgresql_store_is_migrated_its_removals_read_as_the_whole_tools(pg_url, old_pg_store, pg_schema_version) -> None:  # type: ignore[no-untyped-def]
@@ -148,7 +150,7 @@ def test_a_version_10_postgresql_store_is_migrated_its_removals_read_as_the_whol
     with ToolMetaLearner([FETCHER], store=pg_url, seed=0) as router:  # opening migrates it
         router.update_tool(FETCHER.model_copy(update={"capabilities": ("fetch",)}))
         assert [(e.tool_id, e.capabilities) for e in router.store.log()] == [("b", None), ("a", ("search",))]
-    assert pg_schema_version() == 11
+    assert pg_schema_version() == 12
 
 
 def test_the_router_that_removed_a_tool_forgets_the_attempts_before_the_removal_it_had_not_read(store: Store) -> None:

@@ -159,7 +159,8 @@ def test_a_version_2_sqlite_store_is_migrated_and_keeps_its_attempts(tmp_path) -
     conn.execute("DELETE FROM meta WHERE key = 'store_id'")
     conn.execute("DROP TABLE trace_closes")
     conn.execute("ALTER TABLE attempts DROP COLUMN recheck")
-    conn.execute("DROP TABLE tool_removals")  # undo versions 8 and 9 too
+    conn.execute("DROP TABLE tool_removals")  # undo versions 8 to 10 too
+    conn.execute("ALTER TABLE attempts DROP COLUMN conversation_id")
     conn.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
     conn.execute(
         "INSERT INTO attempts (writer, task_id, task_type, step, capability, tool_id, success, quality, cost, "
@@ -174,7 +175,7 @@ def test_a_version_2_sqlite_store_is_migrated_and_keeps_its_attempts(tmp_path) -
         ids = s.append([TraceClose("r", False), attempt("new")])
         assert ids == [2, 3] and [type(r).__name__ for r in s.log()] == ["AttemptRecord", "TraceClose", "AttemptRecord"]
     conn = sqlite3.connect(path)
-    assert conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == str(SCHEMA_VERSION) == "9"
+    assert conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == str(SCHEMA_VERSION) == "10"
     conn.close()
 
 
@@ -237,4 +238,4 @@ def test_a_version_4_postgresql_store_is_migrated_and_keeps_its_attempts(pg_url,
         (old,) = s.log()
         ids = s.append([TraceClose("r", False), attempt("new")])
         assert old.id < ids[0] < ids[1] and [type(r).__name__ for r in s.log()] == ["AttemptRecord", "TraceClose", "AttemptRecord"]
-    assert pg_schema_version() == PG_VERSION == 11
+    assert pg_schema_version() == PG_VERSION == 12

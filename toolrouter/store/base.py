@@ -53,7 +53,7 @@ import numpy as np
 
 from toolrouter._checks import check_count, real_array
 from toolrouter.errors import CorruptStateError, StoreOpenError, ToolRouterError
-from toolrouter.models import storable_text, truncate_error
+from toolrouter.models import MAX_CONVERSATION_ID_CHARS, storable_text, truncate_error
 from toolrouter.serialization import short_repr
 
 __all__ = [
@@ -144,6 +144,10 @@ class AttemptRecord:
     ``request_key``: for a router without a context, the key its drift detectors judged the
     attempt's request by (``toolrouter.drift.request_key``: a hash, 16 hex digits; the request
     itself is not kept), so that a router replaying the log judges it by its request too.
+    ``conversation_id``: the conversation the trace's task is a turn of
+    (``TaskProfile.conversation_id``, at most ``MAX_CONVERSATION_ID_CHARS`` characters; ``None``:
+    none, and every attempt stored before conversations were), so that a router replaying the log
+    learns what the conversation ran as its writer did.
     """
 
     task_id: str
@@ -167,24 +171,30 @@ class AttemptRecord:
     complexity: str | None = None
     recheck: bool = False
     request_key: str | None = None
+    conversation_id: str | None = None
 
     def __post_init__(self) -> None:
         # what no store can keep, or keeps differently (SQLite as text, memory as it is), is refused
         for name in ("task_id", "task_type", "step", "tool_id", "writer"):
             if not isinstance(getattr(self, name), str):
                 raise TypeError(f"{name}: expected a string, got {short_repr(getattr(self, name))}")
-        for name in ("capability", "error", "trace_id", "request", "complexity"):
+        for name in ("capability", "error", "trace_id", "request", "complexity", "conversation_id"):
             if not isinstance(getattr(self, name), (str, type(None))):
                 raise TypeError(f"{name}: expected a string or None, got {short_repr(getattr(self, name))}")
         # names are kept as they are (error and request texts are mended): SQLite cannot encode a
         # lone surrogate, PostgreSQL keeps a NUL as U+FFFD, so its routers would learn another name
-        for name in ("task_id", "task_type", "step", "capability", "tool_id", "writer", "trace_id", "complexity"):
+        for name in ("task_id", "task_type", "step", "capability", "tool_id", "writer", "trace_id", "complexity", "conversation_id"):
             if getattr(self, name) is not None:
                 check_storable(name, getattr(self, name))
         for name in ("success", "recheck"):
             if not isinstance(getattr(self, name), (bool, np.bool_)):
                 raise TypeError(f"{name}: expected a bool, got {short_repr(getattr(self, name))}")
         object.__setattr__(self, "recheck", bool(self.recheck))  # as every store gives it back
+        if self.conversation_id is not None and len(self.conversation_id) > MAX_CONVERSATION_ID_CHARS:
+            # refused, not cut as a request is: two ids cut alike would be one conversation
+            raise ValueError(
+                f"conversation_id: expected at most {MAX_CONVERSATION_ID_CHARS} characters, got {short_repr(self.conversation_id)}"
+            )
         if self.request_key is not None and not (isinstance(self.request_key, str) and _REQUEST_KEY.fullmatch(self.request_key)):
             raise ValueError(f"request_key: expected 16 lowercase hex digits or None, got {short_repr(self.request_key)}")
         for name in ("quality", "cost", "latency_s", "utility"):
@@ -318,7 +328,8 @@ def _utc(stamp: datetime) -> datetime:
 #: An attempt's columns in the SQL stores, in the order ``record_from_row`` reads them.
 ROW_COLUMNS = (
     "id, writer, task_id, task_type, step, capability, tool_id, success, quality, cost, latency_s, "
-    "utility, error, timestamp, context, trace_id, depends_on, request, complexity, recheck, request_key"
+    "utility, error, timestamp, context, trace_id, depends_on, request, complexity, recheck, request_key, "
+    "conversation_id"
 )
 
 
@@ -327,13 +338,13 @@ ROW_COLUMNS = (
 #: order, and ``entry_from_row`` rebuilds each row. ``finished`` sits in the place of ``success``.
 LOG_CLOSE_COLUMNS = (
     "id, writer, NULL, NULL, NULL, NULL, NULL, finished, NULL, NULL, NULL, NULL, NULL, timestamp, NULL, "
-    "trace_id, NULL, NULL, NULL, NULL, NULL, 1"
+    "trace_id, NULL, NULL, NULL, NULL, NULL, NULL, 1"
 )
 #: A tool removal's row in the same shape (see ``LOG_CLOSE_COLUMNS``), its last column 2.
 #: Its ``capabilities`` (a JSON list, NULL for the whole tool) sit in the place of ``depends_on``.
 LOG_REMOVAL_COLUMNS = (
     "id, writer, NULL, NULL, NULL, NULL, tool_id, NULL, NULL, NULL, NULL, NULL, NULL, timestamp, NULL, "
-    "NULL, capabilities, NULL, NULL, NULL, NULL, 2"
+    "NULL, capabilities, NULL, NULL, NULL, NULL, NULL, 2"
 )
 
 
@@ -377,7 +388,7 @@ _TEXT_COLUMNS = {
     "attempts": (
         (1, "writer", False), (2, "task_id", False), (3, "task_type", False), (4, "step", False), (5, "capability", True),
         (6, "tool_id", False), (12, "error", True), (15, "trace_id", True), (17, "request", True),
-        (18, "complexity", True), (20, "request_key", True),
+        (18, "complexity", True), (20, "request_key", True), (21, "conversation_id", True),
     ),
     "trace_closes": ((1, "writer", False), (15, "trace_id", False)),
     "tool_removals": ((1, "writer", False), (6, "tool_id", False)),
@@ -424,9 +435,9 @@ def entry_from_row(row: Sequence, source: str | None = None) -> LogEntry:
     """The attempt, trace close or tool removal in a row of the log (``ROW_COLUMNS`` plus a column
     that is NULL for an attempt, see ``LOG_CLOSE_COLUMNS`` and ``LOG_REMOVAL_COLUMNS``); a row
     that cannot be read raises ``CorruptStateError`` as ``record_from_row`` says."""
-    if row[21] is None:
+    if row[22] is None:
         return record_from_row(row, source)
-    table = "tool_removals" if row[21] == 2 else "trace_closes"
+    table = "tool_removals" if row[22] == 2 else "trace_closes"
     try:
         return _entry(row)
     except (ValueError, TypeError, OverflowError, KeyError) as exc:
@@ -489,7 +500,7 @@ def _record(row: Sequence) -> AttemptRecord:
     if (quality - quality) + (cost - cost) + (latency_s - latency_s) + (utility - utility) != 0.0:
         raise ValueError("not finite")  # _damaged_row names the column
     if not (type(row[1]) is type(row[2]) is type(row[3]) is type(row[4]) is type(row[6]) is str) or not _TEXT_OR_NULL.issuperset(
-        (type(row[5]), type(row[12]), type(row[15]), type(row[17]), type(row[18]), type(row[20]))
+        (type(row[5]), type(row[12]), type(row[15]), type(row[17]), type(row[18]), type(row[20]), type(row[21]))
     ):
         raise ValueError("not text")  # as above (see _TEXT_COLUMNS)
     rec = object.__new__(AttemptRecord)
@@ -515,14 +526,15 @@ def _record(row: Sequence) -> AttemptRecord:
         complexity=row[18],
         recheck=_FLAG[row[19]],
         request_key=row[20],
+        conversation_id=row[21],
     )
     return rec
 
 
 def _entry(row: Sequence) -> TraceClose | ToolRemoval:
-    for i, _, _ in _TEXT_COLUMNS["tool_removals" if row[21] == 2 else "trace_closes"]:
+    for i, _, _ in _TEXT_COLUMNS["tool_removals" if row[22] == 2 else "trace_closes"]:
         _text(row[i])
-    if row[21] == 2:
+    if row[22] == 2:
         removal = object.__new__(ToolRemoval)  # checked when appended
         removal.__dict__.update(
             id=int(row[0]),

@@ -123,6 +123,8 @@ def record_to_json(r: LogEntry) -> str:
             "complexity": r.complexity,
             "recheck": r.recheck,
             "request_key": r.request_key,
+            # only where there is one: a journal without conversations stays one an older reader reads
+            **({} if r.conversation_id is None else {"conversation_id": r.conversation_id}),
         }
     )
 
@@ -130,7 +132,7 @@ def record_to_json(r: LogEntry) -> str:
 def record_from_json(text: str) -> LogEntry:
     """The attempt, trace close or tool removal ``record_to_json`` wrote (an attempt written before traces were
     stored has none, and no ``kind``; one written before rechecks were stored was no recheck's, one
-    written before request keys were stored has none)."""
+    written before request keys or conversations were stored has none)."""
     d = json.loads(text)
     d["timestamp"] = datetime.fromisoformat(d["timestamp"])
     kind = d.pop("kind", None)

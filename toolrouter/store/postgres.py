@@ -197,7 +197,7 @@ _FIELDS = (
     ("capability", "text"), ("tool_id", "text"), ("success", "boolean"), ("quality", "float8"), ("cost", "float8"),
     ("latency_s", "float8"), ("utility", "float8"), ("error", "text"), ("timestamp", "timestamptz"), ("context", "bytea"),
     ("trace_id", "text"), ("depends_on", "text"), ("request", "text"), ("complexity", "text"), ("recheck", "boolean"),
-    ("request_key", "text"),
+    ("request_key", "text"), ("conversation_id", "text"),
 )
 
 
@@ -305,7 +305,7 @@ def _row_params(seq: int, r: LogEntry) -> list[bytes | None]:
         repr(float(r.latency_s)).encode(), repr(float(r.utility)).encode(), _text(r.error),
         r.timestamp.isoformat().encode(), None if context is None else b"\\x" + context.hex().encode(),
         _text(r.trace_id), _text(depends_on_text(r.depends_on)), _text(r.request), _text(r.complexity),
-        b"t" if r.recheck else b"f", _text(r.request_key),
+        b"t" if r.recheck else b"f", _text(r.request_key), _text(r.conversation_id),
     ]
 
 

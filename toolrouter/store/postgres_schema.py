@@ -62,6 +62,9 @@ Versions:
     11. The capabilities a router took from a tool (``capabilities`` on ``tool_removals``, a JSON
        list; NULL, as every removal before it, for the whole tool), so that routers replaying the
        log forget the tool's attempts on those capabilities' routes where its router did.
+    12. The conversation a trace's task is a turn of (``conversation_id`` on attempts; the attempts
+       before it have none), so that routers replaying the log learn what conversations run as
+       their writers did.
 """
 
 from __future__ import annotations
@@ -219,6 +222,11 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         11,
         "capability removals: the capabilities a router took from a tool (NULL: the whole tool)",
         "ALTER TABLE toolrouter.tool_removals ADD COLUMN capabilities text;",
+    ),
+    (
+        12,
+        "conversations: the conversation a trace's task is a turn of",
+        "ALTER TABLE toolrouter.attempts ADD COLUMN conversation_id text;",
     ),
 )
 

@@ -79,8 +79,9 @@ log = EventLog(__name__)
 #: router without a context judged an attempt's request by (``request_key``; older attempts: none);
 #: 8. tool removals (``tool_removals``: a tool a router removed), numbered from the attempts' ids;
 #: 9. the capabilities a router took from a tool (``capabilities`` on ``tool_removals``, a JSON list;
-#: NULL, as every removal before it: the whole tool).
-SCHEMA_VERSION = 9
+#: NULL, as every removal before it: the whole tool); 10. the conversation a trace's task is a turn
+#: of (``conversation_id`` on attempts; older attempts: none).
+SCHEMA_VERSION = 10
 
 # The tables as version 1 made them; later versions are migrations from it, applied in order.
 _SCHEMA = """
@@ -132,6 +133,7 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
     7: ("ALTER TABLE attempts ADD COLUMN request_key TEXT",),
     8: ("CREATE TABLE tool_removals (id INTEGER PRIMARY KEY, writer TEXT NOT NULL, tool_id TEXT NOT NULL, timestamp TEXT NOT NULL)",),
     9: ("ALTER TABLE tool_removals ADD COLUMN capabilities TEXT",),
+    10: ("ALTER TABLE attempts ADD COLUMN conversation_id TEXT",),
 }
 
 # A trace close or a tool removal takes the next id of the attempts' AUTOINCREMENT counter (SQLite's own
@@ -465,8 +467,8 @@ class SQLiteStore(Store):
                     cur = self._conn.execute(
                         "INSERT INTO attempts (writer, task_id, task_type, step, capability, tool_id, "
                         "success, quality, cost, latency_s, utility, error, timestamp, context, trace_id, "
-                        "depends_on, request, complexity, recheck, request_key) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        "depends_on, request, complexity, recheck, request_key, conversation_id) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         _row(r),
                     )
                     ids.append(int(cur.lastrowid))  # type: ignore[arg-type]
@@ -803,6 +805,7 @@ def _row(r: AttemptRecord) -> tuple:
         r.complexity,
         int(r.recheck),
         r.request_key,
+        r.conversation_id,
     )
 
 
