@@ -38,7 +38,8 @@ The store keeps the guarantees of the SQLite one:
   while the server takes one of the records after it in between) is moved beside the journal
   (``<origin>.journal.refused``, logged ``journal_record_refused``) rather than hold back the
   records after it for good, unless the log holds it already (its answer lost: it is written); a
-  refusal of every write moves nothing, and the journal waits. Reads and
+  refusal of every write moves nothing, nor does one whose key the role may not read (it may not
+  write that table either), and the journal waits. Reads and
   snapshots raise ``StoreUnavailableError`` while the server is away, and so does one that the
   server refuses without an outage (the role lacks a privilege), naming the store, the operation and
   the server's words, with the store left online.
@@ -1404,17 +1405,14 @@ class PostgresStore(Store):
     def _in_log(self, conn: Any, origin: str, seq: int, record: LogEntry) -> bool:
         """Whether the log holds ``record``'s key ``(origin, seq)``: its first write reached the
         server but the answer was lost, and a trigger (``BEFORE INSERT``) refuses its retry before
-        the key's check would skip it. A read the server refuses (a role that may not read the log)
-        says no; an outage is raised."""
+        the key's check would skip it. A read the server refuses is raised, as is an outage: a
+        role that may not read the key of the record's table may not write there either (an
+        append reads the key), which refuses every record of its kind, not this one for its own
+        sake; the journal waits for the privilege."""
         table = _TABLES[_kinds([record])][0]
         sql = f"SELECT 1 FROM toolrouter.{table} WHERE origin = $1 AND origin_seq = $2".encode()
         deadline = time.monotonic() + self.options.timeout_s
-        try:
-            return self._execute(conn, None, sql, [_text(origin), b"%d" % seq], deadline).ntuples > 0
-        except self._psycopg.Error as exc:
-            if not self._answered(exc):
-                raise
-            return False
+        return self._execute(conn, None, sql, [_text(origin), b"%d" % seq], deadline).ntuples > 0
 
     def _takes_one_of(self, conn: Any, origin: str, rows: Sequence[tuple[int, LogEntry]]) -> bool:
         """Whether the server takes one of ``rows``, each tried alone in a transaction rolled back
