@@ -5,7 +5,7 @@ names the store object that wrote it (one per open store, so one per router proc
 counts its attempts. When the server cannot be reached, attempts go to a journal file instead, in
 order, with their keys; on reconnect they are written to the server in that order, and the server's
 unique key makes each count exactly once, even one whose first write reached the server but whose
-answer was lost.
+answer was lost (and one pruned from the log since: prune keeps the keys it deletes).
 
 Each open store has its own journal file, ``<folder>/<origin>.journal`` (SQLite, WAL), created at
 the first outage and removed once it is empty. The store holds an exclusive lock on it (``flock``)

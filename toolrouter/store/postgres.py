@@ -360,6 +360,8 @@ _FINITE_SUMMARY = " AND ".join(
 )
 
 
+#: The runs of ``$1``'s keys that prune deleted, of those from ``$2`` to ``$3``.
+_PRUNED_KEYS = b"SELECT seq_from, seq_to FROM toolrouter.pruned_keys WHERE origin = $1 AND seq_from <= $3 AND seq_to >= $2"
 #: The highest id prune has deleted, as the text meta keeps (see ``prune``); NULL before any.
 _PRUNED_UPTO = "SELECT (SELECT value FROM toolrouter.meta WHERE key = 'pruned_upto')"
 #: The highest id the log has given out to its rows (visible or not), and what prune deleted
@@ -1005,18 +1007,23 @@ class PostgresStore(Store):
 
     def prune(self, upto_id: int) -> int:
         """See ``Store.prune``. A watermark is an id no attempt still to commit can be below (see
-        ``visible_below`` in the schema), so nothing pruned up to one can be written after."""
+        ``visible_below`` in the schema), so nothing pruned up to one can be written after. The
+        keys of what it deletes are kept (``_PRUNED_KEYS``)."""
         upto_id = check_upto_id(upto_id)
         # the highest id gone, of attempts, trace closes and tool removals, is kept in meta beside
-        # schema_version, in the same statement
+        # schema_version, and their keys as runs of consecutive seqs, in the same statement
         sql = (
-            "WITH closes AS (DELETE FROM toolrouter.trace_closes WHERE id <= %s RETURNING id), "
-            "removals AS (DELETE FROM toolrouter.tool_removals WHERE id <= %s RETURNING id), "
-            "gone AS (DELETE FROM toolrouter.attempts WHERE id <= %s RETURNING id), "
-            "mark AS (INSERT INTO toolrouter.meta (key, value) SELECT 'pruned_upto', max(id)::text "
-            "FROM (SELECT id FROM gone UNION ALL SELECT id FROM closes UNION ALL SELECT id FROM removals) AS ids "
+            "WITH closes AS (DELETE FROM toolrouter.trace_closes WHERE id <= %s RETURNING id, origin, origin_seq), "
+            "removals AS (DELETE FROM toolrouter.tool_removals WHERE id <= %s RETURNING id, origin, origin_seq), "
+            "gone AS (DELETE FROM toolrouter.attempts WHERE id <= %s RETURNING id, origin, origin_seq), "
+            "ids AS (SELECT * FROM gone UNION ALL SELECT * FROM closes UNION ALL SELECT * FROM removals), "
+            "mark AS (INSERT INTO toolrouter.meta (key, value) SELECT 'pruned_upto', max(id)::text FROM ids "
             "HAVING count(*) > 0 ON CONFLICT (key) DO UPDATE SET value = excluded.value "
-            "WHERE excluded.value::bigint > toolrouter.meta.value::bigint) "
+            "WHERE excluded.value::bigint > toolrouter.meta.value::bigint), "
+            "keys AS (INSERT INTO toolrouter.pruned_keys (origin, seq_from, seq_to) "
+            "SELECT origin, min(origin_seq), max(origin_seq) FROM (SELECT origin, origin_seq, "
+            "origin_seq - row_number() OVER (PARTITION BY origin ORDER BY origin_seq) AS run FROM ids "
+            "WHERE origin IS NOT NULL AND origin_seq IS NOT NULL) AS k GROUP BY origin, run) "
             "SELECT count(*) FROM gone"
         )
 
@@ -1353,18 +1360,29 @@ class PostgresStore(Store):
 
     def _replay(self, journal: Journal, origin: str, batch: int = 500) -> None:
         """Write ``journal`` to the server in order under ``origin``'s keys, emptying it. A batch the
-        server refuses (no outage) is written again a record at a time (``_write_alone``)."""
+        server refuses (no outage) is written again a record at a time (``_write_alone``). A record
+        whose key was pruned (``_unpruned``) was written: its row is gone, not the key's check."""
         while True:
             with self._lock:
                 rows = journal.head(batch)
             if not rows:
                 return
             with self._pool.connection(timeout=self.options.timeout_s) as conn:
-                if self._refusal(conn, origin, rows) is not None:
-                    self._write_alone(conn, journal, origin, rows)
+                kept = self._unpruned(conn, origin, rows)
+                if kept and self._refusal(conn, origin, kept) is not None:
+                    self._write_alone(conn, journal, origin, kept)
                     continue
             with self._lock:
                 journal.remove_upto(rows[-1][0])
+
+    def _unpruned(self, conn: Any, origin: str, rows: list[tuple[int, LogEntry]]) -> list[tuple[int, LogEntry]]:
+        """``rows`` but those whose key ``prune`` deleted from the log (see ``postgres_schema``,
+        version 12)."""
+        deadline = time.monotonic() + self.options.timeout_s
+        params = [_text(origin), b"%d" % rows[0][0], b"%d" % rows[-1][0]]
+        found = self._execute(conn, None, _PRUNED_KEYS, params, deadline)
+        runs = [(int(found.get_value(i, 0)), int(found.get_value(i, 1))) for i in range(found.ntuples)]
+        return [(seq, r) for seq, r in rows if not any(a <= seq <= b for a, b in runs)]
 
     def _write_alone(self, conn: Any, journal: Journal, origin: str, rows: list[tuple[int, LogEntry]]) -> None:
         """Write ``rows``, the oldest of ``journal``, a record at a time, in order. One the server
