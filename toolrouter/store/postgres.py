@@ -614,6 +614,7 @@ class PostgresStore(Store):
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_r, False)
         self._stop = threading.Event()
+        self._thread: threading.Thread | None = None  # started once the store is open (see _link)
         self._pool: Any = None  # made below; closed if the open fails after it
         try:
             with self._connect() as conn:
@@ -716,6 +717,11 @@ class PostgresStore(Store):
     def _check_open(self) -> None:
         """A closed store is the caller's mistake, said as such: not taken for an outage."""
         check_open(self.url, self._closed, self._pid)
+
+    def _stopping(self) -> bool:
+        """Whether the caller is the store's thread and the store is closing: a pass of the thread
+        writing journals ends at its next statement, and ``close`` writes what is left."""
+        return self._stop.is_set() and threading.current_thread() is self._thread
 
     def _on_server(self, operation: str, fn: Callable[[Any], Any], *, admin: bool = False, write: bool = False) -> Any:
         """Run ``fn(conn)`` on a pooled connection, waiting for the server at most ``timeout_s``
@@ -1243,6 +1249,8 @@ class PostgresStore(Store):
                     # and went online: no reconnect comes to try it again
                     self._replay_orphans()
                     self._retry_at = time.monotonic() + opts.retry_s
+                if self._stop.is_set():  # a pass above ended for close
+                    break
                 if listener is None:
                     listener = self._connect()
                     listening = opts.listen and self._listen(listener)
@@ -1342,6 +1350,8 @@ class PostgresStore(Store):
                         if journal is not None:
                             journal.close()
                         break
+                if self._stopping():  # close writes the rest
+                    return False
                 self._replay(journal, self.origin)
         except Exception as exc:
             refused = _login_refused(exc)
@@ -1361,8 +1371,9 @@ class PostgresStore(Store):
     def _replay(self, journal: Journal, origin: str, batch: int = 500) -> None:
         """Write ``journal`` to the server in order under ``origin``'s keys, emptying it. A batch the
         server refuses (no outage) is written again a record at a time (``_write_alone``). A record
-        whose key was pruned (``_unpruned``) was written: its row is gone, not the key's check."""
-        while True:
+        whose key was pruned (``_unpruned``) was written: its row is gone, not the key's check. The
+        store's thread stops at the next batch once the store closes (``_stopping``)."""
+        while not self._stopping():
             with self._lock:
                 rows = journal.head(batch)
             if not rows:
@@ -1396,6 +1407,8 @@ class PostgresStore(Store):
             newest = journal.newest()
         beyond = [newest] if newest is not None and newest[0] > rows[-1][0] else []
         for place, (seq, record) in enumerate(rows):
+            if self._stopping():
+                return
             refused = self._refusal(conn, origin, [(seq, record)])
             if refused is not None and self._in_log(conn, origin, seq, record):
                 refused = None  # set aside, it would be appended again; waited for, it would wait for good
@@ -1482,6 +1495,8 @@ class PostgresStore(Store):
             try:
                 n = len(journal)
                 self._replay(journal, journal.origin)
+                if len(journal):  # the store closed: the rest is the next store's
+                    break
                 log.info("journal_adopted", url=self.url, journal=str(journal.path), attempts=n)
             except Exception as exc:  # unreachable (retried at the next reconnect) or unreadable: keep it
                 error, path = _one_line(exc), str(journal.path)
@@ -1513,6 +1528,8 @@ class PostgresStore(Store):
             self._closed = True
         self._stop.set()
         self._wake()
+        # a pass of it ends at its next statement (_stopping), so that it does not run on with the
+        # journal, pool and pipe closed below; the bound is for a call that hangs past every timeout
         self._thread.join(timeout=10)
         if not self._online:
             with contextlib.suppress(Exception):
