@@ -813,7 +813,8 @@ class PostgresStore(Store):
         journal, self._journal = self._journal, None
         if journal is None:
             return
-        self._kept += len(journal)
+        # all it holds: one opened again (an append failing after close) holds what close left too
+        self._kept = len(journal)
         if len(journal):
             log.warning("journal_kept", url=self.url, journal=str(journal.path), attempts=len(journal))
         journal.close()
