@@ -38,8 +38,8 @@ The store keeps the guarantees of the SQLite one:
   while the server takes one of the records after it in between) is moved beside the journal
   (``<origin>.journal.refused``, logged ``journal_record_refused``) rather than hold back the
   records after it for good, unless the log holds it already (its answer lost: it is written); a
-  refusal of every write moves nothing, nor does one whose key the role may not read (it may not
-  write that table either), and the journal waits. Reads and
+  refusal of every write moves nothing, nor does one of every write to the record's table (the
+  role may not write or read it there), and the journal waits. Reads and
   snapshots raise ``StoreUnavailableError`` while the server is away, and so does one that the
   server refuses without an outage (the role lacks a privilege), naming the store, the operation and
   the server's words, with the store left online.
@@ -245,6 +245,19 @@ RETURNING id, origin_seq
     # the tables in one statement, so one transaction: one id base, all or none
     ctes = ", ".join(f"{kind} AS ({insert})" for kind, insert in inserts.items())
     return f"WITH {ctes} SELECT * FROM {' UNION ALL SELECT * FROM '.join(inserts)}".encode()
+
+
+@functools.lru_cache(maxsize=len(_TABLES))
+def _may_append_sql(kind: str) -> bytes:
+    """Whether the role may append rows of ``kind`` (see ``_append_sql``): ``INSERT`` on each column
+    it writes, ``SELECT`` on those it reads (its key, for ``ON CONFLICT``, and ``RETURNING``)."""
+    table, fields = _TABLES[kind]
+    columns = ", ".join(f"'{c}'" for c in ("id", "origin", *(f for f, _ in fields)))
+    return (
+        f"SELECT bool_and(has_column_privilege('toolrouter.{table}', c, 'INSERT') AND "
+        f"(c NOT IN ('id', 'origin', 'origin_seq') OR has_column_privilege('toolrouter.{table}', c, 'SELECT'))) "
+        f"FROM unnest(ARRAY[{columns}]) AS c"
+    ).encode()
 
 
 #: Appends of up to this many attempts run as statements prepared once per connection (a router's
@@ -1400,7 +1413,8 @@ class PostgresStore(Store):
         """Write ``rows``, the oldest of ``journal``, a record at a time, in order. One the server
         refuses for its own sake (it takes one of the records after it, then refuses it once more:
         a refusal of every write may have just ended) is set aside (``Journal.set_aside``), and the
-        records after it are written; a refusal of every write is raised: the journal waits. One
+        records after it are written; a refusal of every write, or of every write to its table
+        (``_may_append``), is raised: the journal waits. One
         the log holds already (``_in_log``) is written, whatever the server says to its retry.
         The records after it tried are those of ``rows`` and the journal's newest: a run of refused
         records as long as ``rows`` held back for good the records after it, and those appended."""
@@ -1414,7 +1428,8 @@ class PostgresStore(Store):
             if refused is not None and self._in_log(conn, origin, seq, record):
                 refused = None  # set aside, it would be appended again; waited for, it would wait for good
             if refused is not None:
-                if not self._takes_one_of(conn, origin, [*rows[place + 1 :], *beyond]):
+                after = [*rows[place + 1 :], *beyond]
+                if not self._may_append(conn, record) or not self._takes_one_of(conn, origin, after):
                     raise refused
                 refused = self._refusal(conn, origin, [(seq, record)])
             with self._lock:
@@ -1445,6 +1460,14 @@ class PostgresStore(Store):
         sql = f"SELECT 1 FROM toolrouter.{table} WHERE origin = $1 AND origin_seq = $2".encode()
         deadline = time.monotonic() + self.options.timeout_s
         return self._execute(conn, None, sql, [_text(origin), b"%d" % seq], deadline).ntuples > 0
+
+    def _may_append(self, conn: Any, record: LogEntry) -> bool:
+        """Whether the role holds the privileges an append of ``record`` needs on its table:
+        without them (taken away from one table, or granted by column but for one) the server
+        refuses every record of its kind, while it takes the others'. A refusal of the question
+        is raised."""
+        deadline = time.monotonic() + self.options.timeout_s
+        return self._execute(conn, None, _may_append_sql(_kinds([record])), [], deadline).get_value(0, 0) == b"t"
 
     def _takes_one_of(self, conn: Any, origin: str, rows: Sequence[tuple[int, LogEntry]]) -> bool:
         """Whether the server takes one of ``rows``, each tried alone in a transaction rolled back
