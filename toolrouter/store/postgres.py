@@ -1405,7 +1405,7 @@ class PostgresStore(Store):
         version 12)."""
         deadline = time.monotonic() + self.options.timeout_s
         params = [_text(origin), b"%d" % rows[0][0], b"%d" % rows[-1][0]]
-        found = self._execute(conn, None, _PRUNED_KEYS, params, deadline)
+        found = self._execute(conn, "toolrouter_pruned_keys", _PRUNED_KEYS, params, deadline)
         runs = [(int(found.get_value(i, 0)), int(found.get_value(i, 1))) for i in range(found.ntuples)]
         return [(seq, r) for seq, r in rows if not any(a <= seq <= b for a, b in runs)]
 
