@@ -733,7 +733,7 @@ class PostgresStore(Store):
 
     def _stopping(self) -> bool:
         """Whether the caller is the store's thread and the store is closing: a pass of the thread
-        writing journals ends at its next statement, and ``close`` writes what is left."""
+        writing journals ends before its next batch or record, and ``close`` writes what is left."""
         return self._stop.is_set() and threading.current_thread() is self._thread
 
     def _on_server(self, operation: str, fn: Callable[[Any], Any], *, admin: bool = False, write: bool = False) -> Any:
@@ -1028,7 +1028,7 @@ class PostgresStore(Store):
     def prune(self, upto_id: int) -> int:
         """See ``Store.prune``. A watermark is an id no attempt still to commit can be below (see
         ``visible_below`` in the schema), so nothing pruned up to one can be written after. The
-        keys of what it deletes are kept (``_PRUNED_KEYS``)."""
+        keys of what it deletes are kept (``toolrouter.pruned_keys``, read by ``_unpruned``)."""
         upto_id = check_upto_id(upto_id)
         # the highest id gone, of attempts, trace closes and tool removals, is kept in meta beside
         # schema_version, and their keys as runs of consecutive seqs, in the same statement
@@ -1414,8 +1414,8 @@ class PostgresStore(Store):
         refuses for its own sake (it takes one of the records after it, then refuses it once more:
         a refusal of every write may have just ended) is set aside (``Journal.set_aside``), and the
         records after it are written; a refusal of every write, or of every write to its table
-        (``_may_append``), is raised: the journal waits. One
-        the log holds already (``_in_log``) is written, whatever the server says to its retry.
+        (``_may_append``), is raised: the journal waits. One the log holds already (``_in_log``) is
+        written, whatever the server says to its retry.
         The records after it tried are those of ``rows`` and the journal's newest: a run of refused
         records as long as ``rows`` held back for good the records after it, and those appended."""
         with self._lock:
@@ -1552,7 +1552,7 @@ class PostgresStore(Store):
             self._closed = True
         self._stop.set()
         self._wake()
-        # a pass of it ends at its next statement (_stopping), so that it does not run on with the
+        # a pass of it ends before its next write (_stopping), so that it does not run on with the
         # journal, pool and pipe closed below; the bound is for a call that hangs past every timeout
         self._thread.join(timeout=10)
         if not self._online:
