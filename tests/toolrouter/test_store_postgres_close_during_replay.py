@@ -1,7 +1,7 @@
 """``close`` while the store's thread writes a long journal (a dead router's, adopted once the server
 takes it) waited 10 s for the thread, then closed the pool and the wake-up pipe under it: the
 thread wrote on, failed on the closed pool (``journal_adoption_deferred``) and died on the closed
-pipe. The thread's pass ends at its next statement once the store closes; what is left stays in
+pipe. The thread's pass ends with its write in flight once the store closes; what is left stays in
 the journal for the next store."""
 
 from __future__ import annotations
