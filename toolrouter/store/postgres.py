@@ -179,7 +179,7 @@ class PostgresOptions(NumbersNotBools):
     poll_s: float = Field(1.0, gt=0, le=3600)
     notify_gap_s: float = Field(0.05, ge=0, le=60)
     retry_s: float = Field(0.5, gt=0, le=3600)
-    journal_dir: str | None = None
+    journal_dir: str | None = Field(None, min_length=1)  # empty: a template's variable left unset, not the default
     journal_max_attempts: int = Field(100_000, ge=1)
     listen: bool = True
 
