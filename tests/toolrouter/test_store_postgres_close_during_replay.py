@@ -41,8 +41,9 @@ def test_close_stops_the_thread_writing_a_long_journal(
     store = open_store(f"{pg_url}&retry_s=0.05")  # the journal's adoption is deferred: the server refuses it
     try:
         postgres_server.sql("UPDATE public.mode SET refuse = false", pg_database)  # its thread writes it, slowly
+        sleeping = "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event = 'PgSleep'"
         with psycopg.connect(postgres_server.url(pg_database), autocommit=True) as watcher:
-            while not watcher.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'PgSleep'").fetchone()[0]:
+            while not watcher.execute(sleeping).fetchone()[0]:
                 time.sleep(0.01)
     finally:
         store.close()

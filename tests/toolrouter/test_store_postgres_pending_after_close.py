@@ -31,7 +31,10 @@ def test_pending_after_close_counts_what_the_journal_holds_once(
     appending = threading.Thread(target=store.append, args=([record("a")],))
     appending.start()
     with psycopg.connect(postgres_server.url(pg_database), autocommit=True) as watcher:
-        waiting = "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%INSERT%'"
+        waiting = (
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' "
+            "AND query LIKE '%INSERT%'"
+        )
         while not (pids := watcher.execute(waiting).fetchall()):
             time.sleep(0.005)  # the append waits for the table
         assert store.append([TraceClose("t1", True)]) == []  # refused: journaled
