@@ -5,7 +5,7 @@ names the store object that wrote it (one per open store, so one per router proc
 counts its attempts. When the server cannot be reached, attempts go to a journal file instead, in
 order, with their keys; on reconnect they are written to the server in that order, and the server's
 unique key makes each count exactly once, even one whose first write reached the server but whose
-answer was lost.
+answer was lost (and one pruned from the log since: prune keeps the keys it deletes).
 
 Each open store has its own journal file, ``<folder>/<origin>.journal`` (SQLite, WAL), created at
 the first outage and removed once it is empty. The store holds an exclusive lock on it (``flock``)
@@ -29,7 +29,8 @@ server's error, and the record as ``record_to_json`` wrote it, which ``record_fr
 for an append once the server takes it), logged (``journal_record_refused``), and the records after
 it are written. The store judges a refusal to be the record's own when the server refuses it twice
 while taking a record after it in between (see ``PostgresStore``); a refusal of every write (a
-privilege taken away, a trigger refusing every row) sets nothing aside: the journal waits for it.
+privilege taken away, a trigger refusing every row), or of every write to the record's table, sets
+nothing aside: the journal waits for it.
 One the log holds already under its key (its first write reached the server but the answer was
 lost, and a ``BEFORE INSERT`` trigger refuses it before the key's check) is written: it leaves the
 journal as written, not set aside to be appended twice.

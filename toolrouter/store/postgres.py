@@ -38,7 +38,8 @@ The store keeps the guarantees of the SQLite one:
   while the server takes one of the records after it in between) is moved beside the journal
   (``<origin>.journal.refused``, logged ``journal_record_refused``) rather than hold back the
   records after it for good, unless the log holds it already (its answer lost: it is written); a
-  refusal of every write moves nothing, and the journal waits. Reads and
+  refusal of every write moves nothing, nor does one of every write to the record's table (the
+  role may not write or read it there), and the journal waits. Reads and
   snapshots raise ``StoreUnavailableError`` while the server is away, and so does one that the
   server refuses without an outage (the role lacks a privilege), naming the store, the operation and
   the server's words, with the store left online.
@@ -178,7 +179,7 @@ class PostgresOptions(NumbersNotBools):
     poll_s: float = Field(1.0, gt=0, le=3600)
     notify_gap_s: float = Field(0.05, ge=0, le=60)
     retry_s: float = Field(0.5, gt=0, le=3600)
-    journal_dir: str | None = None
+    journal_dir: str | None = Field(None, min_length=1)  # empty: a template's variable left unset, not the default
     journal_max_attempts: int = Field(100_000, ge=1)
     listen: bool = True
 
@@ -244,6 +245,19 @@ RETURNING id, origin_seq
     # the tables in one statement, so one transaction: one id base, all or none
     ctes = ", ".join(f"{kind} AS ({insert})" for kind, insert in inserts.items())
     return f"WITH {ctes} SELECT * FROM {' UNION ALL SELECT * FROM '.join(inserts)}".encode()
+
+
+@functools.lru_cache(maxsize=len(_TABLES))
+def _may_append_sql(kind: str) -> bytes:
+    """Whether the role may append rows of ``kind`` (see ``_append_sql``): ``INSERT`` on each column
+    it writes, ``SELECT`` on those it reads (its key, for ``ON CONFLICT``, and ``RETURNING``)."""
+    table, fields = _TABLES[kind]
+    columns = ", ".join(f"'{c}'" for c in ("id", "origin", *(f for f, _ in fields)))
+    return (
+        f"SELECT bool_and(has_column_privilege('toolrouter.{table}', c, 'INSERT') AND "
+        f"(c NOT IN ('id', 'origin', 'origin_seq') OR has_column_privilege('toolrouter.{table}', c, 'SELECT'))) "
+        f"FROM unnest(ARRAY[{columns}]) AS c"
+    ).encode()
 
 
 #: Appends of up to this many attempts run as statements prepared once per connection (a router's
@@ -359,6 +373,8 @@ _FINITE_SUMMARY = " AND ".join(
 )
 
 
+#: The runs of ``$1``'s keys that prune deleted, of those from ``$2`` to ``$3``.
+_PRUNED_KEYS = b"SELECT seq_from, seq_to FROM toolrouter.pruned_keys WHERE origin = $1 AND seq_from <= $3 AND seq_to >= $2"
 #: The highest id prune has deleted, as the text meta keeps (see ``prune``); NULL before any.
 _PRUNED_UPTO = "SELECT (SELECT value FROM toolrouter.meta WHERE key = 'pruned_upto')"
 #: The highest id the log has given out to its rows (visible or not), and what prune deleted
@@ -611,6 +627,7 @@ class PostgresStore(Store):
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_r, False)
         self._stop = threading.Event()
+        self._thread: threading.Thread | None = None  # started once the store is open (see _link)
         self._pool: Any = None  # made below; closed if the open fails after it
         try:
             with self._connect() as conn:
@@ -714,6 +731,11 @@ class PostgresStore(Store):
         """A closed store is the caller's mistake, said as such: not taken for an outage."""
         check_open(self.url, self._closed, self._pid)
 
+    def _stopping(self) -> bool:
+        """Whether the caller is the store's thread and the store is closing: a pass of the thread
+        writing journals ends before its next batch or record, and ``close`` writes what is left."""
+        return self._stop.is_set() and threading.current_thread() is self._thread
+
     def _on_server(self, operation: str, fn: Callable[[Any], Any], *, admin: bool = False, write: bool = False) -> Any:
         """Run ``fn(conn)`` on a pooled connection, waiting for the server at most ``timeout_s``
         (``admin_timeout_s`` for an ``admin`` one); an outage, or no answer in time, raises
@@ -804,7 +826,8 @@ class PostgresStore(Store):
         journal, self._journal = self._journal, None
         if journal is None:
             return
-        self._kept += len(journal)
+        # all it holds: one opened again (an append failing after close) holds what close left too
+        self._kept = len(journal)
         if len(journal):
             log.warning("journal_kept", url=self.url, journal=str(journal.path), attempts=len(journal))
         journal.close()
@@ -1004,18 +1027,23 @@ class PostgresStore(Store):
 
     def prune(self, upto_id: int) -> int:
         """See ``Store.prune``. A watermark is an id no attempt still to commit can be below (see
-        ``visible_below`` in the schema), so nothing pruned up to one can be written after."""
+        ``visible_below`` in the schema), so nothing pruned up to one can be written after. The
+        keys of what it deletes are kept (``toolrouter.pruned_keys``, read by ``_unpruned``)."""
         upto_id = check_upto_id(upto_id)
         # the highest id gone, of attempts, trace closes and tool removals, is kept in meta beside
-        # schema_version, in the same statement
+        # schema_version, and their keys as runs of consecutive seqs, in the same statement
         sql = (
-            "WITH closes AS (DELETE FROM toolrouter.trace_closes WHERE id <= %s RETURNING id), "
-            "removals AS (DELETE FROM toolrouter.tool_removals WHERE id <= %s RETURNING id), "
-            "gone AS (DELETE FROM toolrouter.attempts WHERE id <= %s RETURNING id), "
-            "mark AS (INSERT INTO toolrouter.meta (key, value) SELECT 'pruned_upto', max(id)::text "
-            "FROM (SELECT id FROM gone UNION ALL SELECT id FROM closes UNION ALL SELECT id FROM removals) AS ids "
+            "WITH closes AS (DELETE FROM toolrouter.trace_closes WHERE id <= %s RETURNING id, origin, origin_seq), "
+            "removals AS (DELETE FROM toolrouter.tool_removals WHERE id <= %s RETURNING id, origin, origin_seq), "
+            "gone AS (DELETE FROM toolrouter.attempts WHERE id <= %s RETURNING id, origin, origin_seq), "
+            "ids AS (SELECT * FROM gone UNION ALL SELECT * FROM closes UNION ALL SELECT * FROM removals), "
+            "mark AS (INSERT INTO toolrouter.meta (key, value) SELECT 'pruned_upto', max(id)::text FROM ids "
             "HAVING count(*) > 0 ON CONFLICT (key) DO UPDATE SET value = excluded.value "
-            "WHERE excluded.value::bigint > toolrouter.meta.value::bigint) "
+            "WHERE excluded.value::bigint > toolrouter.meta.value::bigint), "
+            "keys AS (INSERT INTO toolrouter.pruned_keys (origin, seq_from, seq_to) "
+            "SELECT origin, min(origin_seq), max(origin_seq) FROM (SELECT origin, origin_seq, "
+            "origin_seq - row_number() OVER (PARTITION BY origin ORDER BY origin_seq) AS run FROM ids "
+            "WHERE origin IS NOT NULL AND origin_seq IS NOT NULL) AS k GROUP BY origin, run) "
             "SELECT count(*) FROM gone"
         )
 
@@ -1235,6 +1263,8 @@ class PostgresStore(Store):
                     # and went online: no reconnect comes to try it again
                     self._replay_orphans()
                     self._retry_at = time.monotonic() + opts.retry_s
+                if self._stop.is_set():  # a pass above ended for close
+                    break
                 if listener is None:
                     listener = self._connect()
                     listening = opts.listen and self._listen(listener)
@@ -1334,6 +1364,8 @@ class PostgresStore(Store):
                         if journal is not None:
                             journal.close()
                         break
+                if self._stopping():  # close writes the rest
+                    return False
                 self._replay(journal, self.origin)
         except Exception as exc:
             refused = _login_refused(exc)
@@ -1352,36 +1384,52 @@ class PostgresStore(Store):
 
     def _replay(self, journal: Journal, origin: str, batch: int = 500) -> None:
         """Write ``journal`` to the server in order under ``origin``'s keys, emptying it. A batch the
-        server refuses (no outage) is written again a record at a time (``_write_alone``)."""
-        while True:
+        server refuses (no outage) is written again a record at a time (``_write_alone``). A record
+        whose key was pruned (``_unpruned``) was written: its row is gone, not the key's check. The
+        store's thread stops at the next batch once the store closes (``_stopping``)."""
+        while not self._stopping():
             with self._lock:
                 rows = journal.head(batch)
             if not rows:
                 return
             with self._pool.connection(timeout=self.options.timeout_s) as conn:
-                if self._refusal(conn, origin, rows) is not None:
-                    self._write_alone(conn, journal, origin, rows)
+                kept = self._unpruned(conn, origin, rows)
+                if kept and self._refusal(conn, origin, kept) is not None:
+                    self._write_alone(conn, journal, origin, kept)
                     continue
             with self._lock:
                 journal.remove_upto(rows[-1][0])
+
+    def _unpruned(self, conn: Any, origin: str, rows: list[tuple[int, LogEntry]]) -> list[tuple[int, LogEntry]]:
+        """``rows`` but those whose key ``prune`` deleted from the log (see ``postgres_schema``,
+        version 12)."""
+        deadline = time.monotonic() + self.options.timeout_s
+        params = [_text(origin), b"%d" % rows[0][0], b"%d" % rows[-1][0]]
+        found = self._execute(conn, "toolrouter_pruned_keys", _PRUNED_KEYS, params, deadline)
+        runs = [(int(found.get_value(i, 0)), int(found.get_value(i, 1))) for i in range(found.ntuples)]
+        return [(seq, r) for seq, r in rows if not any(a <= seq <= b for a, b in runs)]
 
     def _write_alone(self, conn: Any, journal: Journal, origin: str, rows: list[tuple[int, LogEntry]]) -> None:
         """Write ``rows``, the oldest of ``journal``, a record at a time, in order. One the server
         refuses for its own sake (it takes one of the records after it, then refuses it once more:
         a refusal of every write may have just ended) is set aside (``Journal.set_aside``), and the
-        records after it are written; a refusal of every write is raised: the journal waits. One
-        the log holds already (``_in_log``) is written, whatever the server says to its retry.
+        records after it are written; a refusal of every write, or of every write to its table
+        (``_may_append``), is raised: the journal waits. One the log holds already (``_in_log``) is
+        written, whatever the server says to its retry.
         The records after it tried are those of ``rows`` and the journal's newest: a run of refused
         records as long as ``rows`` held back for good the records after it, and those appended."""
         with self._lock:
             newest = journal.newest()
         beyond = [newest] if newest is not None and newest[0] > rows[-1][0] else []
         for place, (seq, record) in enumerate(rows):
+            if self._stopping():
+                return
             refused = self._refusal(conn, origin, [(seq, record)])
             if refused is not None and self._in_log(conn, origin, seq, record):
                 refused = None  # set aside, it would be appended again; waited for, it would wait for good
             if refused is not None:
-                if not self._takes_one_of(conn, origin, [*rows[place + 1 :], *beyond]):
+                after = [*rows[place + 1 :], *beyond]
+                if not self._may_append(conn, record) or not self._takes_one_of(conn, origin, after):
                     raise refused
                 refused = self._refusal(conn, origin, [(seq, record)])
             with self._lock:
@@ -1404,17 +1452,22 @@ class PostgresStore(Store):
     def _in_log(self, conn: Any, origin: str, seq: int, record: LogEntry) -> bool:
         """Whether the log holds ``record``'s key ``(origin, seq)``: its first write reached the
         server but the answer was lost, and a trigger (``BEFORE INSERT``) refuses its retry before
-        the key's check would skip it. A read the server refuses (a role that may not read the log)
-        says no; an outage is raised."""
+        the key's check would skip it. A read the server refuses is raised, as is an outage: a
+        role that may not read the key of the record's table may not write there either (an
+        append reads the key), which refuses every record of its kind, not this one for its own
+        sake; the journal waits for the privilege."""
         table = _TABLES[_kinds([record])][0]
         sql = f"SELECT 1 FROM toolrouter.{table} WHERE origin = $1 AND origin_seq = $2".encode()
         deadline = time.monotonic() + self.options.timeout_s
-        try:
-            return self._execute(conn, None, sql, [_text(origin), b"%d" % seq], deadline).ntuples > 0
-        except self._psycopg.Error as exc:
-            if not self._answered(exc):
-                raise
-            return False
+        return self._execute(conn, None, sql, [_text(origin), b"%d" % seq], deadline).ntuples > 0
+
+    def _may_append(self, conn: Any, record: LogEntry) -> bool:
+        """Whether the role holds the privileges an append of ``record`` needs on its table:
+        without them (taken away from one table, or granted by column but for one) the server
+        refuses every record of its kind, while it takes the others'. A refusal of the question
+        is raised."""
+        deadline = time.monotonic() + self.options.timeout_s
+        return self._execute(conn, None, _may_append_sql(_kinds([record])), [], deadline).get_value(0, 0) == b"t"
 
     def _takes_one_of(self, conn: Any, origin: str, rows: Sequence[tuple[int, LogEntry]]) -> bool:
         """Whether the server takes one of ``rows``, each tried alone in a transaction rolled back
@@ -1466,6 +1519,8 @@ class PostgresStore(Store):
             try:
                 n = len(journal)
                 self._replay(journal, journal.origin)
+                if len(journal):  # the store closed: the rest is the next store's
+                    break
                 log.info("journal_adopted", url=self.url, journal=str(journal.path), attempts=n)
             except Exception as exc:  # unreachable (retried at the next reconnect) or unreadable: keep it
                 error, path = _one_line(exc), str(journal.path)
@@ -1497,6 +1552,8 @@ class PostgresStore(Store):
             self._closed = True
         self._stop.set()
         self._wake()
+        # a pass of it ends before its next write (_stopping), so that it does not run on with the
+        # journal, pool and pipe closed below; the bound is for a call that hangs past every timeout
         self._thread.join(timeout=10)
         if not self._online:
             with contextlib.suppress(Exception):

@@ -62,7 +62,11 @@ Versions:
     11. The capabilities a router took from a tool (``capabilities`` on ``tool_removals``, a JSON
        list; NULL, as every removal before it, for the whole tool), so that routers replaying the
        log forget the tool's attempts on those capabilities' routes where its router did.
-    12. The conversation a trace's task is a turn of (``conversation_id`` on attempts; the attempts
+    12. The keys of what ``prune`` deleted (``pruned_keys``: an origin and a run of consecutive
+       ``origin_seq`` deleted), so that a journal record whose first write reached the server (its
+       answer lost) is known written once its row is pruned, not appended again. Rows pruned
+       before it kept no keys.
+    13. The conversation a trace's task is a turn of (``conversation_id`` on attempts; the attempts
        before it have none), so that routers replaying the log learn what conversations run as
        their writers did.
 """
@@ -225,6 +229,14 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
     ),
     (
         12,
+        "pruned keys: the runs of (origin, origin_seq) that prune deleted",
+        """
+        CREATE TABLE toolrouter.pruned_keys (origin text NOT NULL, seq_from bigint NOT NULL, seq_to bigint NOT NULL);
+        CREATE INDEX pruned_keys_origin ON toolrouter.pruned_keys (origin, seq_from);
+        """,
+    ),
+    (
+        13,
         "conversations: the conversation a trace's task is a turn of",
         "ALTER TABLE toolrouter.attempts ADD COLUMN conversation_id text;",
     ),
