@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import abc
 import inspect
+import itertools
+import os
 import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -281,9 +283,14 @@ class Expert(abc.ABC):
         # held to serve an input, learn a task and meta-train: from several threads, an input is
         # scored by one model with prototypes made by it, never by a half-trained one
         self._lock = threading.RLock()
-        # held to write a saved file, taken before the expert's lock is let go: saves reach the disk in
-        # the order their snapshots were taken (the last file holds the newest state)
+        # saves reach the disk in the order their snapshots were taken (the last file holds the newest
+        # state): each snapshot is numbered, and a file keeps the newest one written to it. The save
+        # lock is held around a write only: a save waits for another's write without holding the
+        # expert's lock, and one made under the expert's lock (in a training callback) waits for no one
+        # who waits for it
         self._save_lock = threading.Lock()
+        self._snapshots = itertools.count()
+        self._written: dict[str, int] = {}  # absolute path -> number of the snapshot written there last
 
     # --- parts ---------------------------------------------------------------------------------
     @property
@@ -574,8 +581,21 @@ class Expert(abc.ABC):
         """Write the model's weights and every task (tensors, support set, labels) to one
         safetensors file ``path``, with the expert's class and options as JSON metadata. A save from
         another thread while the expert meta-trains waits for it to end: the file's tasks fit its weights.
-        The file is written outside the expert's lock (inputs are served meanwhile), through a
-        temporary file moved into place: a reader never sees half of it."""
+        The file is written outside the expert's lock (inputs are served meanwhile, and a save
+        started meanwhile waits for it without holding that lock), through a temporary file moved
+        into place: a reader never sees half of it."""
+        target = checked_path(path)
+        number, data = self._snapshot()
+        where = os.path.abspath(target)
+        with self._save_lock:
+            if self._written.get(where, -1) > number:
+                return target  # a newer snapshot is there already: its save overtook this one
+            written = write_atomically(path, data)
+            self._written[where] = number
+        return written
+
+    def _snapshot(self) -> tuple[int, bytes]:
+        """The expert as ``save`` writes it, taken at one instant, and the number of that snapshot."""
         with self._lock:  # the arrays are views of the weights: made bytes before another thread trains them
             arrays: dict[str, np.ndarray] = {f"model.{k}": _to_numpy(v) for k, v in self.model.state_dict().items()}
             tasks = []
@@ -594,12 +614,7 @@ class Expert(abc.ABC):
                               # shapes too: a 0-d tensor is written as a 1-element array
                               "tensors": {k: list(v.shape) for k, v in state.tensors.items()}})
             config = {"format": _FORMAT, "class": type(self).__name__, "options": self._config(), "tasks": tasks}
-            data = write_blob(arrays, _FORMAT, config)
-            self._save_lock.acquire()
-        try:
-            return write_atomically(path, data)
-        finally:
-            self._save_lock.release()
+            return next(self._snapshots), write_blob(arrays, _FORMAT, config)
 
     def load(self, path: str | Path) -> dict[str, Any]:
         """Restore weights and tasks written by ``save`` into this expert (same class and model
