@@ -472,34 +472,36 @@ class _DirectAnswers:
             self._out.write_now(b"".join(lines))
 
     def refuse_malformed(self, line: str) -> bool:
-        """Whether ``line`` is a request that breaks JSON-RPC 2.0 (not JSON, a ``jsonrpc`` other than
-        "2.0", a ``method`` that is not a string, ``params`` that are not an object) and names its
-        id; it is then answered here with an invalid-request error. The SDK would drop it without
-        an answer, and its client would wait for one for ever."""
+        """Whether ``line`` is a request that breaks JSON-RPC 2.0 or MCP (not JSON, a ``jsonrpc``
+        other than "2.0", a ``method`` that is not a string, ``params`` that are not an object, an
+        ``id`` that is not a string or an integer) and names its id; it is then answered here with
+        an invalid-request error, under that id as given. The SDK would drop it without an answer,
+        and its client would wait for one for ever."""
         try:
             message = from_json(line)
         except ValueError as exc:  # not JSON, a lone surrogate, nesting too deep: the SDK cannot read it either
             request_id, problem = _request_id_of(line.encode()), f"the message cannot be read as JSON ({exc})"
+            if request_id is None:
+                return False  # no id found: nothing the client could match an answer to
         else:
-            if not isinstance(message, dict) or "method" not in message:
-                return False  # a batch or a response: nothing to answer
-            request_id, problem = message.get("id"), _request_problem(message)
+            if not isinstance(message, dict) or "method" not in message or "id" not in message:
+                return False  # a batch, a response or a notification: nothing to answer
+            request_id, problem = message["id"], _request_problem(message)
             if problem is None:
                 return False
-        if not isinstance(request_id, (int, str)) or isinstance(request_id, bool):
-            return False  # a notification, or an id no answer can carry
         log.info("mcp_request_refused", request_id=request_id, problem=problem)
         self.refuse(request_id, f"invalid request: {problem}")
         return True
 
-    def refuse(self, request_id: int | str, message: str) -> None:
+    def refuse(self, request_id: Any, message: str) -> None:
         """Answer request ``request_id`` with an invalid-request error saying ``message``."""
         error = {"error": {"code": types.INVALID_REQUEST, "message": message}}
         self._out.send(_answer_line(request_id, error).decode())
 
 
 def _request_problem(message: dict[str, Any]) -> str | None:
-    """What makes ``message`` (a JSON object with a ``method``) not a JSON-RPC 2.0 request, or ``None``."""
+    """What makes ``message`` (a JSON object with a ``method`` and an ``id``) not a JSON-RPC 2.0
+    request as MCP has them, or ``None``."""
     if "jsonrpc" not in message:
         return "'jsonrpc' is missing; it must be \"2.0\""
     if message["jsonrpc"] != "2.0":
@@ -508,6 +510,9 @@ def _request_problem(message: dict[str, Any]) -> str | None:
         return f"'method' must be a string, got {to_json(message['method']).decode()[:80]}"
     if message.get("params") is not None and not isinstance(message["params"], dict):  # null: as if left out
         return f"'params' must be an object, got {to_json(message['params']).decode()[:80]}"
+    request_id = message.get("id")
+    if not isinstance(request_id, (int, str)) or isinstance(request_id, bool):  # 1.0 too: the SDK drops it
+        return f"'id' must be a string or an integer, got {to_json(request_id).decode()[:80]}"
     return None
 
 
@@ -515,7 +520,7 @@ def _internal_error(message: str) -> dict[str, Any]:
     return {"error": {"code": types.INTERNAL_ERROR, "message": message}}
 
 
-def _answer_line(request_id: int | str, answer: dict[str, Any]) -> bytes:
+def _answer_line(request_id: Any, answer: dict[str, Any]) -> bytes:
     return to_json({"jsonrpc": "2.0", "id": request_id, **answer}) + b"\n"
 
 
