@@ -433,12 +433,17 @@ def mcp_serve(
     http: str = typer.Option(None, "--http", help="Serve streamable HTTP at HOST:PORT (e.g. 127.0.0.1:8765, or [::1]:8765 for IPv6) instead of stdio."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log one event per routed call (to stderr)."),
     log_json: bool = typer.Option(False, "--log-json", help="Log events as JSON lines."),
+    allow_remote: bool = typer.Option(
+        False, "--allow-remote",
+        help="Serve --http on a host other than 127.0.0.1, localhost or [::1] (0.0.0.0, [::]): there anyone who "
+        "reaches the port calls the servers' tools, unauthenticated; put an authenticating proxy in front.",
+    ),
 ) -> None:
     """``toolrouter mcp serve CONFIG``: run the gateway until the client leaves or a signal stops it."""
     cli = _mcp_cli()
     _logging(verbose, log_json)  # to stderr: over stdio, stdout is the client's
     try:
-        cli.serve(config, http)
+        cli.serve(config, http, allow_remote)
     except (*_mcp_config_errors(), ValueError, OSError) as exc:  # OSError: the --http address
         typer.echo(f"toolrouter mcp serve: {exc}", err=True)
         raise typer.Exit(2) from None

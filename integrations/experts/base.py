@@ -16,14 +16,22 @@ other model is refused with ``LearnerModelError``: it would train weights the ex
 Subclasses (``LanguageExpert``, ``VisionExpert``) say what an input is (``_check_input``), how a
 task is learned from its support set (``_fit_task``) and how it scores inputs (``_scores``).
 
-Everything is saved to one safetensors file (``save``/``load``): the model's weights, each task's
-tensors and support set, and a JSON description; no pickle.
+The expert is saved to one safetensors file (``save``/``load``): the model's weights, each task's
+tensors and support set, and a JSON description; no pickle. The attached meta-learner and router
+are not in it: each is an object of its own, built with its own options, that keeps its own state
+(``learner.save``/``learner.load``: a ``MetaSGD``'s learned step sizes, the meta-optimiser's
+moments; the router's store). The file names the meta-learner's class, and ``load`` warns
+(``expert_loaded_without_meta_learner``) when the expert it loads into has none of that class
+attached: its saved tasks are served as they were learned, but the tasks learned from then on would
+not be learned as the saved expert learned them.
 """
 
 from __future__ import annotations
 
 import abc
 import inspect
+import itertools
+import os
 import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -281,9 +289,14 @@ class Expert(abc.ABC):
         # held to serve an input, learn a task and meta-train: from several threads, an input is
         # scored by one model with prototypes made by it, never by a half-trained one
         self._lock = threading.RLock()
-        # held to write a saved file, taken before the expert's lock is let go: saves reach the disk in
-        # the order their snapshots were taken (the last file holds the newest state)
+        # saves reach the disk in the order their snapshots were taken (the last file holds the newest
+        # state): each snapshot is numbered, and a file keeps the newest one written to it. The save
+        # lock is held around a write only: a save waits for another's write without holding the
+        # expert's lock, and one made under the expert's lock (in a training callback) waits for no one
+        # who waits for it
         self._save_lock = threading.Lock()
+        self._snapshots = itertools.count()
+        self._written: dict[str, int] = {}  # absolute path -> number of the snapshot written there last
 
     # --- parts ---------------------------------------------------------------------------------
     @property
@@ -574,8 +587,23 @@ class Expert(abc.ABC):
         """Write the model's weights and every task (tensors, support set, labels) to one
         safetensors file ``path``, with the expert's class and options as JSON metadata. A save from
         another thread while the expert meta-trains waits for it to end: the file's tasks fit its weights.
-        The file is written outside the expert's lock (inputs are served meanwhile), through a
-        temporary file moved into place: a reader never sees half of it."""
+        The file is written outside the expert's lock (inputs are served meanwhile, and a save
+        started meanwhile waits for it without holding that lock), through a temporary file moved
+        into place: a reader never sees half of it. The attached meta-learner and router are not
+        saved, only the meta-learner's class: save the learner with its own ``save`` (see the module's
+        docstring)."""
+        target = checked_path(path)
+        number, data = self._snapshot()
+        where = os.path.abspath(target)
+        with self._save_lock:
+            if self._written.get(where, -1) > number:
+                return target  # a newer snapshot is there already: its save overtook this one
+            written = write_atomically(path, data)
+            self._written[where] = number
+        return written
+
+    def _snapshot(self) -> tuple[int, bytes]:
+        """The expert as ``save`` writes it, taken at one instant, and the number of that snapshot."""
         with self._lock:  # the arrays are views of the weights: made bytes before another thread trains them
             arrays: dict[str, np.ndarray] = {f"model.{k}": _to_numpy(v) for k, v in self.model.state_dict().items()}
             tasks = []
@@ -593,20 +621,19 @@ class Expert(abc.ABC):
                               "support": support_meta, "info": state.info,
                               # shapes too: a 0-d tensor is written as a 1-element array
                               "tensors": {k: list(v.shape) for k, v in state.tensors.items()}})
-            config = {"format": _FORMAT, "class": type(self).__name__, "options": self._config(), "tasks": tasks}
-            data = write_blob(arrays, _FORMAT, config)
-            self._save_lock.acquire()
-        try:
-            return write_atomically(path, data)
-        finally:
-            self._save_lock.release()
+            config = {"format": _FORMAT, "class": type(self).__name__, "options": self._config(), "tasks": tasks,
+                      "meta_learner": _class_name(self.meta_learner)}
+            return next(self._snapshots), write_blob(arrays, _FORMAT, config)
 
     def load(self, path: str | Path) -> dict[str, Any]:
         """Restore weights and tasks written by ``save`` into this expert (same class and model
         architecture), with the options that say how it scores (a ``VisionExpert``'s distance, a
         ``LanguageExpert``'s description weight), all at once for inputs served meanwhile. A file that is missing, damaged, or made for another model or other inputs
         (``_load_must_match``) raises (``FileNotFoundError``, ``toolrouter.errors.CorruptStateError``)
-        naming the file and what is wrong; the expert is unchanged then. Returns the saved options."""
+        naming the file and what is wrong; the expert is unchanged then. Returns the saved options.
+        The meta-learner and router attached to this expert stay attached (the file holds neither);
+        a file saved with a meta-learner of a class this expert has not attached is loaded with
+        the warning ``expert_loaded_without_meta_learner``."""
         source = checked_path(path)
         if not source.is_file():
             raise FileNotFoundError(f"path: no saved expert at {str(source)!r}")
@@ -657,6 +684,14 @@ class Expert(abc.ABC):
             self.model.load_state_dict(state)
             self._tasks = tasks
             self._restore_options(saved_options)
+            attached = _class_name(self.meta_learner)
+        saved_learner = config.get("meta_learner")
+        if isinstance(saved_learner, str) and saved_learner != attached:
+            log.warning("expert_loaded_without_meta_learner", expert=type(self).__name__, path=str(source),
+                        saved=saved_learner, attached=attached,
+                        advice=f"the file holds no meta-learner: attach a {saved_learner} built on expert.model "
+                               f"(add_meta_learning) and restore its own state with its load(), or new tasks are "
+                               f"learned otherwise than the saved expert learned them")
         return dict(saved_options)
 
     # --- for subclasses ------------------------------------------------------------------------
@@ -703,6 +738,10 @@ class Expert(abc.ABC):
     def _config(self) -> dict[str, Any]:
         """JSON-able options saved with the expert."""
         return {"seed": self.seed}
+
+
+def _class_name(obj: Any) -> str | None:
+    return None if obj is None else type(obj).__name__
 
 
 def _to_numpy(tensor: torch.Tensor) -> np.ndarray:

@@ -293,9 +293,10 @@ class LanguageExpert(Expert):
 
         ``examples`` maps each training label to its texts (at least 2 each), ``descriptions``
         optionally to a description. Without a learner, or with a ``FewShotLearner``, episodes of
-        ``n_way`` labels with ``k_shot`` examples each train a prototypical network (without a
-        learner: ``FewShotToolSelector.fit``, which also learns the description's weight and stops
-        early on held-out labels); with a MAML-family learner, ``meta_train_step`` on meta-batches of
+        ``n_way`` labels with ``k_shot`` examples each (0: the description alone, which every label
+        needs then) train a prototypical network (without a learner:
+        ``FewShotToolSelector.fit``, which also learns the description's weight and stops early on
+        held-out labels); with a MAML-family learner, ``meta_train_step`` on meta-batches of
         ``tasks_per_step`` such episodes. Every learned task is then learned again under the new
         model (``relearn_tasks``); a training that fails or is stopped midway leaves the model as
         it was. Returns the last metrics. A model of another dtype than float32
@@ -320,6 +321,9 @@ class LanguageExpert(Expert):
             if len(texts) < 2:
                 raise ExpertInputError(f"examples[{label!r}]: meta-training needs at least 2 texts per label, got {len(texts)}")
         descs = _description_map(descriptions, list(data))
+        if 0 in shots and len(descs) < len(data):  # a 0-shot episode learns each label from its description alone
+            missing = [label for label in data if label not in descs]
+            raise ExpertInputError(f"k_shot: 0-shot episodes need a description for every label; missing for {missing[:5]!r}")
         learner = self.meta_learner
         named: dict[str, Label] = {}  # the selector knows labels by name: 1 and "1" would train as one label
         for label in data if learner is None else ():
@@ -366,7 +370,7 @@ class LanguageExpert(Expert):
                 for j, i in enumerate(way):
                     label = labels[i]
                     n = len(data[label])
-                    kk = max(1, min(k, n - 1))
+                    kk = min(k, n - 1)  # a query left; 0: the description alone (every label has one then)
                     idx = rng.permutation(n)
                     support, query = idx[:kk], idx[kk:][:queries]
                     if label in desc_rows:

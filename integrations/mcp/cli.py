@@ -3,6 +3,7 @@ when one of them runs, so that the core never imports ``integrations``."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from typing import Any
@@ -14,7 +15,7 @@ from rich.table import Table
 
 from integrations.mcp.backends import McpBackends, server_and_tool
 from integrations.mcp.config import GatewayConfig, load_config
-from integrations.mcp.gateway import Gateway, make_featurizer_of
+from integrations.mcp.gateway import Gateway, check_served_host, make_featurizer_of
 from toolrouter.middleware import ToolMiddleware
 from toolrouter.store import Store
 
@@ -43,16 +44,21 @@ def parse_host_port(text: str) -> tuple[str, int]:
     return host, int(port)
 
 
-def serve(config_path: str, http: str | None = None) -> None:
-    """Run the gateway of ``config_path`` over stdio, or over streamable HTTP at ``http``."""
+def serve(config_path: str, http: str | None = None, allow_remote: bool = False) -> None:
+    """Run the gateway of ``config_path`` over stdio, or over streamable HTTP at ``http``: on a
+    loopback host only, unless ``allow_remote`` (``Gateway.serve_http``)."""
     address = parse_host_port(http) if http is not None else None
+    if address is not None:  # refused before the config's router is built (its store opened, its encoder loaded)
+        check_served_host(address[0], allow_remote, "--http", "--allow-remote")
+    elif allow_remote:
+        raise ValueError("--allow-remote: applies to --http only (over stdio the gateway serves the client that started it)")
     # the CLI sets the level of the toolrouter loggers; the gateway's events follow it
     logging.getLogger("integrations").setLevel(logging.getLogger("toolrouter").getEffectiveLevel())
     gateway = Gateway(load_config(config_path))
     if address is None:
         anyio.run(gateway.serve_stdio)
     else:
-        anyio.run(gateway.serve_http, *address)
+        anyio.run(functools.partial(gateway.serve_http, *address, allow_remote=allow_remote))
 
 
 def print_tools(config_path: str, console: Console | None = None) -> list[Any]:

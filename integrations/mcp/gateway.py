@@ -5,10 +5,10 @@ The ``Gateway`` is an MCP server (the SDK's low-level ``Server``) whose tools ar
 of ``McpBackends``: ``tools/list`` lists them, ``tools/call`` routes through the router and its
 ``ToolMiddleware`` (with the client's ``progressToken``, the servers' progress notifications
 are told to the client, with its token, before the answer). It speaks stdio (what MCP clients
-start) or streamable HTTP (``serve_http``, loopback by default). Over stdio the gateway reads and
-writes the pipes with the event loop and answers a set-up connection's ``tools/call`` itself
-(``_DirectAnswers``), leaving every other message to the SDK's server: what one more hop costs
-is its CPU per call. When the exposed tools change (an upstream's
+start) or streamable HTTP (``serve_http``, on loopback unless ``allow_remote=True``). Over stdio
+the gateway reads and writes the pipes with the event loop and answers a set-up connection's
+``tools/call`` itself (``_DirectAnswers``), leaving every other message to the SDK's server: what
+one more hop costs is its CPU per call. When the exposed tools change (an upstream's
 ``notifications/tools/list_changed``, a server that comes up with new tools), the clients are told
 with ``notifications/tools/list_changed`` (on ``subscriptions/listen`` streams for clients of the
 2026 protocol).
@@ -56,7 +56,7 @@ from toolrouter.policies import POLICIES
 from toolrouter.serialization import short_repr
 from toolrouter.store import StoreUnavailableError
 
-__all__ = ["Gateway", "make_featurizer_of", "make_middleware"]
+__all__ = ["LOOPBACK_HOSTS", "Gateway", "check_served_host", "make_featurizer_of", "make_middleware"]
 
 log = EventLog(__name__)
 
@@ -66,6 +66,9 @@ _MAX_CLIENTS = 256
 _MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 #: Longest wait for the last answers to reach the client when the gateway stops.
 _CLOSE_S = 5
+#: The hosts on which the MCP SDK keeps its DNS-rebinding protection (it refuses a request whose
+#: ``Host`` or ``Origin`` header is foreign); the gateway serves any other only when told to.
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
 def make_featurizer_of(config: GatewayConfig) -> Any:
@@ -92,6 +95,22 @@ def make_middleware(config: GatewayConfig, featurizer: Any = None) -> ToolMiddle
         featurizer=featurizer,
         context_dim=featurizer.dim if POLICIES[router.policy].contextual else None,  # others take no context
         snapshot_name=router.snapshot,
+    )
+
+
+def check_served_host(host: str, allow_remote: bool, field: str = "host", option: str = "allow_remote=True") -> None:
+    """``ValueError`` naming ``field``, ``host`` and ``option`` unless ``host`` is one of
+    ``LOOPBACK_HOSTS`` or ``allow_remote`` is true (``TypeError`` unless it is a bool): over HTTP the
+    gateway authenticates no client, and on any other host anyone who reaches the port (or, by DNS
+    rebinding, a web page in a browser that can) calls the upstream servers' tools."""
+    if not isinstance(allow_remote, bool):  # "no" would have served every interface
+        raise TypeError(f"allow_remote: expected True or False, got {short_repr(allow_remote)}")
+    if allow_remote or host in LOOPBACK_HOSTS:
+        return
+    raise ValueError(
+        f"{field}: {host!r} is not a loopback host ({', '.join(LOOPBACK_HOSTS)}); there the MCP SDK's "
+        f"DNS-rebinding protection is off and no client is authenticated, so anyone who reaches the port "
+        f"calls the servers' tools. Pass {option} to serve there anyway (behind an authenticating proxy)"
     )
 
 
@@ -229,7 +248,7 @@ class Gateway:
         finally:
             self._save()
 
-    async def serve_http(self, host: str = "127.0.0.1", port: int = 8765) -> None:
+    async def serve_http(self, host: str = "127.0.0.1", port: int = 8765, *, allow_remote: bool = False) -> None:
         """Serve streamable HTTP at ``http://host:port/mcp`` until SIGTERM or SIGINT (calls in
         flight then get 5 seconds to be answered; the clients' streams for notifications are
         closed). An address that cannot be listened on (taken, not this host's) raises
@@ -241,13 +260,15 @@ class Gateway:
         Clients are not authenticated, and only a loopback ``host`` (``127.0.0.1``, ``localhost``,
         ``::1``) keeps the MCP SDK's DNS-rebinding protection (a foreign ``Host`` or ``Origin``
         header refused): ``""`` and ``0.0.0.0`` listen on every IPv4 interface, ``::`` on every IPv6
-        one, and they, like any other address, serve every request that reaches them."""
+        one, and they, like any other address, serve every request that reaches them. So any other
+        ``host`` is refused (``ValueError`` naming it, nothing changed) unless ``allow_remote=True``."""
         import uvicorn
 
         # checked here: the socket's own refusal (OverflowError, TypeError) names neither
         if not isinstance(host, str):
             raise TypeError(f"host: expected a host name or address (str), got {short_repr(host)}")
         port = check_count("port", port, high=65535)
+        check_served_host(host, allow_remote)
         try:  # bound here: uvicorn would log the failure and exit the process from inside the task group
             sock = socket.create_server((host, port), family=socket.AF_INET6 if ":" in host else socket.AF_INET)
         except OSError as exc:
@@ -451,34 +472,36 @@ class _DirectAnswers:
             self._out.write_now(b"".join(lines))
 
     def refuse_malformed(self, line: str) -> bool:
-        """Whether ``line`` is a request that breaks JSON-RPC 2.0 (not JSON, a ``jsonrpc`` other than
-        "2.0", a ``method`` that is not a string, ``params`` that are not an object) and names its
-        id; it is then answered here with an invalid-request error. The SDK would drop it without
-        an answer, and its client would wait for one for ever."""
+        """Whether ``line`` is a request that breaks JSON-RPC 2.0 or MCP (not JSON, a ``jsonrpc``
+        other than "2.0", a ``method`` that is not a string, ``params`` that are not an object, an
+        ``id`` that is not a string or an integer) and names its id; it is then answered here with
+        an invalid-request error, under that id as given. The SDK would drop it without an answer,
+        and its client would wait for one for ever."""
         try:
             message = from_json(line)
         except ValueError as exc:  # not JSON, a lone surrogate, nesting too deep: the SDK cannot read it either
             request_id, problem = _request_id_of(line.encode()), f"the message cannot be read as JSON ({exc})"
+            if request_id is None:
+                return False  # no id found: nothing the client could match an answer to
         else:
-            if not isinstance(message, dict) or "method" not in message:
-                return False  # a batch or a response: nothing to answer
-            request_id, problem = message.get("id"), _request_problem(message)
+            if not isinstance(message, dict) or "method" not in message or "id" not in message:
+                return False  # a batch, a response or a notification: nothing to answer
+            request_id, problem = message["id"], _request_problem(message)
             if problem is None:
                 return False
-        if not isinstance(request_id, (int, str)) or isinstance(request_id, bool):
-            return False  # a notification, or an id no answer can carry
         log.info("mcp_request_refused", request_id=request_id, problem=problem)
         self.refuse(request_id, f"invalid request: {problem}")
         return True
 
-    def refuse(self, request_id: int | str, message: str) -> None:
+    def refuse(self, request_id: Any, message: str) -> None:
         """Answer request ``request_id`` with an invalid-request error saying ``message``."""
         error = {"error": {"code": types.INVALID_REQUEST, "message": message}}
         self._out.send(_answer_line(request_id, error).decode())
 
 
 def _request_problem(message: dict[str, Any]) -> str | None:
-    """What makes ``message`` (a JSON object with a ``method``) not a JSON-RPC 2.0 request, or ``None``."""
+    """What makes ``message`` (a JSON object with a ``method`` and an ``id``) not a JSON-RPC 2.0
+    request as MCP has them, or ``None``."""
     if "jsonrpc" not in message:
         return "'jsonrpc' is missing; it must be \"2.0\""
     if message["jsonrpc"] != "2.0":
@@ -487,6 +510,9 @@ def _request_problem(message: dict[str, Any]) -> str | None:
         return f"'method' must be a string, got {to_json(message['method']).decode()[:80]}"
     if message.get("params") is not None and not isinstance(message["params"], dict):  # null: as if left out
         return f"'params' must be an object, got {to_json(message['params']).decode()[:80]}"
+    request_id = message.get("id")
+    if not isinstance(request_id, (int, str)) or isinstance(request_id, bool):  # 1.0 too: the SDK drops it
+        return f"'id' must be a string or an integer, got {to_json(request_id).decode()[:80]}"
     return None
 
 
@@ -494,7 +520,7 @@ def _internal_error(message: str) -> dict[str, Any]:
     return {"error": {"code": types.INTERNAL_ERROR, "message": message}}
 
 
-def _answer_line(request_id: int | str, answer: dict[str, Any]) -> bytes:
+def _answer_line(request_id: Any, answer: dict[str, Any]) -> bytes:
     return to_json({"jsonrpc": "2.0", "id": request_id, **answer}) + b"\n"
 
 

@@ -28,15 +28,17 @@ class SchemaCheck:
     caller may pass) is always checked.
 
     A schema that cannot judge a value (one JSON Schema does not allow, say an unknown type, or a
-    ``$ref`` to nowhere or a pattern Python cannot compile, found when a value needs them) finds no
-    errors: a server's schema is the server's to enforce, and the gateway passes the value on
-    rather than fail every call. ``problem`` says why (logged once as ``mcp_schema_unusable``). A
-    value nested deeper than the check can recurse is not judged either, but the schema goes on
-    judging the values after it (logged as ``mcp_schema_value_too_deep``)."""
+    ``$ref`` to nowhere, to a URL or a file, which is never fetched, or a pattern Python cannot
+    compile, found when a value needs them) finds no errors: a server's schema is the server's to
+    enforce, and the gateway passes the value on rather than fail every call. ``problem`` says why
+    (logged once as ``mcp_schema_unusable``). A value nested deeper than the check can recurse is
+    not judged either, but the schema goes on judging the values after it (logged as
+    ``mcp_schema_value_too_deep``)."""
 
     def __init__(self, schema: dict[str, Any], remember: int = 1024) -> None:
         from jsonschema.exceptions import SchemaError
         from jsonschema.validators import validator_for
+        from referencing import Registry
 
         self.problem: str | None = None
         self._validator: Any = None
@@ -46,7 +48,11 @@ class SchemaCheck:
         except SchemaError as exc:
             self._unusable(f"{exc.message} (at {'/'.join(str(p) for p in exc.absolute_path) or 'the top'})")
         else:
-            self._validator = validator(schema)
+            # a registry of its own: jsonschema's default one fetches any other $ref with urlopen,
+            # without a timeout, in the event loop's thread: a server's schema could have the
+            # gateway request its intranet's URLs, read its files (file:///dev/stdin: the
+            # client's messages) or hang every call
+            self._validator = validator(schema, registry=Registry())
         self._passed: set[Any] = set()
         self._remember = remember
 

@@ -90,3 +90,25 @@ def test_a_save_during_meta_training_waits_for_it(tmp_path) -> None:  # type: ig
     loaded.load(tmp_path / "e.safetensors")
     assert all(torch.equal(v, expert.model.state_dict()[k]) for k, v in loaded.model.state_dict().items())
     assert torch.equal(loaded.task("t").tensors["prototypes"], expert.task("t").tensors["prototypes"])
+
+
+@pytest.mark.timeout(60)
+def test_a_save_in_a_training_callback_goes_on_while_another_thread_saves(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # a save waiting for the training must not keep the callback's own save (a checkpoint) waiting
+    # in turn: the training would then never end, nor either save
+    torch.manual_seed(0)
+    expert = VisionExpert(conv4(4), image_shape=(1, 16, 16))
+    images, labels = torch.rand(60, 1, 16, 16, generator=torch.Generator().manual_seed(0)), torch.arange(6).repeat_interleave(10)
+    expert.adapt({"a": [images[0]], "b": [images[10]]}, task="t")
+    other = threading.Thread(target=expert.save, args=(tmp_path / "other.safetensors",))
+    checkpoints: list = []
+
+    def on_episode(episode: int, metrics: dict) -> None:
+        if episode == 1:
+            other.start()
+            other.join(timeout=0.3)  # it waits for the training to end
+            checkpoints.append(expert.save(tmp_path / "checkpoint.safetensors"))
+
+    expert.meta_train(images, labels, ProtoNetRecipe(n_way=3, n_query=1, episodes=2, augment=False, rotation_classes=False), on_episode=on_episode)
+    other.join(timeout=5)
+    assert checkpoints and (tmp_path / "other.safetensors").is_file()

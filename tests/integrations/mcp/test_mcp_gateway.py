@@ -343,15 +343,19 @@ async def test_calls_on_the_wire_get_json_rpc_answers_by_their_ids(tmp_path: Pat
             {"jsonrpc": "2.0", "method": "notifications/cancelled", "params": [1]},  # nor this one
             {"jsonrpc": "2.0", "id": "listed", "method": "tools/list", "params": None},  # null params: as if left out
             call(11, "noop", {}),
+            {**call(12, "noop", {}), "id": 12.5},  # an id MCP does not take (a string or an integer): the SDK dropped it
+            {"jsonrpc": "2.0", "id": None, "method": "ping"},
         )
         problems = {}
-        for _ in range(5):
+        for _ in range(7):
             reply = await answer()
             problems[reply["id"]] = reply.get("error", {}).get("message")
         assert problems[8] == 'invalid request: \'jsonrpc\' must be "2.0", got "1.0"'
         assert problems["nine"] == "invalid request: 'params' must be an object, got [1]"
         assert problems[10].startswith("invalid request: the message cannot be read as JSON")
         assert problems[11] is None and problems["listed"] is None  # answered, with their results
+        assert problems[12.5] == "invalid request: 'id' must be a string or an integer, got 12.5"
+        assert problems[None] == "invalid request: 'id' must be a string or an integer, got null"
     finally:
         await process.stdin.aclose()
         with anyio.fail_after(30):

@@ -90,3 +90,26 @@ def test_a_value_too_deep_to_check_leaves_the_schema_judging_the_values_after_it
     # a schema that recurses whatever the value is still one that cannot judge
     endless = SchemaCheck({"type": "object", "$ref": "#/$defs/a", "$defs": {"a": {"$ref": "#/$defs/a"}}})
     assert endless.errors({"q": 1}) == [] and endless.problem is not None and "RecursionError" in endless.problem
+
+
+def test_a_ref_to_a_file_or_a_url_is_never_fetched(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # jsonschema's default registry fetched them with urlopen: a server's schema read the gateway's
+    # files (file:///dev/stdin: its client's messages) and requested any URL, in the event loop
+    import socket
+
+    referenced = tmp_path / "string.json"
+    referenced.write_text('{"type": "string"}')
+    by_file = SchemaCheck({"type": "object", "properties": {"q": {"$ref": referenced.as_uri()}}})
+    assert by_file.errors({"q": 1}) == []  # not read: the schema cannot judge q
+    assert by_file.problem is not None and "Unresolvable" in by_file.problem
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}/string.json"
+        by_url = SchemaCheck({"type": "object", "properties": {"q": {"$ref": url}}})
+        before, _ = socket.getdefaulttimeout(), socket.setdefaulttimeout(2.0)  # urlopen's: no answer comes
+        try:
+            assert by_url.errors({"q": 1}) == [] and "Unresolvable" in str(by_url.problem)
+        finally:
+            socket.setdefaulttimeout(before)
+        listener.setblocking(False)
+        with pytest.raises(BlockingIOError):
+            listener.accept()  # nobody connected
