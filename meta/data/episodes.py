@@ -31,8 +31,9 @@ class EpisodeSampler:
 
     Arguments:
         data: a tensor whose first dimension indexes examples, or any sequence/``Dataset`` whose
-            items are examples or ``(example, label)`` pairs (tuples whose example is a tensor or
-            an array: a ``TensorDataset(x, y)``, say), of which the example is taken.
+            items are examples, ``(example, label)`` pairs or ``(example,)`` tuples (tuples whose
+            example is a tensor or an array: a ``TensorDataset(x, y)`` or ``TensorDataset(x)``,
+            say), of which the example is taken.
         labels: one label per example, in order (any hashable values but NaN; one-element tensors
             and numpy values count by the number they hold; a generator is read once, a set is
             refused); when None, ``data`` items must be
@@ -62,7 +63,7 @@ class EpisodeSampler:
         n_query = check_count("n_query", n_query)
         self.data = data
         # given labels too, pairs are still pairs: stacking one whole put its label in the input
-        self._pairs = labels is None or (not isinstance(data, torch.Tensor) and len(data) > 0 and _is_pair(data[0]))
+        self._wrapped = labels is None or (not isinstance(data, torch.Tensor) and len(data) > 0 and _is_wrapped(data[0]))
         if labels is None:
             labels = [_pair_label(data, i) for i in range(len(data))]
         elif isinstance(labels, (Set, Mapping)):
@@ -98,7 +99,7 @@ class EpisodeSampler:
         if isinstance(self.data, torch.Tensor):
             return self.data[indices]
         items = [self.data[int(i)] for i in indices]
-        if self._pairs:
+        if self._wrapped:
             items = [item[0] for item in items]
         return torch.stack([torch.as_tensor(item) for item in items])
 
@@ -149,9 +150,11 @@ def is_endless(episodes: object) -> bool:
     return isinstance(episodes, (EpisodeSampler, EndlessEpisodes))
 
 
-def _is_pair(item: Any) -> bool:
-    """Whether a dataset item is an ``(example, label)`` pair, as a ``TensorDataset`` yields them."""
-    return isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], (torch.Tensor, np.ndarray))
+def _is_wrapped(item: Any) -> bool:
+    """Whether a dataset item is a tuple that holds its example first: an ``(example, label)`` pair,
+    as ``TensorDataset(x, y)`` yields them, or an ``(example,)``, as ``TensorDataset(x)`` does (its
+    tuple, taken whole, failed the first sample with "only one element tensors can be converted")."""
+    return isinstance(item, tuple) and len(item) in (1, 2) and isinstance(item[0], (torch.Tensor, np.ndarray))
 
 
 def _pair_label(data: Any, index: int) -> Any:
