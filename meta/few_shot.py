@@ -48,6 +48,7 @@ from meta.base import (
     buffers_restored,
     check_input_dtype,
     checked_optimizer,
+    eval_mode,
     gradients_finite,
     integer_inputs_named,
     model_device,
@@ -501,12 +502,8 @@ class FewShotLearner(OptimizerFollowsModule):
         if isinstance(support_y, torch.Tensor) and isinstance(query_x, torch.Tensor) and query_x.dim() > 0:
             query_y = support_y.new_zeros((len(query_x), *support_y.shape[1:]))
         validate_task_tensors(support_x, support_y, query_x, query_y)
-        was_training = self.network.training
-        self.network.eval()
-        try:
+        with eval_mode(self.network):
             scores = self._scores(support_x, support_y, query_x)
-        finally:
-            self.network.train(was_training)
         if not bool(torch.isfinite(scores).all()):
             # argmax would still name a class: a prediction from NaN must not pass for one
             raise ValueError(

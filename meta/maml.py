@@ -915,7 +915,10 @@ class MAML(BaseMetaLearner):
         Raises ``NonFiniteLossError`` (a ValueError) when an adapted weight is NaN or infinite: the
         support set holds such values, or the steps diverged.
         """
-        validate_task_tensors(support_x, support_y, support_x[:0], support_y[:0])
+        # the support set in the query's place, which adds no check of its own: an empty query cut
+        # from it failed a 0-d support_x or support_y with torch's "slice() cannot be applied to a
+        # 0-dim tensor", naming neither
+        validate_task_tensors(support_x, support_y, support_x, support_y)
         self._check_input_dtype(support_x, "support_x")
         steps = self._num_steps(num_steps)
         with integer_inputs_named(self.model, [("support_x", support_x)]):

@@ -13,7 +13,7 @@ from torch import nn
 
 from meta._checks import check_count, check_real, same_settings
 from meta._log import event_log
-from meta.base import gradients_finite, model_device, model_dtype
+from meta.base import eval_mode, gradients_finite, model_device, model_dtype
 from meta.continual._data import Batch
 from meta.continual._undo import restored_on_failure
 from meta.continual.strategies import EWC, Compose, ExperienceReplay, Strategy, cloned_state
@@ -214,12 +214,8 @@ class DriftAdapter:
         _rows("features", features)
         if features.is_floating_point() and not bool(torch.isfinite(features).all()):
             raise ValueError("features: hold NaN or infinite values")
-        was = self.model.training
-        self.model.eval()
-        try:
+        with eval_mode(self.model):
             return self.model(self._placed(features))
-        finally:
-            self.model.train(was)
 
     def mse(self, features: torch.Tensor, utility: torch.Tensor) -> float:
         """Mean squared error on a batch."""

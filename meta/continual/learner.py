@@ -26,7 +26,7 @@ from meta.continual._data import (
     as_tensors,
     check_task_id,
 )
-from meta.base import gradients_finite
+from meta.base import eval_mode, gradients_finite
 from meta.checkpoint import load_state, rng_state, save_state, set_rng_state
 from meta.continual._undo import restored_on_failure
 from meta.continual.metrics import AccuracyMatrix, detect_collapse
@@ -349,14 +349,11 @@ class ContinualLearner:
         the model cannot take raises ValueError naming ``field``, its shape and dtype."""
         part = x if rows is None else x[:rows]
         t = torch.zeros(part.shape[0], dtype=torch.long) if task_ids is None else task_ids
-        was = self.model.training
-        self.model.eval()
         try:
-            out = self.forward(part, t)
+            with eval_mode(self.model):
+                out = self.forward(part, t)
         except (RuntimeError, TypeError) as exc:
             raise ValueError(f"{field}: the model cannot take x of shape {tuple(x.shape)} and dtype {x.dtype} ({exc})") from exc
-        finally:
-            self.model.train(was)
         if not isinstance(out, torch.Tensor) or out.dim() != 2:
             # a model that returns a tuple or a dict (as many wrappers do) failed with "'tuple' object has no attribute 'dim'"
             got = tuple(out.shape) if isinstance(out, torch.Tensor) else f"a {type(out).__name__}"
@@ -615,12 +612,8 @@ class ContinualLearner:
     @torch.no_grad()
     def _evaluate(self, model: nn.Module, x: torch.Tensor, y: torch.Tensor, task_id: int, classes: list[int]) -> tuple[float, float, torch.Tensor]:
         t = torch.full((x.shape[0],), task_id, dtype=torch.long)
-        was = model.training
-        model.eval()
-        try:
+        with eval_mode(model):
             out = self.forward(x, t, model=model)
-        finally:
-            model.train(was)
         if self.config.setting == "task":
             mask = torch.zeros(out.shape[1], dtype=torch.bool, device=out.device)
             mask[classes] = True

@@ -34,7 +34,7 @@ from torch.func import functional_call, grad, vmap
 
 from meta._checks import check_count, check_flag, check_real, check_seed
 from meta._log import event_log
-from meta.base import model_device, model_dtype
+from meta.base import eval_mode, model_device, model_dtype
 from meta.continual._data import Batch
 
 # Through the stdlib logger, so the library stays quiet unless the application enables it.
@@ -266,9 +266,7 @@ def fisher_diagonal(
 
     per_sample_grad = vmap(grad(sample_loss), in_dims=(None, 0, 0, 0))
     fisher = {n: torch.zeros_like(params[n]) for n in names}
-    was_training = model.training
-    model.eval()  # Fisher at the deployed function: no dropout noise
-    try:
+    with eval_mode(model):  # Fisher at the deployed function: no dropout noise
         for start in range(0, x.shape[0], chunk_size):
             xb, yb, tb = x[start : start + chunk_size], y[start : start + chunk_size], task_ids[start : start + chunk_size]
             if kind in ("true", "expected"):
@@ -300,8 +298,6 @@ def fisher_diagonal(
             grads = per_sample_grad(params, xb, yb, tb)
             for n in names:
                 fisher[n] += grads[n].pow(2).sum(dim=0)
-    finally:
-        model.train(was_training)
     for n in names:
         fisher[n] /= x.shape[0]
     return fisher
@@ -773,15 +769,10 @@ class ExperienceReplay(Strategy):
         if self.policy == "loss_prioritized":
             # every row is scored at the trained model: new rows are neither ignored nor flooded, and
             # old ones are ranked by what the task just trained did to them
-            with torch.no_grad():
-                was = ctx.model.training
-                ctx.model.eval()
-                try:
-                    assert self.x is not None and self.y is not None and self.task_ids is not None
-                    out = ctx.forward(self.x, self.task_ids)
-                    self.priority = ctx.per_sample_loss(out, self.y, self.task_ids)
-                finally:
-                    ctx.model.train(was)
+            with torch.no_grad(), eval_mode(ctx.model):
+                assert self.x is not None and self.y is not None and self.task_ids is not None
+                out = ctx.forward(self.x, self.task_ids)
+                self.priority = ctx.per_sample_loss(out, self.y, self.task_ids)
         log.debug("replay_stored", task_id=task_id, policy=self.policy, size=len(self))
 
     def _store_reservoir(self, x: torch.Tensor, y: torch.Tensor, task_id: int, order: torch.Tensor) -> None:

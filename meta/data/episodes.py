@@ -31,12 +31,14 @@ class EpisodeSampler:
 
     Arguments:
         data: a tensor whose first dimension indexes examples, or any sequence/``Dataset`` whose
-            items are examples or ``(example, label)`` pairs (tuples whose example is a tensor or
-            an array: a ``TensorDataset(x, y)``, say), of which the example is taken.
+            items are examples, ``(example, label)`` pairs or ``(example,)`` tuples (tuples whose
+            example is a tensor or an array: a ``TensorDataset(x, y)`` or ``TensorDataset(x)``,
+            say), of which the example is taken.
         labels: one label per example, in order (any hashable values but NaN; one-element tensors
             and numpy values count by the number they hold; a generator is read once, a set is
             refused); when None, ``data`` items must be
-            ``(example, label)`` pairs and the labels are read from them.
+            ``(example, label)`` pairs and the labels are read from them (a tensor or an array,
+            or items that are not pairs, are refused with a TypeError naming ``labels``).
         n_way: classes per episode (at most the number of classes with enough examples).
         k_shot: support examples per class (at least 1).
         n_query: query examples per class (at least 0).
@@ -61,9 +63,9 @@ class EpisodeSampler:
         n_query = check_count("n_query", n_query)
         self.data = data
         # given labels too, pairs are still pairs: stacking one whole put its label in the input
-        self._pairs = labels is None or (not isinstance(data, torch.Tensor) and len(data) > 0 and _is_pair(data[0]))
+        self._wrapped = labels is None or (not isinstance(data, torch.Tensor) and len(data) > 0 and _is_wrapped(data[0]))
         if labels is None:
-            labels = [data[i][1] for i in range(len(data))]
+            labels = [_pair_label(data, i) for i in range(len(data))]
         elif isinstance(labels, (Set, Mapping)):
             # a label belongs to the example at its position: a set has no order (a mapping's are its keys)
             raise TypeError(f"labels: expected one label per example, in order (a list, a tensor or an array), got a {type(labels).__name__}")
@@ -97,7 +99,7 @@ class EpisodeSampler:
         if isinstance(self.data, torch.Tensor):
             return self.data[indices]
         items = [self.data[int(i)] for i in indices]
-        if self._pairs:
+        if self._wrapped:
             items = [item[0] for item in items]
         return torch.stack([torch.as_tensor(item) for item in items])
 
@@ -148,9 +150,24 @@ def is_endless(episodes: object) -> bool:
     return isinstance(episodes, (EpisodeSampler, EndlessEpisodes))
 
 
-def _is_pair(item: Any) -> bool:
-    """Whether a dataset item is an ``(example, label)`` pair, as a ``TensorDataset`` yields them."""
-    return isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], (torch.Tensor, np.ndarray))
+def _is_wrapped(item: Any) -> bool:
+    """Whether a dataset item is a tuple that holds its example first: an ``(example, label)`` pair,
+    as ``TensorDataset(x, y)`` yields them, or an ``(example,)``, as ``TensorDataset(x)`` does (its
+    tuple, taken whole, failed the first sample with "only one element tensors can be converted")."""
+    return isinstance(item, tuple) and len(item) in (1, 2) and isinstance(item[0], (torch.Tensor, np.ndarray))
+
+
+def _pair_label(data: Any, index: int) -> Any:
+    """The label of ``data[index]``, an ``(example, label)`` pair; TypeError naming ``labels``
+    otherwise: a tensor's or an array's second column was read as the labels, and its rows taken
+    whole as the examples, so an integer dataset trained on one of its own features as the class."""
+    item = data[index]
+    if isinstance(data, (torch.Tensor, np.ndarray)) or not isinstance(item, (tuple, list)) or len(item) < 2:
+        kind = f"a {type(data).__name__}" if isinstance(data, (torch.Tensor, np.ndarray)) else f"data[{index}] is a {type(item).__name__}"
+        raise TypeError(
+            f"labels: None reads each item of data as an (example, label) pair, but {kind}; pass the labels, one per example"
+        )
+    return item[1]
 
 
 def _label_value(index: int, label: Any) -> Any:
