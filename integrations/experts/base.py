@@ -441,13 +441,14 @@ class Expert(abc.ABC):
         with self._lock:
             # kept on the CPU: a copy beside the weights would halve what the accelerator has for training
             before = {name: t.detach().to("cpu", copy=True) for name, t in self.model.state_dict().items()}
-            was_training = self.model.training
+            modes = [(m, m.training) for m in self.model.modules()]  # each module's: a frozen BatchNorm stays so
             try:
                 yield
                 self.relearn_tasks()
             except BaseException:
                 self.model.load_state_dict(before)
-                self.model.train(was_training)
+                for m, training in modes:
+                    m.training = training
                 raise
 
     def _check_option_names(self, hook: Any, own: int, options: Mapping[str, Any], what: str) -> None:

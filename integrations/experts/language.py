@@ -62,7 +62,7 @@ from integrations.experts.base import (
     normalize_support,
     prototype_scores,
 )
-from meta.base import Task
+from meta.base import Task, eval_mode
 from meta.few_shot import FewShotLearner, PrototypicalNetwork
 from meta.maml import MAML, Reptile
 from toolrouter._checks import check_count
@@ -202,16 +202,12 @@ class LanguageExpert(Expert):
     @torch.no_grad()
     def _embed(self, rows: torch.Tensor, weights: Mapping[str, torch.Tensor] | None = None) -> torch.Tensor:
         model = self.model
-        was_training = model.training  # callers hold the expert's lock: no other thread switches it meanwhile
-        model.eval()
-        try:
+        with eval_mode(model):  # callers hold the expert's lock: no other thread switches a mode meanwhile
             # embeddings in float32 whatever the model's dtype: tasks learned before and after a change score alike
             if weights:  # a task's weights in the model's dtype: it may have changed since, or in a save
                 weights = {name: self._model_input(w) for name, w in weights.items()}
                 return functional_call(model, weights, (rows,), strict=False).float()
             return model(rows).float()
-        finally:
-            model.train(was_training)
 
     def _support_rows(self, labels: Sequence[Label], support: Mapping[Label, Sequence[str]], descriptions: Mapping[Label, str]) -> tuple[torch.Tensor, torch.Tensor]:
         rows, index = [], []

@@ -31,6 +31,7 @@ from torch import nn
 
 from integrations.experts.base import Expert, ExpertInputError, Label, LearnerModelError, ModalityError, TaskState, checked_seed, prototype_scores
 from meta.backbones import conv4
+from meta.base import eval_mode
 from meta.few_shot import FewShotLearner, PrototypicalNetwork
 from meta.protonet_recipe import ProtoNetRecipe, ProtoNetTraining, train_protonet
 from toolrouter.serialization import short_repr
@@ -189,13 +190,11 @@ class VisionExpert(Expert):
     @torch.no_grad()
     def _embed(self, images: list[torch.Tensor]) -> torch.Tensor:
         model = self.model
-        was_training = model.training  # callers hold the expert's lock: no other thread switches it meanwhile
-        model.eval()  # BatchNorm's running statistics: a task's embeddings do not depend on its batch
-        try:
+        # BatchNorm's running statistics: a task's embeddings do not depend on its batch (callers hold
+        # the expert's lock: no other thread switches a mode meanwhile)
+        with eval_mode(model):
             device = next((p.device for p in model.parameters()), torch.device("cpu"))
             return model(self._model_input(torch.stack(images)).to(device)).flatten(1).float()
-        finally:
-            model.train(was_training)
 
     def _fit_task(self, support: dict[Label, list[Any]], **options: Any) -> TaskState:
         if options:
