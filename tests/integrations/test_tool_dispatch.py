@@ -530,6 +530,28 @@ def test_the_callers_mistakes_raise_and_route_options_pass_through() -> None:
         Toolbox(ToolMiddleware(seed=0), seed=1)
 
 
+def test_the_callers_mistakes_raise_from_a_response_without_calls_too() -> None:
+    # an answer without tool calls (most turns' last) returned [] unchecked: a wrong option went
+    # unseen until a turn with calls, and the sync and async dispatchers disagreed on a trace_id
+    toolbox = make_toolbox()
+    answer = {"role": "assistant", "content": "Sunny in Oslo."}
+    mistakes = [
+        ({"deadline_s": -1}, ValueError, "deadline_s"),
+        ({"trace_id": 5}, ValueError, "trace_id"),
+        ({"context": 3}, TypeError, "context: expected request text"),
+        ({"serialize": "json"}, TypeError, "serialize: expected a function"),
+    ]
+    for options, error, named in mistakes:
+        with pytest.raises(error, match=named):
+            dispatch_calls(toolbox, [], **options)
+        with pytest.raises(error, match=named):
+            asyncio.run(adispatch_calls(toolbox, [], **options))
+        with pytest.raises(error, match=named):
+            oai.dispatch_chat(toolbox, answer, **options)
+    assert dispatch_calls(toolbox, [], deadline_s=1, trace_id="t") == oai.dispatch_chat(toolbox, answer, task_type="travel") == []
+    assert rows(toolbox) == []
+
+
 def test_the_store_holds_exactly_the_attempts_of_a_mixed_dispatch() -> None:
     toolbox = make_toolbox()
 
