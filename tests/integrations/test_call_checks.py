@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import functools
 from typing import Any
 
 import pytest
 
-from integrations import Toolbox, ToolCall, dispatch_calls
+from integrations import Toolbox, ToolCall, adispatch_calls, dispatch_calls
 
 
 def make_toolbox(ran: list[str]) -> Toolbox:
@@ -33,6 +35,23 @@ def test_a_serialize_that_is_not_a_function_is_refused_before_any_tool_runs() ->
         toolbox.call_one_sync("get_forecast", {}, serialize=5)  # type: ignore[arg-type]
     assert ran == [] and toolbox.middleware.learner.tool_statistics()["weather"].calls == 0
     assert toolbox.call_one_sync("get_weather", {"city": "Oslo"}, serialize=str.upper).content == "OSLO: SUN"
+
+
+def test_an_async_serialize_is_refused_before_any_tool_runs() -> None:
+    # it was called, not awaited: every tool ran, its outcome recorded, and the model read that its
+    # value could not be turned into text (serialize returned a coroutine, never awaited)
+    ran: list[str] = []
+    toolbox = make_toolbox(ran)
+
+    async def serialize(value: Any) -> str:
+        return str(value)
+
+    calls = [ToolCall("c1", "get_weather", {"city": "Oslo"})]
+    with pytest.raises(TypeError, match="serialize: expected a function of a value returning str, got the async function"):
+        asyncio.run(adispatch_calls(toolbox, calls, serialize=serialize))
+    with pytest.raises(TypeError, match="it is called, not awaited"):
+        toolbox.call_one_sync("get_weather", {"city": "Oslo"}, serialize=functools.partial(serialize))
+    assert ran == [] and toolbox.middleware.learner.tool_statistics()["weather"].calls == 0
 
 
 def test_nan_and_infinities_in_the_arguments_are_the_models_mistake_and_reach_no_tool() -> None:
