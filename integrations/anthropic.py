@@ -99,8 +99,9 @@ def tool_calls(message: Any) -> list[ToolCall]:
         if field_of(block, "type") != "tool_use":
             continue
         call_id, name = field_of(block, "id"), field_of(block, "name")
-        if not isinstance(call_id, str) or not isinstance(name, str):
-            raise ValueError(f"message.content[{i}]: a tool_use block needs a string 'id' and 'name', got {block!r}")
+        for field_name, value in (("id", call_id), ("name", name)):
+            if not isinstance(value, str):
+                raise ValueError(f"message.content[{i}].{field_name}: a tool_use block needs a string, got {short_repr(value)}")
         calls.append(ToolCall(call_id, name, field_of(block, "input")))
     return calls
 

@@ -146,7 +146,8 @@ def _chat_tool_call(call: Any, index: int) -> ToolCall:
     if body is None:
         raise ValueError(f"message.tool_calls[{index}].{kind}: missing in {short_repr(call)}")
     arguments = field_of(body, "input") if kind == "custom" else field_of(body, "arguments")
-    return ToolCall(_text_field(call, "id", index), _text_field(body, "name", index), arguments)
+    where = f"message.tool_calls[{index}]"
+    return ToolCall(_text_field(call, "id", where), _text_field(body, "name", f"{where}.{kind}"), arguments)
 
 
 def responses_tool_calls(response: Any) -> list[ToolCall]:
@@ -169,7 +170,8 @@ def _responses_calls(response: Any) -> list[tuple[ToolCall, str]]:
         kind = field_of(item, "type")
         if kind in _RESPONSES_OUTPUTS:
             arguments = field_of(item, "input" if kind == "custom_tool_call" else "arguments")
-            call = ToolCall(_text_field(item, "call_id", i), _text_field(item, "name", i), arguments)
+            where = f"response.output[{i}]"
+            call = ToolCall(_text_field(item, "call_id", where), _text_field(item, "name", where), arguments)
             calls.append((call, _RESPONSES_OUTPUTS[kind]))
     return calls
 
@@ -279,8 +281,10 @@ def _context(context: str | None, conversation: Any, text_types: tuple[str, ...]
     return context if context is not None else last_user_text(conversation, text_types)
 
 
-def _text_field(obj: Any, name: str, index: int) -> str:
+def _text_field(obj: Any, name: str, where: str) -> str:
+    """The text field ``name`` of ``obj``, else ``ValueError`` naming its path (``where``, the
+    object's: an output item's index is not its call's) and the value."""
     value = field_of(obj, name)
     if not isinstance(value, str):
-        raise ValueError(f"tool call {index}: field {name!r} must be a string, got {value!r}")
+        raise ValueError(f"{where}.{name}: expected a string, got {short_repr(value)}")
     return value

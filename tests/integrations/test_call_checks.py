@@ -126,6 +126,24 @@ def test_a_tool_call_needs_a_text_id_and_name() -> None:
     assert (result.call_id, result.content, ran) == ("c1", "Oslo: sun", ["Oslo"])
 
 
+def test_a_provider_call_without_a_text_id_or_name_is_named_by_its_path() -> None:
+    # it was "tool call 1: field 'call_id'" for a response's first call, the item after a
+    # reasoning one, and an Anthropic block was quoted whole, its input and all
+    from integrations import anthropic as claude
+    from integrations import openai as oai
+
+    function = {"name": "get_weather", "arguments": "{}"}
+    for read, answer, problem in [
+        (oai.chat_tool_calls, [{"type": "function", "function": function}], "message.tool_calls[0].id: expected a string, got None"),
+        (oai.chat_tool_calls, [{"id": "c1", "type": "function", "function": {**function, "name": 5}}], "message.tool_calls[0].function.name: expected a string, got 5"),
+        (oai.responses_tool_calls, [{"type": "reasoning", "id": "r1", "summary": []}, {"type": "function_call", **function, "call_id": 7}], "response.output[1].call_id: expected a string, got 7"),
+        (claude.tool_calls, [{"type": "tool_use", "name": "get_weather", "input": {"city": "x" * 10_000}}], "message.content[0].id: a tool_use block needs a string, got None"),
+    ]:  # fmt: skip
+        with pytest.raises(ValueError) as caught:
+            read(answer)
+        assert str(caught.value) == problem
+
+
 def test_a_capability_named_twice_for_the_model_is_refused_in_every_format() -> None:
     from integrations import anthropic as claude
     from integrations import openai as oai
