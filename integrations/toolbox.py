@@ -134,7 +134,8 @@ class ToolResult:
     """The outcome of one tool call from a model.
 
     ``content`` is what the model reads: the serialised value, or the error message. ``value`` is
-    the tool's return value (``None`` on error), ``tool_id`` the backend that produced it,
+    the tool's return value (``None`` when no tool returned one; kept when ``serialize`` failed on
+    it, status ``"unserializable"``), ``tool_id`` the backend that produced it,
     ``attempts`` every attempt made (empty when no tool ran), ``call_id`` the provider's id of the
     call once a dispatcher has matched it.
     """
@@ -149,7 +150,8 @@ class ToolResult:
 
     @property
     def is_error(self) -> bool:
-        """Whether the call failed (the model's mistake or every backend's failure)."""
+        """Whether the call failed: the model's mistake, every backend's failure, or a value that
+        ``serialize`` could not turn into text (the model read no value)."""
         return self.status != "ok"
 
 
