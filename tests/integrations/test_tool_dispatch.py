@@ -740,3 +740,33 @@ def test_a_call_that_raises_propagates_after_every_other_call_has_ended_and_is_r
             dispatch_calls(toolbox, calls)
     assert (finished if form == "sync" else asyncio.run(dispatch())) == ["slow"]
     assert ("slow", True, None) in rows(toolbox)
+
+
+@pytest.mark.parametrize("asynchronous", [False, True])
+def test_an_anthropic_call_cut_short_at_max_tokens_runs_nothing_and_is_answered(asynchronous: bool) -> None:
+    # the last tool_use of a message that stopped at max_tokens may lack arguments (or end inside
+    # one): it ran with what it had, here an email sent without its body, the default taken
+    sent: list[tuple[str, str]] = []
+    toolbox = Toolbox(store="memory://", seed=0)
+
+    @toolbox.tool("send_email")
+    def send_email(to: str, body: str = "") -> str:
+        sent.append((to, body))
+        return "sent"
+
+    whole = {"type": "tool_use", "id": "t1", "name": "send_email", "input": {"to": "a@example.com", "body": "hi"}}
+    cut = {"type": "tool_use", "id": "t2", "name": "send_email", "input": {"to": "b@example.com"}}
+    message = Message.model_validate({
+        "id": "msg_1", "type": "message", "role": "assistant", "model": "claude", "stop_reason": "max_tokens",
+        "usage": {"input_tokens": 1, "output_tokens": 1}, "content": [whole, cut],
+    })  # fmt: skip
+    answer = asyncio.run(claude.adispatch(toolbox, message)) if asynchronous else claude.dispatch(toolbox, message)
+    ok, refused = answer["content"]
+    assert (ok["tool_use_id"], ok["content"], ok["is_error"]) == ("t1", "sent", False)
+    assert (refused["tool_use_id"], refused["is_error"]) == ("t2", True)
+    assert "cut short where the response reached max_tokens" in refused["content"]
+    assert sent == [("a@example.com", "hi")] and len(rows(toolbox)) == 1
+    # a block after it (text cut short instead), or another stop reason: every call runs
+    for changed in ({"content": [whole, cut, {"type": "text", "text": "and"}]}, {"stop_reason": "tool_use"}):
+        answer = claude.dispatch(toolbox, message.model_copy(update=changed))
+        assert [block["is_error"] for block in answer["content"]] == [False, False]
