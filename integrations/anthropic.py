@@ -14,7 +14,8 @@ blocks has none and is skipped). ``context=`` overrides it.
 
 A model's mistake (an unknown tool, input that does not fit the schema) comes back as a
 ``tool_result`` with ``is_error: true`` saying what was wrong, and when every backend fails it lists
-the attempts; ``Toolbox.call_one`` says more.
+the attempts; ``Toolbox.call_one`` says more. So does a call that ``max_tokens`` cut short, which
+runs nothing (``dispatch``).
 
 Example (the response built by hand where a client would return it):
     >>> from anthropic.types import Message
@@ -41,6 +42,7 @@ from typing import TYPE_CHECKING, Any
 from integrations._extras import require
 from integrations.dispatch import ToolCall, adispatch_calls, check_response, dispatch_calls, field_of, last_user_text, list_field
 from integrations.toolbox import Toolbox, ToolResult, UnknownCapabilityError
+from toolrouter.logging import EventLog
 from toolrouter.serialization import short_repr
 
 require("anthropic", "anthropic")  # this module speaks the SDK's formats; without it, name the extra
@@ -49,6 +51,8 @@ if TYPE_CHECKING:
     from anthropic.types import MessageParam, ToolParam
 
 __all__ = ["adispatch", "dispatch", "tool_calls", "tools"]
+
+log = EventLog(__name__)
 
 #: The ``type`` of the Messages API's stream events.
 _STREAM_EVENTS = frozenset(
@@ -99,8 +103,9 @@ def tool_calls(message: Any) -> list[ToolCall]:
         if field_of(block, "type") != "tool_use":
             continue
         call_id, name = field_of(block, "id"), field_of(block, "name")
-        if not isinstance(call_id, str) or not isinstance(name, str):
-            raise ValueError(f"message.content[{i}]: a tool_use block needs a string 'id' and 'name', got {block!r}")
+        for field_name, value in (("id", call_id), ("name", name)):
+            if not isinstance(value, str):
+                raise ValueError(f"message.content[{i}].{field_name}: a tool_use block needs a string, got {short_repr(value)}")
         calls.append(ToolCall(call_id, name, field_of(block, "input")))
     return calls
 
@@ -119,12 +124,16 @@ def dispatch(
     blocks that answers them. ``messages`` is the conversation sent, for the routing context;
     ``tools`` the ``tools`` sent with it, when not every capability (``tools(toolbox, names)``): a
     call of any other tool is answered as unknown (``is_error``) and runs nothing. A message
-    without ``tool_use`` blocks raises ``ValueError``: there is nothing to answer."""
-    calls = _calls(toolbox, message)
+    without ``tool_use`` blocks raises ``ValueError``: there is nothing to answer.
+
+    A message that stopped at ``max_tokens`` while its last block was a ``tool_use`` holds that
+    call cut short (its input may lack arguments, or end in the middle of one): it runs nothing
+    and is answered with ``is_error``, saying so; the calls before it run."""
+    calls, cut = _calls(toolbox, message)
     results = dispatch_calls(
         toolbox, calls, context=_context(context, messages), tools=tools, serialize=serialize, **route_options
     )
-    return _results_message(results)
+    return _results_message(results, cut)
 
 
 async def adispatch(
@@ -138,25 +147,37 @@ async def adispatch(
     **route_options: Any,
 ) -> MessageParam:
     """Async form of ``dispatch``."""
-    calls = _calls(toolbox, message)
+    calls, cut = _calls(toolbox, message)
     results = await adispatch_calls(
         toolbox, calls, context=_context(context, messages), tools=tools, serialize=serialize, **route_options
     )
-    return _results_message(results)
+    return _results_message(results, cut)
 
 
-def _calls(toolbox: Toolbox, message: Any) -> list[ToolCall]:
+def _calls(toolbox: Toolbox, message: Any) -> tuple[list[ToolCall], ToolResult | None]:
+    """The calls of ``message`` to run, and the answer of its last one when ``max_tokens`` cut it
+    short (see ``dispatch``), which is not to run."""
     calls = tool_calls(message)
+    stop = field_of(message, "stop_reason") if not isinstance(message, (list, tuple)) else None
     if not calls:
-        stop = field_of(message, "stop_reason") if not isinstance(message, (list, tuple)) else None
         raise ValueError(f"message: no tool_use blocks to answer (stop_reason {stop!r})")
-    return [_with_shown_names(toolbox, call) for call in calls]
+    calls = [_with_shown_names(toolbox, call) for call in calls]
+    content = field_of(message, "content")
+    if stop != "max_tokens" or field_of(content[-1], "type") != "tool_use":
+        return calls, None
+    last = calls.pop()
+    log.info("tool_call_rejected", tool=last.name, status="invalid_arguments", problems=["cut short at max_tokens"])
+    problem = (
+        f"invalid arguments for tool {last.name!r}: the call was cut short where the response reached max_tokens, "
+        "and its input may be incomplete; it was not run: send it again"
+    )
+    return calls, ToolResult(last.name, problem, status="invalid_arguments", call_id=last.call_id)
 
 
-def _results_message(results: list[ToolResult]) -> MessageParam:
+def _results_message(results: list[ToolResult], cut: ToolResult | None) -> MessageParam:
     blocks = [
         {"type": "tool_result", "tool_use_id": r.call_id or "", "content": r.content, "is_error": r.is_error}
-        for r in results
+        for r in (results if cut is None else [*results, cut])
     ]
     return {"role": "user", "content": blocks}
 

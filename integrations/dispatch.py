@@ -31,7 +31,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from integrations.schema import check_shown_names
-from integrations.toolbox import Toolbox, ToolResult
+from integrations.toolbox import Toolbox, ToolResult, check_serialize
+from toolrouter.models import ANY_CAPABILITY
 from toolrouter.serialization import short_repr
 
 __all__ = [
@@ -100,7 +101,9 @@ async def adispatch_calls(
     other call has ended and its outcome is recorded; the first in call order, as
     ``dispatch_calls`` does."""
     offered = offered_names(tools)
-    options = _trace_options(toolbox, _checked_calls(calls), offered, route_options)
+    if not _checked_calls(calls):
+        return _no_calls(toolbox, context, serialize, route_options)
+    options = _trace_options(toolbox, calls, offered, route_options)
     if len(calls) == 1:  # nothing to run beside it: no task to make
         results = [await _arun(toolbox, calls[0], offered, context, serialize, options[0])]
     else:
@@ -164,7 +167,7 @@ def dispatch_calls(
 
     offered = offered_names(tools)
     if not _checked_calls(calls):
-        return []
+        return _no_calls(toolbox, context, serialize, route_options)
     options = _trace_options(toolbox, calls, offered, route_options)
     if len(calls) == 1 and asyncio._get_running_loop() is None:
         return [one(calls[0], options[0])]  # nothing to run beside it: no threads to start
@@ -187,6 +190,17 @@ def _checked_calls(calls: Any) -> Sequence[ToolCall]:
         if not isinstance(call, ToolCall):
             raise TypeError(f"calls[{i}]: expected a ToolCall, got {short_repr(call)}")
     return calls
+
+
+def _no_calls(
+    toolbox: Toolbox, context: str | None, serialize: Callable[[Any], str] | None, route_options: dict[str, Any]
+) -> list[ToolResult]:
+    """The results of a response without calls: none. The caller's options are checked all the
+    same, as with calls (``Toolbox.call_one``): an answer without tool calls is most turns' last,
+    and a wrong option went unseen until a turn with calls (never, where the model called none)."""
+    check_serialize(serialize)
+    toolbox.middleware.route(ANY_CAPABILITY, context=context, **route_options)
+    return []
 
 
 def _with_call_id(result: ToolResult, call_id: str) -> ToolResult:

@@ -17,8 +17,8 @@ answered as an unknown tool, and runs nothing.
 Responses may be the SDK's typed objects (``ChatCompletion``, ``ChatCompletionMessage``,
 ``Response``), the same as plain dicts, or the list of their calls (a message's ``tool_calls``, a
 response's ``output``). A streamed answer is dispatched once accumulated (its
-final completion or response); a Chat Completions chunk raises ``ValueError`` saying so. A tool's
-schema is sent with ``strict: true`` only where it fits OpenAI's strict mode
+final completion or response); a Chat Completions chunk, or its ``delta``, raises ``ValueError``
+saying so. A tool's schema is sent with ``strict: true`` only where it fits OpenAI's strict mode
 (``CapabilitySchema.strict``), otherwise ``strict: false``.
 
 Routing context: the text of the last user message that has text, in ``messages`` (Chat: a
@@ -59,6 +59,8 @@ from toolrouter.serialization import short_repr
 
 require("openai", "openai")  # this module speaks the SDK's formats; without it, name the extra
 
+from openai.types.chat.chat_completion_chunk import ChoiceDelta, ChoiceDeltaToolCall  # noqa: E402
+
 if TYPE_CHECKING:
     from openai.types.chat import ChatCompletionToolMessageParam, ChatCompletionToolParam
     from openai.types.responses import FunctionToolParam, ResponseCustomToolCallOutputParam
@@ -76,6 +78,13 @@ __all__ = [
 ]
 
 _RESPONSES_TEXT = ("input_text", "text")
+#: A streamed chunk, or a part of one, given for the answer: its tool calls are fragments (arguments
+#: split over chunks); read as a message it would hold none, or a call cut short, and the model's
+#: calls would go unanswered, or be answered as malformed.
+_STREAMED = (
+    "message: a streamed chunk (choices[0].delta), not the answer; accumulate the stream first "
+    "(openai.lib.streaming.chat.ChatCompletionStreamState, or the stream's get_final_completion())"
+)
 #: The Responses API's items of calls to our tools, each with the type of the item that answers
 #: it: the API refuses the next request while a call has no answer of its own type.
 _RESPONSES_OUTPUTS = {"function_call": "function_call_output", "custom_tool_call": "custom_tool_call_output"}
@@ -118,13 +127,8 @@ def chat_tool_calls(message: Any) -> list[ToolCall]:
     answer = field_of(message, "message")
     if answer is not None:
         message = answer  # a choice: its message (read first: a typed one has no delta to look for)
-    elif field_of(message, "delta") is not None:
-        # a streamed chunk: its tool calls are fragments (arguments split over chunks); read as a
-        # message it would have none, and the model's calls would go unanswered without a word
-        raise ValueError(
-            "message: a streamed chunk (choices[0].delta), not the answer; accumulate the stream first "
-            "(openai.lib.streaming.chat.ChatCompletionStreamState, or the stream's get_final_completion())"
-        )
+    elif field_of(message, "delta") is not None or isinstance(message, ChoiceDelta):
+        raise ValueError(_STREAMED)
     if field_of(message, "role") is None and field_of(message, "tool_calls") is None:
         raise ValueError(
             f"message: expected a ChatCompletion, a choice, an assistant message or its tool_calls, got {short_repr(message)}"
@@ -133,12 +137,17 @@ def chat_tool_calls(message: Any) -> list[ToolCall]:
 
 
 def _chat_tool_call(call: Any, index: int) -> ToolCall:
+    if isinstance(call, ChoiceDeltaToolCall):  # a delta's: a fragment of a call
+        raise ValueError(_STREAMED)
     kind = field_of(call, "type", "function")
+    if not isinstance(kind, str):
+        raise ValueError(f"message.tool_calls[{index}].type: expected a string, got {short_repr(kind)}")
     body = field_of(call, kind)
     if body is None:
         raise ValueError(f"message.tool_calls[{index}].{kind}: missing in {short_repr(call)}")
     arguments = field_of(body, "input") if kind == "custom" else field_of(body, "arguments")
-    return ToolCall(_text_field(call, "id", index), _text_field(body, "name", index), arguments)
+    where = f"message.tool_calls[{index}]"
+    return ToolCall(_text_field(call, "id", where), _text_field(body, "name", f"{where}.{kind}"), arguments)
 
 
 def responses_tool_calls(response: Any) -> list[ToolCall]:
@@ -161,7 +170,8 @@ def _responses_calls(response: Any) -> list[tuple[ToolCall, str]]:
         kind = field_of(item, "type")
         if kind in _RESPONSES_OUTPUTS:
             arguments = field_of(item, "input" if kind == "custom_tool_call" else "arguments")
-            call = ToolCall(_text_field(item, "call_id", i), _text_field(item, "name", i), arguments)
+            where = f"response.output[{i}]"
+            call = ToolCall(_text_field(item, "call_id", where), _text_field(item, "name", where), arguments)
             calls.append((call, _RESPONSES_OUTPUTS[kind]))
     return calls
 
@@ -271,8 +281,10 @@ def _context(context: str | None, conversation: Any, text_types: tuple[str, ...]
     return context if context is not None else last_user_text(conversation, text_types)
 
 
-def _text_field(obj: Any, name: str, index: int) -> str:
+def _text_field(obj: Any, name: str, where: str) -> str:
+    """The text field ``name`` of ``obj``, else ``ValueError`` naming its path (``where``, the
+    object's: an output item's index is not its call's) and the value."""
     value = field_of(obj, name)
     if not isinstance(value, str):
-        raise ValueError(f"tool call {index}: field {name!r} must be a string, got {value!r}")
+        raise ValueError(f"{where}.{name}: expected a string, got {short_repr(value)}")
     return value

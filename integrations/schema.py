@@ -147,6 +147,10 @@ class SignatureMismatchError(ToolSchemaError):
 #: Most problems a ``ToolArgumentsError`` lists; the rest are counted.
 MAX_LISTED_PROBLEMS = 10
 
+#: The string formats whose text pydantic reads as a Unix time when it is a number (``"0"`` a
+#: date-time in 1970, ``"20240101"`` one in August 1970), each with the text it means.
+_DATE_FORMATS = {"date-time": "2026-01-31T12:00:00Z", "date": "2026-01-31"}
+
 
 class ToolArgumentsError(ToolRouterError, ValueError):
     """Arguments a model sent that do not fit the tool's schema. The message is written for the
@@ -428,16 +432,13 @@ class CapabilitySchema:
     def _has_choices(self) -> bool:
         """Whether the schema has a ``const`` or an ``enum`` (see ``_cross_typed``): most have
         none, and their arguments need no walk."""
-        stack: list[Any] = [self._parameters]
-        while stack:
-            node = stack.pop()
-            if isinstance(node, Mapping):
-                if "const" in node or "enum" in node:
-                    return True
-                stack.extend(node.values())
-            elif isinstance(node, list):
-                stack.extend(node)
-        return False
+        return _has_node(self._parameters, lambda node: "const" in node or "enum" in node)
+
+    @functools.cached_property
+    def _has_dates(self) -> bool:
+        """Whether the schema has a date format (``_DATE_FORMATS``): only then are the arguments
+        searched for a string that is a number (see ``_cross_typed``)."""
+        return _has_node(self._parameters, lambda node: node.get("format") in _DATE_FORMATS)
 
     @property
     def shown_parameters(self) -> dict[str, Any]:
@@ -467,7 +468,8 @@ class CapabilitySchema:
         model says: ``true`` or ``"5"`` is no integer, ``1`` or ``"yes"`` no boolean, ``"2.5"`` no
         number, ``true`` no value of ``Literal[1]`` or of an ``IntEnum`` (pydantic's lax mode would
         take each, and a model's mistake would reach the tool as a value it did not mean); a string stands for what JSON writes as one (a date, a UUID, an
-        enum's value), and a number with no fractional part for an integer, as in JSON Schema
+        enum's value; a date's string that is a number, which pydantic reads as a Unix time, is
+        no date), and a number with no fractional part for an integer, as in JSON Schema
         (``5.0``: a provider that writes every number as a float).
 
         ``shown_names`` maps an argument the model was shown under another name (one a provider
@@ -484,8 +486,10 @@ class CapabilitySchema:
                 self.name, [f"{_shown_path(path, shown)}: {n} is not a JSON number; send a finite number" for path, n in found]
             )
         # pydantic matches a Literal or an enum by Python equality even strictly, where True == 1:
-        # ``true`` would pass for ``Literal[1]`` (an IntEnum), ``1`` for ``Literal[True]``
-        crossed = _cross_typed(self._parameters, data) if self._has_choices else []
+        # ``true`` would pass for ``Literal[1]`` (an IntEnum), ``1`` for ``Literal[True]``; and it
+        # reads a date-time's text that is a number as a Unix time (``"0"``: 1970)
+        walk = self._has_choices or (self._has_dates and _has_number_text(data))
+        crossed = _cross_typed(self._parameters, data) if walk else []
         try:
             model = _validated_as_json(self.model, data)
         except ValidationError as exc:
@@ -763,9 +767,10 @@ def _validated_as_json(model: type[BaseModel], data: dict[str, Any]) -> BaseMode
 def _cross_typed(root: Mapping[str, Any], data: dict[str, Any]) -> list[tuple[tuple[str, ...], str]]:
     """(path, problem) of each boolean in ``data`` where the JSON Schema ``root`` has a ``const``
     or an ``enum`` and takes no boolean (its ``const``, ``enum`` or ``type`` says so in every
-    branch that reaches there), and of each other number where it takes only booleans, level by
-    level. Where the schema says nothing that reaches a value (``{}``, a ``$ref`` to nowhere), or
-    no ``const`` or ``enum`` does, any goes: pydantic's strict check of the type decides."""
+    branch that reaches there), of each other number where it takes only booleans, and of each
+    string that is a number where it takes only dates (``_DATE_FORMATS``), level by level. Where
+    the schema says nothing that reaches a value (``{}``, a ``$ref`` to nowhere), or no ``const``,
+    ``enum`` or date format does, any goes: pydantic's strict check of the type decides."""
     found = []
     # the items of an array meet the same schemas: each set of them is expanded, and judged for a
     # boolean or a number, once per call, and an item's path is written only for a problem
@@ -801,6 +806,10 @@ def _cross_typed(root: Mapping[str, Any], data: dict[str, Any]) -> list[tuple[tu
                 takes = wanted[key, is_bool]
                 if takes is not None:
                     found.append(((*path, str(name)), f"Input should be {' or '.join(takes)} (got {_short_json(sub)})"))
+            elif isinstance(sub, str):
+                dates = _number_text(sub) and _dates_only(expand(children)[1], sub)
+                if dates:
+                    found.append(((*path, str(name)), f"Input should be {' or '.join(dates)}, not a number (got {_short_json(sub)})"))
             elif isinstance(sub, (Mapping, list, tuple)):
                 nested.append(((*path, str(name)), sub, children))
         stack.extend(reversed(nested))
@@ -867,6 +876,71 @@ def _wanted(is_bool: bool, nodes: list[Mapping[str, Any]]) -> list[str] | None:
     # no const or enum here: pydantic's strict check of the type is the one to make (a type of
     # the user's may take what its schema does not say)
     return list(dict.fromkeys(choices + types)) if choices else None
+
+
+def _has_node(schema: Mapping[str, Any], found: Callable[[Mapping[str, Any]], bool]) -> bool:
+    """Whether a node of the JSON Schema ``schema`` (any mapping in it) is ``found``."""
+    stack: list[Any] = [schema]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Mapping):
+            if found(node):
+                return True
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return False
+
+
+def _number_text(text: str) -> bool:
+    # as pydantic reads a Unix time: a sign or a digit first (text that is no number, first
+    # looked at without float(), whose refusal costs a microsecond)
+    if text[:1] not in _NUMBER_STARTS:
+        return False
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+_NUMBER_STARTS = frozenset("0123456789+-")
+
+
+def _has_number_text(value: Any) -> bool:
+    """Whether the JSON-shaped ``value`` holds a string that is a number (a walk with a stack of
+    its own, as ``_all_finite``)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if _number_text(item):
+                return True
+        elif isinstance(item, Mapping):
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple)):
+            stack.extend(item)
+    return False
+
+
+def _dates_only(nodes: list[Mapping[str, Any]], text: str) -> list[str]:
+    """The texts of the dates the schemas ``nodes`` take where each that takes the string ``text``
+    is a date format (``_DATE_FORMATS``); ``[]`` when another takes it (a plain string, a
+    ``const`` or an ``enum`` listing it, ``{}``)."""
+    dates: list[str] = []
+    for node in nodes:
+        if "const" in node or "enum" in node:
+            if text in ([node["const"]] if "const" in node else node["enum"] if isinstance(node["enum"], list) else []):
+                return []
+        elif "type" in node:
+            named = node["type"] if isinstance(node["type"], list) else [node["type"]]
+            if "string" in named:
+                if node.get("format") not in _DATE_FORMATS:
+                    return []
+                dates.append(f"a {node['format']} as ISO 8601 text ({_DATE_FORMATS[node['format']]})")
+        elif not any(k in node for k in ("$ref", "anyOf", "oneOf", "allOf")):
+            return []
+    return list(dict.fromkeys(dates))
 
 
 def _integral_floats_as_ints(value: Any) -> Any:

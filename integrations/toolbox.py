@@ -74,7 +74,7 @@ from integrations.schema import (
     signature_of,
 )
 from toolrouter._checks import check_count
-from toolrouter.attempts import describe_error
+from toolrouter.attempts import describe_error, is_async_callable
 from toolrouter.errors import AllToolsFailedError, NoToolForCapabilityError, ToolRouterError, UnknownToolError
 from toolrouter.logging import EventLog
 from toolrouter.middleware import CallOutcome, ClosesWhatItBuilt, RoutedCall, ToolMiddleware
@@ -134,7 +134,8 @@ class ToolResult:
     """The outcome of one tool call from a model.
 
     ``content`` is what the model reads: the serialised value, or the error message. ``value`` is
-    the tool's return value (``None`` on error), ``tool_id`` the backend that produced it,
+    the tool's return value (``None`` when no tool returned one; kept when ``serialize`` failed on
+    it, status ``"unserializable"``), ``tool_id`` the backend that produced it,
     ``attempts`` every attempt made (empty when no tool ran), ``call_id`` the provider's id of the
     call once a dispatcher has matched it.
     """
@@ -149,7 +150,8 @@ class ToolResult:
 
     @property
     def is_error(self) -> bool:
-        """Whether the call failed (the model's mistake or every backend's failure)."""
+        """Whether the call failed: the model's mistake, every backend's failure, or a value that
+        ``serialize`` could not turn into text (the model read no value)."""
         return self.status != "ok"
 
 
@@ -177,11 +179,19 @@ def to_content(value: Any) -> str:
 
 
 def check_serialize(serialize: Any) -> None:
-    """``serialize`` if it is ``None`` or callable, else ``TypeError`` naming it: checked before a
-    tool runs, so that a wrong one refuses the call instead of failing it after its outcome was
+    """``serialize`` if it is ``None`` or a function (not an ``async`` one: it is called, not
+    awaited, and its coroutine is no text), else ``TypeError`` naming it: checked before a tool
+    runs, so that a wrong one refuses the call instead of failing it after its outcome was
     recorded."""
-    if serialize is not None and not callable(serialize):
+    if serialize is None:
+        return
+    if not callable(serialize):
         raise TypeError(f"serialize: expected a function of a value returning str, or None, got {short_repr(serialize)}")
+    if is_async_callable(serialize):
+        raise TypeError(
+            f"serialize: expected a function of a value returning str, got the async function {short_repr(serialize)}; "
+            "it is called, not awaited: make it a plain function"
+        )
 
 
 def _json(value: Any) -> str:

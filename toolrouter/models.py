@@ -8,6 +8,7 @@ floats and arrays extracted from these models, never on the models themselves.
 from __future__ import annotations
 
 import math
+import numbers
 from datetime import datetime, timezone
 from enum import Enum
 from collections.abc import Mapping
@@ -45,6 +46,7 @@ __all__ = [
     "checked_weights",
     "storable_text",
     "truncate_error",
+    "utc_time",
 ]
 
 #: Most characters of a failed call's error message that are kept (``ExecutionResult.error`` and
@@ -224,6 +226,35 @@ def truncate_error(text: str | None) -> str | None:
         return text
     marker = f"... [truncated: {len(text)} chars]"
     return text[: MAX_ERROR_CHARS - len(marker)] + marker
+
+
+def utc_time(stamp: datetime) -> datetime:
+    """``stamp`` in UTC, a naive one taken as UTC (PostgreSQL took it for the session's local time,
+    SQLite gave it back naive); one within a day of datetime's range, which has no UTC time,
+    raises ``ValueError``."""
+    if stamp.tzinfo is timezone.utc:
+        return stamp
+    try:
+        return stamp.replace(tzinfo=timezone.utc) if stamp.tzinfo is None else stamp.astimezone(timezone.utc)
+    except OverflowError:
+        raise ValueError(f"timestamp: {stamp.isoformat()} is out of datetime's range in UTC") from None
+
+
+def _no_unix_time(value: Any) -> Any:
+    """A timestamp as given, unless it is a number or text that is one: pydantic read those as a
+    Unix time, in seconds or in milliseconds as the size decided (``"0"``, a placeholder, became
+    1970), where a datetime or ISO 8601 text says which time it means."""
+    if isinstance(value, (str, bytes, bytearray)):
+        try:
+            float(value)
+        except ValueError:
+            return value  # ISO 8601 text, which pydantic reads (or refuses, naming the field)
+    elif isinstance(value, bool) or not isinstance(value, numbers.Number):
+        return value
+    raise ValueError(
+        f"timestamp: expected a datetime or ISO 8601 text (2026-01-31T12:00:00Z), got {short_repr(value)}; "
+        "a Unix time is datetime.fromtimestamp(t, timezone.utc)"
+    )
 
 
 def _hash_but_dicts(model: BaseModel) -> int:
@@ -537,9 +568,10 @@ class ExecutionResult(NumbersOnly):
     error: str | None = Field(
         None, description=f"Error message of a failed call, cut to at most {MAX_ERROR_CHARS} characters."
     )
-    timestamp: datetime = Field(
+    timestamp: Annotated[datetime, BeforeValidator(_no_unix_time), AfterValidator(utc_time)] = Field(
         default_factory=lambda: datetime.now(timezone.utc),
-        description="When the call ended, in UTC: one with another offset is converted, one without is taken as UTC.",
+        description="When the call ended (a datetime or ISO 8601 text), in UTC: one with another offset is "
+        "converted, one without is taken as UTC.",
     )
 
     @classmethod
@@ -574,10 +606,6 @@ class ExecutionResult(NumbersOnly):
             object.__setattr__(self, "quality", 1.0 if self.success else 0.0)
         if self.error is not None and (len(self.error) > MAX_ERROR_CHARS or not self.error.isascii()):
             object.__setattr__(self, "error", truncate_error(self.error))
-        stamp = self.timestamp
-        if stamp.tzinfo is not timezone.utc:  # every store and reader then sees one kind of datetime
-            utc = stamp.replace(tzinfo=timezone.utc) if stamp.tzinfo is None else stamp.astimezone(timezone.utc)
-            object.__setattr__(self, "timestamp", utc)
         return self
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import functools
 from typing import Any
 
 import pytest
 
-from integrations import Toolbox, ToolCall, dispatch_calls
+from integrations import Toolbox, ToolCall, adispatch_calls, dispatch_calls
 
 
 def make_toolbox(ran: list[str]) -> Toolbox:
@@ -33,6 +35,23 @@ def test_a_serialize_that_is_not_a_function_is_refused_before_any_tool_runs() ->
         toolbox.call_one_sync("get_forecast", {}, serialize=5)  # type: ignore[arg-type]
     assert ran == [] and toolbox.middleware.learner.tool_statistics()["weather"].calls == 0
     assert toolbox.call_one_sync("get_weather", {"city": "Oslo"}, serialize=str.upper).content == "OSLO: SUN"
+
+
+def test_an_async_serialize_is_refused_before_any_tool_runs() -> None:
+    # it was called, not awaited: every tool ran, its outcome recorded, and the model read that its
+    # value could not be turned into text (serialize returned a coroutine, never awaited)
+    ran: list[str] = []
+    toolbox = make_toolbox(ran)
+
+    async def serialize(value: Any) -> str:
+        return str(value)
+
+    calls = [ToolCall("c1", "get_weather", {"city": "Oslo"})]
+    with pytest.raises(TypeError, match="serialize: expected a function of a value returning str, got the async function"):
+        asyncio.run(adispatch_calls(toolbox, calls, serialize=serialize))
+    with pytest.raises(TypeError, match="it is called, not awaited"):
+        toolbox.call_one_sync("get_weather", {"city": "Oslo"}, serialize=functools.partial(serialize))
+    assert ran == [] and toolbox.middleware.learner.tool_statistics()["weather"].calls == 0
 
 
 def test_nan_and_infinities_in_the_arguments_are_the_models_mistake_and_reach_no_tool() -> None:
@@ -105,6 +124,24 @@ def test_a_tool_call_needs_a_text_id_and_name() -> None:
     ran: list[str] = []
     (result,) = dispatch_calls(make_toolbox(ran), [ToolCall("c1", "get_weather", {"city": "Oslo"})])
     assert (result.call_id, result.content, ran) == ("c1", "Oslo: sun", ["Oslo"])
+
+
+def test_a_provider_call_without_a_text_id_or_name_is_named_by_its_path() -> None:
+    # it was "tool call 1: field 'call_id'" for a response's first call, the item after a
+    # reasoning one, and an Anthropic block was quoted whole, its input and all
+    from integrations import anthropic as claude
+    from integrations import openai as oai
+
+    function = {"name": "get_weather", "arguments": "{}"}
+    for read, answer, problem in [
+        (oai.chat_tool_calls, [{"type": "function", "function": function}], "message.tool_calls[0].id: expected a string, got None"),
+        (oai.chat_tool_calls, [{"id": "c1", "type": "function", "function": {**function, "name": 5}}], "message.tool_calls[0].function.name: expected a string, got 5"),
+        (oai.responses_tool_calls, [{"type": "reasoning", "id": "r1", "summary": []}, {"type": "function_call", **function, "call_id": 7}], "response.output[1].call_id: expected a string, got 7"),
+        (claude.tool_calls, [{"type": "tool_use", "name": "get_weather", "input": {"city": "x" * 10_000}}], "message.content[0].id: a tool_use block needs a string, got None"),
+    ]:  # fmt: skip
+        with pytest.raises(ValueError) as caught:
+            read(answer)
+        assert str(caught.value) == problem
 
 
 def test_a_capability_named_twice_for_the_model_is_refused_in_every_format() -> None:

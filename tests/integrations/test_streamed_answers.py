@@ -55,6 +55,26 @@ def test_a_chunk_is_refused_and_the_accumulated_stream_is_dispatched() -> None:
     assert dispatch_chat(toolbox, completion) == [{"role": "tool", "tool_call_id": "c1", "content": "Oslo: sun"}]
 
 
+def test_a_chunks_delta_or_its_tool_calls_are_refused_not_read_as_calls_cut_short() -> None:
+    # the delta taken out of its chunk was read as a message: the first one's call ran with the
+    # arguments' first fragment (answered as malformed JSON), a later one's raised TypeError
+    toolbox = Toolbox(seed=0)
+
+    @toolbox.tool("get_weather")
+    def weather(city: str) -> str:
+        """The weather in a city."""
+        return f"{city}: sun"
+
+    deltas = [part.choices[0].delta for part in STREAM[:2]]
+    for part in (*deltas, deltas[0].tool_calls, deltas[1].tool_calls):
+        with pytest.raises(ValueError, match=r"message: a streamed chunk \(choices\[0\]\.delta\), not the answer"):
+            dispatch_chat(toolbox, part)
+    # a call whose type is not a string is named (it was looked up as the field of that name)
+    untyped = {"id": "c1", "type": None, "function": {"name": "get_weather", "arguments": "{}"}}
+    with pytest.raises(ValueError, match=r"message\.tool_calls\[0\]\.type: expected a string, got None"):
+        chat_tool_calls([untyped])
+
+
 def test_a_choice_with_its_message_is_the_answer_whatever_else_it_carries() -> None:
     # a chunk's choice has no message; one that has it is the answer, an empty delta beside it or not
     call = {"id": "c1", "type": "function", "function": {"name": "get_weather", "arguments": "{}"}}

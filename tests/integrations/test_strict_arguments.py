@@ -139,3 +139,31 @@ def test_a_type_of_ones_own_that_takes_a_boolean_still_does_beside_an_enum() -> 
     assert schema.bind({"count": True}) == ((), {"count": 1})
     with pytest.raises(ToolArgumentsError, match=r"level: Input should be 1 or 2 \(got true\)"):
         schema.bind({"count": 1, "level": True})
+
+
+class Slot(BaseModel):
+    start: datetime.datetime
+
+
+def book(on: datetime.date, at: datetime.datetime | None = None, slots: list[Slot] = [], note: str = "") -> str:  # noqa: B006
+    return f"{on} {at} {[s.start for s in slots]} {note!r}"
+
+
+@pytest.mark.parametrize(
+    ("arguments", "problem"),
+    [
+        ({"on": "1704067200"}, 'on: Input should be a date as ISO 8601 text (2026-01-31), not a number (got "1704067200")'),
+        ({"on": "2024-01-01", "at": "0"}, 'at: Input should be a date-time as ISO 8601 text (2026-01-31T12:00:00Z), not a number (got "0")'),
+        ({"on": "2024-01-01", "slots": [{"start": "2024-01-01T10:00:00Z"}, {"start": "20240101"}]}, 'slots.1.start: Input should be a date-time'),
+    ],
+)
+def test_a_date_sent_as_a_number_in_text_is_the_models_mistake(arguments: dict[str, Any], problem: str) -> None:
+    # pydantic read it as a Unix time, strictly too: "0" reached the tool as 1970-01-01, "20240101"
+    # as a time in August 1970, though the schema shown says a date-time string
+    schema = capability_schema(book, "book")
+    with pytest.raises(ToolArgumentsError) as caught:
+        schema.bind(arguments)
+    assert problem in str(caught.value)
+    # a date as ISO 8601 text fits, and a number in text where a string is taken is that text
+    _, kwargs = schema.bind({"on": "2024-01-01", "at": "2024-01-01T10:00:00Z", "note": "12"})
+    assert (kwargs["on"], kwargs["at"].hour, kwargs["note"]) == (datetime.date(2024, 1, 1), 10, "12")

@@ -530,6 +530,28 @@ def test_the_callers_mistakes_raise_and_route_options_pass_through() -> None:
         Toolbox(ToolMiddleware(seed=0), seed=1)
 
 
+def test_the_callers_mistakes_raise_from_a_response_without_calls_too() -> None:
+    # an answer without tool calls (most turns' last) returned [] unchecked: a wrong option went
+    # unseen until a turn with calls, and the sync and async dispatchers disagreed on a trace_id
+    toolbox = make_toolbox()
+    answer = {"role": "assistant", "content": "Sunny in Oslo."}
+    mistakes = [
+        ({"deadline_s": -1}, ValueError, "deadline_s"),
+        ({"trace_id": 5}, ValueError, "trace_id"),
+        ({"context": 3}, TypeError, "context: expected request text"),
+        ({"serialize": "json"}, TypeError, "serialize: expected a function"),
+    ]
+    for options, error, named in mistakes:
+        with pytest.raises(error, match=named):
+            dispatch_calls(toolbox, [], **options)
+        with pytest.raises(error, match=named):
+            asyncio.run(adispatch_calls(toolbox, [], **options))
+        with pytest.raises(error, match=named):
+            oai.dispatch_chat(toolbox, answer, **options)
+    assert dispatch_calls(toolbox, [], deadline_s=1, trace_id="t") == oai.dispatch_chat(toolbox, answer, task_type="travel") == []
+    assert rows(toolbox) == []
+
+
 def test_the_store_holds_exactly_the_attempts_of_a_mixed_dispatch() -> None:
     toolbox = make_toolbox()
 
@@ -727,3 +749,33 @@ def test_a_call_that_raises_propagates_after_every_other_call_has_ended_and_is_r
             dispatch_calls(toolbox, calls)
     assert (finished if form == "sync" else asyncio.run(dispatch())) == ["slow"]
     assert ("slow", True, None) in rows(toolbox)
+
+
+@pytest.mark.parametrize("asynchronous", [False, True])
+def test_an_anthropic_call_cut_short_at_max_tokens_runs_nothing_and_is_answered(asynchronous: bool) -> None:
+    # the last tool_use of a message that stopped at max_tokens may lack arguments (or end inside
+    # one): it ran with what it had, here an email sent without its body, the default taken
+    sent: list[tuple[str, str]] = []
+    toolbox = Toolbox(store="memory://", seed=0)
+
+    @toolbox.tool("send_email")
+    def send_email(to: str, body: str = "") -> str:
+        sent.append((to, body))
+        return "sent"
+
+    whole = {"type": "tool_use", "id": "t1", "name": "send_email", "input": {"to": "a@example.com", "body": "hi"}}
+    cut = {"type": "tool_use", "id": "t2", "name": "send_email", "input": {"to": "b@example.com"}}
+    message = Message.model_validate({
+        "id": "msg_1", "type": "message", "role": "assistant", "model": "claude", "stop_reason": "max_tokens",
+        "usage": {"input_tokens": 1, "output_tokens": 1}, "content": [whole, cut],
+    })  # fmt: skip
+    answer = asyncio.run(claude.adispatch(toolbox, message)) if asynchronous else claude.dispatch(toolbox, message)
+    ok, refused = answer["content"]
+    assert (ok["tool_use_id"], ok["content"], ok["is_error"]) == ("t1", "sent", False)
+    assert (refused["tool_use_id"], refused["is_error"]) == ("t2", True)
+    assert "cut short where the response reached max_tokens" in refused["content"]
+    assert sent == [("a@example.com", "hi")] and len(rows(toolbox)) == 1
+    # a block after it (text cut short instead), or another stop reason: every call runs
+    for changed in ({"content": [whole, cut, {"type": "text", "text": "and"}]}, {"stop_reason": "tool_use"}):
+        answer = claude.dispatch(toolbox, message.model_copy(update=changed))
+        assert [block["is_error"] for block in answer["content"]] == [False, False]

@@ -4,7 +4,8 @@ instance holds would fail here, not in a user's hands. A user's timestamps are k
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -49,3 +50,36 @@ def test_a_timestamp_in_another_zone_or_none_is_kept_as_the_utc_instant(tmp_path
     read = [a.timestamp for a in reopened.store.attempts()]
     assert read == [datetime(2026, 1, 1, h, 0, tzinfo=timezone.utc) for h in (12, 7, 9)]
     assert all(t.tzinfo is timezone.utc for t in read) and sorted(read)[0].hour == 7  # comparable with each other
+
+
+@pytest.mark.parametrize("stamp", ["0", "1700000000", b"1.7e12", 0, 1.7e12, Decimal(1700000000)])
+def test_a_timestamp_that_is_a_number_is_refused_naming_it(stamp: object) -> None:
+    # pydantic read a number, or text that is one, as a Unix time: "0" was a call that ended in
+    # 1970, and 1.7e12 milliseconds where 1.7e10 would have been seconds
+    with pytest.raises(ValidationError) as caught:
+        ExecutionResult(tool_id="a", success=True, timestamp=stamp)
+    expected = f"timestamp: expected a datetime or ISO 8601 text (2026-01-31T12:00:00Z), got {stamp!r}; a Unix time is"
+    assert expected in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("stamp", "expected"),
+    [
+        ("yesterday", "timestamp\n  Input should be a valid datetime or date"),
+        (True, "timestamp\n  Input should be a valid datetime"),
+        ("9999-12-31T23:59:59-01:00", "timestamp: 9999-12-31T23:59:59-01:00 is out of datetime's range in UTC"),
+    ],
+)
+def test_a_timestamp_that_is_no_time_is_refused_naming_it(stamp: object, expected: str) -> None:
+    # a time past UTC's range raised OverflowError, naming nothing
+    with pytest.raises(ValidationError, match=expected):
+        ExecutionResult(tool_id="a", success=True, timestamp=stamp)
+
+
+def test_a_timestamp_as_iso_text_or_a_date_is_read_in_utc() -> None:
+    stamps = ("2026-01-31", "2026-01-31T03:00:00+03:00", "2026-01-31T00:00:00Z", date(2026, 1, 31))
+    read = [ExecutionResult(tool_id="a", success=True, timestamp=t).timestamp for t in stamps]
+    assert read == [datetime(2026, 1, 31, tzinfo=timezone.utc)] * 4
+    assert all(t.tzinfo is timezone.utc for t in read)
+    result = ExecutionResult(tool_id="a", success=True)
+    assert ExecutionResult.model_validate_json(result.model_dump_json()) == result  # its own JSON read back

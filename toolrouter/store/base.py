@@ -53,7 +53,7 @@ import numpy as np
 
 from toolrouter._checks import check_count, real_array
 from toolrouter.errors import CorruptStateError, StoreOpenError, ToolRouterError
-from toolrouter.models import MAX_CONVERSATION_ID_CHARS, storable_text, truncate_error
+from toolrouter.models import MAX_CONVERSATION_ID_CHARS, storable_text, truncate_error, utc_time
 from toolrouter.serialization import short_repr
 
 __all__ = [
@@ -206,7 +206,7 @@ class AttemptRecord:
         object.__setattr__(self, "error", truncate_error(self.error))  # frozen: set once, here
         if not isinstance(self.timestamp, datetime):
             raise TypeError(f"timestamp: expected a datetime, got {short_repr(self.timestamp)}")
-        object.__setattr__(self, "timestamp", _utc(self.timestamp))
+        object.__setattr__(self, "timestamp", utc_time(self.timestamp))
         context = self.context
         if context is not None and not (isinstance(context, np.ndarray) and context.dtype == np.float64 and context.ndim == 1):
             # as every store gives it back: a 1-D float64 array (SQLite flattened a 2-D one and cast
@@ -254,7 +254,7 @@ def _check_log_entry(entry: TraceClose | ToolRemoval, name: str) -> None:
         check_storable(field_name, getattr(entry, field_name))
     if not isinstance(entry.timestamp, datetime):
         raise TypeError(f"timestamp: expected a datetime, got {short_repr(entry.timestamp)}")
-    object.__setattr__(entry, "timestamp", _utc(entry.timestamp))
+    object.__setattr__(entry, "timestamp", utc_time(entry.timestamp))
 
 
 @dataclass(frozen=True)
@@ -312,17 +312,6 @@ class ToolRemoval:
 
 #: An entry of the log: an attempt, a trace close or a tool removal.
 LogEntry = AttemptRecord | TraceClose | ToolRemoval
-
-
-def _utc(stamp: datetime) -> datetime:
-    """``stamp`` in UTC, a naive one taken as UTC (as ``ExecutionResult``'s: PostgreSQL took it for
-    the session's local time, SQLite gave it back naive)."""
-    if stamp.tzinfo is timezone.utc:
-        return stamp
-    try:
-        return stamp.replace(tzinfo=timezone.utc) if stamp.tzinfo is None else stamp.astimezone(timezone.utc)
-    except OverflowError:  # within a day of datetime's range: no UTC time to keep
-        raise ValueError(f"timestamp: {stamp.isoformat()} is out of datetime's range in UTC") from None
 
 
 #: An attempt's columns in the SQL stores, in the order ``record_from_row`` reads them.
@@ -470,7 +459,7 @@ def _damaged_row(table: str, row: Sequence, exc: Exception, source: str | None) 
 
 def stored_stamp(value: Any, column: str = "timestamp") -> datetime:
     """A row's time: ISO text (SQLite) or a datetime (PostgreSQL), in UTC as every store gives it
-    back; text edited by hand without an offset is taken as UTC, as ``_utc`` takes an appended one.
+    back; text edited by hand without an offset is taken as UTC, as ``utc_time`` takes an appended one.
     Else a ``ValueError`` naming ``column`` and the value."""
     if isinstance(value, datetime):
         return value.astimezone(timezone.utc)
@@ -479,7 +468,7 @@ def stored_stamp(value: Any, column: str = "timestamp") -> datetime:
     except (ValueError, TypeError):
         raise ValueError(f"{column}: expected an ISO date and time, got {short_repr(value)}") from None
     try:
-        return _utc(stamp)
+        return utc_time(stamp)
     except ValueError:
         raise ValueError(f"{column}: {value} is out of datetime's range in UTC") from None
 
