@@ -1028,7 +1028,8 @@ class PostgresStore(Store):
     def prune(self, upto_id: int) -> int:
         """See ``Store.prune``. A watermark is an id no attempt still to commit can be below (see
         ``visible_below`` in the schema), so nothing pruned up to one can be written after. The
-        keys of what it deletes are kept (``toolrouter.pruned_keys``, read by ``_unpruned``)."""
+        keys of what it deletes are kept (``toolrouter.pruned_keys``, read by ``_unpruned``), as
+        runs merged with those kept of the same origins."""
         upto_id = check_upto_id(upto_id)
         # the highest id gone, of attempts, trace closes and tool removals, is kept in meta beside
         # schema_version, and their keys as runs of consecutive seqs, in the same statement
@@ -1040,10 +1041,19 @@ class PostgresStore(Store):
             "mark AS (INSERT INTO toolrouter.meta (key, value) SELECT 'pruned_upto', max(id)::text FROM ids "
             "HAVING count(*) > 0 ON CONFLICT (key) DO UPDATE SET value = excluded.value "
             "WHERE excluded.value::bigint > toolrouter.meta.value::bigint), "
+            "runs AS (SELECT origin, min(origin_seq) AS seq_from, max(origin_seq) AS seq_to FROM (SELECT origin, "
+            "origin_seq, origin_seq - row_number() OVER (PARTITION BY origin ORDER BY origin_seq) AS run FROM ids "
+            "WHERE origin IS NOT NULL AND origin_seq IS NOT NULL) AS k GROUP BY origin, run), "
+            # the runs kept of the same origins are taken out and merged with the new ones: an origin
+            # whose rows are pruned in order keeps one row, not one a prune
+            "kept AS (DELETE FROM toolrouter.pruned_keys WHERE origin IN (SELECT origin FROM runs) "
+            "RETURNING origin, seq_from, seq_to), "
+            "spans AS (SELECT *, seq_from > 1 + max(seq_to) OVER (PARTITION BY origin ORDER BY seq_from, seq_to "
+            "ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) IS NOT FALSE AS starts "
+            "FROM (SELECT * FROM runs UNION ALL SELECT * FROM kept) AS r), "
             "keys AS (INSERT INTO toolrouter.pruned_keys (origin, seq_from, seq_to) "
-            "SELECT origin, min(origin_seq), max(origin_seq) FROM (SELECT origin, origin_seq, "
-            "origin_seq - row_number() OVER (PARTITION BY origin ORDER BY origin_seq) AS run FROM ids "
-            "WHERE origin IS NOT NULL AND origin_seq IS NOT NULL) AS k GROUP BY origin, run) "
+            "SELECT origin, min(seq_from), max(seq_to) FROM (SELECT *, sum(starts::int) OVER (PARTITION BY origin "
+            "ORDER BY seq_from, seq_to ROWS UNBOUNDED PRECEDING) AS island FROM spans) AS s GROUP BY origin, island) "
             "SELECT count(*) FROM gone"
         )
 
