@@ -28,9 +28,10 @@ moved to ``<origin>.journal.refused`` beside the journal (a JSON object a line: 
 server's error, and the record as ``record_to_json`` wrote it, which ``record_from_json`` reads back
 for an append once the server takes it), logged (``journal_record_refused``), and the records after
 it are written. The store judges a refusal to be the record's own when the server refuses it twice
-while taking a record after it in between (see ``PostgresStore``); a refusal of every write (a
-privilege taken away, a trigger refusing every row), or of every write to the record's table, sets
-nothing aside: the journal waits for it.
+while taking a record after it of its kind in between (or, where those after it are of other
+kinds, a probe of its kind: see ``PostgresStore``); a refusal of every write (a privilege taken
+away, a trigger refusing every row), or of every write to the record's table, sets nothing aside:
+the journal waits for it.
 One the log holds already under its key (its first write reached the server but the answer was
 lost, and a ``BEFORE INSERT`` trigger refuses it before the key's check) is written: it leaves the
 journal as written, not set aside to be appended twice.

@@ -35,12 +35,13 @@ The store keeps the guarantees of the SQLite one:
   The background thread reconnects every ``retry_s``, writes the journal in order (each attempt
   exactly once, by its idempotency key), and only then goes back to writing directly. A record the
   server refuses for its own sake (a trigger's or a constraint's error on that row: refused twice,
-  while the server takes one of the records after it in between) is moved beside the journal
-  (``<origin>.journal.refused``, logged ``journal_record_refused``) rather than hold back the
-  records after it for good, unless the log holds it already (its answer lost: it is written); a
-  refusal of every write moves nothing, nor does one of every write to the record's table (the
-  role may not write or read it there), and the journal waits. Reads and
-  snapshots raise ``StoreUnavailableError`` while the server is away, and so does one that the
+  while the server takes one of the records after it of its kind in between, or where those after
+  it are of other kinds, a probe of its kind that names nothing of the log, rolled back) is moved
+  beside the journal (``<origin>.journal.refused``, logged ``journal_record_refused``) rather than
+  hold back the records after it for good, unless the log holds it already (its answer lost: it is
+  written); a refusal of every write moves nothing, nor does one of every write to the record's
+  table (the role may not write or read it there, a trigger refuses every row), and the journal
+  waits. Reads and snapshots raise ``StoreUnavailableError`` while the server is away, and so does one that the
   server refuses without an outage (the role lacks a privilege), naming the store, the operation and
   the server's words, with the store left online.
 
@@ -276,6 +277,25 @@ def _orphan_refused(path: str) -> str:
         f"and a store open on this host writes the journal within retry_s (or the next one opened); or give its records up: move {path}* out of "
         "its folder (SQLite: its table attempts holds each record as record_from_json reads it; docs/deployment.md)"
     )
+
+
+#: What a probe (``_probe``) names where a record names its task, trace or tool.
+_PROBE = "toolrouter-probe"
+
+
+def _probe(record: LogEntry) -> LogEntry:
+    """A record of ``record``'s kind that names no task, trace or tool of the log, from its writer
+    at its time: whether the server takes it (rolled back) tells a table that refuses every row (a
+    trigger) from one that refuses ``record`` for its own sake (see ``_write_alone``)."""
+    if isinstance(record, ToolRemoval):
+        return ToolRemoval(_PROBE, timestamp=record.timestamp, writer=record.writer)
+    if isinstance(record, TraceClose):
+        return TraceClose(_PROBE, True, timestamp=record.timestamp, writer=record.writer)
+    return AttemptRecord(
+        task_id=_PROBE, task_type=_PROBE, step=_PROBE, capability=None, tool_id=_PROBE, success=True,
+        quality=0.0, cost=0.0, latency_s=0.0, utility=0.0, timestamp=record.timestamp, writer=record.writer,
+    )
+
 
 
 def _kinds(records: Sequence[LogEntry]) -> str:
@@ -1421,13 +1441,15 @@ class PostgresStore(Store):
 
     def _write_alone(self, conn: Any, journal: Journal, origin: str, rows: list[tuple[int, LogEntry]]) -> None:
         """Write ``rows``, the oldest of ``journal``, a record at a time, in order. One the server
-        refuses for its own sake (it takes one of the records after it, then refuses it once more:
-        a refusal of every write may have just ended) is set aside (``Journal.set_aside``), and the
-        records after it are written; a refusal of every write, or of every write to its table
-        (``_may_append``), is raised: the journal waits. One the log holds already (``_in_log``) is
-        written, whatever the server says to its retry.
+        refuses for its own sake (it takes one of the records after it of its kind, then refuses it
+        once more: a refusal of every write may have just ended) is set aside (``Journal.set_aside``),
+        and the records after it are written; a refusal of every write, or of every write to its
+        table (a trigger refusing every row, or ``_may_append``), is raised: the journal waits. One
+        the log holds already (``_in_log``) is written, whatever the server says to its retry.
         The records after it tried are those of ``rows`` and the journal's newest: a run of refused
-        records as long as ``rows`` held back for good the records after it, and those appended."""
+        records as long as ``rows`` held back for good the records after it, and those appended.
+        Those of another kind say nothing of its table (one taken where a trigger refuses every row
+        of its table set it aside): a probe of its kind (``_probe``) stands in for them."""
         with self._lock:
             newest = journal.newest()
         beyond = [newest] if newest is not None and newest[0] > rows[-1][0] else []
@@ -1439,7 +1461,10 @@ class PostgresStore(Store):
                 refused = None  # set aside, it would be appended again; waited for, it would wait for good
             if refused is not None:
                 after = [*rows[place + 1 :], *beyond]
-                if not self._may_append(conn, record) or not self._takes_one_of(conn, origin, after):
+                kin = [(s, r) for s, r in after if type(r) is type(record)]
+                if len(kin) < len(after):  # under seq 0, a key no record has (a store's seqs start at 1)
+                    kin.append((0, _probe(record)))
+                if not self._may_append(conn, record) or not self._takes_one_of(conn, origin, kin):
                     raise refused
                 refused = self._refusal(conn, origin, [(seq, record)])
             with self._lock:
