@@ -78,11 +78,8 @@ def postgres_server() -> Iterator[LocalPostgres]:
         server = LocalPostgres(fsync=False, parent=shm)
     except PostgresBinariesMissing as exc:
         pytest.skip(str(exc))
-    server.start()
-    try:
+    with server:  # a start that fails leaves no folder behind (in /dev/shm: memory until a reboot)
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture
