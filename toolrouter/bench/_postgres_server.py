@@ -51,6 +51,10 @@ def find_binaries() -> Path:
     )
 
 
+#: How many ports a first start tries (see ``LocalPostgres.start``).
+_PORT_TRIES = 5
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -78,11 +82,24 @@ class LocalPostgres:
 
     # --- lifecycle ---------------------------------------------------------------------------------
     def start(self) -> "LocalPostgres":
-        """Create the cluster (first call) and start the server; returns ``self``."""
+        """Create the cluster (first call) and start the server; returns ``self``. The first start
+        takes another free port if the one found was taken meanwhile (``_PORT_TRIES`` in all)."""
+        # a restart keeps its port, which the URLs given out name
+        tries = 1 if self.root else _PORT_TRIES
         if self.root is None:
             self._init()
-        self._pg_ctl("start", "-w", "-t", "60", "-l", str(self.root / "server.log"), "-o", self._options())
-        return self
+        while True:
+            logged = len(self.log)
+            try:
+                self._pg_ctl("start", "-w", "-t", "60", "-l", str(self.root / "server.log"), "-o", self._options())
+                return self
+            except RuntimeError:
+                # a free port is free only when found: another process (a client's connection, another
+                # test run's server) may take it before the server binds it
+                tries -= 1
+                if not tries or "Address already in use" not in self.log[logged:]:
+                    raise
+                self.port = _free_port()
 
     def stop(self, mode: str = "fast", *, remove: bool = True) -> None:
         """Stop the server (``mode``: ``fast`` or ``immediate``, a crash of the server process) and,
