@@ -56,7 +56,23 @@ _PORT_TRIES = 5
 
 
 def _free_port() -> int:
-    with socket.socket() as s:
+    """A port free now, at random below the range the system takes the ports of outgoing
+    connections from: a port the system handed out (``bind`` to port 0) could go to any client's
+    connection while the server was not bound to it (before its first start, during a restart),
+    and the start failed, "Address already in use"."""
+    try:
+        low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):  # not Linux: below Linux's default, and IANA's
+        low = 32768
+    for _ in range(100):
+        port = 1024 + secrets.randbelow(max(1, low - 1024))
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:  # in use
+                continue
+            return port
+    with socket.socket() as s:  # none found there: one the system hands out
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
 
@@ -94,8 +110,8 @@ class LocalPostgres:
                 self._pg_ctl("start", "-w", "-t", "60", "-l", str(self.root / "server.log"), "-o", self._options())
                 return self
             except RuntimeError:
-                # a free port is free only when found: another process (a client's connection, another
-                # test run's server) may take it before the server binds it
+                # a free port is free only when found: another process (another test run's server)
+                # may bind it before this one does
                 tries -= 1
                 if not tries or "Address already in use" not in self.log[logged:]:
                     raise
