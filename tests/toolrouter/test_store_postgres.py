@@ -57,6 +57,17 @@ def unblock(server: LocalPostgres, database: str) -> None:
     server.sql(f"ALTER DATABASE {database} ALLOW_CONNECTIONS true")
 
 
+def refuse_inserts(server: LocalPostgres, database: str, message: str, when: str = "true", table: str = "attempts") -> None:
+    """A trigger that refuses, raising ``message``, each row inserted into ``table`` for which the
+    SQL condition ``when`` on ``NEW`` holds (a refusal the server makes for the row's own sake)."""
+    server.sql(
+        "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS "
+        f"$$ BEGIN IF {when} THEN RAISE EXCEPTION '{message}'; END IF; RETURN NEW; END $$",
+        database,
+    )
+    server.sql(f"CREATE TRIGGER refuse BEFORE INSERT ON toolrouter.{table} FOR EACH ROW EXECUTE FUNCTION refuse()", database)
+
+
 def flush_refused(store, words: str) -> str:  # type: ignore[no-untyped-def]
     """The message of ``store.flush``'s refusal once the store's thread has tried to write its
     journal and met the server's refusal holding ``words`` (each flush wakes the thread)."""

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from structlog.testing import capture_logs
 from test_store import record
-from test_store_postgres import block, unblock
+from test_store_postgres import block, refuse_inserts, unblock
 
 from toolrouter.bench._postgres_server import LocalPostgres
 from toolrouter.store import StoreUnavailableError, open_store
@@ -27,13 +27,7 @@ def orphan_the_server_refuses(url: str, postgres_server: LocalPostgres, pg_datab
         finally:
             gone.close()  # its journal stays on disk, for the next store to adopt
             unblock(postgres_server, pg_database)
-    postgres_server.sql(
-        "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'not now'; END $$",
-        pg_database,
-    )
-    postgres_server.sql(
-        "CREATE TRIGGER refuse BEFORE INSERT ON toolrouter.attempts FOR EACH ROW EXECUTE FUNCTION refuse()", pg_database
-    )
+    refuse_inserts(postgres_server, pg_database, "not now")
 
 
 def test_an_orphan_journal_the_server_refuses_is_said_deferred_once(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from structlog.testing import capture_logs
 from test_store import record
-from test_store_postgres import flush_refused
+from test_store_postgres import flush_refused, refuse_inserts
 
 from toolrouter.bench._postgres_server import LocalPostgres
 from toolrouter.store import open_store
@@ -17,13 +17,7 @@ from toolrouter.store import open_store
 def test_an_append_a_trigger_refuses_waits_in_the_journal(pg_url: str, pg_database: str, postgres_server: LocalPostgres) -> None:
     with open_store(f"{pg_url}&retry_s=0.05") as store:
         store.append([record("a")])
-        postgres_server.sql(
-            "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'not now'; END $$",
-            pg_database,
-        )
-        postgres_server.sql(
-            "CREATE TRIGGER refuse BEFORE INSERT ON toolrouter.attempts FOR EACH ROW EXECUTE FUNCTION refuse()", pg_database
-        )
+        refuse_inserts(postgres_server, pg_database, "not now")
         with capture_logs() as events:
             assert store.append([record("b")]) == [] and store.append([record("c")]) == []
         # said as a refusal, once: the server answered (it was logged as store_unreachable)

@@ -6,7 +6,7 @@ nothing from the other hosts for as long as the refusal lasted."""
 from __future__ import annotations
 
 from test_store import record
-from test_store_postgres import flush_refused, wait_for
+from test_store_postgres import flush_refused, refuse_inserts, wait_for
 
 from toolrouter.bench._postgres_server import LocalPostgres
 from toolrouter.store import open_store
@@ -16,14 +16,7 @@ def test_a_store_whose_writes_are_refused_still_announces_what_others_append(
     pg_url: str, pg_database: str, postgres_server: LocalPostgres
 ) -> None:
     with open_store(f"{pg_url}&retry_s=0.05&poll_s=0.05") as refused, open_store(pg_url) as other:
-        postgres_server.sql(
-            "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS "
-            "$$ BEGIN IF NEW.tool_id = 'bad' THEN RAISE EXCEPTION 'not this tool'; END IF; RETURN NEW; END $$",
-            pg_database,
-        )
-        postgres_server.sql(
-            "CREATE TRIGGER refuse BEFORE INSERT ON toolrouter.attempts FOR EACH ROW EXECUTE FUNCTION refuse()", pg_database
-        )
+        refuse_inserts(postgres_server, pg_database, "not this tool", "NEW.tool_id = 'bad'")
         told: list[int] = []
         refused.on_new_attempts(told.append)
         assert refused.append([record("bad")]) == [] and not refused.online  # it waits in the journal
@@ -36,13 +29,7 @@ def test_flush_writes_the_journal_now_while_the_store_listens_on(
     pg_url: str, pg_database: str, postgres_server: LocalPostgres
 ) -> None:
     with open_store(f"{pg_url}&retry_s=60") as store:  # no try of the thread's own before flush's
-        postgres_server.sql(
-            "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'not now'; END $$",
-            pg_database,
-        )
-        postgres_server.sql(
-            "CREATE TRIGGER refuse BEFORE INSERT ON toolrouter.attempts FOR EACH ROW EXECUTE FUNCTION refuse()", pg_database
-        )
+        refuse_inserts(postgres_server, pg_database, "not now")
         assert store.append([record("a")]) == []
         assert "not now" in flush_refused(store, "not now")
         postgres_server.sql("DROP TRIGGER refuse ON toolrouter.attempts", pg_database)

@@ -10,6 +10,7 @@ import time
 
 import psycopg
 from test_store import record
+from test_store_postgres import refuse_inserts
 
 from toolrouter.bench._postgres_server import LocalPostgres
 from toolrouter.store import TraceClose, open_store
@@ -19,13 +20,7 @@ def test_pending_after_close_counts_what_the_journal_holds_once(
     postgres_server: LocalPostgres, pg_database: str, pg_url: str
 ) -> None:
     store = open_store(f"{pg_url}&timeout_s=30")
-    postgres_server.sql(
-        "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'not now'; END $$",
-        pg_database,
-    )
-    postgres_server.sql(
-        "CREATE TRIGGER refuse BEFORE INSERT ON toolrouter.trace_closes FOR EACH ROW EXECUTE FUNCTION refuse()", pg_database
-    )
+    refuse_inserts(postgres_server, pg_database, "not now", table="trace_closes")
     blocker = psycopg.connect(postgres_server.url(pg_database))  # holds back the attempts' inserts, not reads
     blocker.execute("LOCK TABLE toolrouter.attempts IN EXCLUSIVE MODE")
     appending = threading.Thread(target=store.append, args=([record("a")],))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 from structlog.testing import capture_logs
 from test_store import record
+from test_store_postgres import refuse_inserts
 
 from toolrouter.bench._postgres_server import LocalPostgres
 from toolrouter.store import TraceClose, open_store
@@ -29,14 +30,7 @@ def test_a_pruned_record_of_a_journal_is_not_appended_again(
     journal.add(range(1, 7), [record("x"), TraceClose("t1", True), record("y"), record("z"), record("w"), record("v")])
     journal.close()  # the router died: its journal is left for the next store on this host
     if trigger:
-        postgres_server.sql(
-            "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS "
-            "$$ BEGIN IF NEW.tool_id = 'x' THEN RAISE EXCEPTION 'not x'; END IF; RETURN NEW; END $$",
-            pg_database,
-        )
-        postgres_server.sql(
-            "CREATE TRIGGER refuse BEFORE INSERT ON toolrouter.attempts FOR EACH ROW EXECUTE FUNCTION refuse()", pg_database
-        )
+        refuse_inserts(postgres_server, pg_database, "not x", "NEW.tool_id = 'x'")
     with capture_logs() as events, open_store(pg_url) as store:  # which adopts the journal
         assert [(r.id == other[0], r.tool_id) for r in store.attempts()] == [(True, "z"), (False, "w"), (False, "v")]
         assert [type(e).__name__ for e in store.log()] == ["AttemptRecord"] * 3

@@ -12,6 +12,7 @@ import stat
 
 from structlog.testing import capture_logs
 from test_store import record
+from test_store_postgres import refuse_inserts
 
 from toolrouter.bench._postgres_server import LocalPostgres
 from toolrouter.store import open_store
@@ -23,14 +24,7 @@ def test_records_the_server_refuses_for_their_own_sake_are_set_aside_and_the_res
 ) -> None:
     with open_store(f"{pg_url}&retry_s=0.05") as store:
         store.append([record("a")])
-        postgres_server.sql(
-            "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS "
-            "$$ BEGIN IF NEW.tool_id LIKE 'bad%' THEN RAISE EXCEPTION 'not this tool'; END IF; RETURN NEW; END $$",
-            pg_database,
-        )
-        postgres_server.sql(
-            "CREATE TRIGGER refuse BEFORE INSERT ON toolrouter.attempts FOR EACH ROW EXECUTE FUNCTION refuse()", pg_database
-        )
+        refuse_inserts(postgres_server, pg_database, "not this tool", "NEW.tool_id LIKE 'bad%'")
         with capture_logs() as events:
             # refused with it, a record the server takes; a run of two refused records; two it takes
             assert store.append([record("b"), record("bad1")]) == []

@@ -1,9 +1,11 @@
-"""A role that may read one of the log's tables but no longer write it (``INSERT`` on the trace
-closes taken away) has every record of that kind refused, while the server takes the records of
-the other kinds after it: each trace close was judged refused for its own sake and set aside, a
-privilege taken away read as a fault of the record. The role's privileges on the record's table are
-asked first: without them it is a refusal of every write of its kind, which sets nothing aside (the
-journal waits, ``flush`` names the table), and the records are written once they are granted."""
+"""A role that may no longer write one of the log's tables (every privilege on the trace closes
+taken away, or ``INSERT``, or a column's) has every record of that kind refused, while the server
+takes the records of the other kinds after it. Each trace close was judged refused for its own sake
+and set aside: a privilege taken away read as a fault of the record, and where the role could not
+read the table either, the check whether the log holds the record already took that refusal for "not
+in the log". The role's privileges on the record's table are asked first: without them it is a
+refusal of every write of its kind, which sets nothing aside (the journal waits, ``flush`` names the
+table), and the records are written once they are granted."""
 
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ from toolrouter.bench._postgres_server import LocalPostgres
 from toolrouter.store import TraceClose, open_store
 
 
-@pytest.mark.parametrize("revoked", ["INSERT", "INSERT (writer)", "SELECT (id)"])
+@pytest.mark.parametrize("revoked", ["ALL", "INSERT", "INSERT (writer)", "SELECT (id)"])
 def test_a_table_the_role_may_not_append_to_holds_the_journal_back(
     revoked: str, postgres_server: LocalPostgres, pg_database: str, pg_url: str, pg_role: str, tmp_path
 ) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 from structlog.testing import capture_logs
 from test_store import record
+from test_store_postgres import refuse_inserts
 
 from toolrouter.bench._postgres_server import LocalPostgres
 from toolrouter.store import open_store
@@ -25,14 +26,7 @@ def test_a_refused_record_the_log_holds_is_dropped_from_the_journal_as_written(
     journal = Journal.for_origin(folder, origin, 100, store_id)
     journal.add(range(1, 2 + len(after)), [record(t) for t in ["x", *after]])
     journal.close()  # the router died: its journal is left for the next store on this host
-    postgres_server.sql(
-        "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS "
-        "$$ BEGIN IF NEW.tool_id = 'x' THEN RAISE EXCEPTION 'not x'; END IF; RETURN NEW; END $$",
-        pg_database,
-    )
-    postgres_server.sql(
-        "CREATE TRIGGER refuse BEFORE INSERT ON toolrouter.attempts FOR EACH ROW EXECUTE FUNCTION refuse()", pg_database
-    )
+    refuse_inserts(postgres_server, pg_database, "not x", "NEW.tool_id = 'x'")
     with capture_logs() as events, open_store(pg_url) as store:  # which adopts the journal
         assert [r.tool_id for r in store.attempts()] == ["x", *after]
     assert not list((tmp_path / "journal").rglob("*.journal*"))  # nothing set aside, nothing left

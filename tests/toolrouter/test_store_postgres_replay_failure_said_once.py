@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from structlog.testing import capture_logs
 from test_store import record
-from test_store_postgres import block, unblock
+from test_store_postgres import block, refuse_inserts, unblock
 
 from toolrouter.bench._postgres_server import LocalPostgres
 from toolrouter.store import StoreUnavailableError, open_store
@@ -21,13 +21,7 @@ def test_a_refused_write_of_the_journal_is_said_once_and_the_journal_written_onc
     try:
         # the refusal is in place before the outage ends: the store's thread, retrying every
         # retry_s, could otherwise write the journal before it was, and nothing would be refused
-        postgres_server.sql(
-            "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'not now'; END $$",
-            pg_database,
-        )
-        postgres_server.sql(
-            "CREATE TRIGGER refuse BEFORE INSERT ON toolrouter.attempts FOR EACH ROW EXECUTE FUNCTION refuse()", pg_database
-        )
+        refuse_inserts(postgres_server, pg_database, "not now")
         block(postgres_server, pg_database)
         try:
             assert store.append([record("a")]) == []
