@@ -1025,7 +1025,7 @@ class ThreadRunner:
             except RuntimeError:  # the loop closed while the tool ran: nobody is waiting
                 pass
 
-        job = _Job(fn, args, kwargs, resolve)
+        job = _Job(fn, args, kwargs, resolve, future.cancelled)
         self._submit(job)
         future.add_done_callback(lambda f: self._give_up(job) if f.cancelled() else None)
         return future, job
@@ -1065,11 +1065,13 @@ class ThreadRunner:
     def _withdraw(self, job: _Job) -> bool:
         """Take back ``job`` if no worker has started it: it never runs. Returns whether it is
         taken back (now or before: cancelling its future takes it back too)."""
-        try:
-            job.unclaimed.pop()  # atomic: the worker that would run it pops it first, or finds it gone
-        except IndexError:
-            return job.ended and job.started is None
+        # under the lock, the pop and the mark as one: a worker takes back the job of a cancelled
+        # caller too, and the caller must not find it popped yet not ended (it gave it up as hung)
         with self._lock:
+            try:
+                job.unclaimed.pop()  # atomic: the worker that would run it pops it first, or finds it gone
+            except IndexError:
+                return job.ended and job.started is None
             self._available += 1
             job.ended = True  # nothing left to give up: a later _give_up is a no-op
         return True
@@ -1107,6 +1109,12 @@ class ThreadRunner:
                         self._available -= 1
                         self._workers -= 1
                         return
+                continue
+            if job.cancelled is not None and job.cancelled():
+                # its caller was cancelled, and takes it back only when its loop runs the future's
+                # callbacks: a worker freed meanwhile (another call of the cancelled run given up,
+                # its hung tool replaced) started it, for a run that was over, blamed on the tool
+                self._withdraw(job)
                 continue
             try:
                 job.unclaimed.pop()
@@ -1187,18 +1195,21 @@ class _WorkerWait:
 
 class _Job:
     __slots__ = (
-        "fn", "args", "kwargs", "context", "value", "exc", "done", "notify", "unclaimed", "ended", "abandoned", "started",
-        "finished",
+        "fn", "args", "kwargs", "context", "value", "exc", "done", "notify", "cancelled", "unclaimed", "ended",
+        "abandoned", "started", "finished",
     )
 
     def __init__(
-        self, fn: Callable[..., Any], args: tuple, kwargs: dict, notify: Callable[[_Job], None] | None = None
+        self, fn: Callable[..., Any], args: tuple, kwargs: dict, notify: Callable[[_Job], None] | None = None,
+        cancelled: Callable[[], bool] | None = None,
     ) -> None:
         self.fn, self.args, self.kwargs = fn, args, kwargs
         self.context = contextvars.copy_context()  # the caller's context vars, as asyncio.to_thread
         self.value: Any = None
         self.exc: BaseException | None = None
         self.notify = notify  # None: the caller waits on ``done``
+        # whether the caller's future was cancelled (a read of its state, from a worker thread)
+        self.cancelled = cancelled
         self.unclaimed = [True]  # popped by whoever settles its fate first: a worker, or a caller giving up
         self.ended = self.abandoned = False  # changed under the runner's lock
         self.started: float | None = None  # the time.monotonic() a worker started it
