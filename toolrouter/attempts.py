@@ -583,11 +583,13 @@ class CallReport:
 class _Try:
     """Yielded by the loop: call ``binding``; it may take ``timeout_s`` seconds from when its tool
     starts (None: no limit), and the wait, for a worker thread too, ends at ``deadline`` (a
-    ``time.monotonic()``; None: none)."""
+    ``time.monotonic()``; None: none). ``queued_s``: set by the driver when the try's caller is
+    cut (cancelled, interrupted) after its tool started, how long it waited for its turn first."""
 
     binding: Binding
     timeout_s: float | None
     deadline: float | None = None
+    queued_s: float = 0.0
 
     def left_s(self, started: float | None = None) -> float | None:
         """Seconds left to wait for a tool that started at ``started`` (default: now); None: no limit."""
@@ -677,8 +679,9 @@ def attempt_loop(spec: CallSpec) -> Generator[Any, Any, CallReport]:
             timeout = _timeout(spec, tool_id)
             t0 = time.perf_counter()
             m0 = time.monotonic() if spec.deadline is not None else 0.0
+            action = _Try(binding, timeout, spec.deadline)
             try:
-                raw = yield _Try(binding, timeout, spec.deadline)
+                raw = yield action
                 if isinstance(raw.exc, _CALLER_INTERRUPTS) and raw.never_ran is None:
                     raise raw.exc  # reached the tool's frame, but the caller's as if it came while waiting
             except GeneratorExit:  # the loop itself closed (a tool's own GeneratorExit comes as its outcome)
@@ -686,7 +689,8 @@ def attempt_loop(spec: CallSpec) -> Generator[Any, Any, CallReport]:
                     breaker.release(probe)  # no verdict: a probe's place is free for the next call
                 raise
             except BaseException as exc:  # cancelled or interrupted while the tool ran: record, re-raise
-                _record_interrupted(spec, report, breaker, probe, tool_id, cost, time.perf_counter() - t0, exc)
+                elapsed = max(time.perf_counter() - t0 - action.queued_s, 0.0)  # the tool's time, as below
+                _record_interrupted(spec, report, breaker, probe, tool_id, cost, elapsed, exc)
                 raise
             if raw.never_ran is not None:  # it waited for its turn in vain: no outcome of the tool
                 if breaker is not None:
@@ -1631,6 +1635,9 @@ async def _call_in_turn(action: _Try, pool: Any, semaphore: asyncio.Semaphore) -
     waited = time.perf_counter() - queued
     try:
         raw = await _call_async(action, pool)
+    except BaseException:  # cut while its tool ran: the wait for its turn is not the tool's time
+        action.queued_s += waited
+        raise
     finally:
         semaphore.release()
     raw.queued_s += waited
@@ -1642,8 +1649,8 @@ async def _call_async(action: _Try, pool: Any) -> _Raw:
     if b.is_async and b.inline and _HAS_TIMEOUT:
         return await _await_inline(b, action.left_s())
     if b.is_async:
-        make: Callable[[], Any] = functools.partial(b.fn, *b.args, **b.kwargs)
-    elif b.inline:
+        return await _await_bounded(functools.partial(b.fn, *b.args, **b.kwargs), action.left_s(), action.deadline)
+    if b.inline:
         try:
             value = b.fn(*b.args, **b.kwargs)
         except BaseException as exc:
@@ -1656,7 +1663,7 @@ async def _call_async(action: _Try, pool: Any) -> _Raw:
         runner = pool or default_runner()
         submitted = time.monotonic()
         future, job = runner._future(b.fn, b.args, b.kwargs)
-        return await _await_future(future, runner._wait(job, action.timeout_s, action.deadline, submitted))
+        wait = runner._wait(job, action.timeout_s, action.deadline, submitted)
     else:  # an Executor: when its worker starts the tool is known from inside the call
         context = contextvars.copy_context()
         started: list[float] = []
@@ -1670,6 +1677,9 @@ async def _call_async(action: _Try, pool: Any) -> _Raw:
         wait = _WorkerWait(action.timeout_s, action.deadline, time.monotonic(), lambda: started[0] if started else None)
         job = pool.submit(call)
         wait.withdraw = job.cancel  # taken back only if it has not started
-        return await _await_future(asyncio.wrap_future(job), wait)
-
-    return await _await_bounded(make, action.left_s(), action.deadline)
+        future = asyncio.wrap_future(job)
+    try:
+        return await _await_future(future, wait)
+    except BaseException:  # cut while its tool ran: the wait for a worker thread is not the tool's time
+        action.queued_s += wait.queued_s()
+        raise
