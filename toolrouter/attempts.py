@@ -119,7 +119,8 @@ class ToolOutput:
     """What a tool function may return to report its own ``quality`` in [0, 1], ``cost`` or
     ``latency_s`` (``None``: use the default). The caller receives ``value``. Any real number will
     do (numpy's scalars too); one that is not finite, negative, or a quality outside [0, 1], and
-    anything that is not a real number, make the attempt a failure of the tool."""
+    anything that is not a real number, make the attempt a failure of the tool, as does a ``value``
+    that is an awaitable (a coroutine): the tool awaits it, nothing after it does."""
 
     value: Any
     quality: float | None = None
@@ -867,6 +868,16 @@ def _settle(
                     latency = float(value.latency_s)
                 quality = value.quality
                 value = value.value
+                if _awaitable(value):
+                    # a bare awaitable is awaited (a sync wrapper around an async tool), one in a
+                    # report is not: the step "succeeded" with a coroutine, none of its body run
+                    if isinstance(value, types.CoroutineType):
+                        value.close()
+                    raise _Rejected(
+                        f"TypeError: tool {tool_id!r} reported a ToolOutput whose value is an awaitable "
+                        f"({type(value).__name__}) that nothing awaits; make the tool await it "
+                        "(ToolOutput(await ...))"
+                    )
             if isinstance(value, _GENERATORS):
                 # a wrapper around a generator function (a decorator that registration cannot see
                 # through): none of its body ran, and its "value" would reach the caller as a repr
