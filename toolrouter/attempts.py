@@ -119,7 +119,8 @@ class ToolOutput:
     """What a tool function may return to report its own ``quality`` in [0, 1], ``cost`` or
     ``latency_s`` (``None``: use the default). The caller receives ``value``. Any real number will
     do (numpy's scalars too); one that is not finite, negative, or a quality outside [0, 1], and
-    anything that is not a real number, make the attempt a failure of the tool."""
+    anything that is not a real number, make the attempt a failure of the tool, as does a ``value``
+    that is an awaitable (a coroutine): the tool awaits it, nothing after it does."""
 
     value: Any
     quality: float | None = None
@@ -583,11 +584,13 @@ class CallReport:
 class _Try:
     """Yielded by the loop: call ``binding``; it may take ``timeout_s`` seconds from when its tool
     starts (None: no limit), and the wait, for a worker thread too, ends at ``deadline`` (a
-    ``time.monotonic()``; None: none)."""
+    ``time.monotonic()``; None: none). ``queued_s``: set by the driver when the try's caller is
+    cut (cancelled, interrupted) after its tool started, how long it waited for its turn first."""
 
     binding: Binding
     timeout_s: float | None
     deadline: float | None = None
+    queued_s: float = 0.0
 
     def left_s(self, started: float | None = None) -> float | None:
         """Seconds left to wait for a tool that started at ``started`` (default: now); None: no limit."""
@@ -677,8 +680,9 @@ def attempt_loop(spec: CallSpec) -> Generator[Any, Any, CallReport]:
             timeout = _timeout(spec, tool_id)
             t0 = time.perf_counter()
             m0 = time.monotonic() if spec.deadline is not None else 0.0
+            action = _Try(binding, timeout, spec.deadline)
             try:
-                raw = yield _Try(binding, timeout, spec.deadline)
+                raw = yield action
                 if isinstance(raw.exc, _CALLER_INTERRUPTS) and raw.never_ran is None:
                     raise raw.exc  # reached the tool's frame, but the caller's as if it came while waiting
             except GeneratorExit:  # the loop itself closed (a tool's own GeneratorExit comes as its outcome)
@@ -686,7 +690,8 @@ def attempt_loop(spec: CallSpec) -> Generator[Any, Any, CallReport]:
                     breaker.release(probe)  # no verdict: a probe's place is free for the next call
                 raise
             except BaseException as exc:  # cancelled or interrupted while the tool ran: record, re-raise
-                _record_interrupted(spec, report, breaker, probe, tool_id, cost, time.perf_counter() - t0, exc)
+                elapsed = max(time.perf_counter() - t0 - action.queued_s, 0.0)  # the tool's time, as below
+                _record_interrupted(spec, report, breaker, probe, tool_id, cost, elapsed, exc)
                 raise
             if raw.never_ran is not None:  # it waited for its turn in vain: no outcome of the tool
                 if breaker is not None:
@@ -863,6 +868,16 @@ def _settle(
                     latency = float(value.latency_s)
                 quality = value.quality
                 value = value.value
+                if _awaitable(value):
+                    # a bare awaitable is awaited (a sync wrapper around an async tool), one in a
+                    # report is not: the step "succeeded" with a coroutine, none of its body run
+                    if isinstance(value, types.CoroutineType):
+                        value.close()
+                    raise _Rejected(
+                        f"TypeError: tool {tool_id!r} reported a ToolOutput whose value is an awaitable "
+                        f"({type(value).__name__}) that nothing awaits; make the tool await it "
+                        "(ToolOutput(await ...))"
+                    )
             if isinstance(value, _GENERATORS):
                 # a wrapper around a generator function (a decorator that registration cannot see
                 # through): none of its body ran, and its "value" would reach the caller as a repr
@@ -1025,7 +1040,7 @@ class ThreadRunner:
             except RuntimeError:  # the loop closed while the tool ran: nobody is waiting
                 pass
 
-        job = _Job(fn, args, kwargs, resolve)
+        job = _Job(fn, args, kwargs, resolve, future.cancelled)
         self._submit(job)
         future.add_done_callback(lambda f: self._give_up(job) if f.cancelled() else None)
         return future, job
@@ -1065,11 +1080,13 @@ class ThreadRunner:
     def _withdraw(self, job: _Job) -> bool:
         """Take back ``job`` if no worker has started it: it never runs. Returns whether it is
         taken back (now or before: cancelling its future takes it back too)."""
-        try:
-            job.unclaimed.pop()  # atomic: the worker that would run it pops it first, or finds it gone
-        except IndexError:
-            return job.ended and job.started is None
+        # under the lock, the pop and the mark as one: a worker takes back the job of a cancelled
+        # caller too, and the caller must not find it popped yet not ended (it gave it up as hung)
         with self._lock:
+            try:
+                job.unclaimed.pop()  # atomic: the worker that would run it pops it first, or finds it gone
+            except IndexError:
+                return job.ended and job.started is None
             self._available += 1
             job.ended = True  # nothing left to give up: a later _give_up is a no-op
         return True
@@ -1107,6 +1124,12 @@ class ThreadRunner:
                         self._available -= 1
                         self._workers -= 1
                         return
+                continue
+            if job.cancelled is not None and job.cancelled():
+                # its caller was cancelled, and takes it back only when its loop runs the future's
+                # callbacks: a worker freed meanwhile (another call of the cancelled run given up,
+                # its hung tool replaced) started it, for a run that was over, blamed on the tool
+                self._withdraw(job)
                 continue
             try:
                 job.unclaimed.pop()
@@ -1187,18 +1210,21 @@ class _WorkerWait:
 
 class _Job:
     __slots__ = (
-        "fn", "args", "kwargs", "context", "value", "exc", "done", "notify", "unclaimed", "ended", "abandoned", "started",
-        "finished",
+        "fn", "args", "kwargs", "context", "value", "exc", "done", "notify", "cancelled", "unclaimed", "ended",
+        "abandoned", "started", "finished",
     )
 
     def __init__(
-        self, fn: Callable[..., Any], args: tuple, kwargs: dict, notify: Callable[[_Job], None] | None = None
+        self, fn: Callable[..., Any], args: tuple, kwargs: dict, notify: Callable[[_Job], None] | None = None,
+        cancelled: Callable[[], bool] | None = None,
     ) -> None:
         self.fn, self.args, self.kwargs = fn, args, kwargs
         self.context = contextvars.copy_context()  # the caller's context vars, as asyncio.to_thread
         self.value: Any = None
         self.exc: BaseException | None = None
         self.notify = notify  # None: the caller waits on ``done``
+        # whether the caller's future was cancelled (a read of its state, from a worker thread)
+        self.cancelled = cancelled
         self.unclaimed = [True]  # popped by whoever settles its fate first: a worker, or a caller giving up
         self.ended = self.abandoned = False  # changed under the runner's lock
         self.started: float | None = None  # the time.monotonic() a worker started it
@@ -1620,6 +1646,9 @@ async def _call_in_turn(action: _Try, pool: Any, semaphore: asyncio.Semaphore) -
     waited = time.perf_counter() - queued
     try:
         raw = await _call_async(action, pool)
+    except BaseException:  # cut while its tool ran: the wait for its turn is not the tool's time
+        action.queued_s += waited
+        raise
     finally:
         semaphore.release()
     raw.queued_s += waited
@@ -1631,8 +1660,8 @@ async def _call_async(action: _Try, pool: Any) -> _Raw:
     if b.is_async and b.inline and _HAS_TIMEOUT:
         return await _await_inline(b, action.left_s())
     if b.is_async:
-        make: Callable[[], Any] = functools.partial(b.fn, *b.args, **b.kwargs)
-    elif b.inline:
+        return await _await_bounded(functools.partial(b.fn, *b.args, **b.kwargs), action.left_s(), action.deadline)
+    if b.inline:
         try:
             value = b.fn(*b.args, **b.kwargs)
         except BaseException as exc:
@@ -1645,7 +1674,7 @@ async def _call_async(action: _Try, pool: Any) -> _Raw:
         runner = pool or default_runner()
         submitted = time.monotonic()
         future, job = runner._future(b.fn, b.args, b.kwargs)
-        return await _await_future(future, runner._wait(job, action.timeout_s, action.deadline, submitted))
+        wait = runner._wait(job, action.timeout_s, action.deadline, submitted)
     else:  # an Executor: when its worker starts the tool is known from inside the call
         context = contextvars.copy_context()
         started: list[float] = []
@@ -1659,6 +1688,9 @@ async def _call_async(action: _Try, pool: Any) -> _Raw:
         wait = _WorkerWait(action.timeout_s, action.deadline, time.monotonic(), lambda: started[0] if started else None)
         job = pool.submit(call)
         wait.withdraw = job.cancel  # taken back only if it has not started
-        return await _await_future(asyncio.wrap_future(job), wait)
-
-    return await _await_bounded(make, action.left_s(), action.deadline)
+        future = asyncio.wrap_future(job)
+    try:
+        return await _await_future(future, wait)
+    except BaseException:  # cut while its tool ran: the wait for a worker thread is not the tool's time
+        action.queued_s += wait.queued_s()
+        raise

@@ -1091,7 +1091,7 @@ async def aexecute_task(
         if not task.steps and not task.required_capabilities:
             # Steps from a template or from history: pin them, so that learning sees the graph
             # that ran even if the template or the history changes meanwhile.
-            learn_task = task.model_copy(update={"steps": tuple(_steps_of(plan))})
+            learn_task = task._unchecked_copy(steps=tuple(_steps_of(plan)))
         execution = TaskExecution(task=task, plan=plan, run=PlanRun())
         trace_id = f"run-{uuid.uuid4().hex}"
         # the run stops when the caller cancels it, or when the router's store is closed under it

@@ -504,15 +504,9 @@ class Candidate:
             raise ValueError(f"tool_id of candidate: expected a non-empty string, got {self.tool_id!r}")
         for name in ("success_prob", "cost", "latency_s", "quality", "utility"):
             value = getattr(self, name)
-            if type(value) is float or (value is None and name == "utility"):
-                if value is None or math.isfinite(value):
-                    continue
-            elif not isinstance(value, bool) and isinstance(value, numbers.Real):
-                # an int, or a numpy number (a policy's float32 draw): held as the float it is
-                value = float(value)
-                object.__setattr__(self, name, value)
-            if not isinstance(value, float) or not math.isfinite(value):
-                raise ValueError(f"{name} of candidate {self.tool_id!r} must be finite, got {value!r}")
+            if (type(value) is float and math.isfinite(value)) or (value is None and name == "utility"):
+                continue
+            object.__setattr__(self, name, _finite(self.tool_id, name, value))
         for name in ("success_prob", "quality"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(
@@ -550,12 +544,16 @@ class Candidate:
         w_quality * quality)``, clipped to [0, 1]: a Thompson draw of ``u`` is a draw of ``p``.
         """
         _check_weights(weights)
-        if not math.isfinite(utility):
-            raise ValueError(f"utility of candidate {tool_id!r} must be finite, got {utility!r}")
+        # checked before they are computed with: a string or None failed in Python's words, naming
+        # nothing, and a bool was taken for a number
+        utility, cost, latency_s, quality = (
+            _finite(tool_id, name, value)
+            for name, value in (("utility", utility), ("cost", cost), ("latency_s", latency_s), ("quality", quality))
+        )
         gain = weights.success + weights.quality * quality
         raw = (utility + weights.cost * cost + weights.latency * latency_s) / gain if gain > 0 else 1.0
         p = min(1.0, max(0.0, raw))
-        return cls(tool_id, p, cost, latency_s, utility=float(utility), quality=quality)
+        return cls(tool_id, p, cost, latency_s, utility=utility, quality=quality)
 
     def expected_utility(self, weights: UtilityWeights) -> float:
         """Expected utility of one call under ``weights``."""
@@ -572,6 +570,19 @@ class Candidate:
             "utility": self.utility,
             "quality": self.quality,
         }
+
+
+def _finite(tool_id: str, name: str, value: Any) -> float:
+    """``value`` of candidate ``tool_id``'s field ``name`` as a finite float (an int, or a numpy
+    number such as a policy's float32 draw, held as the float it is), else ``ValueError`` naming
+    both; a bool is no number here."""
+    if type(value) is float and math.isfinite(value):
+        return value
+    if not isinstance(value, bool) and isinstance(value, numbers.Real):
+        value = float(value)
+        if math.isfinite(value):
+            return value
+    raise ValueError(f"{name} of candidate {tool_id!r} must be finite, got {value!r}")
 
 
 @dataclass(frozen=True)
