@@ -457,6 +457,7 @@ class TaskProfile(NumbersOnly):
     turn of (an agent's chat, one run of an agent; at most ``MAX_CONVERSATION_ID_CHARS``
     characters): the router learns what its conversations run again, and plans a task that
     declares no steps knowing what its conversation already ran (``toolrouter.structure``).
+    ``model_copy(update=...)`` checks the update as construction does.
 
     Example:
         >>> task = TaskProfile(task_id="t1", task_type="research", required_capabilities=["search", "llm"])
@@ -527,21 +528,13 @@ class TaskProfile(NumbersOnly):
     def _check_finite(cls, v: float | None, info: Any) -> float | None:
         return None if v is None else _finite(info.field_name, v)
 
-    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> "TaskProfile":
-        """A copy of this task, ``update`` checked as ``TaskProfile(...)`` checks its fields: pydantic's
-        own copy sets it unchecked (``required_capabilities="search"`` became six one-letter steps, a
-        negative ``max_cost`` a budget no plan meets). A bad value raises ``pydantic.ValidationError``
-        naming its field, and this task is left as it is."""
-        copied = super().model_copy(deep=deep)
-        if not update:
-            return copied
-        given = {name: copied.__dict__[name] for name in copied.model_fields_set}
-        return type(self).model_validate({**given, **update})
+    # pydantic's took model_copy(update={"required_capabilities": "search"}): six one-letter steps
+    model_copy = _checked_copy
 
     def _unchecked_copy(self, **update: Any) -> "TaskProfile":
         """pydantic's ``model_copy(update=...)``, for values the caller built valid: the executor
         pins a plan's steps on every run, where checking the task again would cost each run."""
-        return super().model_copy(update=update)
+        return BaseModel.model_copy(self, update=update)
 
 
 class ExecutionResult(NumbersOnly):
