@@ -297,7 +297,6 @@ def _probe(record: LogEntry) -> LogEntry:
     )
 
 
-
 def _kinds(records: Sequence[LogEntry]) -> str:
     """The letter of ``_TABLES`` of each record, in order."""
     return "".join("c" if isinstance(r, TraceClose) else "r" if isinstance(r, ToolRemoval) else "a" for r in records)
