@@ -453,15 +453,19 @@ class _DirectAnswers:
     def refuse_malformed(self, line: str) -> bool:
         """Whether ``line`` is a request that breaks JSON-RPC 2.0 (not JSON, a ``jsonrpc`` other than
         "2.0", a ``method`` that is not a string, ``params`` that are not an object) and names its
-        id; it is then answered here with an invalid-request error. The SDK would drop it without
-        an answer, and its client would wait for one for ever."""
+        id, or a batch; it is then answered here with an invalid-request error (one for each
+        request of a batch). The SDK would drop it without an answer, and its client would wait
+        for one for ever."""
         try:
             message = from_json(line)
         except ValueError as exc:  # not JSON, a lone surrogate, nesting too deep: the SDK cannot read it either
             request_id, problem = _request_id_of(line.encode()), f"the message cannot be read as JSON ({exc})"
         else:
+            if isinstance(message, list):
+                self._refuse_batch(message)
+                return True
             if not isinstance(message, dict) or "method" not in message:
-                return False  # a batch or a response: nothing to answer
+                return False  # a response: nothing to answer
             request_id, problem = message.get("id"), _request_problem(message)
             if problem is None:
                 return False
@@ -470,6 +474,18 @@ class _DirectAnswers:
         log.info("mcp_request_refused", request_id=request_id, problem=problem)
         self.refuse(request_id, f"invalid request: {problem}")
         return True
+
+    def _refuse_batch(self, batch: list[Any]) -> None:
+        """Answer each request of a JSON-RPC batch with an invalid-request error, in one array (as
+        JSON-RPC answers a batch). Protocol 2025-03-26 allowed batches, later versions do not, and
+        the SDK takes none: it dropped the line unanswered, and its client waited for ever."""
+        ids = [m.get("id") for m in batch if isinstance(m, dict) and "method" in m]  # notifications, responses: no answer
+        ids = [i for i in ids if isinstance(i, (int, str)) and not isinstance(i, bool)]
+        log.info("mcp_request_refused", requests=len(ids), problem="a JSON-RPC batch")
+        if ids:
+            problem = "invalid request: the gateway takes no JSON-RPC batch; send each message on a line of its own"
+            error = {"code": types.INVALID_REQUEST, "message": problem}
+            self._out.send(to_json([{"jsonrpc": "2.0", "id": i, "error": error} for i in ids]).decode() + "\n")
 
     def refuse(self, request_id: int | str, message: str) -> None:
         """Answer request ``request_id`` with an invalid-request error saying ``message``."""
