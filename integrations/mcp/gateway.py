@@ -113,8 +113,9 @@ class Gateway:
 
     ``serve_stdio()`` / ``serve_http(host, port)`` run it until the client leaves or a signal
     stops it; then the router's state is saved to its store, and the middleware closed if the
-    gateway built it (one passed in is its owner's to close, and stays usable). The SIGTERM and
-    SIGINT handlers installed before serving are those after it.
+    gateway built it (one passed in is its owner's to close, and stays usable). A gateway that is
+    not served is closed with ``close()``. The SIGTERM and SIGINT handlers installed before
+    serving are those after it.
     """
 
     def __init__(self, config: GatewayConfig, middleware: ToolMiddleware | None = None) -> None:
@@ -251,7 +252,7 @@ class Gateway:
         try:  # bound here: uvicorn would log the failure and exit the process from inside the task group
             sock = socket.create_server((host, port), family=socket.AF_INET6 if ":" in host else socket.AF_INET)
         except OSError as exc:
-            self._close()  # nothing was served, so nothing to save; what the gateway built is closed
+            self.close()  # nothing was served, so nothing to save; what the gateway built is closed
             # the error's own words (os.strerror read a host that does not resolve as "Unknown error
             # -2"), less the address create_server appends: named here already
             reason = (exc.strerror or str(exc)).partition(" (while attempting to bind")[0]
@@ -304,11 +305,13 @@ class Gateway:
                 learner.save()
             except Exception as exc:  # the attempts are in the store already; the snapshot only speeds a restart
                 log.warning("mcp_gateway_save_failed", error=str(exc))
-        self._close()
+        self.close()
 
-    def _close(self) -> None:
+    def close(self) -> None:
         """Close the middleware the gateway built, with its router, store and threads (one passed
-        in is its owner's to close)."""
+        in is its owner's to close); serving ends with it, so this is for a gateway that is not
+        served, which held its store open until it was garbage-collected. Closing again does
+        nothing."""
         if not self._built:
             return
         try:
