@@ -12,12 +12,20 @@ Example:
 
 from __future__ import annotations
 
+import functools
+import re
+from collections.abc import Iterator
 from typing import Any
 
 from toolrouter.attempts import describe_error
 from toolrouter.logging import EventLog
 
-__all__ = ["SchemaCheck"]
+try:  # the parser of Python's re, to see what a pattern repeats
+    from re import _parser as _sre
+except ImportError:  # pragma: no cover - Python 3.10
+    import sre_parse as _sre  # type: ignore[no-redef]
+
+__all__ = ["SchemaCheck", "backtracks"]
 
 log = EventLog(__name__)
 
@@ -32,7 +40,14 @@ class SchemaCheck:
     errors: a server's schema is the server's to enforce, and the gateway passes the value on
     rather than fail every call. ``problem`` says why (logged once as ``mcp_schema_unusable``). A
     value nested deeper than the check can recurse is not judged either, but the schema goes on
-    judging the values after it (logged as ``mcp_schema_value_too_deep``)."""
+    judging the values after it (logged as ``mcp_schema_value_too_deep``).
+
+    A regular expression that may take time exponential in the text's length to fail
+    (``backtracks``: ``(a+)+``, ``(\\w+\\s?)*``) would hold the event loop, every call of the
+    gateway with it, for as long as it runs, and Python's ``re`` cannot be stopped: such a
+    ``pattern`` is not checked (the rest of the schema is; logged once as
+    ``mcp_schema_pattern_unchecked``), and a schema with such a ``patternProperties`` pattern,
+    which every property name of a value meets, cannot judge values (``problem``)."""
 
     def __init__(self, schema: dict[str, Any], remember: int = 1024) -> None:
         from jsonschema.exceptions import SchemaError
@@ -46,7 +61,15 @@ class SchemaCheck:
         except SchemaError as exc:
             self._unusable(f"{exc.message} (at {'/'.join(str(p) for p in exc.absolute_path) or 'the top'})")
         else:
-            self._validator = validator(schema)
+            risky = [(keyword, regex) for keyword, regex in _regexes(schema, validator) if backtracks(regex)]
+            keys = [regex for keyword, regex in risky if keyword == "patternProperties"]
+            if keys:
+                self._unusable(f"the patternProperties pattern {keys[0]!r} may take exponential time to match")
+            elif risky:
+                log.warning("mcp_schema_pattern_unchecked", patterns=[regex for _, regex in risky])
+                self._validator = _skipping_backtracking(validator)(schema)
+            else:
+                self._validator = validator(schema)
         self._passed: set[Any] = set()
         self._remember = remember
 
@@ -89,6 +112,82 @@ class SchemaCheck:
                 self._passed.clear()
             self._passed.add(key)
         return errors
+
+
+def _regexes(schema: Any, validator: Any) -> Iterator[tuple[str, str]]:
+    """``(keyword, regex)`` of each ``pattern`` and ``patternProperties`` key of ``schema`` and
+    its subschemas (found as the validator's dialect nests them: a ``const`` holds none)."""
+    from referencing.jsonschema import DRAFT202012, specification_with
+
+    dialect = specification_with(validator.META_SCHEMA.get("$schema", ""), default=DRAFT202012)
+    stack = [schema]
+    while stack:
+        sub = stack.pop()
+        if isinstance(sub, dict):
+            if isinstance(sub.get("pattern"), str):
+                yield "pattern", sub["pattern"]
+            if isinstance(sub.get("patternProperties"), dict):
+                yield from (("patternProperties", key) for key in sub["patternProperties"])
+        stack.extend(dialect.subresources_of(sub))
+
+
+def _skipping_backtracking(validator: Any) -> Any:
+    """``validator`` whose ``pattern`` keyword skips a pattern that ``backtracks``."""
+    from jsonschema.validators import extend
+
+    checks = validator.VALIDATORS["pattern"]
+
+    def pattern(checking: Any, regex: Any, value: Any, schema: Any) -> Iterator[Any]:
+        if not (isinstance(regex, str) and backtracks(regex)):
+            yield from checks(checking, regex, value, schema) or ()
+
+    return extend(validator, {"pattern": pattern})
+
+
+@functools.lru_cache(maxsize=256)
+def backtracks(regex: str) -> bool:
+    """Whether ``regex`` may take time exponential in the length of a text to fail to match it: it
+    repeats something that can match a text in several ways (a repeat of variable length, an
+    alternation whose branches may begin alike, a backreference), as ``(a+)+``, ``(\\w|\\s?)*``
+    or ``(a|ab)*c``, and Python's ``re`` tries every way the text splits. Errs towards ``True``
+    (``([a-z]+\\.)*`` is quick). ``False`` for a regex Python cannot compile (found when used)."""
+    try:
+        parsed = _sre.parse(regex)
+    except (re.error, RecursionError, OverflowError):
+        return False
+    return _ambiguous(parsed, repeated=False)
+
+
+_REPEATS = frozenset(getattr(_sre, name) for name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT") if hasattr(_sre, name))
+_BACKREFERENCES = frozenset((_sre.GROUPREF, _sre.GROUPREF_EXISTS))
+
+
+def _ambiguous(items: Any, repeated: bool) -> bool:
+    """Whether parsed ``items`` hold, inside a repeat (``repeated``: of them), something that
+    matches a text in several ways."""
+    for op, arguments in items:
+        inside = repeated
+        if op in _REPEATS:
+            low, high, _ = arguments
+            if repeated and low != high:
+                return True
+            inside = repeated or high > 1
+        elif repeated and (op in _BACKREFERENCES or op == _sre.BRANCH and not _distinct_starts(arguments[1])):
+            return True
+        parts = arguments if isinstance(arguments, (tuple, list)) else (arguments,)
+        for part in parts:
+            for sub in part if isinstance(part, list) else (part,):
+                if isinstance(sub, _sre.SubPattern) and _ambiguous(sub, inside):
+                    return True
+    return False
+
+
+def _distinct_starts(branches: list[Any]) -> bool:
+    """Whether each branch begins with a character of its own (``foo|bar``: one way to match)."""
+    firsts = [branch[0] if len(branch) else None for branch in branches]
+    if not all(first is not None and first[0] == _sre.LITERAL for first in firsts):
+        return False
+    return len({first[1] for first in firsts}) == len(firsts)
 
 
 def _key(value: Any) -> Any:

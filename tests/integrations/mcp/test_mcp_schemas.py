@@ -90,3 +90,56 @@ def test_a_value_too_deep_to_check_leaves_the_schema_judging_the_values_after_it
     # a schema that recurses whatever the value is still one that cannot judge
     endless = SchemaCheck({"type": "object", "$ref": "#/$defs/a", "$defs": {"a": {"$ref": "#/$defs/a"}}})
     assert endless.errors({"q": 1}) == [] and endless.problem is not None and "RecursionError" in endless.problem
+
+
+#: Fails on "a" * 40 + "!" after 2 ** 40 steps of Python's re, which nothing can stop meanwhile.
+BACKTRACKING = "^(a+)+$"
+
+
+@pytest.mark.timeout(20)  # checked, it runs for hours, holding the gateway's event loop
+def test_a_pattern_that_backtracks_without_bound_is_not_checked_and_the_rest_of_the_schema_is(caplog) -> None:  # type: ignore[no-untyped-def]
+    import logging
+
+    schema = {
+        "type": "object",
+        "properties": {"q": {"type": "string", "pattern": BACKTRACKING}, "id": {"type": "string", "pattern": "^[a-z]+$"}},
+        "propertyNames": {"pattern": BACKTRACKING},
+        "required": ["q"],
+        "default": {"pattern": "(b+)+"},  # data, not a schema: nothing to check
+    }
+    with caplog.at_level(logging.WARNING, logger="integrations"):
+        check = SchemaCheck(schema)
+    assert check.problem is None
+    assert "mcp_schema_pattern_unchecked" in caplog.text and "(b+)+" not in caplog.text
+    assert check.errors({"q": "a" * 40 + "!"}) == []  # the server, which gets it, checks its own pattern
+    assert check.errors({"q": "a", "a" * 40 + "!": 1}) == []
+    assert [e.message for e in check.errors({"q": 1})] == ["1 is not of type 'string'"]
+    assert [e.message for e in check.errors({"q": "a", "id": "A1"})] == ["'A1' does not match '^[a-z]+$'"]
+
+
+@pytest.mark.timeout(20)
+def test_a_schema_with_a_patternproperties_pattern_that_backtracks_cannot_judge() -> None:
+    check = SchemaCheck({"type": "object", "patternProperties": {BACKTRACKING: {"type": "string"}}, "additionalProperties": False})
+    assert check.problem == f"the patternProperties pattern {BACKTRACKING!r} may take exponential time to match"
+    assert check.errors({"a" * 40 + "!": 1}) == []
+
+
+@pytest.mark.parametrize(
+    ("regex", "slow"),
+    [
+        (r"^(\w+\s?)*$", True),
+        ("(a|ab)*c", True),  # branches that begin alike
+        ("(.*a){12}", True),
+        (r"(a)\1*", True),
+        ("(?=(a+)+)", True),
+        ("(foo|bar)*", False),
+        (r"^\d{4}-\d{2}-\d{2}$", False),
+        (r"(\d{3})+", False),
+        (r"^[^@]+@[^@]+\.[^@]+$", False),
+        ("[", False),  # does not compile: the check says so when it needs it
+    ],
+)
+def test_backtracks_finds_repeats_of_what_matches_in_several_ways(regex: str, slow: bool) -> None:
+    from integrations.mcp.schemas import backtracks
+
+    assert backtracks(regex) is slow
