@@ -595,7 +595,8 @@ class Upstream:
             if calls is None:  # over HTTP: the ClientSession sets the request's headers
                 told = None if progress is None else _async_progress(progress)
                 result = await session.call_tool(tool, arguments, progress_callback=told)
-                self._check_size(tool, len(result.model_dump_json(by_alias=True, exclude_none=True)))
+                # bytes, as over stdio: its length as text took a character outside ASCII for one byte
+                self._check_size(tool, len(to_json(result, by_alias=True, exclude_none=True)))
             else:
                 raw, size = await calls.call_tool(tool, arguments, progress)
                 self._check_size(tool, size)  # before parsing: a large answer is not made into models

@@ -29,3 +29,23 @@ def test_max_result_bytes_is_a_server_setting_of_at_most_64_mib(tmp_path: Path) 
     _, error = config_error(tmp_path, {"mcpServers": {"a": {"command": "x", "max_result_bytes": 2**27}}})
     assert "max_result_bytes" in error and "less than or equal to 67108864" in error
 
+
+
+async def test_over_http_a_result_is_measured_in_bytes_not_characters() -> None:
+    import mcp_types as types
+
+    from integrations.mcp.config import ReconnectPolicy, ServerConfig
+    from integrations.mcp.upstream import ResultTooLargeError, Upstream
+
+    class Session:  # the SDK's ClientSession of a streamable HTTP server, as far as a call goes
+        async def call_tool(self, tool: str, arguments: dict, progress_callback: object = None) -> types.CallToolResult:
+            return types.CallToolResult(content=[types.TextContent(type="text", text="é" * 3000)])
+
+    async def told(upstream: object) -> None:
+        pass
+
+    config = ServerConfig.model_validate({"url": "http://127.0.0.1:9/mcp", "max_result_bytes": 4000})
+    upstream = Upstream("far", config, ReconnectPolicy(), told)
+    upstream._session = Session()  # type: ignore[assignment]
+    with pytest.raises(ResultTooLargeError, match=r"answered 'search' with 60\d\d bytes, over its max_result_bytes \(4000\)"):
+        await upstream.call_tool("search", {})  # 3000 characters, 6000 bytes of UTF-8
