@@ -33,7 +33,7 @@ log = EventLog(__name__)
 class SchemaCheck:
     """The validator of ``schema``, remembering up to ``remember`` values that passed (then it
     starts over). A value that is not plain JSON (a tuple, a non-string key: what an in-process
-    caller may pass) is always checked.
+    caller may pass), or that holds more than 16 K characters of text, is always checked.
 
     A schema that cannot judge a value (one JSON Schema does not allow, say an unknown type, or a
     ``$ref`` to nowhere or a pattern Python cannot compile, found when a value needs them) finds no
@@ -90,7 +90,7 @@ class SchemaCheck:
     def errors(self, value: Any) -> list[Any]:
         """The schema's ``jsonschema.ValidationError``s for ``value`` (empty when it passes, or
         when the schema cannot judge it: ``problem``)."""
-        key = _key(value)
+        key = _key(value, [_REMEMBERED_SIZE])
         if self._validator is None or key is not None and key in self._passed:
             return []
         try:
@@ -190,16 +190,29 @@ def _distinct_starts(branches: list[Any]) -> bool:
     return len({first[1] for first in firsts}) == len(firsts)
 
 
-def _key(value: Any) -> Any:
+#: The size (characters of text and keys, and one for each value) of a value remembered as passed:
+#: a larger one is checked each time, not kept alive by its key (a thousand calls with 1 MB of text
+#: kept a gigabyte), and its check costs little more than its key would.
+_REMEMBERED_SIZE = 16 * 1024
+
+
+def _key(value: Any, room: list[int]) -> Any:
     """A hashable key that only ``value`` and values equal to it, of the same types and in any key
     order, have; ``None`` when it is not plain JSON of the builtin types (a tuple, a non-string
-    key, a subclass): such a value is always checked. Each scalar is keyed with its type, so
-    ``True`` is not taken for ``1``, nor ``1.0`` for ``1``."""
+    key, a subclass), or larger than ``room[0]`` (which it takes from): such a value is always
+    checked. Each scalar is keyed with its type, so ``True`` is not taken for ``1``, nor ``1.0``
+    for ``1``."""
     kind = type(value)
+    room[0] -= len(value) + 1 if kind is str else 1
+    if room[0] < 0:
+        return None
     if kind is dict:
         items = []
         for k, v in value.items():
-            sub = _key(v) if type(k) is str else None
+            if type(k) is not str:
+                return None
+            room[0] -= len(k)
+            sub = _key(v, room)
             if sub is None:
                 return None
             items.append((k, sub))
@@ -208,7 +221,7 @@ def _key(value: Any) -> Any:
     if kind is list:
         subs = []
         for v in value:
-            sub = _key(v)
+            sub = _key(v, room)
             if sub is None:
                 return None
             subs.append(sub)

@@ -51,6 +51,16 @@ def test_it_remembers_a_bounded_number_of_values() -> None:
     assert len(check._passed) <= 2
 
 
+def test_a_large_value_that_passed_is_not_kept_in_memory_and_a_small_one_is() -> None:
+    check = SchemaCheck(SCHEMA)
+    for large in ({"q": "x" * 100_000}, {"q": "x", "tags": ["a"] * 20_000}, {"q": "x", "y" * 100_000: 1}):
+        assert check.errors(large) == []
+        assert check._passed == set()  # a thousand such calls kept their arguments alive
+        assert [e.message for e in check.errors({**large, "q": 1})] == ["1 is not of type 'string'"]
+    assert check.errors({"q": "x" * 1000, "tags": ["a"] * 1000}) == []
+    assert len(check._passed) == 1
+
+
 def test_a_value_equal_to_one_that_passed_but_of_another_type_is_checked() -> None:
     check = SchemaCheck({"type": "object", "properties": {"n": {"type": "integer"}}})
     assert check.errors({"n": 1}) == []
