@@ -127,6 +127,17 @@ def test_a_pattern_that_backtracks_without_bound_is_not_checked_and_the_rest_of_
     assert [e.message for e in check.errors({"q": "a", "id": "A1"})] == ["'A1' does not match '^[a-z]+$'"]
 
 
+@pytest.mark.timeout(20)  # checked, 100 K digits take about 16 s
+def test_a_text_over_the_limit_is_not_checked_against_a_pattern_and_a_shorter_one_is() -> None:
+    from integrations.mcp.schemas import MAX_PATTERN_TEXT
+
+    check = SchemaCheck({"type": "object", "properties": {"v": {"type": "string", "pattern": r"\d+\.\d+", "maxLength": 150_000}}})
+    assert check.errors({"v": "1" * 100_000}) == []  # searched for from each position: quadratic
+    assert [e.validator for e in check.errors({"v": "1" * 200_000})] == ["maxLength"]  # the rest still judges it
+    assert [e.validator for e in check.errors({"v": "1" * MAX_PATTERN_TEXT})] == ["pattern"]
+    assert check.errors({"v": "1" * (MAX_PATTERN_TEXT - 2) + ".5"}) == []
+
+
 @pytest.mark.timeout(20)
 def test_a_schema_with_a_patternproperties_pattern_that_backtracks_cannot_judge() -> None:
     check = SchemaCheck({"type": "object", "patternProperties": {BACKTRACKING: {"type": "string"}}, "additionalProperties": False})
