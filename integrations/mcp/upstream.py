@@ -747,7 +747,10 @@ def _http_transport(config: ServerConfig, lost: Callable[[str], None]) -> contex
         hooks = {"response": [on_response]}
         async with httpx2.AsyncClient(headers=config.headers, timeout=timeout, event_hooks=hooks) as client:
             try:
-                async with streamable_http_client(config.url or "", http_client=client) as streams:
+                # an event as long as a line over stdio: the SDK's default (1 MiB) failed every
+                # result over it, whatever the server's max_result_bytes (checked once it is read)
+                streaming = streamable_http_client(config.url or "", http_client=client, max_sse_event_size=_MAX_LINE_BYTES)
+                async with streaming as streams:
                     yield streams
             except anyio.get_cancelled_exc_class():
                 # stopped (the gateway stops): the SDK's DELETE, which tells the server to forget the

@@ -49,3 +49,20 @@ async def test_over_http_a_result_is_measured_in_bytes_not_characters() -> None:
     upstream._session = Session()  # type: ignore[assignment]
     with pytest.raises(ResultTooLargeError, match=r"answered 'search' with 60\d\d bytes, over its max_result_bytes \(4000\)"):
         await upstream.call_tool("search", {})  # 3000 characters, 6000 bytes of UTF-8
+
+
+async def test_over_streamable_http_a_result_over_1_mib_within_max_result_bytes_is_served(tmp_path: Path) -> None:
+    # the server streams its answer as a server-sent event, which the SDK's client refused over 1 MiB
+    from integrations.mcp.config import ServerConfig
+    from mcp_harness import free_port, serve_over_http
+
+    port = free_port()
+    process = await serve_over_http(port, "big", tmp_path, "http", "bulky", "--after", "1500000")
+    try:
+        async with McpBackends(ToolMiddleware(seed=0), {"big": ServerConfig(url=f"http://127.0.0.1:{port}/mcp")}) as mcp:
+            result = await mcp.call("search", {"query": "q"})
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    assert not result.is_error, result.content[0].text[:300]
+    assert result.content[0].text == "x" * 1_500_000
