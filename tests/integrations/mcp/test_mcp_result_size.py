@@ -66,3 +66,24 @@ async def test_over_streamable_http_a_result_over_1_mib_within_max_result_bytes_
         process.wait(timeout=10)
     assert not result.is_error, result.content[0].text[:300]
     assert result.content[0].text == "x" * 1_500_000
+
+
+async def test_a_json_answer_over_the_message_limit_fails_its_call_unread(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # a server that answers with JSON, not events: the SDK read the body whole, of any size
+    from integrations.mcp import upstream as upstream_module
+    from integrations.mcp.config import ServerConfig
+    from mcp_harness import free_port, serve_over_http
+
+    monkeypatch.setattr(upstream_module, "_MAX_LINE_BYTES", 1_000_000)  # 64 MiB: a test of its own size
+    port = free_port()
+    process = await serve_over_http(port, "big", tmp_path, "http", "bulky", "--after", "1500000", "--json-response")
+    try:
+        async with McpBackends(ToolMiddleware(seed=0), {"big": ServerConfig(url=f"http://127.0.0.1:{port}/mcp")}) as mcp:
+            refused = await mcp.call("search", {"query": "q"})
+            served = await mcp.call("noop", {})  # the connection goes on
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    assert refused.is_error
+    assert "the answer is over 1000000 bytes, the most the gateway reads of one message" in refused.content[0].text
+    assert not served.is_error
