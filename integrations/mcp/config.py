@@ -149,7 +149,9 @@ class ServerConfig(_Strict):
         ge=1,
         le=MAX_MESSAGE_BYTES,
         description="Bytes (as JSON) a call's result may have; a larger one fails the call, which is recorded "
-        "as the server's failure and goes to the next server, rather than reaching the client whole.",
+        "as the server's failure and goes to the next server, rather than reaching the client whole. Over stdio "
+        "a larger answer is dropped as it streams in; over HTTP the SDK reads the answer whole first, up to 64 MiB "
+        "(over HTTP+SSE, type 'sse', it takes no message over 1 MiB: one ends the connection).",
     )
     start: Literal["startup", "lazy"] = Field(
         "startup", description="Start with the gateway, or at the first request that needs its tools."

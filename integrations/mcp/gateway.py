@@ -132,8 +132,9 @@ class Gateway:
 
     ``serve_stdio()`` / ``serve_http(host, port)`` run it until the client leaves or a signal
     stops it; then the router's state is saved to its store, and the middleware closed if the
-    gateway built it (one passed in is its owner's to close, and stays usable). The SIGTERM and
-    SIGINT handlers installed before serving are those after it.
+    gateway built it (one passed in is its owner's to close, and stays usable). A gateway that is
+    not served is closed with ``close()``. The SIGTERM and SIGINT handlers installed before
+    serving are those after it.
     """
 
     def __init__(self, config: GatewayConfig, middleware: ToolMiddleware | None = None) -> None:
@@ -256,6 +257,8 @@ class Gateway:
         closed (a gateway serves once). Port 0 serves on a free port, which the
         ``mcp_gateway_serving`` event names. A ``host`` that is no text (``TypeError``) or a ``port``
         that is no integer in [0, 65535] (``ValueError``) is refused naming it, and changes nothing.
+        A request's body may have 4 MiB (the SDK answers a larger one with 413; over stdio a message
+        may have 64 MiB).
 
         Clients are not authenticated, and only a loopback ``host`` (``127.0.0.1``, ``localhost``,
         ``::1``) keeps the MCP SDK's DNS-rebinding protection (a foreign ``Host`` or ``Origin``
@@ -272,7 +275,7 @@ class Gateway:
         try:  # bound here: uvicorn would log the failure and exit the process from inside the task group
             sock = socket.create_server((host, port), family=socket.AF_INET6 if ":" in host else socket.AF_INET)
         except OSError as exc:
-            self._close()  # nothing was served, so nothing to save; what the gateway built is closed
+            self.close()  # nothing was served, so nothing to save; what the gateway built is closed
             # the error's own words (os.strerror read a host that does not resolve as "Unknown error
             # -2"), less the address create_server appends: named here already
             reason = (exc.strerror or str(exc)).partition(" (while attempting to bind")[0]
@@ -325,11 +328,13 @@ class Gateway:
                 learner.save()
             except Exception as exc:  # the attempts are in the store already; the snapshot only speeds a restart
                 log.warning("mcp_gateway_save_failed", error=str(exc))
-        self._close()
+        self.close()
 
-    def _close(self) -> None:
+    def close(self) -> None:
         """Close the middleware the gateway built, with its router, store and threads (one passed
-        in is its owner's to close)."""
+        in is its owner's to close); serving ends with it, so this is for a gateway that is not
+        served, which held its store open until it was garbage-collected. Closing again does
+        nothing."""
         if not self._built:
             return
         try:
@@ -474,9 +479,9 @@ class _DirectAnswers:
     def refuse_malformed(self, line: str) -> bool:
         """Whether ``line`` is a request that breaks JSON-RPC 2.0 or MCP (not JSON, a ``jsonrpc``
         other than "2.0", a ``method`` that is not a string, ``params`` that are not an object, an
-        ``id`` that is not a string or an integer) and names its id; it is then answered here with
-        an invalid-request error, under that id as given. The SDK would drop it without an answer,
-        and its client would wait for one for ever."""
+        ``id`` that is not a string or an integer) and names its id, or a batch; it is then answered
+        here with an invalid-request error, under that id as given (one for each request of a
+        batch). The SDK would drop it without an answer, and its client would wait for one for ever."""
         try:
             message = from_json(line)
         except ValueError as exc:  # not JSON, a lone surrogate, nesting too deep: the SDK cannot read it either
@@ -484,14 +489,29 @@ class _DirectAnswers:
             if request_id is None:
                 return False  # no id found: nothing the client could match an answer to
         else:
+            if isinstance(message, list):
+                self._refuse_batch(message)
+                return True
             if not isinstance(message, dict) or "method" not in message or "id" not in message:
-                return False  # a batch, a response or a notification: nothing to answer
+                return False  # a response or a notification: nothing to answer
             request_id, problem = message["id"], _request_problem(message)
             if problem is None:
                 return False
         log.info("mcp_request_refused", request_id=request_id, problem=problem)
         self.refuse(request_id, f"invalid request: {problem}")
         return True
+
+    def _refuse_batch(self, batch: list[Any]) -> None:
+        """Answer each request of a JSON-RPC batch with an invalid-request error, in one array (as
+        JSON-RPC answers a batch), each under its id as given. Protocol 2025-03-26 allowed batches,
+        later versions do not, and the SDK takes none: it dropped the line unanswered, and its
+        client waited for ever."""
+        ids = [m["id"] for m in batch if isinstance(m, dict) and "method" in m and "id" in m]  # notifications, responses: no answer
+        log.info("mcp_request_refused", requests=len(ids), problem="a JSON-RPC batch")
+        if ids:
+            problem = "invalid request: the gateway takes no JSON-RPC batch; send each message on a line of its own"
+            error = {"code": types.INVALID_REQUEST, "message": problem}
+            self._out.send(to_json([{"jsonrpc": "2.0", "id": i, "error": error} for i in ids]).decode() + "\n")
 
     def refuse(self, request_id: Any, message: str) -> None:
         """Answer request ``request_id`` with an invalid-request error saying ``message``."""

@@ -38,6 +38,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, Literal
 
 import anyio
+import httpx2
 import mcp_types as types
 from mcp import ClientSession
 from mcp.client import stdio as sdk_stdio
@@ -595,7 +596,8 @@ class Upstream:
             if calls is None:  # over HTTP: the ClientSession sets the request's headers
                 told = None if progress is None else _async_progress(progress)
                 result = await session.call_tool(tool, arguments, progress_callback=told)
-                self._check_size(tool, len(result.model_dump_json(by_alias=True, exclude_none=True)))
+                # bytes, as over stdio: its length as text took a character outside ASCII for one byte
+                self._check_size(tool, len(to_json(result, by_alias=True, exclude_none=True)))
             else:
                 raw, size = await calls.call_tool(tool, arguments, progress)
                 self._check_size(tool, size)  # before parsing: a large answer is not made into models
@@ -723,8 +725,6 @@ def _http_transport(config: ServerConfig, lost: Callable[[str], None]) -> contex
     ``lost`` is told when the server answers a request of the session with 404: it no longer
     knows the session (it restarted, or dropped it), and per the protocol the client starts a new
     one, which the connection's end brings about."""
-    import httpx2
-
     # connect_timeout_s bounds connecting and each request; the answers (a call's, or any event
     # of the stream) may take a call's timeout_s, and at least 300 s, as the SDK's default allows
     read_timeout_s = max(config.timeout_s, 300.0)
@@ -739,6 +739,10 @@ def _http_transport(config: ServerConfig, lost: Callable[[str], None]) -> contex
         if response.status_code == 404 and "mcp-session-id" in response.request.headers:
             lost("the server no longer knows the session (HTTP 404): it restarted or dropped it")
         kept.update((k, v) for k, v in response.request.headers.items() if k.startswith("mcp-"))
+        if response.headers.get("content-type", "").startswith("application/json"):
+            # the SDK reads a JSON answer whole, of any size: bounded as a line over stdio (an event
+            # of a stream is bounded by the SDK itself)
+            response.stream = _BoundedBody(response.stream, _MAX_LINE_BYTES)
 
     @contextlib.asynccontextmanager
     async def transport():  # type: ignore[no-untyped-def]
@@ -746,7 +750,10 @@ def _http_transport(config: ServerConfig, lost: Callable[[str], None]) -> contex
         hooks = {"response": [on_response]}
         async with httpx2.AsyncClient(headers=config.headers, timeout=timeout, event_hooks=hooks) as client:
             try:
-                async with streamable_http_client(config.url or "", http_client=client) as streams:
+                # an event as long as a line over stdio: the SDK's default (1 MiB) failed every
+                # result over it, whatever the server's max_result_bytes (checked once it is read)
+                streaming = streamable_http_client(config.url or "", http_client=client, max_sse_event_size=_MAX_LINE_BYTES)
+                async with streaming as streams:
                     yield streams
             except anyio.get_cancelled_exc_class():
                 # stopped (the gateway stops): the SDK's DELETE, which tells the server to forget the
@@ -758,6 +765,25 @@ def _http_transport(config: ServerConfig, lost: Callable[[str], None]) -> contex
                 raise
 
     return transport()
+
+
+class _BoundedBody(httpx2.AsyncByteStream):
+    """An HTTP response's body that fails (``httpx2.StreamError``, which the SDK answers the
+    request with) once it is over ``limit`` bytes, rather than being read whole into memory."""
+
+    def __init__(self, stream: Any, limit: int) -> None:
+        self._stream, self._limit = stream, limit
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        size = 0
+        async for chunk in self._stream:
+            size += len(chunk)
+            if size > self._limit:
+                raise httpx2.StreamError(f"the answer is over {self._limit} bytes, the most the gateway reads of one message")
+            yield chunk
+
+    async def aclose(self) -> None:
+        await self._stream.aclose()
 
 
 class _within:  # noqa: N801 - read as the context manager it is

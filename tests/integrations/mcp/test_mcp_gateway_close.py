@@ -33,6 +33,21 @@ def test_stopping_closes_the_middleware_built_without_a_store() -> None:
     assert _refuses_calls(gateway)
 
 
+def test_close_closes_the_store_of_a_gateway_never_served_and_leaves_a_middleware_passed_in_open(tmp_path: Path) -> None:
+    from toolrouter import ToolMiddleware
+
+    gateway = Gateway(GatewayConfig.model_validate({**SERVERS, "router": {"store": f"sqlite:///{tmp_path / 'gateway.db'}"}}))
+    gateway.close()
+    gateway.close()  # again: nothing more to do
+    assert _refuses_calls(gateway)
+    with pytest.raises(ValueError, match="gateway.db': closed"):
+        gateway.middleware.learner.store.count()
+    with ToolMiddleware(seed=0) as tools:
+        Gateway(GatewayConfig.model_validate(SERVERS), tools).close()
+        tools.register(lambda query: query, "search", tool_id="local")  # its owner's: still open
+        assert tools.call("search", "q") == "q"
+
+
 def test_an_address_that_cannot_be_listened_on_closes_what_the_gateway_opened(tmp_path: Path) -> None:
     db = tmp_path / "gateway.db"
     gateway = Gateway(GatewayConfig.model_validate({**SERVERS, "router": {"store": f"sqlite:///{db}"}}))

@@ -51,6 +51,16 @@ def test_it_remembers_a_bounded_number_of_values() -> None:
     assert len(check._passed) <= 2
 
 
+def test_a_large_value_that_passed_is_not_kept_in_memory_and_a_small_one_is() -> None:
+    check = SchemaCheck(SCHEMA)
+    for large in ({"q": "x" * 100_000}, {"q": "x", "tags": ["a"] * 20_000}, {"q": "x", "y" * 100_000: 1}):
+        assert check.errors(large) == []
+        assert check._passed == set()  # a thousand such calls kept their arguments alive
+        assert [e.message for e in check.errors({**large, "q": 1})] == ["1 is not of type 'string'"]
+    assert check.errors({"q": "x" * 1000, "tags": ["a"] * 1000}) == []
+    assert len(check._passed) == 1
+
+
 def test_a_value_equal_to_one_that_passed_but_of_another_type_is_checked() -> None:
     check = SchemaCheck({"type": "object", "properties": {"n": {"type": "integer"}}})
     assert check.errors({"n": 1}) == []
@@ -113,3 +123,67 @@ def test_a_ref_to_a_file_or_a_url_is_never_fetched(tmp_path) -> None:  # type: i
         listener.setblocking(False)
         with pytest.raises(BlockingIOError):
             listener.accept()  # nobody connected
+
+
+#: Fails on "a" * 40 + "!" after 2 ** 40 steps of Python's re, which nothing can stop meanwhile.
+BACKTRACKING = "^(a+)+$"
+
+
+@pytest.mark.timeout(20)  # checked, it runs for hours, holding the gateway's event loop
+def test_a_pattern_that_backtracks_without_bound_is_not_checked_and_the_rest_of_the_schema_is(caplog) -> None:  # type: ignore[no-untyped-def]
+    import logging
+
+    schema = {
+        "type": "object",
+        "properties": {"q": {"type": "string", "pattern": BACKTRACKING}, "id": {"type": "string", "pattern": "^[a-z]+$"}},
+        "propertyNames": {"pattern": BACKTRACKING},
+        "required": ["q"],
+        "default": {"pattern": "(b+)+"},  # data, not a schema: nothing to check
+    }
+    with caplog.at_level(logging.WARNING, logger="integrations"):
+        check = SchemaCheck(schema)
+    assert check.problem is None
+    assert "mcp_schema_pattern_unchecked" in caplog.text and "(b+)+" not in caplog.text
+    assert check.errors({"q": "a" * 40 + "!"}) == []  # the server, which gets it, checks its own pattern
+    assert check.errors({"q": "a", "a" * 40 + "!": 1}) == []
+    assert [e.message for e in check.errors({"q": 1})] == ["1 is not of type 'string'"]
+    assert [e.message for e in check.errors({"q": "a", "id": "A1"})] == ["'A1' does not match '^[a-z]+$'"]
+
+
+@pytest.mark.timeout(20)  # checked, 100 K digits take about 16 s
+def test_a_text_over_the_limit_is_not_checked_against_a_pattern_and_a_shorter_one_is() -> None:
+    from integrations.mcp.schemas import MAX_PATTERN_TEXT
+
+    check = SchemaCheck({"type": "object", "properties": {"v": {"type": "string", "pattern": r"\d+\.\d+", "maxLength": 150_000}}})
+    assert check.errors({"v": "1" * 100_000}) == []  # searched for from each position: quadratic
+    assert [e.validator for e in check.errors({"v": "1" * 200_000})] == ["maxLength"]  # the rest still judges it
+    assert [e.validator for e in check.errors({"v": "1" * MAX_PATTERN_TEXT})] == ["pattern"]
+    assert check.errors({"v": "1" * (MAX_PATTERN_TEXT - 2) + ".5"}) == []
+
+
+@pytest.mark.timeout(20)
+def test_a_schema_with_a_patternproperties_pattern_that_backtracks_cannot_judge() -> None:
+    check = SchemaCheck({"type": "object", "patternProperties": {BACKTRACKING: {"type": "string"}}, "additionalProperties": False})
+    assert check.problem == f"the patternProperties pattern {BACKTRACKING!r} may take exponential time to match"
+    assert check.errors({"a" * 40 + "!": 1}) == []
+
+
+@pytest.mark.parametrize(
+    ("regex", "slow"),
+    [
+        (r"^(\w+\s?)*$", True),
+        ("(a|ab)*c", True),  # branches that begin alike
+        ("(.*a){12}", True),
+        (r"(a)\1*", True),
+        ("(?=(a+)+)", True),
+        ("(foo|bar)*", False),
+        (r"^\d{4}-\d{2}-\d{2}$", False),
+        (r"(\d{3})+", False),
+        (r"^[^@]+@[^@]+\.[^@]+$", False),
+        ("[", False),  # does not compile: the check says so when it needs it
+    ],
+)
+def test_backtracks_finds_repeats_of_what_matches_in_several_ways(regex: str, slow: bool) -> None:
+    from integrations.mcp.schemas import backtracks
+
+    assert backtracks(regex) is slow

@@ -197,6 +197,7 @@ def main() -> None:
     parser.add_argument("--extra", choices=["text", "words"], default="text", help="what grow's tool extra takes")
     parser.add_argument("--http-port", type=int, default=None, help="serve streamable HTTP on 127.0.0.1 instead")
     parser.add_argument("--sse-port", type=int, default=None, help="serve HTTP+SSE on 127.0.0.1 instead")
+    parser.add_argument("--json-response", action="store_true", help="over streamable HTTP, answer with JSON, not events")
     args = parser.parse_args()
     pid_dir = os.environ.get("MCP_TEST_PID_DIR")
     if pid_dir:
@@ -206,7 +207,7 @@ def main() -> None:
     if args.sse_port is not None:
         server.run("sse", host="127.0.0.1", port=args.sse_port)
     elif args.http_port is not None:
-        server.run("streamable-http", host="127.0.0.1", port=args.http_port)
+        server.run("streamable-http", host="127.0.0.1", port=args.http_port, json_response=args.json_response)
     else:
         server.run("stdio")
 
