@@ -50,8 +50,10 @@ observations (``pseudo_count=0``), whose mean is then only its ``expected`` unti
         weight = st["prior_n"][idx] + st["n"][idx]
         mean = self._posterior_mean(idx)
         total = max(float(weight.sum()), 1.0)
+        # the roots apart: a weight discounted to almost nothing (1e-310) overflowed the quotient to
+        # inf, with a warning, and with exploration=0 made the index NaN, which argmax chose
         with np.errstate(divide="ignore", invalid="ignore"):
-            bonus = self.exploration * np.sqrt(2.0 * math.log(total) / weight)
+            bonus = self.exploration * math.sqrt(2.0 * math.log(total)) / np.sqrt(weight)
         return np.where(weight > 0, mean + bonus, np.inf)
 
     def expected(self, arm_ids: Sequence[str], context: np.ndarray | None = None) -> np.ndarray:
