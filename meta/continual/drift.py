@@ -49,7 +49,8 @@ class DriftAdapter:
             adapted while it is above 0 are consolidated, and protected from the next step on.
         buffer_size: replay memory size (0 turns replay off).
         fisher_decay: online EWC's decay of the running Fisher per batch.
-        seed: replay sampling and data order.
+        seed: the draws of the replay memory (the samples each step replays, those the reservoir
+            keeps) and of the samples the Fisher is estimated on; each step fits the whole batch.
 
     What it keeps between :meth:`adapt` calls (the EWC importance weights and anchors, the replay
     memory, the random generators, ``batches_seen``) is its :meth:`state_dict`:
