@@ -441,18 +441,26 @@ def checked_optimizer(field: str, optimizer: Any, params: list[nn.Parameter]) ->
 
 
 @contextmanager
-def eval_mode(model: nn.Module) -> Iterator[None]:
-    """``model`` in evaluation mode for the block, then each of its modules back in the mode it was
-    in: ``model.train(was)`` put them all in the top module's, so a BatchNorm frozen in eval mode
-    inside a model in training mode (fine-tuning's usual set-up) came back training, and updated
-    its running statistics from the next batch on."""
+def modes_kept(model: nn.Module) -> Iterator[None]:
+    """Each of ``model``'s modules back in the mode it was in after the block: ``model.train(was)``
+    put them all in the top module's, so a BatchNorm frozen in eval mode inside a model in training
+    mode (fine-tuning's usual set-up) came back training, and updated its running statistics from
+    the next batch on."""
     modes = [(m, m.training) for m in model.modules()]
-    model.eval()
     try:
         yield
     finally:
         for m, training in modes:
             m.training = training
+
+
+@contextmanager
+def eval_mode(model: nn.Module) -> Iterator[None]:
+    """``model`` in evaluation mode for the block, then each of its modules back in the mode it was
+    in (``modes_kept``)."""
+    with modes_kept(model):
+        model.eval()
+        yield
 
 
 @contextmanager

@@ -987,13 +987,15 @@ class ThreadRunner:
         self.hung = 0
 
     def call(
-        self, fn: Callable[..., Any], args: tuple, kwargs: dict, timeout_s: float | None, deadline: float | None = None
+        self, fn: Callable[..., Any], args: tuple, kwargs: dict, timeout_s: float | None, deadline: float | None = None,
+        tried: _Try | None = None,
     ) -> _Raw:
         """Run ``fn(*args, **kwargs)`` in a worker and wait for it: at most ``timeout_s`` seconds
         from when a worker starts it, and not past ``deadline`` (a ``time.monotonic()``), which
         bounds the wait for a free worker too (see the class). An interruption of the wait (Ctrl-C)
         raises, unless it came before a worker took the tool: then ``_Raw.exc`` holds it, with
-        ``never_ran``, for the attempt loop to raise without recording the try."""
+        ``never_ran``, for the attempt loop to raise without recording the try. Raised, it tells
+        ``tried`` (the try this call is) how long the tool waited for a worker (``_Try.queued_s``)."""
         job = _Job(fn, args, kwargs)
         submitted = time.monotonic()
         self._submit(job)
@@ -1012,6 +1014,8 @@ class ThreadRunner:
             if self._withdraw(job):  # before a worker took it: no outcome of the tool, the caller's exception
                 return _Raw(exc=exc, never_ran="its caller was interrupted before a worker thread was free")
             self._give_up(job)
+            if tried is not None:  # the wait for a worker is not the tool's time
+                tried.queued_s += max((job.started or time.monotonic()) - submitted, 0.0)
             raise
         queued_s = 0.0 if job.started is None else max(job.started - submitted, 0.0)
         if not done:
@@ -1311,7 +1315,7 @@ def _call_sync(action: _Try, runner: ThreadRunner | None) -> _Raw:
         except BaseException as exc:  # whatever the class: the loop records it (and re-raises a non-Exception)
             return _Raw(exc=exc)
     else:
-        raw = (runner or default_runner()).call(b.fn, b.args, b.kwargs, action.timeout_s, action.deadline)
+        raw = (runner or default_runner()).call(b.fn, b.args, b.kwargs, action.timeout_s, action.deadline, action)
     if _awaitable(raw.value):  # a sync wrapper around an async tool
         awaitable = raw.value
         raw = _then(raw, _run_coroutine(lambda: awaitable, action.left_s(t0 + raw.queued_s)))

@@ -29,7 +29,8 @@ latency, error), is passed to ``on_attempt`` the moment it ends and is kept in t
 failures, timeouts and cancellations included. A step whose tools all fail is ``failed``; the steps
 that need it are ``skipped``; every other branch still runs, and the run comes back ``partial`` with a
 status per step. Setting ``cancel_event`` (or passing ``deadline_s``) cancels what is running and
-returns the run ``cancelled`` (an event already set when the run begins starts no step): an
+returns the run ``cancelled`` (an event already set when the run begins starts no step; one that
+comes once every step has ended cuts nothing, and the run ends as its steps did): an
 ``asyncio.Event`` set on the run's loop, or a ``threading.Event`` set from any thread (for ``run``
 and ``execute``, which hold their thread; it is looked at every 10 ms); cancelling the ``arun`` task itself records the cancelled attempts in
 the ``run`` object passed in, then re-raises ``CancelledError``. A ``KeyboardInterrupt``
@@ -585,7 +586,8 @@ class PlanExecutor:
         statuses = [o.status for o in record.steps.values()]
         if all(s is StepStatus.SUCCEEDED for s in statuses):
             record.status = RunStatus.SUCCEEDED
-        elif ctx.cancelled:
+        elif ctx.cancelled and StepStatus.CANCELLED in statuses:
+            # cut short: not a run whose steps had all ended when the deadline or the event came
             record.status = RunStatus.CANCELLED
         elif any(s is StepStatus.SUCCEEDED for s in statuses):
             record.status = RunStatus.PARTIAL

@@ -2077,7 +2077,9 @@ class ToolMetaLearner:
         seen: set[int] = set()
         # per trace, its task type and the attempts of it before, each as check_trace reads it and where it is
         traces: dict[str, tuple[str, list[tuple[str, str | None, Sequence[str] | None]], list[str]]] = {}
-        named: dict[str, str] = {}  # per trace, the conversation the attempts of it before named
+        # per trace, the conversation the attempts of it before named; for a trace they open, the
+        # first one's, None too: its conversation, as check_task_type holds a trace's once opened
+        named: dict[str, str | None] = {}
         joined: list[TraceStep | None] = [None] * len(pending)
         for i, p in enumerate(pending):
             o = p._outcome
@@ -2097,7 +2099,9 @@ class ToolMetaLearner:
                     try:
                         self._check_route_capability(p.task_type, o.step, o.capability, f"{where}.capability", made)
                         if p._trace is not None:
-                            joined[i] = self._check_joins(p, task_type, named.get(p._trace.trace_id), entries, [*wheres, where])
+                            joined[i] = self._check_joins(
+                                p, task_type, named.get(p._trace.trace_id, p._trace.conversation), entries, [*wheres, where]
+                            )
                     except ValueError as exc:
                         error = exc
                 if error is not None:
@@ -2109,8 +2113,9 @@ class ToolMetaLearner:
             if p._trace is not None:
                 entries.append((o.step, o.capability, o.result.depends_on))
                 wheres.append(name or f"pending[{i}]")
-                if p._trace.conversation is not None:
-                    named.setdefault(p._trace.trace_id, p._trace.conversation)
+                trace_id = p._trace.trace_id
+                if p._trace.conversation is not None or (len(entries) == 1 and not self.structures.open_steps(trace_id)):
+                    named.setdefault(trace_id, p._trace.conversation)
             if (p.task_type, o.step) not in self._routes and self._makes_route(
                 o.result.tool_id, o.capability, o.result.success, o.result.error
             ):
@@ -2126,8 +2131,9 @@ class ToolMetaLearner:
         wheres: list[str],
     ) -> TraceStep:
         """Attempt ``p``'s step as it joins its trace after the attempts ``before`` (of the same
-        trace, ``task_type`` the first's, ``conversation`` the first named, if any; ``wheres``:
-        where each is, then ``p``), or the ``InvalidOutcomeError`` naming ``wheres[-1]``."""
+        trace, ``task_type`` the first's, ``conversation`` the trace's in this batch: the first
+        named, or none if the first opened it naming none; ``wheres``: where each is, then ``p``),
+        or the ``InvalidOutcomeError`` naming ``wheres[-1]``."""
         trace_id, where = p._trace.trace_id, wheres[-1]  # type: ignore[union-attr]
         if p.task_type != task_type:
             raise InvalidOutcomeError(
@@ -2135,7 +2141,7 @@ class ToolMetaLearner:
                 f"got task type {p.task_type!r}"
             )
         named = p._trace.conversation  # type: ignore[union-attr]
-        if named is not None and conversation not in (None, named):
+        if named is not None and conversation != named:
             raise InvalidOutcomeError(
                 f"{where}.trace_id: trace {trace_id!r} is a trace of conversation {conversation!r} in this batch, "
                 f"got conversation {named!r}"

@@ -406,14 +406,14 @@ class ExecutionPlan:
 
     def to_json(self, **dumps_options: Any) -> str:
         """``to_dict`` as a strict JSON string (``dumps_options`` go to ``json.dumps``);
-        ``ExecutionPlan.from_json`` reads it back. A NaN or infinite number in ``metadata`` raises
-        ``ValueError`` naming it rather than writing a token strict JSON readers refuse."""
+        ``ExecutionPlan.from_json`` reads it back. ``metadata`` must hold what JSON reads back as
+        it was (dicts with string keys, lists, strings, finite numbers, booleans, None): a NaN or
+        infinite number raises ``ValueError`` naming it rather than writing a token strict JSON
+        readers refuse, and anything else (a tuple or a key that is not a string, which would read
+        back as a list or a string key, a set) ``TypeError`` naming it."""
         data = self.to_dict()
-        try:
-            return json.dumps(data, **{"allow_nan": False, **dumps_options})
-        except ValueError as exc:  # every other number of a plan is finite, or a score written as text
-            where = _non_finite(data["metadata"], "metadata")
-            raise ValueError(f"{where[0]}: {where[1]!r} is not a JSON number" if where else f"metadata: {exc}") from None
+        _check_writable(data["metadata"], "metadata")  # every other field of a plan is JSON's own
+        return json.dumps(data, **{"allow_nan": False, **dumps_options})
 
     @classmethod
     def from_json(cls, text: str) -> "ExecutionPlan":
@@ -539,16 +539,21 @@ def _choice_from_dict(data: Any) -> Any:
     return data
 
 
-def _non_finite(value: Any, where: str) -> tuple[str, float] | None:
-    """Where the first NaN or infinity of a JSON-like ``value`` sits, and it; None if none."""
+def _check_writable(value: Any, where: str) -> None:
+    """Raise naming the first part of ``value`` (at ``where``) that JSON would not read back as it
+    is: ``ValueError`` for a NaN or an infinity, ``TypeError`` for a value of another type."""
     if isinstance(value, float) and not math.isfinite(value):
-        return where, value
-    items = value.items() if isinstance(value, Mapping) else enumerate(value) if isinstance(value, (list, tuple)) else ()
-    for key, item in items:
-        found = _non_finite(item, f"{where}[{key!r}]")
-        if found:
-            return found
-    return None
+        raise ValueError(f"{where}: {value!r} is not a JSON number")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise TypeError(f"{where}: key {key!r:.100} is not a string (JSON reads it back as one)")
+            _check_writable(item, f"{where}[{key!r}]")
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _check_writable(item, f"{where}[{i}]")
+    elif value is not None and not isinstance(value, (str, int, float)):  # bool is an int
+        raise TypeError(f"{where}: {value!r:.100} is a {type(value).__name__}, not a JSON value")
 
 
 def _listed(value: Any) -> list[Any] | tuple[Any, ...]:

@@ -34,6 +34,7 @@ from meta.backbones import conv4
 from meta.base import eval_mode
 from meta.few_shot import FewShotLearner, PrototypicalNetwork
 from meta.protonet_recipe import ProtoNetRecipe, ProtoNetTraining, train_protonet
+from toolrouter.errors import CorruptStateError
 from toolrouter.serialization import short_repr
 
 __all__ = ["VisionExpert"]
@@ -59,7 +60,9 @@ class VisionExpert(Expert):
             Conv-4 (seeded by ``seed``), for images of at least 16x16 pixels.
         image_shape: ``(channels, height, width)`` of every input; an input of shape
             ``(height, width)`` is taken as one channel.
-        distance: ``"euclidean"`` (squared, as in prototypical networks) or ``"cosine"``.
+        distance: ``"euclidean"`` (squared, as in prototypical networks) or ``"cosine"``; an
+            attached ``FewShotLearner`` sets it to its network's, and ``load`` takes a file's, but
+            refuses (``CorruptStateError``) a file of the other distance than an attached learner's.
         seed: seeds the default encoder's initialisation and ``meta_train``.
 
     Inputs are dense tensors or numpy arrays of real numbers, integers or booleans (0 and 1), taken as
@@ -211,6 +214,17 @@ class VisionExpert(Expert):
 
     def _config(self) -> dict[str, Any]:
         return {**super()._config(), "image_shape": list(self.image_shape), "distance": self.distance}
+
+    def _check_saved_options(self, options: dict[str, Any]) -> None:
+        # the attached learner's network would score by one distance and the expert by the other
+        saved = options.get("distance")
+        learner = self.meta_learner
+        if saved in ("euclidean", "cosine") and learner is not None and saved != learner.network.distance:
+            raise CorruptStateError(
+                f"options.distance: saved by an expert with distance={saved!r}, but the attached "
+                f"{type(learner).__name__}'s network uses distance={learner.network.distance!r}; attach a learner "
+                f"of distance {saved!r} first, or load into an expert without one"
+            )
 
     def _restore_options(self, options: dict[str, Any]) -> None:
         # the saved distance: the tasks learned after loading are scored as the saved expert scored its own

@@ -13,7 +13,7 @@ from torch import nn
 
 from meta._checks import check_count, check_real, same_settings
 from meta._log import event_log
-from meta.base import eval_mode, gradients_finite, model_device, model_dtype
+from meta.base import eval_mode, gradients_finite, model_device, model_dtype, modes_kept
 from meta.continual._data import Batch
 from meta.continual._undo import restored_on_failure
 from meta.continual.strategies import EWC, Compose, ExperienceReplay, Strategy, cloned_state
@@ -49,7 +49,8 @@ class DriftAdapter:
             adapted while it is above 0 are consolidated, and protected from the next step on.
         buffer_size: replay memory size (0 turns replay off).
         fisher_decay: online EWC's decay of the running Fisher per batch.
-        seed: replay sampling and data order.
+        seed: the draws of the replay memory (the samples each step replays, those the reservoir
+            keeps) and of the samples the Fisher is estimated on; each step fits the whole batch.
 
     What it keeps between :meth:`adapt` calls (the EWC importance weights and anchors, the replay
     memory, the random generators, ``batches_seen``) is its :meth:`state_dict`:
@@ -226,13 +227,15 @@ class DriftAdapter:
     def adapt(self, features: torch.Tensor, utility: torch.Tensor) -> dict[str, float]:
         """Fit a new batch of the stream; returns ``{"mse_before", "mse_after", "replayed", "batches_seen"}``.
 
-        A batch that fails midway (the loss or a gradient stops being finite, the model raises) leaves the model
-        (weights and training mode), the memory, the Fisher and ``batches_seen`` as they were, so
-        the model keeps serving its earlier predictions. The tensors are taken as data, detached
-        from any autograd graph they were computed in.
+        The model trains in training mode and is left in the mode each of its modules was in (a
+        model serving in eval mode keeps serving so, its dropout off). A batch that fails midway (the
+        loss or a gradient stops being finite, the model raises) leaves the model (weights and
+        training mode), the memory, the Fisher and ``batches_seen`` as they were, so the model keeps
+        serving its earlier predictions. The tensors are taken as data, detached from any autograd
+        graph they were computed in.
         """
         features, utility = self._check(features, utility)
-        with restored_on_failure(self, self.model, self.ewc, self.replay):
+        with restored_on_failure(self, self.model, self.ewc, self.replay), modes_kept(self.model):
             return self._adapt(features, utility)
 
     def _adapt(self, features: torch.Tensor, utility: torch.Tensor) -> dict[str, float]:

@@ -623,7 +623,9 @@ class ContinualLearner:
         return float((pred == y).float().mean()), loss, pred
 
     def _baseline_accuracy(self, task_id: int, x: torch.Tensor, y: torch.Tensor, classes: list[int]) -> float:
-        if task_id not in self._baseline:
+        """The untrained model's accuracy on task ``task_id``: measured on the test data of its last
+        evaluation before it was trained, the data of the accuracy forward transfer compares with."""
+        if task_id not in self._baseline or task_id not in self.trained_tasks:
             model = self._initial_model
             if isinstance(model, ProgressiveNetwork):
                 model = copy.deepcopy(model)

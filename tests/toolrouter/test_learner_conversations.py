@@ -261,3 +261,21 @@ def test_a_trace_is_of_one_conversation_another_is_refused_before_anything_runs(
     # an attempt that names none joins the trace's
     tools.route("login", task_type="social", trace_id="r", step="again").run("third")
     assert router.structures._trace("r").conversation == "a"
+
+
+def test_a_trace_a_batch_opens_naming_no_conversation_refuses_a_later_attempt_naming_one() -> None:
+    router = ToolMetaLearner(TOOLS, seed=0)
+    router.learn_from_execution(TaskProfile(task_id="held", task_type="social", conversation_id="a"),
+                                [ExecutionResult(tool_id="auth", step="login", success=True)], trace_id="held")
+
+    def batch(*attempts):
+        return [router.check_attempt(ExecutionResult(tool_id="auth", step=s, success=True), capability="login",
+                                     step=s, task_type="social", trace_id=t, conversation_id=c) for t, s, c in attempts]
+
+    before = router.state_bytes()
+    with pytest.raises(ValueError, match=r"^pending\[1\].trace_id: trace 'new' is a trace of conversation None in this batch, got conversation 'b'$"):
+        router.record_attempts(batch(("new", "one", None), ("new", "two", "b")))
+    assert router.state_bytes() == before
+    # one naming none joins a trace held open, whose conversation a later one may name
+    router.record_attempts(batch(("held", "one", None), ("held", "two", "a")))
+    assert router.structures._trace("held").conversation == "a"

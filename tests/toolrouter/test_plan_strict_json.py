@@ -57,3 +57,20 @@ def test_a_non_finite_number_in_the_metadata_is_named_not_written() -> None:
     plan.metadata["report"] = {"ratios": [1.0, math.nan]}
     with pytest.raises(ValueError, match=r"metadata\['report'\]\['ratios'\]\[1\]: nan is not a JSON number"):
         plan.to_json()
+
+
+@pytest.mark.parametrize(
+    ("value", "where"),
+    [
+        ({"span": (1, 2)}, r"metadata\['report'\]\['span'\]: \(1, 2\) is a tuple"),
+        ({1: "a"}, r"metadata\['report'\]: key 1 is not a string"),
+        ([{"tags"}], r"metadata\['report'\]\[0\]: \{'tags'\} is a set"),
+    ],
+)
+def test_metadata_json_would_not_read_back_as_it_is_is_named_not_written(value: object, where: str) -> None:
+    plan = _untried_plan()
+    plan.metadata["report"] = value
+    with pytest.raises(TypeError, match=where):
+        plan.to_json()
+    plan.metadata["report"] = {"span": [1, 2], "1": "a", "ok": None, "n": 0.5, "yes": True}
+    assert ExecutionPlan.from_json(plan.to_json()) == plan

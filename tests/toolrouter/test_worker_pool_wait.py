@@ -186,3 +186,31 @@ def test_ctrl_c_before_a_worker_is_free_records_nothing() -> None:
         release.set()
     assert runner.call(lambda: "after", (), {}, 5.0).value == "after"
     assert recorded == [] and ran == []
+
+
+@pytest.mark.usefixtures("ctrl_c_raises")
+def test_ctrl_c_while_a_sync_tool_runs_records_its_time_without_the_wait_for_a_worker() -> None:
+    if threading.current_thread() is not threading.main_thread():
+        pytest.skip("signals reach the main thread only")
+    runner = ThreadRunner(max_workers=1)
+    release = _occupy(runner)
+    threading.Timer(WAIT_S, release.set).start()  # the worker is free only after WAIT_S
+    running, done = threading.Event(), threading.Event()
+    recorded: list[ExecutionResult] = []
+
+    def tool() -> None:
+        running.set()
+        done.wait(30)
+
+    def ctrl_c() -> None:  # once the tool runs, while its caller waits for it
+        if running.wait(30):
+            os.kill(os.getpid(), signal.SIGINT)
+
+    threading.Thread(target=ctrl_c, daemon=True).start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            run_sync(attempt_loop(_spec(tool, recorded, config=CONFIG.model_copy(update={"timeout_s": 30.0}))), runner)
+    finally:
+        done.set()
+    assert [a.success for a in recorded] == [False]
+    assert recorded[0].latency_s < WAIT_S  # its own time, not the wait for the worker

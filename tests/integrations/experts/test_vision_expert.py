@@ -190,3 +190,18 @@ def test_any_image_encoder() -> None:
     assert expert.predict([red * 0.9, blue * 1.1], support={"red": [red], "blue": [blue]}) == ["red", "blue"]
     with pytest.raises(ExpertInputError, match=r"input: expected an image of shape \(3, 4, 4\)"):
         expert.process_task(np.zeros((4, 4), dtype=np.float32), support={"red": [red]})
+
+
+def test_a_file_of_the_other_distance_than_the_attached_learner_is_refused(tmp_path: Path) -> None:
+    path = small_expert(distance="cosine").save(tmp_path / "cosine.safetensors")
+    expert = small_expert()
+    learner = FewShotLearner(PrototypicalNetwork(expert.model))  # euclidean
+    expert.add_meta_learning(learner)
+    with pytest.raises(CorruptStateError, match=r"options.distance: saved by an expert with distance='cosine', "
+                                                r"but the attached FewShotLearner's network uses distance='euclidean'"):
+        expert.load(path)
+    assert expert.distance == learner.network.distance == "euclidean"
+    cosine = small_expert()
+    cosine.add_meta_learning(FewShotLearner(PrototypicalNetwork(cosine.model, distance="cosine")))
+    cosine.load(path)  # the same distance: loaded
+    assert cosine.distance == "cosine"
