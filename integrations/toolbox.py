@@ -462,9 +462,13 @@ class Toolbox(ClosesWhatItBuilt):
         return schemas
 
     def backends(self, name: str) -> tuple[str, ...]:
-        """The tool ids serving capability ``name``, in registration order."""
-        self.schema(name)
-        return tuple(self._capabilities[name].backends)
+        """The tool ids serving capability ``name``, in registration order;
+        ``UnknownCapabilityError`` (a ``KeyError``) for a name that is no capability."""
+        # one read of the table: a concurrent unregister may remove the capability between two
+        entry = self._capabilities.get(name) if isinstance(name, str) else None
+        if entry is None:
+            raise UnknownCapabilityError(name, self._capabilities)
+        return tuple(entry.backends)
 
     # --- one call from a model ----------------------------------------------------------------
     async def call_one(
