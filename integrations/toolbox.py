@@ -110,12 +110,13 @@ MAX_LISTED_TOOLS = 10
 def unknown_tool_message(name: Any, tools: Iterable[str]) -> str:
     """The error a model reads when it calls ``name``, no tool of ``tools``: every tool, or, of
     more than ``MAX_LISTED_TOOLS``, the closest names (``difflib``) and how many there are, so
-    that the message does not grow with the toolbox."""
+    that the message does not grow with the toolbox (nor with the name, quoted cut short)."""
     tools = list(tools)
+    called = short_repr(name)  # the model's name may be any length
     if len(tools) <= MAX_LISTED_TOOLS:
-        return f"unknown tool {name!r}; the tools are {', '.join(map(repr, tools)) or 'none'}"
+        return f"unknown tool {called}; the tools are {', '.join(map(repr, tools)) or 'none'}"
     closest = difflib.get_close_matches(str(name), tools, n=MAX_LISTED_TOOLS, cutoff=0)
-    return f"unknown tool {name!r}; the closest of the {len(tools)} tools are {', '.join(map(repr, closest))}"
+    return f"unknown tool {called}; the closest of the {len(tools)} tools are {', '.join(map(repr, closest))}"
 
 
 class UnknownCapabilityError(ToolRouterError, KeyError):
