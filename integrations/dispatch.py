@@ -42,6 +42,7 @@ __all__ = [
     "ToolCall",
     "adispatch_calls",
     "check_response",
+    "cut_short_result",
     "dispatch_calls",
     "field_of",
     "last_user_text",
@@ -219,6 +220,18 @@ def _repeats(calls: Sequence[ToolCall]) -> dict[int, ToolResult]:
             )
             repeats[i] = ToolResult(call.name, problem, status="invalid_arguments", call_id=call.call_id)
     return repeats
+
+
+def cut_short_result(name: str, call_id: str) -> ToolResult:
+    """The answer of a call that ``max_tokens`` cut short (an Anthropic message's last ``tool_use``
+    block, when it stopped there): its input may lack arguments or end inside one, so it runs
+    nothing, and the model reads why."""
+    log.info("tool_call_rejected", tool=name, status="invalid_arguments", problems=["cut short at max_tokens"])
+    problem = (
+        f"invalid arguments for tool {short_repr(name)}: the call was cut short where the response reached max_tokens, "
+        "and its input may be incomplete; it was not run: send it again"
+    )
+    return ToolResult(name, problem, status="invalid_arguments", call_id=call_id)
 
 
 def _in_call_order(results: list[ToolResult], repeats: dict[int, ToolResult]) -> list[ToolResult]:

@@ -68,6 +68,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 from pydantic import BaseModel
 
 from integrations._extras import require
+from integrations.dispatch import cut_short_result
 from integrations.schema import NO_DEFAULT, Parameter, ToolSchemaError, resolve_ref
 from integrations.shortlist import ToolShortlist
 from integrations.toolbox import Toolbox, ToolResult, UnknownCapabilityError, check_serialize, unknown_tool_message
@@ -238,7 +239,10 @@ class RouterMiddleware(AgentMiddleware):
     nothing: it is answered as an unknown tool by an error ``ToolMessage`` naming the tools the
     model was given (of many, the closest). The middleware sees the request as it reaches the
     model only when no middleware nearer the model narrows it: list this one after them
-    (``create_agent`` runs the first middleware outermost).
+    (``create_agent`` runs the first middleware outermost). Nor does a call that ``max_tokens``
+    cut short run (an Anthropic model's message that stopped there while its last block was the
+    call's ``tool_use``: its input may be incomplete), answered by an error ``ToolMessage`` saying
+    so, as ``integrations.anthropic.dispatch`` answers it.
 
     Arguments:
         toolbox: the capabilities and the router.
@@ -309,14 +313,36 @@ class RouterMiddleware(AgentMiddleware):
     def wrap_model_call(
         self, request: ModelRequest, handler: Callable[[ModelRequest], ModelResponse]
     ) -> ModelResponse | AIMessage:
-        """Call the model; answer its calls of capabilities the request did not offer (see the class)."""
-        return _refusing_unoffered(request, handler(request), self.toolbox.capabilities)
+        """Call the model; answer its calls of capabilities the request did not offer, and a call
+        cut short at ``max_tokens`` (see the class)."""
+        return self._refusing_cut(_refusing_unoffered(request, handler(request), self.toolbox.capabilities))
 
     async def awrap_model_call(
         self, request: ModelRequest, handler: Callable[[ModelRequest], Awaitable[ModelResponse]]
     ) -> ModelResponse | AIMessage:
         """Async form of ``wrap_model_call``."""
-        return _refusing_unoffered(request, await handler(request), self.toolbox.capabilities)
+        return self._refusing_cut(_refusing_unoffered(request, await handler(request), self.toolbox.capabilities))
+
+    def _refusing_cut(self, response: Any) -> Any:
+        """``response`` with a routed call that ``max_tokens`` cut short answered by an error
+        ``ToolMessage``: an Anthropic model's message that stopped there (its ``response_metadata``
+        says so) while its last content block was a ``tool_use``, that block's call, whose input
+        may lack arguments or end inside one (as ``anthropic.dispatch`` refuses it)."""
+
+        def cut(message: AIMessage, call: Mapping[str, Any]) -> ToolMessage | None:
+            blocks = message.content
+            last = blocks[-1] if isinstance(blocks, list) and blocks else None
+            if (
+                message.response_metadata.get("stop_reason") != "max_tokens"
+                or not isinstance(last, Mapping)
+                or last.get("type") != "tool_use"
+                or last.get("id") != call["id"]
+                or not (self.on_unknown_tool == "error" or call["name"] in self.toolbox.capabilities)
+            ):
+                return None
+            return _tool_message(cut_short_result(call["name"], call["id"]), call["id"])
+
+        return _answering(response, cut)
 
     def _routes(self, request: ToolCallRequest) -> bool:
         return self.on_unknown_tool == "error" or request.tool_call["name"] in self.toolbox.capabilities
@@ -508,21 +534,30 @@ def _refusing(response: Any, shown: Sequence[str], refused_names: set[str]) -> A
     """``response`` with each call of a tool of ``refused_names`` not answered yet (by a middleware
     nearer the model) answered by an error ``ToolMessage`` naming the tools ``shown`` (of many,
     the closest)."""
+
+    def refuse(message: AIMessage, call: Mapping[str, Any]) -> ToolMessage | None:
+        if call["name"] not in refused_names:
+            return None
+        return ToolMessage(unknown_tool_message(call["name"], shown), tool_call_id=call["id"], name=call["name"], status="error")
+
+    return _answering(response, refuse)
+
+
+def _answering(response: Any, answer: Callable[[AIMessage, Mapping[str, Any]], ToolMessage | None]) -> Any:
+    """``response`` with each tool call not answered yet (by a middleware nearer the model) that
+    ``answer(message, call)`` answers with a ``ToolMessage`` answered so: the agent runs only the
+    calls left unanswered."""
     model_response = response if isinstance(response, (ModelResponse, AIMessage)) else response.model_response
     messages = [model_response] if isinstance(model_response, AIMessage) else model_response.result
     answered_ids = {message.tool_call_id for message in messages if isinstance(message, ToolMessage)}
-    refused = [
-        ToolMessage(
-            unknown_tool_message(call["name"], shown),
-            tool_call_id=call["id"],
-            name=call["name"],
-            status="error",
-        )
+    answers = (
+        answer(message, call)
         for message in messages
         if isinstance(message, AIMessage)
         for call in message.tool_calls
-        if call["name"] in refused_names and call["id"] not in answered_ids
-    ]
+        if call["id"] not in answered_ids
+    )
+    refused = [message for message in answers if message is not None]
     if not refused:
         return response
     answered = ModelResponse(
