@@ -242,7 +242,10 @@ class RouterMiddleware(AgentMiddleware):
     (``create_agent`` runs the first middleware outermost). Nor does a call that ``max_tokens``
     cut short run (an Anthropic model's message that stopped there while its last block was the
     call's ``tool_use``: its input may be incomplete), answered by an error ``ToolMessage`` saying
-    so, as ``integrations.anthropic.dispatch`` answers it.
+    so, as ``integrations.anthropic.dispatch`` answers it. A routed call whose id an earlier
+    call of the model's message has is dropped from the message: the agent would run both and
+    answer both under the one id (the provider dispatchers likewise run the first call of an id
+    alone).
 
     Arguments:
         toolbox: the capabilities and the router.
@@ -314,14 +317,44 @@ class RouterMiddleware(AgentMiddleware):
         self, request: ModelRequest, handler: Callable[[ModelRequest], ModelResponse]
     ) -> ModelResponse | AIMessage:
         """Call the model; answer its calls of capabilities the request did not offer, and a call
-        cut short at ``max_tokens`` (see the class)."""
-        return self._refusing_cut(_refusing_unoffered(request, handler(request), self.toolbox.capabilities))
+        cut short at ``max_tokens``; drop a repeated call id (see the class)."""
+        return self._checked(request, handler(request))
 
     async def awrap_model_call(
         self, request: ModelRequest, handler: Callable[[ModelRequest], Awaitable[ModelResponse]]
     ) -> ModelResponse | AIMessage:
         """Async form of ``wrap_model_call``."""
-        return self._refusing_cut(_refusing_unoffered(request, await handler(request), self.toolbox.capabilities))
+        return self._checked(request, await handler(request))
+
+    def _checked(self, request: ModelRequest, response: Any) -> Any:
+        return self._refusing_cut(_refusing_unoffered(request, self._without_repeats(response), self.toolbox.capabilities))
+
+    def _without_repeats(self, response: Any) -> Any:
+        """``response`` with each routed call whose id an earlier call of its message has (a
+        stream accumulated twice over) dropped from the message's ``tool_calls``: the agent runs
+        every call of an id and answers them all under it, so that a tool with side effects ran
+        twice; one answer matches each id, as the dispatchers of ``integrations.dispatch`` run
+        the first call of an id alone."""
+        model_response, messages = _response_messages(response)
+        kept = []
+        for message in messages:
+            if isinstance(message, AIMessage):
+                seen: set[str] = set()
+                calls = []
+                for call in message.tool_calls:
+                    if call["id"] not in seen or not self._routed(call["name"]):
+                        calls.append(call)
+                    if call["id"] is not None:  # no id: none to repeat
+                        seen.add(call["id"])
+                if len(calls) != len(message.tool_calls):
+                    message = message.model_copy(update={"tool_calls": calls})
+            kept.append(message)
+        if all(a is b for a, b in zip(kept, messages)):
+            return response
+        return _with_messages(response, model_response, kept)
+
+    def _routed(self, name: str) -> bool:
+        return self.on_unknown_tool == "error" or name in self.toolbox.capabilities
 
     def _refusing_cut(self, response: Any) -> Any:
         """``response`` with a routed call that ``max_tokens`` cut short answered by an error
@@ -337,7 +370,7 @@ class RouterMiddleware(AgentMiddleware):
                 or not isinstance(last, Mapping)
                 or last.get("type") != "tool_use"
                 or last.get("id") != call["id"]
-                or not (self.on_unknown_tool == "error" or call["name"] in self.toolbox.capabilities)
+                or not self._routed(call["name"])
             ):
                 return None
             return _tool_message(cut_short_result(call["name"], call["id"]), call["id"])
@@ -345,7 +378,7 @@ class RouterMiddleware(AgentMiddleware):
         return _answering(response, cut)
 
     def _routes(self, request: ToolCallRequest) -> bool:
-        return self.on_unknown_tool == "error" or request.tool_call["name"] in self.toolbox.capabilities
+        return self._routed(request.tool_call["name"])
 
     def wrap_tool_call(
         self, request: ToolCallRequest, handler: Callable[[ToolCallRequest], ToolMessage | Command[Any]]
@@ -547,8 +580,7 @@ def _answering(response: Any, answer: Callable[[AIMessage, Mapping[str, Any]], T
     """``response`` with each tool call not answered yet (by a middleware nearer the model) that
     ``answer(message, call)`` answers with a ``ToolMessage`` answered so: the agent runs only the
     calls left unanswered."""
-    model_response = response if isinstance(response, (ModelResponse, AIMessage)) else response.model_response
-    messages = [model_response] if isinstance(model_response, AIMessage) else model_response.result
+    model_response, messages = _response_messages(response)
     answered_ids = {message.tool_call_id for message in messages if isinstance(message, ToolMessage)}
     answers = (
         answer(message, call)
@@ -560,8 +592,19 @@ def _answering(response: Any, answer: Callable[[AIMessage, Mapping[str, Any]], T
     refused = [message for message in answers if message is not None]
     if not refused:
         return response
+    return _with_messages(response, model_response, [*messages, *refused])
+
+
+def _response_messages(response: Any) -> tuple[Any, list[BaseMessage]]:
+    """The model's response within what a model call returned, and its messages."""
+    model_response = response if isinstance(response, (ModelResponse, AIMessage)) else response.model_response
+    return model_response, [model_response] if isinstance(model_response, AIMessage) else model_response.result
+
+
+def _with_messages(response: Any, model_response: Any, messages: list[BaseMessage]) -> Any:
+    """What a model call returned (``response``, holding ``model_response``) with ``messages``."""
     answered = ModelResponse(
-        result=[*messages, *refused],
+        result=messages,
         structured_response=None if isinstance(model_response, AIMessage) else model_response.structured_response,
     )
     return answered if model_response is response else dataclasses.replace(response, model_response=answered)
