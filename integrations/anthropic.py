@@ -40,9 +40,17 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from integrations._extras import require
-from integrations.dispatch import ToolCall, adispatch_calls, check_response, dispatch_calls, field_of, last_user_text, list_field
+from integrations.dispatch import (
+    ToolCall,
+    adispatch_calls,
+    check_response,
+    cut_short_result,
+    dispatch_calls,
+    field_of,
+    last_user_text,
+    list_field,
+)
 from integrations.toolbox import Toolbox, ToolResult, UnknownCapabilityError
-from toolrouter.logging import EventLog
 from toolrouter.serialization import short_repr
 
 require("anthropic", "anthropic")  # this module speaks the SDK's formats; without it, name the extra
@@ -51,8 +59,6 @@ if TYPE_CHECKING:
     from anthropic.types import MessageParam, ToolParam
 
 __all__ = ["adispatch", "dispatch", "tool_calls", "tools"]
-
-log = EventLog(__name__)
 
 #: The ``type`` of the Messages API's stream events.
 _STREAM_EVENTS = frozenset(
@@ -166,12 +172,7 @@ def _calls(toolbox: Toolbox, message: Any) -> tuple[list[ToolCall], ToolResult |
     if stop != "max_tokens" or field_of(content[-1], "type") != "tool_use":
         return calls, None
     last = calls.pop()
-    log.info("tool_call_rejected", tool=last.name, status="invalid_arguments", problems=["cut short at max_tokens"])
-    problem = (
-        f"invalid arguments for tool {last.name!r}: the call was cut short where the response reached max_tokens, "
-        "and its input may be incomplete; it was not run: send it again"
-    )
-    return calls, ToolResult(last.name, problem, status="invalid_arguments", call_id=last.call_id)
+    return calls, cut_short_result(last.name, last.call_id)
 
 
 def _results_message(results: list[ToolResult], cut: ToolResult | None) -> MessageParam:

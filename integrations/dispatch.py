@@ -4,7 +4,9 @@ The provider modules (``integrations.openai``, ``integrations.anthropic``) read 
 provider's response into ``ToolCall``s and write the ``ToolResult``s back in the provider's format;
 what happens in between is here and the same for every provider: each call goes through
 ``Toolbox.call_one`` (validated, routed, recorded), the calls of one response run concurrently, and
-the results come back in the order of the calls, each carrying its call's id.
+the results come back in the order of the calls, each carrying its call's id. A call whose id an
+earlier call of the response has (a stream accumulated twice over) runs nothing: it is answered
+with an error saying so, so that a tool with side effects does not run twice for one id.
 
 It also holds the helpers the formats share: reading a field of an SDK object or of a plain dict
 alike (``field_of``), and finding the request's text, used as the routing context, in a
@@ -32,6 +34,7 @@ from typing import Any
 
 from integrations.schema import check_shown_names
 from integrations.toolbox import Toolbox, ToolResult, check_serialize
+from toolrouter.logging import EventLog
 from toolrouter.models import ANY_CAPABILITY
 from toolrouter.serialization import short_repr
 
@@ -39,6 +42,7 @@ __all__ = [
     "ToolCall",
     "adispatch_calls",
     "check_response",
+    "cut_short_result",
     "dispatch_calls",
     "field_of",
     "last_user_text",
@@ -46,6 +50,8 @@ __all__ = [
     "offered_names",
     "text_of",
 ]
+
+log = EventLog(__name__)
 
 #: Most calls of one response run at once by the synchronous dispatcher (one thread each).
 MAX_PARALLEL_CALLS = 32
@@ -96,6 +102,10 @@ async def adispatch_calls(
     different tools under one ``step`` (or of a tool other than the one that step served earlier in
     the trace) raise ``ValueError`` naming ``step`` and the calls, before any of them runs.
 
+    A call whose ``call_id`` an earlier call has runs nothing: its result, status
+    ``"invalid_arguments"``, says so (a stream accumulator that repeats a call would otherwise run
+    a tool with side effects twice, and both answers would carry one id).
+
     A call that raises (a tool's ``BaseException`` other than ``KeyboardInterrupt`` and
     ``SystemExit``, which asyncio raises out of the event loop at once) propagates once every
     other call has ended and its outcome is recorded; the first in call order, as
@@ -103,6 +113,8 @@ async def adispatch_calls(
     offered = offered_names(tools)
     if not _checked_calls(calls):
         return _no_calls(toolbox, context, serialize, route_options)
+    repeats = _repeats(calls)
+    calls = [call for i, call in enumerate(calls) if i not in repeats] if repeats else calls
     options = _trace_options(toolbox, calls, offered, route_options)
     if len(calls) == 1:  # nothing to run beside it: no task to make
         results = [await _arun(toolbox, calls[0], offered, context, serialize, options[0])]
@@ -116,7 +128,7 @@ async def adispatch_calls(
         for result in results:
             if isinstance(result, BaseException):
                 raise result
-    return [_with_call_id(result, call.call_id) for call, result in zip(calls, results)]
+    return _in_call_order([_with_call_id(result, call.call_id) for call, result in zip(calls, results)], repeats)
 
 
 def _arun(
@@ -151,7 +163,7 @@ def dispatch_calls(
     ``MAX_PARALLEL_CALLS``), each through ``Toolbox.call_one_sync`` in a copy of the caller's
     ``contextvars`` context; a thread of its own also lets a single call run async tools when the
     caller's thread has an event loop running. A call that raises propagates once every other
-    call has ended, the first in call order."""
+    call has ended, the first in call order. A call whose id an earlier call has runs nothing."""
 
     def one(call: ToolCall, options: dict[str, Any]) -> ToolResult:
         result = toolbox.call_one_sync(
@@ -168,9 +180,11 @@ def dispatch_calls(
     offered = offered_names(tools)
     if not _checked_calls(calls):
         return _no_calls(toolbox, context, serialize, route_options)
+    repeats = _repeats(calls)
+    calls = [call for i, call in enumerate(calls) if i not in repeats] if repeats else calls
     options = _trace_options(toolbox, calls, offered, route_options)
     if len(calls) == 1 and asyncio._get_running_loop() is None:
-        return [one(calls[0], options[0])]  # nothing to run beside it: no threads to start
+        return _in_call_order([one(calls[0], options[0])], repeats)  # nothing to run beside it: no threads
     # each call runs in a copy of the caller's context, as an asyncio task does: a tool that reads a
     # ContextVar (the request's user, a trace span, structlog's bound values) sees the caller's
     # whether the model made one call or several, and what one call sets stays its own
@@ -178,7 +192,7 @@ def dispatch_calls(
     with ThreadPoolExecutor(max_workers=min(len(calls), MAX_PARALLEL_CALLS), thread_name_prefix="tool-call") as pool:
         # submitted, not mapped: map's first exception cancelled the calls not started yet
         futures = [pool.submit(ctx.run, one, call, opts) for ctx, call, opts in zip(contexts, calls, options)]
-    return [future.result() for future in futures]
+    return _in_call_order([future.result() for future in futures], repeats)
 
 
 def _checked_calls(calls: Any) -> Sequence[ToolCall]:
@@ -190,6 +204,42 @@ def _checked_calls(calls: Any) -> Sequence[ToolCall]:
         if not isinstance(call, ToolCall):
             raise TypeError(f"calls[{i}]: expected a ToolCall, got {short_repr(call)}")
     return calls
+
+
+def _repeats(calls: Sequence[ToolCall]) -> dict[int, ToolResult]:
+    """The answers of the calls whose id an earlier call has, by their index: they run nothing."""
+    first: dict[str, int] = {}
+    repeats = {}
+    for i, call in enumerate(calls):
+        earlier = first.setdefault(call.call_id, i)
+        if earlier != i:
+            log.info("tool_call_rejected", tool=call.name, status="invalid_arguments", problems=["call id repeated"])
+            problem = (
+                f"invalid arguments for tool {short_repr(call.name)}: the call's id {short_repr(call.call_id)} is that of "
+                f"call {earlier} of this response; it was not run: give each call an id of its own"
+            )
+            repeats[i] = ToolResult(call.name, problem, status="invalid_arguments", call_id=call.call_id)
+    return repeats
+
+
+def cut_short_result(name: str, call_id: str) -> ToolResult:
+    """The answer of a call that ``max_tokens`` cut short (an Anthropic message's last ``tool_use``
+    block, when it stopped there): its input may lack arguments or end inside one, so it runs
+    nothing, and the model reads why."""
+    log.info("tool_call_rejected", tool=name, status="invalid_arguments", problems=["cut short at max_tokens"])
+    problem = (
+        f"invalid arguments for tool {short_repr(name)}: the call was cut short where the response reached max_tokens, "
+        "and its input may be incomplete; it was not run: send it again"
+    )
+    return ToolResult(name, problem, status="invalid_arguments", call_id=call_id)
+
+
+def _in_call_order(results: list[ToolResult], repeats: dict[int, ToolResult]) -> list[ToolResult]:
+    """The ``results`` of the calls that ran with the answers of the ``repeats`` among them."""
+    if not repeats:
+        return results
+    ran = iter(results)
+    return [repeats[i] if i in repeats else next(ran) for i in range(len(results) + len(repeats))]
 
 
 def _no_calls(

@@ -68,6 +68,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 from pydantic import BaseModel
 
 from integrations._extras import require
+from integrations.dispatch import cut_short_result
 from integrations.schema import NO_DEFAULT, Parameter, ToolSchemaError, resolve_ref
 from integrations.shortlist import ToolShortlist
 from integrations.toolbox import Toolbox, ToolResult, UnknownCapabilityError, check_serialize, unknown_tool_message
@@ -238,7 +239,13 @@ class RouterMiddleware(AgentMiddleware):
     nothing: it is answered as an unknown tool by an error ``ToolMessage`` naming the tools the
     model was given (of many, the closest). The middleware sees the request as it reaches the
     model only when no middleware nearer the model narrows it: list this one after them
-    (``create_agent`` runs the first middleware outermost).
+    (``create_agent`` runs the first middleware outermost). Nor does a call that ``max_tokens``
+    cut short run (an Anthropic model's message that stopped there while its last block was the
+    call's ``tool_use``: its input may be incomplete), answered by an error ``ToolMessage`` saying
+    so, as ``integrations.anthropic.dispatch`` answers it. A routed call whose id an earlier
+    call of the model's message has is dropped from the message: the agent would run both and
+    answer both under the one id (the provider dispatchers likewise run the first call of an id
+    alone).
 
     Arguments:
         toolbox: the capabilities and the router.
@@ -309,17 +316,69 @@ class RouterMiddleware(AgentMiddleware):
     def wrap_model_call(
         self, request: ModelRequest, handler: Callable[[ModelRequest], ModelResponse]
     ) -> ModelResponse | AIMessage:
-        """Call the model; answer its calls of capabilities the request did not offer (see the class)."""
-        return _refusing_unoffered(request, handler(request), self.toolbox.capabilities)
+        """Call the model; answer its calls of capabilities the request did not offer, and a call
+        cut short at ``max_tokens``; drop a repeated call id (see the class)."""
+        return self._checked(request, handler(request))
 
     async def awrap_model_call(
         self, request: ModelRequest, handler: Callable[[ModelRequest], Awaitable[ModelResponse]]
     ) -> ModelResponse | AIMessage:
         """Async form of ``wrap_model_call``."""
-        return _refusing_unoffered(request, await handler(request), self.toolbox.capabilities)
+        return self._checked(request, await handler(request))
+
+    def _checked(self, request: ModelRequest, response: Any) -> Any:
+        return self._refusing_cut(_refusing_unoffered(request, self._without_repeats(response), self.toolbox.capabilities))
+
+    def _without_repeats(self, response: Any) -> Any:
+        """``response`` with each routed call whose id an earlier call of its message has (a
+        stream accumulated twice over) dropped from the message's ``tool_calls``: the agent runs
+        every call of an id and answers them all under it, so that a tool with side effects ran
+        twice; one answer matches each id, as the dispatchers of ``integrations.dispatch`` run
+        the first call of an id alone."""
+        model_response, messages = _response_messages(response)
+        kept = []
+        for message in messages:
+            if isinstance(message, AIMessage):
+                seen: set[str] = set()
+                calls = []
+                for call in message.tool_calls:
+                    if call["id"] not in seen or not self._routed(call["name"]):
+                        calls.append(call)
+                    if call["id"] is not None:  # no id: none to repeat
+                        seen.add(call["id"])
+                if len(calls) != len(message.tool_calls):
+                    message = message.model_copy(update={"tool_calls": calls})
+            kept.append(message)
+        if all(a is b for a, b in zip(kept, messages)):
+            return response
+        return _with_messages(response, model_response, kept)
+
+    def _routed(self, name: str) -> bool:
+        return self.on_unknown_tool == "error" or name in self.toolbox.capabilities
+
+    def _refusing_cut(self, response: Any) -> Any:
+        """``response`` with a routed call that ``max_tokens`` cut short answered by an error
+        ``ToolMessage``: an Anthropic model's message that stopped there (its ``response_metadata``
+        says so) while its last content block was a ``tool_use``, that block's call, whose input
+        may lack arguments or end inside one (as ``anthropic.dispatch`` refuses it)."""
+
+        def cut(message: AIMessage, call: Mapping[str, Any]) -> ToolMessage | None:
+            blocks = message.content
+            last = blocks[-1] if isinstance(blocks, list) and blocks else None
+            if (
+                message.response_metadata.get("stop_reason") != "max_tokens"
+                or not isinstance(last, Mapping)
+                or last.get("type") != "tool_use"
+                or last.get("id") != call["id"]
+                or not self._routed(call["name"])
+            ):
+                return None
+            return _tool_message(cut_short_result(call["name"], call["id"]), call["id"])
+
+        return _answering(response, cut)
 
     def _routes(self, request: ToolCallRequest) -> bool:
-        return self.on_unknown_tool == "error" or request.tool_call["name"] in self.toolbox.capabilities
+        return self._routed(request.tool_call["name"])
 
     def wrap_tool_call(
         self, request: ToolCallRequest, handler: Callable[[ToolCallRequest], ToolMessage | Command[Any]]
@@ -508,25 +567,44 @@ def _refusing(response: Any, shown: Sequence[str], refused_names: set[str]) -> A
     """``response`` with each call of a tool of ``refused_names`` not answered yet (by a middleware
     nearer the model) answered by an error ``ToolMessage`` naming the tools ``shown`` (of many,
     the closest)."""
-    model_response = response if isinstance(response, (ModelResponse, AIMessage)) else response.model_response
-    messages = [model_response] if isinstance(model_response, AIMessage) else model_response.result
+
+    def refuse(message: AIMessage, call: Mapping[str, Any]) -> ToolMessage | None:
+        if call["name"] not in refused_names:
+            return None
+        return ToolMessage(unknown_tool_message(call["name"], shown), tool_call_id=call["id"], name=call["name"], status="error")
+
+    return _answering(response, refuse)
+
+
+def _answering(response: Any, answer: Callable[[AIMessage, Mapping[str, Any]], ToolMessage | None]) -> Any:
+    """``response`` with each tool call not answered yet (by a middleware nearer the model) that
+    ``answer(message, call)`` answers with a ``ToolMessage`` answered so: the agent runs only the
+    calls left unanswered."""
+    model_response, messages = _response_messages(response)
     answered_ids = {message.tool_call_id for message in messages if isinstance(message, ToolMessage)}
-    refused = [
-        ToolMessage(
-            unknown_tool_message(call["name"], shown),
-            tool_call_id=call["id"],
-            name=call["name"],
-            status="error",
-        )
+    answers = (
+        answer(message, call)
         for message in messages
         if isinstance(message, AIMessage)
         for call in message.tool_calls
-        if call["name"] in refused_names and call["id"] not in answered_ids
-    ]
+        if call["id"] not in answered_ids
+    )
+    refused = [message for message in answers if message is not None]
     if not refused:
         return response
+    return _with_messages(response, model_response, [*messages, *refused])
+
+
+def _response_messages(response: Any) -> tuple[Any, list[BaseMessage]]:
+    """The model's response within what a model call returned, and its messages."""
+    model_response = response if isinstance(response, (ModelResponse, AIMessage)) else response.model_response
+    return model_response, [model_response] if isinstance(model_response, AIMessage) else model_response.result
+
+
+def _with_messages(response: Any, model_response: Any, messages: list[BaseMessage]) -> Any:
+    """What a model call returned (``response``, holding ``model_response``) with ``messages``."""
     answered = ModelResponse(
-        result=[*messages, *refused],
+        result=messages,
         structured_response=None if isinstance(model_response, AIMessage) else model_response.structured_response,
     )
     return answered if model_response is response else dataclasses.replace(response, model_response=answered)

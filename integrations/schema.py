@@ -58,6 +58,7 @@ import json
 import math
 import re
 import reprlib
+import sys
 import types
 import urllib.parse
 from collections.abc import Callable, Mapping
@@ -734,8 +735,13 @@ def _parse_arguments(tool: str, arguments: Any) -> dict[str, Any]:
             return {}
         try:
             arguments = json.loads(arguments)
-        except ValueError as exc:  # JSONDecodeError, bytes that are not UTF-8
-            raise ToolArgumentsError(tool, [f"the arguments are not valid JSON ({exc}); send one JSON object"]) from None
+        except ValueError as exc:  # JSONDecodeError, bytes that are not UTF-8, an integer too long to read
+            if type(exc) is ValueError:  # valid JSON past Python's bound on an integer's digits
+                digits = sys.get_int_max_str_digits()
+                problem = f"the arguments hold an integer of more than {digits:,} digits; send a shorter number"
+            else:
+                problem = f"the arguments are not valid JSON ({exc}); send one JSON object"
+            raise ToolArgumentsError(tool, [problem]) from None
         except RecursionError:  # valid JSON or not: the parser stops where Python stops recursing
             too_deep = "nested too deeply to read (objects and arrays inside one another, past the JSON parser's limit)"
             raise ToolArgumentsError(tool, [f"the arguments are {too_deep}; send one JSON object nested less deeply"]) from None
@@ -1015,7 +1021,12 @@ def _shown_path(path: tuple[Any, ...], shown: Mapping[str, str]) -> str:
     """``path`` into the arguments as the model knows it: its argument under the name it was shown."""
     if not path:
         return "arguments"
-    return ".".join(str(part) for part in (shown.get(path[0], path[0]), *path[1:]))
+    # each name cut short: a model's made-up argument name may be any length, and is echoed
+    return ".".join(_short_name(str(part)) for part in (shown.get(path[0], path[0]), *path[1:]))
+
+
+def _short_name(name: str, limit: int = 64) -> str:
+    return name if len(name) <= limit else f"{name[: limit - 3]}..."
 
 
 def _short_json(value: Any, limit: int = 120) -> str:

@@ -27,8 +27,8 @@ of your own that raises (or returns something other than text) fails that call's
 (status ``"unserializable"``, the value kept), not the other calls of a dispatch.
 
 A model reads at most ``max_result_chars`` characters of a result (``Toolbox``'s option, default
-``DEFAULT_MAX_RESULT_CHARS``; ``None``: no limit): a longer ``content`` is cut there and ends with a
-note giving its full length, where sent whole (a tool's 200 MB string, a huge structure, the
+``DEFAULT_MAX_RESULT_CHARS``; ``None``: no limit): a longer ``content`` is cut to that many, ending
+with a note giving its full length (a limit too small to hold the note cuts the text alone), where sent whole (a tool's 200 MB string, a huge structure, the
 errors of many backends) it would overflow the model's context or the provider's limit on a
 request. The result keeps its status and its ``value`` whole, and the outcome is recorded as any other.
 
@@ -110,12 +110,13 @@ MAX_LISTED_TOOLS = 10
 def unknown_tool_message(name: Any, tools: Iterable[str]) -> str:
     """The error a model reads when it calls ``name``, no tool of ``tools``: every tool, or, of
     more than ``MAX_LISTED_TOOLS``, the closest names (``difflib``) and how many there are, so
-    that the message does not grow with the toolbox."""
+    that the message does not grow with the toolbox (nor with the name, quoted cut short)."""
     tools = list(tools)
+    called = short_repr(name)  # the model's name may be any length
     if len(tools) <= MAX_LISTED_TOOLS:
-        return f"unknown tool {name!r}; the tools are {', '.join(map(repr, tools)) or 'none'}"
+        return f"unknown tool {called}; the tools are {', '.join(map(repr, tools)) or 'none'}"
     closest = difflib.get_close_matches(str(name), tools, n=MAX_LISTED_TOOLS, cutoff=0)
-    return f"unknown tool {name!r}; the closest of the {len(tools)} tools are {', '.join(map(repr, closest))}"
+    return f"unknown tool {called}; the closest of the {len(tools)} tools are {', '.join(map(repr, closest))}"
 
 
 class UnknownCapabilityError(ToolRouterError, KeyError):
@@ -281,7 +282,7 @@ class Toolbox(ClosesWhatItBuilt):
             ``middleware_options``, for example ``seed=0`` or ``store="sqlite:///tools.db"``).
         max_result_chars: the most characters of a call's result (a tool's value, or an error
             message) a model reads (an integer >= 1, or ``None`` for no limit); a longer one is
-            cut, with a note giving its full length.
+            cut to that many, a note giving its full length among them.
 
     ``capabilities`` lists the names, ``schema(name)`` gives one capability's name, description and
     JSON Schema, ``call_one`` / ``call_one_sync`` run one call from a model. Thread-safe like the
@@ -462,9 +463,13 @@ class Toolbox(ClosesWhatItBuilt):
         return schemas
 
     def backends(self, name: str) -> tuple[str, ...]:
-        """The tool ids serving capability ``name``, in registration order."""
-        self.schema(name)
-        return tuple(self._capabilities[name].backends)
+        """The tool ids serving capability ``name``, in registration order;
+        ``UnknownCapabilityError`` (a ``KeyError``) for a name that is no capability."""
+        # one read of the table: a concurrent unregister may remove the capability between two
+        entry = self._capabilities.get(name) if isinstance(name, str) else None
+        if entry is None:
+            raise UnknownCapabilityError(name, self._capabilities)
+        return tuple(entry.backends)
 
     # --- one call from a model ----------------------------------------------------------------
     async def call_one(
@@ -507,18 +512,30 @@ class Toolbox(ClosesWhatItBuilt):
         return self._cut(prepared if isinstance(prepared, ToolResult) else prepared.run())
 
     def _cut(self, result: ToolResult) -> ToolResult:
-        """``result`` with its ``content`` cut to ``max_result_chars`` and a note giving its full
-        length: a value, or an error (every backend's message, a problem per item of a huge
-        argument), the model reads."""
+        """``result`` with its ``content`` cut to ``max_result_chars`` characters, a note giving its
+        full length among them: a value, or an error (every backend's message, a problem per item
+        of a huge argument), the model reads."""
         limit = self.max_result_chars
         if limit is None or len(result.content) <= limit:
             return result
         chars = len(result.content)
+
+        def note(kept: int) -> str:
+            return f"\n[truncated: the result has {chars:,} characters; the first {kept:,} are shown]"
+
+        # the note counts against the limit, as the model reads it too (a shorter count of kept
+        # characters makes the note no longer); a limit with no room for it cuts the text alone
+        kept = limit - len(note(limit))
+        content = result.content[:kept] + note(kept) if kept > 0 else result.content[:limit]
         log.warning(
-            "tool_result_truncated", tool=result.name, tool_id=result.tool_id, status=result.status, chars=chars, kept=limit
+            "tool_result_truncated",
+            tool=result.name,
+            tool_id=result.tool_id,
+            status=result.status,
+            chars=chars,
+            kept=kept if kept > 0 else limit,
         )
-        note = f"\n[truncated: the result has {chars:,} characters; the first {limit:,} are shown]"
-        return dataclasses.replace(result, content=result.content[:limit] + note)
+        return dataclasses.replace(result, content=content)
 
     def _prepare(
         self,

@@ -49,8 +49,10 @@ class SchemaCheck:
     ``pattern`` is not checked (the rest of the schema is; logged once as
     ``mcp_schema_pattern_unchecked``), and a schema with such a ``patternProperties`` pattern,
     which every property name of a value meets, cannot judge values (``problem``). Nor is a
-    text over ``MAX_PATTERN_TEXT`` (1024) characters checked against any ``pattern``: a search
-    takes time that grows with a power of its length."""
+    text over ``MAX_PATTERN_TEXT`` (1024) characters checked against any ``pattern``, nor a
+    property name that long searched with the ``patternProperties`` patterns (it is passed on
+    unjudged by them, by ``additionalProperties`` beside them and by ``unevaluatedProperties``):
+    a search takes time that grows with a power of its length."""
 
     def __init__(self, schema: dict[str, Any], remember: int = 1024) -> None:
         from jsonschema.exceptions import SchemaError
@@ -147,7 +149,10 @@ MAX_PATTERN_TEXT = 1024
 @functools.lru_cache(maxsize=None)  # one per JSON Schema dialect
 def _bounded_patterns(validator: Any) -> Any:
     """``validator`` whose ``pattern`` keyword skips a text over ``MAX_PATTERN_TEXT`` characters
-    and a pattern that ``backtracks``."""
+    and a pattern that ``backtracks``, and whose keywords that search property names with the
+    ``patternProperties`` patterns (it, ``additionalProperties`` beside it, and
+    ``unevaluatedProperties``) skip a name over ``MAX_PATTERN_TEXT`` characters: the name is
+    searched as a text is, and is passed on unjudged as such a text is."""
     from jsonschema.validators import extend
 
     checks = validator.VALIDATORS["pattern"]
@@ -157,7 +162,22 @@ def _bounded_patterns(validator: Any) -> Any:
             return
         yield from checks(checking, regex, value, schema) or ()
 
-    return extend(validator, {"pattern": pattern})
+    def short_names(keyword: str, beside_patterns: bool) -> Any:
+        check = validator.VALIDATORS[keyword]
+
+        def bounded(checking: Any, value: Any, instance: Any, schema: Any) -> Iterator[Any]:
+            if isinstance(instance, dict) and (not beside_patterns or "patternProperties" in schema):
+                if any(len(name) > MAX_PATTERN_TEXT for name in instance):
+                    instance = {name: v for name, v in instance.items() if len(name) <= MAX_PATTERN_TEXT}
+            yield from check(checking, value, instance, schema) or ()
+
+        return bounded
+
+    keywords = {"pattern": pattern, "patternProperties": short_names("patternProperties", False)}
+    keywords["additionalProperties"] = short_names("additionalProperties", True)
+    if "unevaluatedProperties" in validator.VALIDATORS:
+        keywords["unevaluatedProperties"] = short_names("unevaluatedProperties", False)
+    return extend(validator, keywords)
 
 
 @functools.lru_cache(maxsize=256)

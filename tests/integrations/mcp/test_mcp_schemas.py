@@ -161,6 +161,26 @@ def test_a_text_over_the_limit_is_not_checked_against_a_pattern_and_a_shorter_on
     assert check.errors({"v": "1" * (MAX_PATTERN_TEXT - 2) + ".5"}) == []
 
 
+def test_a_property_name_over_the_limit_is_not_searched_with_the_patternproperties_patterns() -> None:
+    # every name of a value is searched with each pattern, from each position: 100 K digits took
+    # 16 s against \d+\.\d+, holding the event loop, as a text against a pattern did
+    from integrations.mcp.schemas import MAX_PATTERN_TEXT
+
+    long, short = "1" * MAX_PATTERN_TEXT + ".5", "1" * (MAX_PATTERN_TEXT - 2) + ".5"
+    patterns = {r"\d+\.\d+": {"type": "string"}}
+    beside = SchemaCheck({"type": "object", "patternProperties": patterns, "additionalProperties": False})
+    assert beside.errors({long: 1, "x" * (MAX_PATTERN_TEXT + 1): 1}) == []  # passed on unjudged, as a long text
+    assert [e.validator for e in beside.errors({short: 1, "x": 1})] == ["type", "additionalProperties"]
+    assert [e.validator for e in SchemaCheck({"type": "object", "patternProperties": patterns}).errors({long: 1})] == []
+    draft = "https://json-schema.org/draft/2020-12/schema"
+    unevaluated = SchemaCheck({"$schema": draft, "allOf": [{"patternProperties": patterns}], "unevaluatedProperties": False})
+    assert unevaluated.errors({"x" * (MAX_PATTERN_TEXT + 1): "a"}) == []
+    assert [e.validator for e in unevaluated.errors({"x": "a"})] == ["unevaluatedProperties"]
+    # without patterns no name is searched: a long one is judged as any other
+    closed = SchemaCheck({"type": "object", "properties": {"q": {}}, "additionalProperties": False})
+    assert [e.validator for e in closed.errors({"x" * (MAX_PATTERN_TEXT + 1): 1})] == ["additionalProperties"]
+
+
 @pytest.mark.timeout(20)
 def test_a_schema_with_a_patternproperties_pattern_that_backtracks_cannot_judge() -> None:
     check = SchemaCheck({"type": "object", "patternProperties": {BACKTRACKING: {"type": "string"}}, "additionalProperties": False})
