@@ -157,10 +157,12 @@ class CountingPolicy(Policy):
 
     def population_prior(self, exclude: str | None = None) -> ArmPrior:
         """The mean of the other arms' posterior means (``expected``; the excluded arm's own when
-        it is alone), worth ``population_pseudo_count`` observations, with reward variance the arms' pooled outcome variance plus the variance between their
-        means (so a draw of the reset arm can land anywhere the others are). Each mean is taken
-        within ``+-MAX_ABS_REWARD`` and the variance is at most ``MAX_POPULATION_VARIANCE``
-        (the rewards an arm learns from): the prior built is always one the policy takes.
+        it is alone), worth ``population_pseudo_count`` observations, with reward variance the arms'
+        pooled outcome variance (weighted, under ``discount``; the prior's variance while no arm has
+        two outcomes) plus the variance between their means (so a draw of the reset arm can land
+        anywhere the others are). Each mean is taken within ``+-MAX_ABS_REWARD`` and the variance is
+        at most ``MAX_POPULATION_VARIANCE`` (the rewards an arm learns from): the prior built is
+        always one the policy takes.
 
         Example:
             >>> from toolrouter.policies import make_policy
@@ -186,7 +188,14 @@ class CountingPolicy(Policy):
         # its policy refuses, and a reset (the router's, on a drift) failed half-way
         means = np.clip(self.expected([self._arm_ids[i] for i in idx]), -MAX_ABS_REWARD, MAX_ABS_REWARD)
         n, m2 = st["n"][idx], st["m2"][idx]
+        # the arms with two outcomes or more. Under ``discount`` ``n`` is a weight that may never
+        # reach 2 (at most 1 / (1 - discount) over all arms), but a spread takes two (m2 > 0; exact
+        # there, as nothing is taken away: a window leaves rounding in the m2 of one outcome), and
+        # m2 / n is the weighted variance, whatever the weights: the discount scales both alike,
+        # until an idle arm's weight rounds away (below the smallest normal float, then to 0)
         seen = n >= 2
+        if self.discount is not None:
+            seen |= (m2 > 0) & (n >= np.finfo(float).tiny)
         if seen.any():  # pooled within-arm variance of the outcomes
             within = float(np.sum(m2[seen]) / np.sum(n[seen]))
         else:
