@@ -920,6 +920,10 @@ class PageHinkley(ChangeDetector):
         s = _finite_stats(stats, self._KEYS)
         if s["up_min"] > s["up"] or s["down_max"] < s["down"]:
             raise CorruptStateError(f"state.statistics: need up_min <= up and down_max >= down, got {s}")
+        # both start at 0 and only move away from it: one beyond would hide that much of a change
+        for key, side in (("up_min", 1.0), ("down_max", -1.0)):
+            if s[key] * side > 0:
+                raise CorruptStateError(f"state.statistics.{key} must be {'<=' if side > 0 else '>='} 0, got {s[key]!r}")
 
         def install() -> None:
             self._up, self._up_min, self._down, self._down_max = (s[k] for k in self._KEYS)
@@ -992,6 +996,11 @@ class Cusum(ChangeDetector):
         s = _finite_stats(stats, self._KEYS)
         if s["high"] < 0 or s["low"] < 0 or s["scale"] <= 0:
             raise CorruptStateError(f"state.statistics: need high >= 0, low >= 0 and scale > 0, got {s}")
+        # 1 until the warm-up sets it (always, without standardize), then at least min_scale: a
+        # smaller one would blow every deviation up into a false alarm
+        if s["scale"] != 1.0 and (not self.standardize or s["scale"] < self.min_scale):
+            need = f"at least min_scale={self.min_scale!r}" if self.standardize else "1 without standardize"
+            raise CorruptStateError(f"state.statistics.scale must be 1 before the warm-up, else {need}, got {s['scale']!r}")
 
         def install() -> None:
             self._high, self._low, self._reference, self._ref_scale = (s[k] for k in self._KEYS)
