@@ -14,7 +14,8 @@ __all__ = ["UCB1"]
 
 
 class UCB1(CountingPolicy):
-    """UCB1 (Auer et al., 2002) with a prior worth ``pseudo_count`` plays.
+    """UCB1 (Auer et al., 2002) with a prior worth ``pseudo_count`` plays; ``N`` is the weight of
+    every arm's plays and priors, whichever arms are asked.
 
     ``exploration`` scales the bonus; UCB1's guarantee assumes rewards in [0, 1], so for utilities
     on a wider scale raise it to about the reward range. An arm never played and without a prior
@@ -49,7 +50,9 @@ observations (``pseudo_count=0``), whose mean is then only its ``expected`` unti
         st = self._stats
         weight = st["prior_n"][idx] + st["n"][idx]
         mean = self._posterior_mean(idx)
-        total = max(float(weight.sum()), 1.0)
+        # N counts the plays of every arm, not only of those asked (Auer et al.): an arm's index,
+        # and so the order of two arms, does not depend on which others are candidates
+        total = max(float((st["prior_n"] + st["n"]).sum()), 1.0)
         # the roots apart: a weight discounted to almost nothing (1e-310) overflowed the quotient to
         # inf, with a warning, and with exploration=0 made the index NaN, which argmax chose
         with np.errstate(divide="ignore", invalid="ignore"):
