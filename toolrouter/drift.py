@@ -1138,9 +1138,10 @@ class DetectionDelay:
     """What ``detection_delay`` measured.
 
     ``mean_delay``: samples from the change to its detection (the first changed sample counts as 1),
-    averaged over the seeds that detected it; NaN if none did. ``missed``: seeds that did not detect
-    the change within ``horizon`` samples. ``false_alarms_per_1000``: detections in the stationary
-    part, per 1,000 stationary samples.
+    averaged over the seeds that detected it; NaN if none did. ``max_delay``: the longest of those
+    delays; NaN if none did. ``missed``: seeds that did not detect the change within ``horizon``
+    samples. ``false_alarms_per_1000``: detections in the stationary part, per 1,000 stationary
+    samples. ``seeds``: the seeds run; ``stationary_samples``: ``change_at`` per seed.
     """
 
     mean_delay: float

@@ -69,9 +69,10 @@ class ArmPrior:
     observations the prior is worth (non-contextual policies; every policy refuses one that is
     negative or not finite). A prior worth none (``0``) has no weight once the arm has outcomes: its
     mean is the arm's estimate (``expected``) until the first outcome replaces it, and the arm counts
-    as untried (``ucb1`` and ``epsilon_greedy`` try it first); ``gaussian_ts`` refuses it (its
-    posterior needs ``pseudo_count > 0``), and ``beta_ts`` adds the prior's pseudo-observations to
-    its uniform ``Beta(1, 1)``, so there it adds nothing. ``variance_pseudo_count``: how many
+    as untried (``ucb1`` tries it first, ``epsilon_greedy`` on each decision that does not
+    explore); ``gaussian_ts`` refuses it (its posterior needs ``pseudo_count > 0``), and
+    ``beta_ts`` adds the prior's pseudo-observations to its uniform ``Beta(1, 1)``, so there it
+    adds nothing. ``variance_pseudo_count``: how many
     observations the reward variance is worth where it is learned (``gaussian_ts``); ``None``: as
     many as the mean. A reset gives it its own weight: the mean is worth a tenth of an observation
     (the tool is tried soon), the variance a few, so that two equal outcomes after the reset do

@@ -14,7 +14,8 @@ __all__ = ["EpsilonGreedy"]
 
 class EpsilonGreedy(CountingPolicy):
     """Epsilon-greedy over posterior means; untried arms whose prior is worth no observations (an
-    arm added without one) score ``+inf`` (tried first), and their ``expected`` is the prior's mean.
+    arm added without one) score ``+inf`` on a decision that exploits (tried first then; one that
+    explores ranks every arm at random), and their ``expected`` is the prior's mean.
 
     ``sample`` returns the means, or, with probability ``epsilon``, uniform random scores (so the
     router's ranking, not just its first choice, is random when exploring).

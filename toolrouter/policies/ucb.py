@@ -20,8 +20,9 @@ class UCB1(CountingPolicy):
     ``exploration`` scales the bonus; UCB1's guarantee assumes rewards in [0, 1], so for utilities
     on a wider scale raise it to about the reward range. An arm never played and without a prior
     has an infinite index, so every arm is tried once first; so has one whose prior is worth no
-observations (``pseudo_count=0``), whose mean is then only its ``expected`` until its first outcome. With ``discount`` or ``window`` this is
-    discounted / sliding-window UCB (Garivier and Moulines, 2011).
+    observations (``pseudo_count=0``), whose mean is then only its ``expected`` until its first
+    outcome. With ``discount`` or ``window`` this is discounted / sliding-window UCB (Garivier and
+    Moulines, 2011).
 
     Example:
         >>> p = UCB1()
