@@ -407,8 +407,10 @@ class ChangeDetector(ABC):
     @property
     @abstractmethod
     def evidence(self) -> float:
-        """How close the test is to firing, in [0, 1): its larger statistic over ``threshold``
-        (0 until ``min_samples`` samples have come in)."""
+        """How close the test is to firing, in [0, 1]: its larger statistic over ``threshold``
+        (0 until ``min_samples`` samples have come in; 1 when the statistic reached ``threshold``
+        without passing it, or passed a threshold lowered by ``reconfigured``: it fires at the next
+        sample)."""
 
     @abstractmethod
     def _step(self, x: float) -> Literal["down", "up"] | None:
@@ -429,7 +431,7 @@ class ChangeDetector(ABC):
     # ---- shared -------------------------------------------------------------------------------
     @property
     def rise_evidence(self) -> float:
-        """How close the test is to finding a rise of the mean, in [0, 1) (0 with ``direction="down"``):
+        """How close the test is to finding a rise of the mean, in [0, 1] (0 with ``direction="down"``):
         the larger of the mean test's and the run test's (a run of successes)."""
         if self.direction == "down":
             return 0.0
