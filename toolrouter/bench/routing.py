@@ -28,7 +28,7 @@ import numpy as np
 import torch
 
 from toolrouter.bench._args import (
-    UsageError, count, given_options, name_list, output_folder, parse_with_quick, real, refuse_unread,
+    UsageError, count, given_options, name_list, named_by, output_folder, parse_with_quick, real, refuse_unread,
 )
 from toolrouter.bench._report import NOT_AT_QUICK, console, print_quick_note, print_table
 from toolrouter.bench._routing_agents import peer_specs, policy_specs
@@ -222,7 +222,8 @@ def _streams(args: argparse.Namespace, asked: bool = False) -> list[Stream]:
     # something else (`--streams routerbench` measured nothing, and succeeded)
     if folder.is_dir() or args.routerbench is not None or asked:
         # the fetch command is named for the default folder only: one named is the user's own
-        with suggest_fetch("routerbench") if args.routerbench is None else contextlib.nullcontext():
+        fetch = suggest_fetch("routerbench") if args.routerbench is None else contextlib.nullcontext()
+        with fetch, named_by("--routerbench"):
             data = load_routerbench(folder, limit=25 if args.quick else None, skip_incomplete=args.skip_incomplete)
         if args.skip_incomplete:
             console.print(f"RouterBench: --skip-incomplete dropped {data.dropped_rows} row(s)", markup=False)
