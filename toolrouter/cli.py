@@ -114,8 +114,10 @@ def demo(
     try:
         with _reported("demo"):
             report = run_demo(calls, seed, store=store, policy=policy, progress=not verbose, console=console)
-    except ValueError as exc:  # a bad store URL, or a store saved with another policy
-        raise typer.BadParameter(str(exc), param_hint="--store / --policy") from None
+    except ValueError as exc:  # a bad store URL or another router's store; or a store saved with another policy
+        # only a policy the store was not saved with is --policy's too: the others are the store's alone
+        hint = "--store / --policy" if str(exc).startswith("policy:") else "--store"
+        raise typer.BadParameter(str(exc), param_hint=hint) from None
     print_report(report, console)
 
 
