@@ -156,7 +156,7 @@ def stats(
     snapshot: str = typer.Option("learner", help="Name of the router's snapshot in the store."),
 ) -> None:
     """``toolrouter stats``: print what a store has learned."""
-    from toolrouter.store_stats import store_stats
+    from toolrouter.store_stats import contextual_note, store_stats
 
     console = _plain_console()
     snapshot = _checked_snapshot(snapshot)
@@ -213,6 +213,7 @@ def stats(
             console.print(
                 f"snapshot {snap.name!r}: includes attempts up to id {snap.watermark}, saved {snap.created:%Y-%m-%d %H:%M:%S} UTC; "
                 "calls, success, utility, cost, latency: over the attempts kept; learned: the policy's posterior mean utility"
+                + (f" ({contextual_note(router.policy_name)})" if router.contextual else "")
                 + (
                     "; resets: changes the drift detector found (each restarts what was learned of the tool); "
                     "rechecks: calls that tried the tool because it had not been tried for a while"
