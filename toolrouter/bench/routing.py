@@ -74,14 +74,14 @@ def build_parser() -> argparse.ArgumentParser:
     """The suite's options."""
     p = argparse.ArgumentParser(prog="toolrouter bench routing", description=__doc__.split("\n\n")[0])
     p.add_argument("--quick", action="store_true", help="toy sizes: runs in seconds")
-    p.add_argument("--part", choices=["all", "overhead", "learning"], default="all")
+    p.add_argument("--part", choices=["all", "overhead", "learning"], default="all", help="which part to run (default all)")
     p.add_argument("--out", type=output_folder, default=Path("bench_out"), help="folder for the PNG curves")
     p.add_argument("--seeds", type=count, default=3, help="seeds per learning stream")
     p.add_argument("--tools", type=count, default=50, help="arms in the overhead part")
     p.add_argument("--dim", type=count, default=384, help="context dimension in the overhead part")
     p.add_argument("--repeats", type=count, default=2000, help="timed calls per overhead measurement")
     p.add_argument("--horizon", type=count, default=3000, help="decisions per synthetic stream")
-    p.add_argument("--synthetic-tools", type=count, default=10)
+    p.add_argument("--synthetic-tools", type=count, default=10, help="arms of the synthetic streams")
     p.add_argument("--synthetic-dim", type=count, default=8, help="context dimension of stream (c)")
     p.add_argument(
         "--routerbench",
