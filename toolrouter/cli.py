@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 
 import typer
 from rich.console import Console
@@ -497,12 +498,14 @@ def _megabytes(n: int) -> str:
 @data_app.command("list", help="Each dataset: its source, licence, size, what its digests check, and whether it is present.")
 def data_list(directory: str = typer.Option(None, "--dir", help=_DIR_HELP)) -> None:
     """``toolrouter data list``: the manifest and the state of the cache folder."""
-    from toolrouter.data.fetch import data_dir, dataset_status
+    from toolrouter.data.fetch import ENV_DATA_DIR, data_dir, dataset_status
     from toolrouter.data.manifest import DATASETS
 
     root = data_dir(directory)
     if root.exists() and not root.is_dir():  # every dataset would read "missing": the folder is not one
-        raise typer.BadParameter(f"the data folder {str(root)!r} is a file", param_hint="--dir")
+        # named where it came from: a $TOOLROUTER_DATA that is a file was blamed on a --dir never given
+        source = "--dir" if directory else f"${ENV_DATA_DIR}" if os.environ.get(ENV_DATA_DIR) else "the user cache folder"
+        raise typer.BadParameter(f"the data folder {str(root)!r} is a file", param_hint=source)
     table = Table(title=f"datasets in {root}")
     for name in ("dataset", "source", "licence", "size", "sha256 of", "present"):
         # wrapped, never cut: on 80 columns every source read "brendenlake/…", its revision lost
