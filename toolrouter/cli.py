@@ -87,7 +87,7 @@ def demo(
     store: str = typer.Option(None, help="Store URL: sqlite:///demo.db keeps what was learned, and a rerun resumes it; memory:// lasts one run."),
     policy: str = typer.Option("gaussian_ts", help="Bandit policy (see toolrouter.policies)."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log one event per decision and outcome."),
-    log_json: bool = typer.Option(False, "--log-json", help="Log events as JSON lines."),
+    log_json: bool = typer.Option(False, "--log-json", help="Log events as JSON lines (those of -v with it, else warnings only)."),
     tour: bool = typer.Option(False, "--tour", help="Run the tour of the whole framework instead (run_meta_learning_demo)."),
     plots: str = typer.Option(None, help="With --tour: write one figure per step into this folder (needs matplotlib)."),
     scale: float = typer.Option(1.0, help="With --tour: multiplies every step's iterations (1: the documented run; at most 100)."),
@@ -436,7 +436,7 @@ def mcp_serve(
     config: str = typer.Argument(..., help="The gateway's config file."),
     http: str = typer.Option(None, "--http", help="Serve streamable HTTP at HOST:PORT (e.g. 127.0.0.1:8765, or [::1]:8765 for IPv6) instead of stdio."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log one event per routed call (to stderr)."),
-    log_json: bool = typer.Option(False, "--log-json", help="Log events as JSON lines."),
+    log_json: bool = typer.Option(False, "--log-json", help="Log events as JSON lines (those of -v with it, else warnings only)."),
     allow_remote: bool = typer.Option(
         False, "--allow-remote",
         help="Serve --http on a host other than 127.0.0.1, localhost or [::1] (0.0.0.0, [::]): there anyone who "
