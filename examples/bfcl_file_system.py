@@ -99,12 +99,18 @@ def same_state(a: GorillaFileSystem, b: GorillaFileSystem) -> bool:
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=Path(os.environ.get("BFCL_DATA", DEFAULT_DATA)))
+    parser.add_argument("--data", type=Path, default=Path(os.environ.get("BFCL_DATA", DEFAULT_DATA)),
+                        help="a BFCL v4 folder as the bfcl-eval package ships it (default: $BFCL_DATA, else ../shared/data/bfcl)")
     parser.add_argument("--held-out", type=int, default=4, help="file-system-only conversations to plan (the last ones)")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=0, help="the router's seed")
     args = parser.parse_args(argv)
+    if not 0 <= args.seed < 2**128:  # the router's bound, said before the data is read
+        parser.error(f"--seed: expected 0 to 2**128 - 1, got {args.seed}")
 
-    bfcl = load_bfcl(args.data, ["multi_turn_base"])  # checked: a damaged copy is named by file and line
+    try:
+        bfcl = load_bfcl(args.data, ["multi_turn_base"])  # checked: a damaged copy is named by file and line
+    except FileNotFoundError as exc:  # no copy there: one line naming the option, not a traceback
+        parser.error(f"--data: {str(exc).removeprefix('path: ')}")
     data = file_system_conversations(bfcl)
     only_fs = [c for c in data if c.api_sets == (API,)]
     if not 1 <= args.held_out <= len(only_fs):  # a slice from -0 held every one out, from -3 all but three

@@ -70,7 +70,8 @@ def print_learned(toolbox: Toolbox) -> None:
     print(f"  {'tool':<18}{'calls':>6}{'ok':>5}{'success':>9}{'expected utility':>18}")
     for tool_id, stats in toolbox.middleware.learner.tool_statistics().items():
         expected = "n/a" if stats.expected_utility is None else f"{stats.expected_utility:.2f}"
-        print(f"  {tool_id:<18}{stats.calls:>6}{stats.successes:>5}{stats.success_rate:>9.0%}{expected:>18}")
+        success = f"{stats.success_rate:.0%}" if stats.calls else "n/a"  # never called: no rate, not 0%
+        print(f"  {tool_id:<18}{stats.calls:>6}{stats.successes:>5}{success:>9}{expected:>18}")
 
 
 def run_questions(ask: Callable[[Toolbox, str], str]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 
 import typer
 from rich.console import Console
@@ -86,7 +87,7 @@ def demo(
     store: str = typer.Option(None, help="Store URL: sqlite:///demo.db keeps what was learned, and a rerun resumes it; memory:// lasts one run."),
     policy: str = typer.Option("gaussian_ts", help="Bandit policy (see toolrouter.policies)."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log one event per decision and outcome."),
-    log_json: bool = typer.Option(False, "--log-json", help="Log events as JSON lines."),
+    log_json: bool = typer.Option(False, "--log-json", help="Log events as JSON lines (those of -v with it, else warnings only)."),
     tour: bool = typer.Option(False, "--tour", help="Run the tour of the whole framework instead (run_meta_learning_demo)."),
     plots: str = typer.Option(None, help="With --tour: write one figure per step into this folder (needs matplotlib)."),
     scale: float = typer.Option(1.0, help="With --tour: multiplies every step's iterations (1: the documented run; at most 100)."),
@@ -114,8 +115,10 @@ def demo(
     try:
         with _reported("demo"):
             report = run_demo(calls, seed, store=store, policy=policy, progress=not verbose, console=console)
-    except ValueError as exc:  # a bad store URL, or a store saved with another policy
-        raise typer.BadParameter(str(exc), param_hint="--store / --policy") from None
+    except ValueError as exc:  # a bad store URL or another router's store; or a store saved with another policy
+        # only a policy the store was not saved with is --policy's too: the others are the store's alone
+        hint = "--store / --policy" if str(exc).startswith("policy:") else "--store"
+        raise typer.BadParameter(str(exc), param_hint=hint) from None
     print_report(report, console)
 
 
@@ -154,7 +157,7 @@ def stats(
     snapshot: str = typer.Option("learner", help="Name of the router's snapshot in the store."),
 ) -> None:
     """``toolrouter stats``: print what a store has learned."""
-    from toolrouter.store_stats import store_stats
+    from toolrouter.store_stats import contextual_note, store_stats
 
     console = _plain_console()
     snapshot = _checked_snapshot(snapshot)
@@ -211,6 +214,7 @@ def stats(
             console.print(
                 f"snapshot {snap.name!r}: includes attempts up to id {snap.watermark}, saved {snap.created:%Y-%m-%d %H:%M:%S} UTC; "
                 "calls, success, utility, cost, latency: over the attempts kept; learned: the policy's posterior mean utility"
+                + (f" ({contextual_note(router.policy_name)})" if router.contextual else "")
                 + (
                     "; resets: changes the drift detector found (each restarts what was learned of the tool); "
                     "rechecks: calls that tried the tool because it had not been tried for a while"
@@ -432,7 +436,7 @@ def mcp_serve(
     config: str = typer.Argument(..., help="The gateway's config file."),
     http: str = typer.Option(None, "--http", help="Serve streamable HTTP at HOST:PORT (e.g. 127.0.0.1:8765, or [::1]:8765 for IPv6) instead of stdio."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log one event per routed call (to stderr)."),
-    log_json: bool = typer.Option(False, "--log-json", help="Log events as JSON lines."),
+    log_json: bool = typer.Option(False, "--log-json", help="Log events as JSON lines (those of -v with it, else warnings only)."),
     allow_remote: bool = typer.Option(
         False, "--allow-remote",
         help="Serve --http on a host other than 127.0.0.1, localhost or [::1] (0.0.0.0, [::]): there anyone who "
@@ -494,12 +498,14 @@ def _megabytes(n: int) -> str:
 @data_app.command("list", help="Each dataset: its source, licence, size, what its digests check, and whether it is present.")
 def data_list(directory: str = typer.Option(None, "--dir", help=_DIR_HELP)) -> None:
     """``toolrouter data list``: the manifest and the state of the cache folder."""
-    from toolrouter.data.fetch import data_dir, dataset_status
+    from toolrouter.data.fetch import ENV_DATA_DIR, data_dir, dataset_status
     from toolrouter.data.manifest import DATASETS
 
     root = data_dir(directory)
     if root.exists() and not root.is_dir():  # every dataset would read "missing": the folder is not one
-        raise typer.BadParameter(f"the data folder {str(root)!r} is a file", param_hint="--dir")
+        # named where it came from: a $TOOLROUTER_DATA that is a file was blamed on a --dir never given
+        source = "--dir" if directory else f"${ENV_DATA_DIR}" if os.environ.get(ENV_DATA_DIR) else "the user cache folder"
+        raise typer.BadParameter(f"the data folder {str(root)!r} is a file", param_hint=source)
     table = Table(title=f"datasets in {root}")
     for name in ("dataset", "source", "licence", "size", "sha256 of", "present"):
         # wrapped, never cut: on 80 columns every source read "brendenlake/…", its revision lost

@@ -38,6 +38,7 @@ from toolrouter.simulation import SyntheticEnvironment, _capabilities
 from toolrouter.store.memory import MemoryStore
 from toolrouter.store.postgres import masked, without_password
 from toolrouter.store.sqlite import SQLiteStore
+from toolrouter.store_stats import contextual_note
 
 __all__ = ["DemoReport", "ToolRow", "run_demo", "print_report", "CAPABILITIES"]
 
@@ -272,6 +273,8 @@ def print_report(report: DemoReport, console: Console | None = None) -> None:
         "mean utility: observed; learned: the policy's posterior mean; true: the simulator's expected\n"
         "utility. * marks the best tool of its capability."
     )
+    if POLICIES[report.policy].contextual:
+        console.print(f"learned: {contextual_note(report.policy)}")
     regret = Table(title="Regret of the first choice against the best fixed tool per capability")
     for name in ("", "value"):
         regret.add_column(name, justify="left" if not name else "right")

@@ -17,6 +17,11 @@ from toolrouter.store.base import Snapshot, Store, ToolSummary
 __all__ = ["StoreStats", "ToolRow", "store_stats"]
 
 
+def contextual_note(policy: str | None) -> str:
+    """Why every learned utility of a contextual ``policy`` is '-' (``ToolRow.learned`` is None)."""
+    return f"'-' under a contextual policy, {policy}: what it learned depends on the request"
+
+
 @dataclass(frozen=True)
 class ToolRow:
     """One tool at one step of one task type.

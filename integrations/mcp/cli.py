@@ -109,7 +109,7 @@ def print_stats(store_url: "str | Store", snapshot: str = "learner", console: Co
     of it. Names wrap on a narrow terminal, never cut (``toolrouter.store_stats``, as
     ``toolrouter stats``)."""
     from toolrouter.store import open_store
-    from toolrouter.store_stats import store_stats
+    from toolrouter.store_stats import contextual_note, store_stats
 
     console = console or Console()
     with open_store(store_url) as store, store_stats(store, snapshot) as learned:
@@ -137,4 +137,6 @@ def print_stats(store_url: "str | Store", snapshot: str = "learner", console: Co
             note += f" (no snapshot {snapshot!r} yet: the gateway saves one when it stops)"
         elif learned.not_rebuilt is not None:
             note += f" (this command cannot rebuild the router: {learned.not_rebuilt})"
+        elif learned.router.contextual:
+            note += f" ({contextual_note(learned.router.policy_name)})"
         console.print(note, markup=False)

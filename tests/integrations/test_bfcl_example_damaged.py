@@ -36,3 +36,21 @@ def test_a_damaged_copy_is_named_by_file_and_line(tmp_path: Path, monkeypatch: p
     file.write_text("".join(lines[:-1]) + lines[-1][: len(lines[-1]) // 2], encoding="utf-8")  # cut short
     with pytest.raises(DataError, match=rf"^{file}: line {len(lines)}: not valid JSON"):
         _example(monkeypatch).main(["--data", str(tmp_path)])
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["--data", "{tmp}/none"], "--data: no BFCL folder at '{tmp}/none'"),
+        (["--data", "{tmp}"], "--data: no file '{tmp}/BFCL_v4_multi_turn_base.json'"),
+        (["--seed", "-1"], "--seed: expected 0 to 2**128 - 1, got -1"),
+    ],
+)
+def test_a_missing_copy_or_a_bad_seed_is_one_line_naming_the_option(
+    argv: list[str], expected: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # a folder without BFCL (a new user's default) or a negative seed ended in a traceback
+    with pytest.raises(SystemExit) as info:
+        _example(monkeypatch).main([a.format(tmp=tmp_path) for a in argv])
+    assert info.value.code == 2
+    assert capsys.readouterr().err.strip().splitlines()[-1].endswith(f": error: {expected.format(tmp=tmp_path)}")

@@ -20,7 +20,7 @@ EXAMPLES = ROOT / "examples"
 PROVIDER_VARIABLES = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "OPENAI_MODEL", "ANTHROPIC_MODEL", "LANGCHAIN_MODEL")
 WEATHER = {"Oslo": "light rain", "Rome": "sunny", "Lima": "overcast", "Cairo": "clear", "Tokyo": "showers",
            "Quito": "thunderstorms", "Perth": "windy", "Paris": "partly cloudy"}  # fmt: skip
-ROW = re.compile(r"^  (\w+) +(\d+) +(\d+) +(\d+)% +(\S+)$", re.M)
+ROW = re.compile(r"^  (\w+) +(\d+) +(\d+) +(\d+%|n/a) +(\S+)$", re.M)
 
 
 def run_example(name: str) -> str:
@@ -92,3 +92,20 @@ def test_the_scripted_server_stands_in_only_without_the_key(server, monkeypatch:
     monkeypatch.delenv("EXAMPLE_PROVIDER_KEY")
     with server(unless_set="EXAMPLE_PROVIDER_KEY") as base_url:
         assert base_url is not None and base_url.startswith("http://127.0.0.1:")
+
+
+def test_a_backend_never_called_shows_no_success_rate(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # it read "0%", as if it had failed every call it never got
+    monkeypatch.syspath_prepend(str(EXAMPLES))
+    import weather_tools
+
+    toolbox = weather_tools.make_toolbox()
+    toolbox.middleware.call("get_weather", city="Oslo")
+    weather_tools.print_learned(toolbox)
+    rates = {tool: (calls, ok, rate) for tool, calls, ok, rate, _ in ROW.findall(capsys.readouterr().out)}
+    called = [tool for tool, (calls, _, _) in rates.items() if calls != "0"]
+    assert len(rates) == 2 and len(called) >= 1, rates
+    for tool, (calls, ok, rate) in rates.items():
+        assert rate == (f"{int(ok) / int(calls):.0%}" if tool in called else "n/a"), rates

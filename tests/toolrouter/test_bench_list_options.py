@@ -40,7 +40,7 @@ def test_routing_a_named_routerbench_folder_that_is_missing_is_refused(tmp_path:
     missing = tmp_path / "no-such-folder"
     refused(["routing", "--quick", "--part", "learning", "--streams", "routerbench", "--no-peers",
              "--out", str(tmp_path), "--routerbench", str(missing)],
-            f"path: no RouterBench folder at {str(missing)!r}")
+            f"--routerbench: no RouterBench folder at {str(missing)!r}")
 
 
 def test_store_parts_are_read_as_every_suite_reads_its_lists() -> None:

@@ -47,3 +47,17 @@ def test_version_prints_the_installed_version() -> None:
 
     result = runner.invoke(app, ["--version"])
     assert result.exit_code == 0 and result.output == f"toolrouter {toolrouter.__version__}\n", result.output
+
+
+def test_every_option_of_every_suite_says_what_it_does() -> None:
+    # `toolrouter bench meta --help` listed 24 options by name alone ("--meta-batch META_BATCH")
+    import importlib
+
+    from toolrouter.bench import available_suites
+
+    silent = {
+        suite: [action.option_strings[-1] for action in parser._actions if action.option_strings and not action.help]
+        for suite in available_suites()
+        for parser in [importlib.import_module(f"toolrouter.bench.{suite.replace('-', '_')}").build_parser()]
+    }
+    assert not {suite: options for suite, options in silent.items() if options}

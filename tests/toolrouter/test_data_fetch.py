@@ -671,3 +671,13 @@ def test_data_list_refuses_a_data_folder_that_is_a_file(tmp_path: Path, monkeypa
     Path("data").write_text("not a folder")
     result = CliRunner().invoke(app, ["data", "list", "--dir", "data"])
     assert result.exit_code == 2 and "--dir" in result.output and "is a file" in result.output, result.output
+
+
+def test_data_list_names_a_data_folder_from_the_environment_by_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # it said "Invalid value for --dir", an option the command line did not have
+    monkeypatch.chdir(tmp_path)
+    Path("data").write_text("not a folder")
+    monkeypatch.setenv("TOOLROUTER_DATA", "data")
+    result = CliRunner().invoke(app, ["data", "list"])
+    assert result.exit_code == 2 and "Invalid value for $TOOLROUTER_DATA: the data folder 'data' is a file" in result.output
+    assert "--dir" not in result.output, result.output

@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import os
 import sys
 import tempfile
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 from toolrouter._checks import check_real
 
 __all__ = [
-    "UsageError", "count", "count_list", "given_options", "group_destinations", "int_list", "name_list", "output_file",
-    "output_folder", "parse_with_quick", "positive", "real", "refuse_unchosen_sections", "refuse_unread", "write_json",
+    "UsageError", "count", "count_list", "given_options", "group_destinations", "int_list", "name_list", "named_by",
+    "output_file", "output_folder", "parse_with_quick", "positive", "real", "refuse_unchosen_sections", "refuse_unread",
+    "write_json",
 ]
 
 
@@ -46,6 +48,28 @@ def _whole(text: str, low: int) -> int:
     if value < low:
         raise argparse.ArgumentTypeError(f"expected an integer >= {low}, got {text!r}")
     return value
+
+
+@contextlib.contextmanager
+def named_by(option: str) -> Iterator[None]:
+    """Around a loader reading the path ``option`` gives: a path it does not find is named by the
+    option the user typed, not by the loader's argument (``path: no MetaTool folder at ...`` named
+    an option no suite has).
+
+    Example:
+        >>> with named_by("--data"):
+        ...     raise FileNotFoundError("path: no MetaTool folder at 'none/metatool'")
+        Traceback (most recent call last):
+        ...
+        FileNotFoundError: --data: no MetaTool folder at 'none/metatool'
+    """
+    try:
+        yield
+    except FileNotFoundError as exc:
+        message = str(exc)
+        if type(exc) is not FileNotFoundError or not message.startswith("path: "):
+            raise
+        raise FileNotFoundError(f"{option}: {message.removeprefix('path: ')}") from None
 
 
 def real(low: float | None = None, high: float | None = None, *, low_open: bool = False) -> Callable[[str], float]:

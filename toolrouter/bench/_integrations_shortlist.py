@@ -67,7 +67,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from toolrouter.bench._args import UsageError, count, int_list, name_list
+from toolrouter.bench._args import UsageError, count, int_list, name_list, named_by
 from toolrouter.bench._meta_router_metatool import _quick_data
 from toolrouter.bench._report import NOT_AT_QUICK, console, print_table
 from toolrouter.data import suggest_fetch
@@ -347,7 +347,7 @@ def run(args: argparse.Namespace) -> list[list[Any]]:
     """Run the section and print its tables; returns the target's rows (what, target, measured, met)."""
     ks = _check(args)
     names = _featurizer_names(args)
-    with suggest_fetch("metatool"):
+    with suggest_fetch("metatool"), named_by("--data"):
         data = load_metatool(Path(args.data) / "metatool")
     if args.quick:
         data = _quick_data(data)

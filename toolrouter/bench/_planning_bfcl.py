@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 from pydantic import ValidationError
 
-from toolrouter.bench._args import UsageError, write_json
+from toolrouter.bench._args import UsageError, named_by, write_json
 from toolrouter.bench._report import print_table
 from toolrouter.data.bfcl import BfclData, Conversation, FunctionDoc, SingleTurn, load_bfcl
 from toolrouter.structure import CALL_TRACE_PREFIX, StructureConfig, StructureModel, TraceStep
@@ -591,7 +591,8 @@ def run(path: str, *, featurizer: str, split: str, seeds: Sequence[int], config:
     except ValidationError as exc:  # a field or value of --structure-config: the user's to fix, in one line
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         raise UsageError(f"--structure-config: {problems}") from None
-    data = load_bfcl(path)
+    with named_by("--bfcl"):
+        data = load_bfcl(path)
     if quick:
         data = BfclData(data.multi_turn[:24], data.multiple[:24], data.parallel_multiple[:24], data.irrelevance[:24],
                         data.api_functions)

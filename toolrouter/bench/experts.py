@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from toolrouter.bench._args import UsageError, count, int_list, parse_with_quick
+from toolrouter.bench._args import UsageError, count, int_list, named_by, parse_with_quick
 from toolrouter.bench._meta_router_metatool import _accuracy, _quick_data, _unit, support_pools
 from toolrouter.bench._report import console, print_quick_note, print_table
 from toolrouter.data import data_dir, suggest_fetch
@@ -78,7 +78,7 @@ def main(argv: list[str]) -> None:
     if not shots or min(shots) < 1:  # before the data load and the meta-training that would end on it
         raise UsageError(f"--shots: expected comma-separated integers >= 1, got {args.shots!r}")
     torch.set_num_threads(args.threads)
-    with suggest_fetch("metatool"):
+    with suggest_fetch("metatool"), named_by("--data"):
         data = load_metatool(Path(args.data) / "metatool")
     if args.quick:
         data = _quick_data(data)

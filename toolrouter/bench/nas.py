@@ -29,7 +29,8 @@ import torch
 from meta.data.nasbench201 import NASBenchFormatError, dataset_name, load_nasbench201
 from meta.nas import NASBench201Benchmark
 from toolrouter.bench._args import (
-    UsageError, count, int_list, name_list, output_file, parse_with_quick, positive, refuse_unread, write_json,
+    UsageError, count, int_list, name_list, named_by, output_file, parse_with_quick, positive, refuse_unread,
+    write_json,
 )
 from toolrouter.bench._nas_darts import darts_versus_random
 from toolrouter.bench._nas_tabular import ALGORITHMS, Trace, run_one
@@ -79,7 +80,7 @@ def tabular(args: argparse.Namespace) -> None:
     if not budgets or budgets[0] < 1:
         raise UsageError(f"--budgets: expected comma-separated query counts >= 1, got {args.budgets!r}")
     names = name_list("--algorithms", args.algorithms, sorted(ALGORITHMS))
-    with suggest_fetch("nasbench201"):
+    with suggest_fetch("nasbench201"), named_by("--data"):
         table = load_nasbench201(args.data, dataset=args.dataset)
     try:
         bench = NASBench201Benchmark(table)

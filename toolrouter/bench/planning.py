@@ -385,7 +385,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="toolrouter bench planning", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="toy sizes: a smoke run of seconds")
-    parser.add_argument("--seed", type=count, default=0)
+    parser.add_argument("--seed", type=count, default=0, help="seed of the generated plans, tools and tasks (default 0)")
     parser.add_argument("--tasks", type=positive, default=200, help="tasks per executor configuration (default 200; 12 with --quick)")
     bfcl = parser.add_argument_group(BFCL_GROUP)
     bfcl.add_argument("--bfcl", metavar="PATH", default=None,

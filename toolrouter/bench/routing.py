@@ -28,7 +28,7 @@ import numpy as np
 import torch
 
 from toolrouter.bench._args import (
-    UsageError, count, given_options, name_list, output_folder, parse_with_quick, real, refuse_unread,
+    UsageError, count, given_options, name_list, named_by, output_folder, parse_with_quick, real, refuse_unread,
 )
 from toolrouter.bench._report import NOT_AT_QUICK, console, print_quick_note, print_table
 from toolrouter.bench._routing_agents import peer_specs, policy_specs
@@ -74,14 +74,14 @@ def build_parser() -> argparse.ArgumentParser:
     """The suite's options."""
     p = argparse.ArgumentParser(prog="toolrouter bench routing", description=__doc__.split("\n\n")[0])
     p.add_argument("--quick", action="store_true", help="toy sizes: runs in seconds")
-    p.add_argument("--part", choices=["all", "overhead", "learning"], default="all")
+    p.add_argument("--part", choices=["all", "overhead", "learning"], default="all", help="which part to run (default all)")
     p.add_argument("--out", type=output_folder, default=Path("bench_out"), help="folder for the PNG curves")
     p.add_argument("--seeds", type=count, default=3, help="seeds per learning stream")
     p.add_argument("--tools", type=count, default=50, help="arms in the overhead part")
     p.add_argument("--dim", type=count, default=384, help="context dimension in the overhead part")
     p.add_argument("--repeats", type=count, default=2000, help="timed calls per overhead measurement")
     p.add_argument("--horizon", type=count, default=3000, help="decisions per synthetic stream")
-    p.add_argument("--synthetic-tools", type=count, default=10)
+    p.add_argument("--synthetic-tools", type=count, default=10, help="arms of the synthetic streams")
     p.add_argument("--synthetic-dim", type=count, default=8, help="context dimension of stream (c)")
     p.add_argument(
         "--routerbench",
@@ -222,7 +222,8 @@ def _streams(args: argparse.Namespace, asked: bool = False) -> list[Stream]:
     # something else (`--streams routerbench` measured nothing, and succeeded)
     if folder.is_dir() or args.routerbench is not None or asked:
         # the fetch command is named for the default folder only: one named is the user's own
-        with suggest_fetch("routerbench") if args.routerbench is None else contextlib.nullcontext():
+        fetch = suggest_fetch("routerbench") if args.routerbench is None else contextlib.nullcontext()
+        with fetch, named_by("--routerbench"):
             data = load_routerbench(folder, limit=25 if args.quick else None, skip_incomplete=args.skip_incomplete)
         if args.skip_incomplete:
             console.print(f"RouterBench: --skip-incomplete dropped {data.dropped_rows} row(s)", markup=False)

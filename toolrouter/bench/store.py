@@ -66,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--outcomes", type=positive, default=200, help="outcomes timed for staleness (default 200; --quick 20)")
     p.add_argument("--steps", type=positive, default=400, help="decisions per router for regret (default 400; --quick 60)")
     p.add_argument("--url", default=None, help="postgresql:// URL on a server to use instead of a throwaway one (makes and drops a database per run)")
-    p.add_argument("--seed", type=count, default=0)
+    p.add_argument("--seed", type=count, default=0, help="seed of the simulated tools and routers (default 0)")
     return p
 
 

@@ -567,6 +567,14 @@ def _login_refused(exc: BaseException) -> str | None:
     return None
 
 
+def _malformed_option(exc: BaseException) -> str | None:
+    """What libpq refused in the URL's options, in words (``None`` otherwise): a port that is not
+    one, an unknown ``sslmode``. libpq says so only when connecting, where it read as an outage."""
+    if re.search(r"invalid (port number|\w+ value)", str(exc)):
+        return "malformed URL"
+    return None
+
+
 def _one_line(exc: BaseException) -> str:
     return re.sub(r"\s+", " ", str(exc)).strip() or type(exc).__name__
 
@@ -680,8 +688,8 @@ class PostgresStore(Store):
             if isinstance(exc, SchemaError):
                 raise StoreOpenError(f"store {self.url!r}: {exc}") from None
             if isinstance(exc, psycopg.Error):
-                refused = _login_refused(exc)
-                if refused:  # the server answered: the URL is wrong, and trying again would not help
+                refused = _login_refused(exc) or _malformed_option(exc)
+                if refused:  # libpq or the server said no: the URL is wrong, and trying again would not help
                     raise StoreOpenError(f"store {self.url!r}: cannot open: {refused}: {_one_line(exc)}") from None
                 # what an open store would take for an outage is one here too: not a bad URL
                 error = StoreUnreachableError if self._unavailable(exc) else StoreOpenError
