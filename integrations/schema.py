@@ -475,11 +475,18 @@ class CapabilitySchema:
 
         ``shown_names`` maps an argument the model was shown under another name (one a provider
         refuses) to that name: the model sends it under that name, and the problems name it so,
-        the names the model knows."""
+        the names the model knows (one sent under both names is refused)."""
         shown = check_shown_names(shown_names) or {}
         data = _parse_arguments(self.name, arguments)
         if shown:
             own = {alias: name for name, alias in shown.items()}
+            # one argument under both its names: one value was dropped unseen, and the name never shown taken
+            twice = [name for name, alias in shown.items() if name != alias and name not in own and name in data and alias in data]
+            if twice:
+                raise ToolArgumentsError(
+                    self.name,
+                    [f"{shown[name]}: sent twice, also as {name!r}, a name not shown; send it once, as {shown[name]}" for name in twice],
+                )
             data = {own.get(key, key): value for key, value in data.items()}
         if not _all_finite(data):
             found = _non_finite_numbers(data)

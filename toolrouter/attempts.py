@@ -17,7 +17,10 @@ tool: the try is recorded as cancelled by its caller
 tool's own is raised by the call awaiting it, in the caller's task: the caller may handle it, its
 event loop and other calls going on). Any other
 ``BaseException`` the tool raises that is not an ``Exception`` (``GeneratorExit``, one of its own)
-is recorded as its failure, then raised. A value that comes only after the try's timeout or its
+is recorded as its failure, then raised. A cancellation or interruption that reaches the caller
+once its tool has ended (before the caller had its turn) cuts nothing: the try is recorded as it
+ended (a deadline's judges it by when its tool ended), then the cancellation is raised. A value
+that comes only after the try's timeout or its
 call's deadline (from a tool that nothing could stop: an async tool that blocks the event loop
 with a sync sleep or computation, an inline sync tool) is a timeout failure, as if the wait had
 given up: the caller never gets a late value, and the try's latency is the measured one. A sync
@@ -542,8 +545,9 @@ class CallSpec:
         deadline: ``time.monotonic()`` after which no try starts and running ones stop waiting.
         max_tools: at most this many tools tried (before ``config.max_fallbacks`` applies).
         admit: ``admit(tool_id, cost)`` -> a reason to skip the tool (``"over budget"``) or None.
-        timed_out: ``timed_out()`` for a try its caller cut: whether its deadline cut it (a
-            timeout of the tool, its circuit's failure), not its caller (no verdict; None: never).
+        timed_out: ``timed_out()`` for a try its caller cut: the ``time.monotonic()`` of the
+            deadline that cut it (a timeout of the tool, its circuit's failure; a value its tool
+            returned past it is late), or None when its caller did (no verdict; None: never).
     """
 
     step: str
@@ -558,7 +562,7 @@ class CallSpec:
     deadline: float | None = None
     max_tools: int | None = None
     admit: Callable[[str, float], str | None] | None = None
-    timed_out: Callable[[], bool] | None = None
+    timed_out: Callable[[], float | None] | None = None
 
 
 @dataclass(slots=True)
@@ -614,7 +618,9 @@ class _Raw:
     turn never ran (no outcome of the tool); ``ran``: when the tool started and ended (both
     ``time.monotonic()``), measured where it ran (a worker thread): the try is judged by that, not
     by when its caller heard of it, which another task holding the event loop can delay;
-    ``in_time``: the value is not late, whatever the time measured around it (see ``_await_bounded``)."""
+    ``in_time``: the value is not late, whatever the time measured around it (see ``_await_bounded``);
+    ``cut``: the caller's cancellation or interruption that came once the tool had ended (before
+    the caller had its turn): the try is recorded as it ended, then ``cut`` is raised."""
 
     value: Any = None
     exc: BaseException | None = None
@@ -623,6 +629,7 @@ class _Raw:
     never_ran: str | None = None
     ran: tuple[float, float] | None = None
     in_time: bool = False
+    cut: BaseException | None = None
 
 
 
@@ -679,7 +686,7 @@ def attempt_loop(spec: CallSpec) -> Generator[Any, Any, CallReport]:
                 break
             timeout = _timeout(spec, tool_id)
             t0 = time.perf_counter()
-            m0 = time.monotonic() if spec.deadline is not None else 0.0
+            m0 = time.monotonic() if spec.deadline is not None or spec.timed_out is not None else 0.0
             action = _Try(binding, timeout, spec.deadline)
             try:
                 raw = yield action
@@ -706,12 +713,15 @@ def attempt_loop(spec: CallSpec) -> Generator[Any, Any, CallReport]:
             else:
                 ended = None
                 elapsed = time.perf_counter() - t0 - raw.queued_s  # the tool's time, not the wait for its turn
+            deadline = spec.deadline
+            if raw.cut is not None and spec.timed_out is not None:  # a deadline that cut it once its tool had ended
+                deadline = spec.timed_out() or deadline
             # its deadline came before its timeout would have, counted from when the tool started
-            by_deadline = spec.deadline is not None and (timeout is None or spec.deadline <= m0 + raw.queued_s + timeout)
-            if raw.exc is None and not raw.timed_out and not raw.in_time and _ran_over(timeout, spec.deadline, elapsed, ended):
+            by_deadline = deadline is not None and (timeout is None or deadline <= m0 + raw.queued_s + timeout)
+            if raw.exc is None and not raw.timed_out and not raw.in_time and _ran_over(timeout, deadline, elapsed, ended):
                 # a value that came only after its limit, from a tool nothing could stop (an async tool
                 # that blocks the event loop, an inline one): a timeout as if the wait had given up
-                raw = _Raw(timed_out=True, queued_s=raw.queued_s)
+                raw = _Raw(timed_out=True, queued_s=raw.queued_s, cut=raw.cut)
             try:
                 settled, retryable = _settle(tool_id, spec, binding, raw, elapsed, timeout, by_deadline)
             except BaseException as exc:  # interrupted while its value was judged (a slow quality function)
@@ -730,9 +740,12 @@ def attempt_loop(spec: CallSpec) -> Generator[Any, Any, CallReport]:
                     breaker.record_success()
                 report.succeeded, report.tool_id = True, tool_id
                 report.value = raw.value.value if isinstance(raw.value, ToolOutput) else raw.value
-                return report
-            if breaker is not None:
+            elif breaker is not None:
                 breaker.record_failure(probe)
+            if raw.cut is not None:  # the caller's, once its tool had ended: the try is recorded as it ended
+                raise raw.cut
+            if result.success:
+                return report
             if raw.exc is not None and not isinstance(raw.exc, (Exception, asyncio.CancelledError)):
                 # the tool's GeneratorExit or a BaseException of its own: recorded as its failure,
                 # now the caller's (a CancelledError the tool raised itself is only its failure)
@@ -806,7 +819,7 @@ def _record_interrupted(
     counted as a probe now, a try let through closed reopened a half-open circuit."""
     error = _interrupted(exc)
     if breaker is not None:
-        if error == CANCELLED_BY_CALLER and spec.timed_out is not None and spec.timed_out():
+        if error == CANCELLED_BY_CALLER and spec.timed_out is not None and spec.timed_out() is not None:
             breaker.record_failure(probe)
         else:
             breaker.release(probe)
@@ -994,8 +1007,10 @@ class ThreadRunner:
         from when a worker starts it, and not past ``deadline`` (a ``time.monotonic()``), which
         bounds the wait for a free worker too (see the class). An interruption of the wait (Ctrl-C)
         raises, unless it came before a worker took the tool: then ``_Raw.exc`` holds it, with
-        ``never_ran``, for the attempt loop to raise without recording the try. Raised, it tells
-        ``tried`` (the try this call is) how long the tool waited for a worker (``_Try.queued_s``)."""
+        ``never_ran``, for the attempt loop to raise without recording the try; or once the tool
+        had ended: then ``_Raw.cut`` holds it, with the tool's outcome, for the loop to record that
+        and raise it. Raised, it tells ``tried`` (the try this call is) how long the tool waited for
+        a worker (``_Try.queued_s``)."""
         job = _Job(fn, args, kwargs)
         submitted = time.monotonic()
         self._submit(job)
@@ -1013,7 +1028,8 @@ class ThreadRunner:
         except BaseException as exc:  # interrupted while waiting: nobody will take the result
             if self._withdraw(job):  # before a worker took it: no outcome of the tool, the caller's exception
                 return _Raw(exc=exc, never_ran="its caller was interrupted before a worker thread was free")
-            self._give_up(job)
+            if self._give_up(job):  # it had ended: its outcome is the tool's, the interruption the caller's
+                return _Raw(job.value, job.exc, queued_s=max(job.started - submitted, 0.0), ran=job.ran(), cut=exc)
             if tried is not None:  # the wait for a worker is not the tool's time
                 tried.queued_s += max((job.started or time.monotonic()) - submitted, 0.0)
             raise
@@ -1317,6 +1333,8 @@ def _call_sync(action: _Try, runner: ThreadRunner | None) -> _Raw:
     else:
         raw = (runner or default_runner()).call(b.fn, b.args, b.kwargs, action.timeout_s, action.deadline, action)
     if _awaitable(raw.value):  # a sync wrapper around an async tool
+        if raw.cut is not None:
+            raise raw.cut  # before its async part ran: the try is cut
         awaitable = raw.value
         raw = _then(raw, _run_coroutine(lambda: awaitable, action.left_s(t0 + raw.queued_s)))
     return raw
@@ -1432,6 +1450,7 @@ async def _await_bounded(make: Callable[[], Any], timeout_s: float | None, deadl
             return await _await_future(target, _WorkerWait(left, None, now, lambda: now))
         began: list[float] = []  # when the tool's first step started, and when it ended
         future = asyncio.ensure_future(_timed(target, began))
+        waiting, cut = False, None
         try:
             waiting = await _done_or_timeout(future, left)
             while not future.done() and left is not None and began:
@@ -1440,9 +1459,11 @@ async def _await_bounded(make: Callable[[], Any], timeout_s: float | None, deadl
                 if more <= 0:
                     break
                 waiting = await _done_or_timeout(future, more)
-        except BaseException:  # the caller's cancellation (a tool's interrupt comes as its value)
-            _abandon(future)
-            raise
+        except BaseException as exc:  # the caller's cancellation (a tool's interrupt comes as its value)
+            if not future.done() or future.cancelled():
+                _abandon(future)
+                raise
+            cut = exc  # it came once the tool had ended, before the caller's turn: the outcome is the tool's
         if queued_s is None:  # the first round: the wait for the tool's first step
             started = began[0] if began else called
             queued_s = max(started - called, 0.0)
@@ -1453,12 +1474,14 @@ async def _await_bounded(make: Callable[[], Any], timeout_s: float | None, deadl
             return _Raw(exc=asyncio.CancelledError("the tool was cancelled"), queued_s=queued_s)
         exc = future.exception()
         if exc is not None:
-            return _Raw(exc=exc, queued_s=queued_s)
+            return _Raw(exc=exc, queued_s=queued_s, cut=cut)
         value = future.result()
         if type(value) is _Interrupt:  # not isinstance: a tool's value may fail any attribute read, __class__ too
             return _Raw(exc=value.exc, queued_s=queued_s)
         if not _awaitable(value):
-            return _Raw(value, queued_s=queued_s, ran=(started, began[-1]), in_time=waiting)
+            return _Raw(value, queued_s=queued_s, ran=(started, began[-1]), in_time=waiting, cut=cut)
+        if cut is not None:
+            raise cut  # before the awaitable it returned ran: the try is cut
         target = value
 
 
@@ -1552,6 +1575,7 @@ async def _await_future(future: asyncio.Future, wait: _WorkerWait) -> _Raw:
             arm()
 
     arm()
+    cut = None
     try:
         outcome = await future
     except asyncio.CancelledError as exc:
@@ -1559,7 +1583,11 @@ async def _await_future(future: asyncio.Future, wait: _WorkerWait) -> _Raw:
             return _Raw(timed_out=True, queued_s=wait.queued_s(), never_ran=wait.never_ran)
         if wait.started() is None and wait.withdraw():
             return _Raw(exc=exc, never_ran="cancelled by its caller before a worker thread was free")
-        raise
+        if not future.done() or future.cancelled():
+            raise
+        cut = exc  # it came once the tool had ended, before the caller's turn: the outcome is the tool's
+        own = future.exception()  # an Executor's future holds the tool's exception
+        outcome = _Raw(exc=own) if own is not None else future.result()
     except BaseException as exc:
         return _Raw(exc=exc, queued_s=wait.queued_s())
     finally:
@@ -1567,8 +1595,11 @@ async def _await_future(future: asyncio.Future, wait: _WorkerWait) -> _Raw:
             timer.cancel()
     raw = outcome if isinstance(outcome, _Raw) else _Raw(outcome)  # a ThreadRunner's future holds a _Raw
     raw.queued_s = wait.queued_s()
+    raw.cut = cut
     value = raw.value
     if _awaitable(value):  # a sync wrapper around an async tool
+        if cut is not None:
+            raise cut  # before its async part ran: the try is cut
         return _then(raw, await _await_bounded(lambda: value, _until_s(wait), wait.deadline))
     return raw
 

@@ -92,7 +92,8 @@ class AllToolsFailedError(ToolRouterError, RuntimeError):
         call whose circuits were all open does not read as "every one failed, after no attempt"."""
         if self.attempts:
             listed = "; ".join(f"{a.tool_id}: {a.error}" for a in self.attempts)
-            tried = f"every {kind} failed ({len(self.attempts)} attempts: {listed})"
+            n = len(self.attempts)
+            tried = f"every {kind} failed ({n} attempt{'' if n == 1 else 's'}: {listed})"
         else:
             tried = f"no {kind} could be tried"
         skipped = ", ".join(f"{tool_id} ({why})" for tool_id, why in self.skipped)

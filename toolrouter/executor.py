@@ -37,7 +37,9 @@ the ``run`` object passed in, then re-raises ``CancelledError``. A ``KeyboardInt
 or ``SystemExit`` while a tool runs cancels the rest of the run the same way, then is raised. An attempt cut by the
 cancellation (error ``CANCELLED_BY_CALLER``) is the caller's choice: the router does not learn from
 it. One cut by ``deadline_s`` took longer than the run allowed: a ``TimeoutError``, learned as a failure
-and counted by the tool's circuit breaker.
+and counted by the tool's circuit breaker. A tool that had ended when the cancellation reached its
+step is recorded as it ended (one that ended past ``deadline_s`` as a ``TimeoutError``), its step
+cancelled all the same.
 
 Example:
     >>> from toolrouter.models import TaskStep
@@ -299,6 +301,7 @@ class _Run:
         self.reserved = 0.0  # cost admitted for the tries in flight, not yet recorded in spent
         self.cancelled = False
         self.deadline_passed = False  # cancelled by deadline_s: what was cut there timed out
+        self.deadline: float | None = None  # the time.monotonic() deadline_s ends the run at
         self.interrupt: BaseException | None = None  # a tool's KeyboardInterrupt, SystemExit...
         self.tasks: dict[str, asyncio.Task] = {}
         self.on_attempt: Callable[[ExecutionResult], None] | None = None  # the run's own, first
@@ -550,6 +553,8 @@ class PlanExecutor:
             ctx.deadline_passed = True
             ctx.cancel()
 
+        if deadline_s is not None:
+            ctx.deadline = time.monotonic() + deadline_s
         timer = loop.call_later(deadline_s, expire) if deadline_s is not None else None
         try:
             await asyncio.gather(*ctx.tasks.values())
@@ -694,10 +699,11 @@ class PlanExecutor:
 
         def record(result: ExecutionResult) -> None:
             release()
-            if ctx.deadline_passed and result.error == CANCELLED_BY_CALLER:
+            if ctx.deadline_passed and result.error in (CANCELLED_BY_CALLER, _late(result.tool_id)):
                 # cut by the run's deadline, not cancelled by its caller: a timeout of the tool, learned
                 # and counted by its circuit (``timed_out`` below) as the middleware's are for a try cut
-                # by a call's deadline (else a tool hung past every run's deadline never opened its circuit)
+                # by a call's deadline (else a tool hung past every run's deadline never opened its circuit);
+                # or ended past it, when it held the event loop: the loop's only deadline is the run's
                 error = f"TimeoutError: {result.tool_id!r} took longer than the run's deadline allowed"
                 result = result.model_copy(update={"error": error})
             # numbers of the tool's own (a success's, a reported cost) that the router refuses are
@@ -713,7 +719,7 @@ class PlanExecutor:
             breakers=self._breakers if self._config.circuit_breaker is not None else None,
             rng=self._rng,
             admit=admit,
-            timed_out=lambda: ctx.deadline_passed,
+            timed_out=lambda: ctx.deadline if ctx.deadline_passed else None,
         )
         try:
             report = await run_async(attempt_loop(spec), self._pool, semaphore)
@@ -895,6 +901,11 @@ def _check_function(where: str, fn: Any) -> None:
             f"{where}: {fn!r:.100} is a generator function, whose call returns a generator "
             "without running it; make the tool return its items (a list, say)"
         )
+
+
+def _late(tool_id: str) -> str:
+    """The attempt loop's error of a value that came past the call's deadline (``timed_out``'s)."""
+    return f"TimeoutError: {tool_id!r} took longer than the call's deadline allowed"
 
 
 def _no_function(tools: Mapping[str, Callable[..., Any]], tool_id: str) -> str:

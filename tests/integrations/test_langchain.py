@@ -441,7 +441,7 @@ def test_every_backend_failing_through_a_capability_tool_is_an_error_message() -
     (message,) = tool_messages(messages)
     assert (message.status, message.content) == (
         "error",
-        "tool 'search' failed: every backend failed (1 attempts: down: ConnectionError: down)",
+        "tool 'search' failed: every backend failed (1 attempt: down: ConnectionError: down)",
     )
     assert rows(toolbox) == [("down", False, "ConnectionError: down")]
     search.handle_tool_error = False  # then the failure reaches the caller as LangChain's ToolException

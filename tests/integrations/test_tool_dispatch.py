@@ -280,7 +280,7 @@ def test_backends_not_tried_say_why_instead_of_every_backend_failing_after_no_at
         raise ConnectionError("alpha down")
 
     first = toolbox.call_one_sync("search", {"query": "q"})
-    assert first.content.startswith("tool 'search' failed: every backend failed (1 attempts: alpha: ConnectionError: alpha down)")
+    assert first.content.startswith("tool 'search' failed: every backend failed (1 attempt: alpha: ConnectionError: alpha down)")
     (block,) = claude.dispatch(toolbox, anthropic_message([("tu_1", "search", {"query": "q"})]))["content"]
     # it said "every backend failed (0 attempts: )"
     assert block["is_error"] and block["content"] == "tool 'search' failed: no backend could be tried; skipped alpha (circuit open)"

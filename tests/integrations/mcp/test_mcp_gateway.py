@@ -203,7 +203,7 @@ async def test_a_server_not_tried_is_named_with_why_instead_of_every_server_fail
     async with gateway(config, tmp_path) as gw:
         first = await gw.search("q1")
         second = await gw.search("q2")
-    assert first.is_error and first.content[0].text.startswith("tool 'search' failed: every server failed (1 attempts: flaky/search: ")
+    assert first.is_error and first.content[0].text.startswith("tool 'search' failed: every server failed (1 attempt: flaky/search: ")
     # it read "every server failed (0 attempts: no server could be tried)"
     assert second.is_error and second.content[0].text == "tool 'search' failed: no server could be tried; skipped flaky/search (circuit open)"
 
