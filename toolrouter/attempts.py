@@ -548,6 +548,9 @@ class CallSpec:
         timed_out: ``timed_out()`` for a try its caller cut: the ``time.monotonic()`` of the
             deadline that cut it (a timeout of the tool, its circuit's failure; a value its tool
             returned past it is late), or None when its caller did (no verdict; None: never).
+        report: the ``CallReport`` the loop fills in as it goes (None: a new one), for a caller
+            whose loop raised to read what it did: a try whose tool had ended before its caller
+            was cut is recorded, and a success, with its value, then the cut raised.
     """
 
     step: str
@@ -563,6 +566,7 @@ class CallSpec:
     max_tools: int | None = None
     admit: Callable[[str, float], str | None] | None = None
     timed_out: Callable[[], float | None] | None = None
+    report: CallReport | None = None
 
 
 @dataclass(slots=True)
@@ -642,7 +646,7 @@ def attempt_loop(spec: CallSpec) -> Generator[Any, Any, CallReport]:
     ``run_async``. Returns a ``CallReport``."""
     cfg = spec.config
     retry = cfg.retry
-    report = CallReport()
+    report = CallReport() if spec.report is None else spec.report
     max_tools = cfg.max_tools
     if spec.max_tools is not None:
         max_tools = spec.max_tools if max_tools is None else min(max_tools, spec.max_tools)

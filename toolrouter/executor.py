@@ -38,8 +38,9 @@ or ``SystemExit`` while a tool runs cancels the rest of the run the same way, th
 cancellation (error ``CANCELLED_BY_CALLER``) is the caller's choice: the router does not learn from
 it. One cut by ``deadline_s`` took longer than the run allowed: a ``TimeoutError``, learned as a failure
 and counted by the tool's circuit breaker. A tool that had ended when the cancellation reached its
-step is recorded as it ended (one that ended past ``deadline_s`` as a ``TimeoutError``), its step
-cancelled all the same.
+step is recorded as it ended (one that ended past ``deadline_s`` as a ``TimeoutError``): a success
+ends its step succeeded, with its output (the run is cancelled all the same when another step was
+cut), a failure ends it cancelled.
 
 Example:
     >>> from toolrouter.models import TaskStep
@@ -75,6 +76,7 @@ import networkx as nx
 from toolrouter._checks import check_real
 from toolrouter.attempts import (
     Binding,
+    CallReport,
     CallSpec,
     CircuitBreaker,
     CircuitBreakerConfig,
@@ -630,8 +632,9 @@ class PlanExecutor:
             ctx.record.steps[step.step_id] = outcome
             await self._try_tools(ctx, step, upstream, outcome, semaphore)
         except asyncio.CancelledError:
-            outcome.status = StepStatus.CANCELLED
-            outcome.error = outcome.error or "run cancelled"
+            if outcome.status is not StepStatus.SUCCEEDED:  # else its tool had ended with a value first
+                outcome.status = StepStatus.CANCELLED
+                outcome.error = outcome.error or "run cancelled"
             ctx.record.steps[step.step_id] = outcome
         except BaseException as exc:
             if isinstance(exc, GeneratorExit) and _closing(ctx.tasks.get(step.step_id)):
@@ -710,6 +713,7 @@ class PlanExecutor:
             # replaced by the attempt loop; the planned numbers alone would be refused again
             self._record(ctx, outcome, result, replaceable=result.success or result.cost != planned[0])
 
+        report = CallReport()  # filled in as the loop goes: read too when a cut is raised
         spec = CallSpec(
             step=step.step_id,
             candidates=step.tool_ids,
@@ -720,11 +724,21 @@ class PlanExecutor:
             rng=self._rng,
             admit=admit,
             timed_out=lambda: ctx.deadline if ctx.deadline_passed else None,
+            report=report,
         )
         try:
-            report = await run_async(attempt_loop(spec), self._pool, semaphore)
+            await run_async(attempt_loop(spec), self._pool, semaphore)
+        except BaseException:
+            if report.succeeded:  # its tool had ended with a value when the run was cut: the step ended with it
+                self._ended(outcome, report)
+            raise
         finally:
             release()  # a try admitted but never made (its circuit open) holds nothing
+        self._ended(outcome, report)
+
+    @staticmethod
+    def _ended(outcome: StepOutcome, report: CallReport) -> None:
+        """Set a step's ``outcome`` from the ``report`` of its attempt loop."""
         outcome.skipped_tools.extend(report.skipped)
         if report.succeeded:
             outcome.status = StepStatus.SUCCEEDED
