@@ -510,8 +510,9 @@ class Binding:
     returns past its timeout is a timeout failure all the same). An async
     tool is awaited in the calling task under ``asyncio.timeout`` (Python >= 3.11), not in a task
     of its own: about 10 us less per call, for a tool that gives in to its cancellation (one that
-    swallows it would hold the caller past its timeout); one waiting while another task holds the
-    event loop past its timeout is cancelled by it, whenever what it awaited came.
+    swallows it would hold the caller past its timeout, and one that swallows its caller's
+    cancellation is recorded as it ended, then the cancellation raised); one waiting while another
+    task holds the event loop past its timeout is cancelled by it, whenever what it awaited came.
     """
 
     fn: Callable[..., Any]
@@ -1618,8 +1619,14 @@ _HAS_TIMEOUT = hasattr(asyncio, "timeout")  # Python >= 3.11; before, an inline 
 
 
 async def _await_inline(b: Binding, timeout_s: float | None) -> _Raw:
-    """Await an ``inline`` async tool in this task for at most ``timeout_s`` (see ``Binding``)."""
+    """Await an ``inline`` async tool in this task for at most ``timeout_s`` (see ``Binding``).
+
+    The caller's cancellation reaches the tool itself: one that swallows it and ends (a value, an
+    error of its own) is cut once it has ended, as a tool in a task of its own that ended before
+    its caller's turn (``_Raw.cut``): its outcome recorded, then the cancellation raised."""
     started = time.monotonic()
+    task = asyncio.current_task()
+    cancelling = task.cancelling()  # the caller's cancellations pending before the tool ran
     try:
         if timeout_s is None:
             value = await b.fn(*b.args, **b.kwargs)
@@ -1633,17 +1640,25 @@ async def _await_inline(b: Binding, timeout_s: float | None) -> _Raw:
                     return _Raw(timed_out=True)
                 raise  # the tool's own TimeoutError: its failure
     except asyncio.CancelledError:
-        task = asyncio.current_task()
-        if task is not None and task.cancelling():
+        if task.cancelling() > cancelling:
             raise  # the caller is cancelled
         # the tool raised it itself: its failure, as for a tool in a task of its own
         return _Raw(exc=asyncio.CancelledError("the tool was cancelled"))
     except BaseException as exc:
-        return _Raw(exc=exc)
+        return _Raw(exc=exc, cut=_cancelled_since(task, cancelling))
+    cut = _cancelled_since(task, cancelling)
     if _awaitable(value):
+        if cut is not None:
+            raise cut  # before the awaitable it returned ran: the try is cut
         left = None if timeout_s is None else max(timeout_s - (time.monotonic() - started), 0.0)
         return _then(_Raw(), await _await_bounded(lambda: value, left))  # timed around the whole try
-    return _Raw(value)
+    return _Raw(value, cut=cut)
+
+
+def _cancelled_since(task: asyncio.Task, cancelling: int) -> asyncio.CancelledError | None:
+    """The cancellation of ``task`` requested since it had ``cancelling`` pending, which a tool
+    it awaited swallowed (None: none)."""
+    return asyncio.CancelledError() if task.cancelling() > cancelling else None
 
 
 async def run_async(
