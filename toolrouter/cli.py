@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+from pathlib import Path
 
 import typer
 from rich.console import Console
@@ -495,17 +496,27 @@ def _megabytes(n: int) -> str:
     return f"{n / 1e6:.1f} MB"
 
 
+def _data_folder(directory: str | None) -> Path:
+    """The data folder of ``--dir``, ``$TOOLROUTER_DATA`` or the user cache folder; one that is a
+    file is a usage error named where it came from (``data list`` would read every dataset
+    "missing", ``data fetch`` could not write there), the same for both commands."""
+    from toolrouter.data.fetch import ENV_DATA_DIR, data_dir
+
+    root = data_dir(directory)
+    if root.exists() and not root.is_dir():
+        # a $TOOLROUTER_DATA that is a file was blamed on a --dir never given
+        source = "--dir" if directory else f"${ENV_DATA_DIR}" if os.environ.get(ENV_DATA_DIR) else "the user cache folder"
+        raise typer.BadParameter(f"the data folder {str(root)!r} is a file", param_hint=source)
+    return root
+
+
 @data_app.command("list", help="Each dataset: its source, licence, size, what its digests check, and whether it is present.")
 def data_list(directory: str = typer.Option(None, "--dir", help=_DIR_HELP)) -> None:
     """``toolrouter data list``: the manifest and the state of the cache folder."""
-    from toolrouter.data.fetch import ENV_DATA_DIR, data_dir, dataset_status
+    from toolrouter.data.fetch import dataset_status
     from toolrouter.data.manifest import DATASETS
 
-    root = data_dir(directory)
-    if root.exists() and not root.is_dir():  # every dataset would read "missing": the folder is not one
-        # named where it came from: a $TOOLROUTER_DATA that is a file was blamed on a --dir never given
-        source = "--dir" if directory else f"${ENV_DATA_DIR}" if os.environ.get(ENV_DATA_DIR) else "the user cache folder"
-        raise typer.BadParameter(f"the data folder {str(root)!r} is a file", param_hint=source)
+    root = _data_folder(directory)
     table = Table(title=f"datasets in {root}")
     for name in ("dataset", "source", "licence", "size", "sha256 of", "present"):
         # wrapped, never cut: on 80 columns every source read "brendenlake/…", its revision lost
@@ -534,6 +545,7 @@ def data_fetch(
     from toolrouter.data.convert import UpstreamFormatError
     from toolrouter.data.fetch import DEFAULT_BASE_URL, ChecksumError, fetch
 
+    _data_folder(directory)  # a file there: refused as data list refuses it, before anything is fetched
     try:
         # an empty --base-url (an unset "$MIRROR") is refused by fetch, not taken for the default
         report = fetch(names or None, directory, base_url=DEFAULT_BASE_URL if base_url is None else base_url, timeout_s=timeout)
