@@ -73,6 +73,24 @@ def _checked_snapshot(name: str, option: str = "--snapshot") -> str:
         raise typer.BadParameter(str(exc), param_hint=option) from None
 
 
+def _bounded(default, help: str, low: float, high: float | None = None, **kwargs):  # type: ignore[no-untyped-def]
+    """An option whose value must lie in [``low``, ``high``]. typer's own ``min=``/``max=`` check
+    said "Input should be greater than or equal to 1" without the value given; this one names it
+    (the option's name comes with every ``BadParameter``)."""
+    from meta._checks import _bounds
+
+    # in the words of the library's own checks: "expected an integer in [1, 1000000], got 0"
+    bound = _bounds("[", low, high, "]").lstrip()
+    expected = f"expected {'an integer' if isinstance(low, int) else 'a number'} {bound}"
+
+    def check(value):  # type: ignore[no-untyped-def]
+        if value is not None and not (value >= low and (high is None or value <= high)):
+            raise typer.BadParameter(f"{expected}, got {value}")
+        return value
+
+    return typer.Option(default, help=f"{help} ({bound})", callback=check, **kwargs)
+
+
 #: The most calls ``toolrouter demo`` makes, and steps ``toolrouter meta-train`` runs: about ten
 #: minutes of work each on 2 cores (the demo's memory:// store, under 1 GB). Above them a typo
 #: (an extra 0 or three) was accepted and ran for hours.
@@ -82,9 +100,9 @@ MAX_META_STEPS = 20_000
 
 @app.command(help="A simulated agent with ten tools learns which to call; prints what it learned.")
 def demo(
-    calls: int = typer.Option(1000, min=1, max=MAX_DEMO_CALLS, help="How many routed calls the agent makes."),
+    calls: int = _bounded(1000, "How many routed calls the agent makes.", 1, MAX_DEMO_CALLS),
     # the router's bound: above it the router's refusal was reported as a bad --store or --policy
-    seed: int = typer.Option(0, min=0, max=2**128 - 1, help="Seed of the simulated tools and of the router."),
+    seed: int = _bounded(0, "Seed of the simulated tools and of the router.", 0, 2**128 - 1),
     store: str = typer.Option(None, help="Store URL: sqlite:///demo.db keeps what was learned, and a rerun resumes it; memory:// lasts one run."),
     policy: str = typer.Option("gaussian_ts", help="Bandit policy (see toolrouter.policies)."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log one event per decision and outcome."),
@@ -227,8 +245,8 @@ def stats(
 @app.command(help="Delete the attempts every snapshot in a store already holds, so that a long-lived store stops growing.")
 def prune(
     store: str = typer.Option(..., help="Store URL, for example sqlite:///router.db."),
-    upto: int = typer.Option(
-        None, min=0, help="Delete the attempts up to this id; at most, and by default, the lowest snapshot watermark."
+    upto: int = _bounded(
+        None, "Delete the attempts up to this id; at most, and by default, the lowest snapshot watermark.", 0
     ),
 ) -> None:
     """``toolrouter prune``: delete what the snapshots hold (see ``Store.prune``)."""
@@ -307,9 +325,9 @@ def meta_train_command(
     snapshot: str = typer.Option("learner", help="Name of the router's snapshot in the store."),
     algorithm: str = typer.Option("maml", help="maml, fomaml or reptile."),
     tasks: str = typer.Option("task_type", help="What one meta-learning task is: task_type, tool or both."),
-    steps: int = typer.Option(300, min=1, max=MAX_META_STEPS, help="Meta-training steps."),
+    steps: int = _bounded(300, "Meta-training steps.", 1, MAX_META_STEPS),
     featurizer: str = typer.Option("hashing", help="The router's text featurizer: hashing, minilm or minilm+hashing."),
-    seed: int = typer.Option(0, min=0, help="Seed of meta-training."),
+    seed: int = _bounded(0, "Seed of meta-training.", 0),
     time_budget: float = typer.Option(None, help="Stop meta-training after this many seconds."),
     from_kept: bool = typer.Option(
         False, "--from-kept",
@@ -539,7 +557,7 @@ def data_fetch(
     base_url: str = typer.Option(
         None, "--base-url", help="Where the repositories' raw files are served, as BASE/REPOSITORY/REVISION/PATH (a mirror, or file://)."
     ),
-    timeout: float = typer.Option(60.0, min=0.001, help="Seconds to wait for each connection and read."),
+    timeout: float = _bounded(60.0, "Seconds to wait for each connection and read.", 0.001),
 ) -> None:
     """``toolrouter data fetch [NAME ...]``: fill the cache folder."""
     from toolrouter.data.convert import UpstreamFormatError
