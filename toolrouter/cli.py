@@ -111,12 +111,17 @@ def demo(
     plots: str = typer.Option(None, help="With --tour: write one figure per step into this folder (needs matplotlib)."),
     scale: float = typer.Option(1.0, help="With --tour: multiplies every step's iterations (1: the documented run; at most 100)."),
     steps: str = typer.Option(None, help="With --tour: the steps to run, comma-separated (default: all)."),
+    replace: bool = typer.Option(
+        False, "--replace", help="On a --store made with another --seed: drop what it learned and start over (else refused)."
+    ),
 ) -> None:
     """``toolrouter demo``: run the simulated agent and print what it learned; ``--tour``: the tour."""
     # an option of the other run would be ignored without a word: the run would not be the one asked for
     given = {"--plots": plots is not None, "--scale": scale != 1.0, "--steps": steps is not None}
     if tour:
-        given = {"--calls": calls != 1000, "--store": store is not None, "--policy": policy != "gaussian_ts"}
+        given = {
+            "--calls": calls != 1000, "--store": store is not None, "--policy": policy != "gaussian_ts", "--replace": replace
+        }
     ignored = [name for name, was_given in given.items() if was_given]
     if ignored:
         raise typer.BadParameter(f"{', '.join(ignored)}: {'not' if tour else 'only'} for the tour (--tour)")
@@ -133,10 +138,11 @@ def demo(
     console = output_console()
     try:
         with _reported("demo"):
-            report = run_demo(calls, seed, store=store, policy=policy, progress=not verbose, console=console)
-    except ValueError as exc:  # a bad store URL or another router's store; or a store saved with another policy
-        # only a policy the store was not saved with is --policy's too: the others are the store's alone
-        hint = "--store / --policy" if str(exc).startswith("policy:") else "--store"
+            report = run_demo(calls, seed, store=store, policy=policy, progress=not verbose, console=console, replace=replace)
+    except ValueError as exc:  # a bad store URL or another router's store; or a store saved with another policy or seed
+        # only a policy or seed the store was not saved with is that option's too: the others are the store's alone
+        field = str(exc).split(":", 1)[0]
+        hint = f"--store / --{field}" if field in ("policy", "seed") else "--store"
         raise typer.BadParameter(str(exc), param_hint=hint) from None
     print_report(report, console)
 
