@@ -422,7 +422,7 @@ def bench(
         typer.echo("suites: " + ", ".join(available_suites()))
         return
     if suite not in available_suites():
-        raise typer.BadParameter(f"unknown suite {suite!r}; choose from {available_suites()}")
+        raise typer.BadParameter(f"unknown suite {suite!r}; choose from {available_suites()}", param_hint="SUITE")
     try:
         run_suite(suite, list(ctx.args))
     except (*DATA_ERRORS, UsageError) as exc:  # bad data or a bad option is the user's to fix: one line, no traceback
