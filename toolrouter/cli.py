@@ -100,6 +100,7 @@ MAX_META_STEPS = 20_000
 
 @app.command(help="A simulated agent with ten tools learns which to call; prints what it learned.")
 def demo(
+    ctx: typer.Context,
     calls: int = _bounded(1000, "How many routed calls the agent makes.", 1, MAX_DEMO_CALLS),
     # the router's bound: above it the router's refusal was reported as a bad --store or --policy
     seed: int = _bounded(0, "Seed of the simulated tools and of the router.", 0, 2**128 - 1),
@@ -116,13 +117,13 @@ def demo(
     ),
 ) -> None:
     """``toolrouter demo``: run the simulated agent and print what it learned; ``--tour``: the tour."""
-    # an option of the other run would be ignored without a word: the run would not be the one asked for
-    given = {"--plots": plots is not None, "--scale": scale != 1.0, "--steps": steps is not None}
-    if tour:
-        given = {
-            "--calls": calls != 1000, "--store": store is not None, "--policy": policy != "gaussian_ts", "--replace": replace
-        }
-    ignored = [name for name, was_given in given.items() if was_given]
+    # an option of the other run would be ignored without a word: the run would not be the one asked
+    # for; given at all, not only unlike its default (--tour --calls 1000 went through)
+    other_run = ("calls", "store", "policy", "replace") if tour else ("plots", "scale", "steps")
+    ignored = [
+        # by its name: typer 0.29 has its own copy of click, whose ParameterSource is not click's
+        f"--{name}" for name in other_run if ctx.get_parameter_source(name).name == "COMMANDLINE"
+    ]
     if ignored:
         raise typer.BadParameter(f"{', '.join(ignored)}: {'not' if tour else 'only'} for the tour (--tour)")
     if tour:
