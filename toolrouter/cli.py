@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+from pathlib import Path
 
 import typer
 from rich.console import Console
@@ -72,6 +73,24 @@ def _checked_snapshot(name: str, option: str = "--snapshot") -> str:
         raise typer.BadParameter(str(exc), param_hint=option) from None
 
 
+def _bounded(default, help: str, low: float, high: float | None = None, **kwargs):  # type: ignore[no-untyped-def]
+    """An option whose value must lie in [``low``, ``high``]. typer's own ``min=``/``max=`` check
+    said "Input should be greater than or equal to 1" without the value given; this one names it
+    (the option's name comes with every ``BadParameter``)."""
+    from meta._checks import _bounds
+
+    # in the words of the library's own checks: "expected an integer in [1, 1000000], got 0"
+    bound = _bounds("[", low, high, "]").lstrip()
+    expected = f"expected {'an integer' if isinstance(low, int) else 'a number'} {bound}"
+
+    def check(value):  # type: ignore[no-untyped-def]
+        if value is not None and not (value >= low and (high is None or value <= high)):
+            raise typer.BadParameter(f"{expected}, got {value}")
+        return value
+
+    return typer.Option(default, help=f"{help} ({bound})", callback=check, **kwargs)
+
+
 #: The most calls ``toolrouter demo`` makes, and steps ``toolrouter meta-train`` runs: about ten
 #: minutes of work each on 2 cores (the demo's memory:// store, under 1 GB). Above them a typo
 #: (an extra 0 or three) was accepted and ran for hours.
@@ -81,9 +100,10 @@ MAX_META_STEPS = 20_000
 
 @app.command(help="A simulated agent with ten tools learns which to call; prints what it learned.")
 def demo(
-    calls: int = typer.Option(1000, min=1, max=MAX_DEMO_CALLS, help="How many routed calls the agent makes."),
+    ctx: typer.Context,
+    calls: int = _bounded(1000, "How many routed calls the agent makes.", 1, MAX_DEMO_CALLS),
     # the router's bound: above it the router's refusal was reported as a bad --store or --policy
-    seed: int = typer.Option(0, min=0, max=2**128 - 1, help="Seed of the simulated tools and of the router."),
+    seed: int = _bounded(0, "Seed of the simulated tools and of the router.", 0, 2**128 - 1),
     store: str = typer.Option(None, help="Store URL: sqlite:///demo.db keeps what was learned, and a rerun resumes it; memory:// lasts one run."),
     policy: str = typer.Option("gaussian_ts", help="Bandit policy (see toolrouter.policies)."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log one event per decision and outcome."),
@@ -92,13 +112,18 @@ def demo(
     plots: str = typer.Option(None, help="With --tour: write one figure per step into this folder (needs matplotlib)."),
     scale: float = typer.Option(1.0, help="With --tour: multiplies every step's iterations (1: the documented run; at most 100)."),
     steps: str = typer.Option(None, help="With --tour: the steps to run, comma-separated (default: all)."),
+    replace: bool = typer.Option(
+        False, "--replace", help="On a --store made with another --seed: drop what it learned and start over (else refused)."
+    ),
 ) -> None:
     """``toolrouter demo``: run the simulated agent and print what it learned; ``--tour``: the tour."""
-    # an option of the other run would be ignored without a word: the run would not be the one asked for
-    given = {"--plots": plots is not None, "--scale": scale != 1.0, "--steps": steps is not None}
-    if tour:
-        given = {"--calls": calls != 1000, "--store": store is not None, "--policy": policy != "gaussian_ts"}
-    ignored = [name for name, was_given in given.items() if was_given]
+    # an option of the other run would be ignored without a word: the run would not be the one asked
+    # for; given at all, not only unlike its default (--tour --calls 1000 went through)
+    other_run = ("calls", "store", "policy", "replace") if tour else ("plots", "scale", "steps")
+    ignored = [
+        # by its name: typer 0.29 has its own copy of click, whose ParameterSource is not click's
+        f"--{name}" for name in other_run if ctx.get_parameter_source(name).name == "COMMANDLINE"
+    ]
     if ignored:
         raise typer.BadParameter(f"{', '.join(ignored)}: {'not' if tour else 'only'} for the tour (--tour)")
     if tour:
@@ -114,10 +139,11 @@ def demo(
     console = output_console()
     try:
         with _reported("demo"):
-            report = run_demo(calls, seed, store=store, policy=policy, progress=not verbose, console=console)
-    except ValueError as exc:  # a bad store URL or another router's store; or a store saved with another policy
-        # only a policy the store was not saved with is --policy's too: the others are the store's alone
-        hint = "--store / --policy" if str(exc).startswith("policy:") else "--store"
+            report = run_demo(calls, seed, store=store, policy=policy, progress=not verbose, console=console, replace=replace)
+    except ValueError as exc:  # a bad store URL or another router's store; or a store saved with another policy or seed
+        # only a policy or seed the store was not saved with is that option's too: the others are the store's alone
+        field = str(exc).split(":", 1)[0]
+        hint = f"--store / --{field}" if field in ("policy", "seed") else "--store"
         raise typer.BadParameter(str(exc), param_hint=hint) from None
     print_report(report, console)
 
@@ -226,8 +252,8 @@ def stats(
 @app.command(help="Delete the attempts every snapshot in a store already holds, so that a long-lived store stops growing.")
 def prune(
     store: str = typer.Option(..., help="Store URL, for example sqlite:///router.db."),
-    upto: int = typer.Option(
-        None, min=0, help="Delete the attempts up to this id; at most, and by default, the lowest snapshot watermark."
+    upto: int = _bounded(
+        None, "Delete the attempts up to this id; at most, and by default, the lowest snapshot watermark.", 0
     ),
 ) -> None:
     """``toolrouter prune``: delete what the snapshots hold (see ``Store.prune``)."""
@@ -306,9 +332,9 @@ def meta_train_command(
     snapshot: str = typer.Option("learner", help="Name of the router's snapshot in the store."),
     algorithm: str = typer.Option("maml", help="maml, fomaml or reptile."),
     tasks: str = typer.Option("task_type", help="What one meta-learning task is: task_type, tool or both."),
-    steps: int = typer.Option(300, min=1, max=MAX_META_STEPS, help="Meta-training steps."),
+    steps: int = _bounded(300, "Meta-training steps.", 1, MAX_META_STEPS),
     featurizer: str = typer.Option("hashing", help="The router's text featurizer: hashing, minilm or minilm+hashing."),
-    seed: int = typer.Option(0, min=0, help="Seed of meta-training."),
+    seed: int = _bounded(0, "Seed of meta-training.", 0),
     time_budget: float = typer.Option(None, help="Stop meta-training after this many seconds."),
     from_kept: bool = typer.Option(
         False, "--from-kept",
@@ -397,7 +423,7 @@ def bench(
         typer.echo("suites: " + ", ".join(available_suites()))
         return
     if suite not in available_suites():
-        raise typer.BadParameter(f"unknown suite {suite!r}; choose from {available_suites()}")
+        raise typer.BadParameter(f"unknown suite {suite!r}; choose from {available_suites()}", param_hint="SUITE")
     try:
         run_suite(suite, list(ctx.args))
     except (*DATA_ERRORS, UsageError) as exc:  # bad data or a bad option is the user's to fix: one line, no traceback
@@ -495,17 +521,27 @@ def _megabytes(n: int) -> str:
     return f"{n / 1e6:.1f} MB"
 
 
+def _data_folder(directory: str | None) -> Path:
+    """The data folder of ``--dir``, ``$TOOLROUTER_DATA`` or the user cache folder; one that is a
+    file is a usage error named where it came from (``data list`` would read every dataset
+    "missing", ``data fetch`` could not write there), the same for both commands."""
+    from toolrouter.data.fetch import ENV_DATA_DIR, data_dir
+
+    root = data_dir(directory)
+    if root.exists() and not root.is_dir():
+        # a $TOOLROUTER_DATA that is a file was blamed on a --dir never given
+        source = "--dir" if directory else f"${ENV_DATA_DIR}" if os.environ.get(ENV_DATA_DIR) else "the user cache folder"
+        raise typer.BadParameter(f"the data folder {str(root)!r} is a file", param_hint=source)
+    return root
+
+
 @data_app.command("list", help="Each dataset: its source, licence, size, what its digests check, and whether it is present.")
 def data_list(directory: str = typer.Option(None, "--dir", help=_DIR_HELP)) -> None:
     """``toolrouter data list``: the manifest and the state of the cache folder."""
-    from toolrouter.data.fetch import ENV_DATA_DIR, data_dir, dataset_status
+    from toolrouter.data.fetch import dataset_status
     from toolrouter.data.manifest import DATASETS
 
-    root = data_dir(directory)
-    if root.exists() and not root.is_dir():  # every dataset would read "missing": the folder is not one
-        # named where it came from: a $TOOLROUTER_DATA that is a file was blamed on a --dir never given
-        source = "--dir" if directory else f"${ENV_DATA_DIR}" if os.environ.get(ENV_DATA_DIR) else "the user cache folder"
-        raise typer.BadParameter(f"the data folder {str(root)!r} is a file", param_hint=source)
+    root = _data_folder(directory)
     table = Table(title=f"datasets in {root}")
     for name in ("dataset", "source", "licence", "size", "sha256 of", "present"):
         # wrapped, never cut: on 80 columns every source read "brendenlake/…", its revision lost
@@ -528,12 +564,13 @@ def data_fetch(
     base_url: str = typer.Option(
         None, "--base-url", help="Where the repositories' raw files are served, as BASE/REPOSITORY/REVISION/PATH (a mirror, or file://)."
     ),
-    timeout: float = typer.Option(60.0, min=0.001, help="Seconds to wait for each connection and read."),
+    timeout: float = _bounded(60.0, "Seconds to wait for each connection and read.", 0.001),
 ) -> None:
     """``toolrouter data fetch [NAME ...]``: fill the cache folder."""
     from toolrouter.data.convert import UpstreamFormatError
     from toolrouter.data.fetch import DEFAULT_BASE_URL, ChecksumError, fetch
 
+    _data_folder(directory)  # a file there: refused as data list refuses it, before anything is fetched
     try:
         # an empty --base-url (an unset "$MIRROR") is refused by fetch, not taken for the default
         report = fetch(names or None, directory, base_url=DEFAULT_BASE_URL if base_url is None else base_url, timeout_s=timeout)

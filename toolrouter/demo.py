@@ -111,16 +111,20 @@ def run_demo(
     capabilities: Sequence[str] = CAPABILITIES,
     progress: bool = True,
     console: Console | None = None,
+    replace: bool = False,
 ) -> DemoReport:
     """Run the simulated agent for ``calls`` routed calls and return what it learned.
 
     A ``store`` the demo used before resumes; one that holds tools the demo does not make (another
     router's) raises ``ValueError`` naming it, untouched: the run would remove them and overwrite
-    that router's snapshot."""
+    that router's snapshot. So does a store the demo made with another ``seed`` (whose tools of the
+    same ids are other tools), unless ``replace``: then what was learned of them is dropped and the
+    run starts over on that store."""
     import time
 
     calls = check_count("calls", calls, low=1)
     progress = check_flag("progress", progress)  # progress="no" showed the bar
+    replace = check_flag("replace", replace)
     console = check_console(console)
     if not isinstance(policy, str) or policy not in POLICIES:
         raise ValueError(f"policy: unknown policy {policy!r}; choose from {sorted(POLICIES)}")
@@ -147,11 +151,18 @@ def run_demo(
                 f"store: {masked(store or '')} holds tools the demo does not make ({foreign[:5]}), which a run would "
                 "remove, overwriting that router's snapshot: give the demo a store of its own (sqlite:///demo.db)"
             )
-        for tool_id, profile in list(router.tools.items()):
-            # resumed from a store: keep only this world's tools; a tool of the same id from another
-            # seed is another tool (its cost, latency and truth differ), so what was learned of it goes
-            if env.profiles.get(tool_id) != profile:
-                router.remove_tool(tool_id)
+        # resumed from a store: a tool of the same id from another seed is another tool (its cost,
+        # latency and truth differ), so what was learned of it cannot be kept; it went without a word
+        other = sorted(t for t, profile in router.tools.items() if env.profiles.get(t) != profile)
+        if other and not replace:
+            raise ValueError(
+                f"seed: {masked(store or '')} was learned with another seed than {seed}: its tools {other[:5]} are "
+                f"other tools under seed {seed}, so a run would drop what was learned of them and overwrite the "
+                "snapshot: rerun with the store's seed to resume it, give this seed a store of its own, or replace "
+                "it (toolrouter demo --replace) to start over"
+            )
+        for tool_id in other:
+            router.remove_tool(tool_id)
         middleware = ToolMiddleware(router)
         for sim in env.tools:
             cap = sim.profile.capabilities[0]

@@ -78,3 +78,9 @@ def test_meta_router_with_no_section_is_refused():
     # it measured nothing and succeeded
     result = runner.invoke(app, ["bench", "meta-router", "--sections", ","])
     assert result.exit_code == 2 and "toolrouter bench meta-router: error: --sections: none given" in result.output
+
+
+def test_an_unknown_suite_is_named_as_the_suite() -> None:
+    # it said "Invalid value: unknown suite ...", naming no argument
+    result = runner.invoke(app, ["bench", "nosuite"], env={"COLUMNS": "300"})
+    assert result.exit_code == 2 and "Invalid value for SUITE: unknown suite 'nosuite'" in result.output, result.output

@@ -616,11 +616,10 @@ def test_cli_data_fetch_of_a_malformed_upstream_file_is_one_line_naming_it(
 def test_cli_data_fetch_into_a_file_is_one_line_naming_it(tmp_path: Path) -> None:
     a_file = tmp_path / "data"
     a_file.write_text("not a folder")
-    result = runner.invoke(app, ["data", "fetch", "routerbench", "--dir", str(a_file)])
-    assert result.exit_code == 1 and result.stderr.strip().splitlines() == [
-        f"toolrouter data fetch: dest: the data folder {str(a_file)!r} is a file (the folder comes from --dir, "
-        "$TOOLROUTER_DATA or the user cache folder)"
-    ]
+    # a usage error naming --dir, as data list's: it said "dest: ...", fetch()'s argument, and exited 1
+    result = runner.invoke(app, ["data", "fetch", "routerbench", "--dir", str(a_file)], env={"COLUMNS": "400"})
+    assert result.exit_code == 2 and "Invalid value for --dir: the data folder" in result.output, result.output
+    assert str(a_file) in result.output and "dest" not in result.output
     result = runner.invoke(app, ["data", "fetch", "routerbench", "--dir", str(a_file / "sub")])
     assert result.exit_code == 1 and len(result.stderr.strip().splitlines()) == 1 and str(a_file / "sub") in result.stderr
     assert a_file.read_text() == "not a folder"

@@ -154,3 +154,17 @@ def test_commands_that_read_a_store_refuse_one_that_lasts_one_process(command: l
     result = runner.invoke(app, [*command, "--store", url], env={"COLUMNS": "200"})
     assert result.exit_code == 2
     assert f"'{url}' lasts one process" in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["demo", "--tour", "--calls", "1000"], "--calls: not for the tour (--tour)"),
+        (["demo", "--tour", "--policy", "gaussian_ts"], "--policy: not for the tour (--tour)"),
+        (["demo", "--scale", "1"], "--scale: only for the tour (--tour)"),
+    ],
+)
+def test_an_option_of_the_other_run_is_refused_even_at_its_default(args, message):
+    # an option given with its default value was ignored without a word
+    result = CliRunner().invoke(app, args, env={"COLUMNS": "300"})
+    assert result.exit_code == 2 and message in result.output, result.output

@@ -41,13 +41,30 @@ def test_a_string_is_one_capability():
     assert len(report.rows) == 2
 
 
-def test_a_rerun_with_another_seed_does_not_resume_other_tools(tmp_path):
+def test_a_rerun_with_another_seed_is_refused_leaving_the_store_as_it_was(tmp_path):
+    # it dropped what the first seed had learned, and overwrote the snapshot, without a word
+    from toolrouter.store import open_store
+
+    db = tmp_path / "demo.db"
+    store = f"sqlite:///{db}"
+    first = run_demo(calls=20, seed=0, store=store, progress=False)
+    with open_store(store) as st:
+        before = (st.count(), st.get_snapshot("learner").data)
+    with pytest.raises(ValueError, match=r"seed: .*demo\.db was learned with another seed than 1: its tools \['"):
+        run_demo(calls=20, seed=1, store=store, progress=False)
+    with open_store(store) as st:
+        assert (st.count(), st.get_snapshot("learner").data) == before
+    again = run_demo(calls=20, seed=0, store=store, progress=False)  # its own seed resumes it
+    assert sum(r.calls for r in again.rows) == first.attempts + again.attempts
+
+
+def test_a_rerun_with_another_seed_replaces_only_when_asked(tmp_path):
     from toolrouter import ToolMetaLearner
     from toolrouter.simulation import SyntheticEnvironment
 
     store = f"sqlite:///{tmp_path / 'demo.db'}"
     run_demo(calls=20, seed=0, store=store, progress=False)
-    other = run_demo(calls=20, seed=1, store=store, progress=False)
+    other = run_demo(calls=20, seed=1, store=store, progress=False, replace=True)
     # same ids, other tools: seed 1's profiles, and only seed 1's attempts in its table
     assert sum(r.calls for r in other.rows) == other.attempts
     router = ToolMetaLearner(store=store)
