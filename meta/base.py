@@ -441,17 +441,20 @@ def checked_optimizer(field: str, optimizer: Any, params: list[nn.Parameter]) ->
 
 
 @contextmanager
-def modes_kept(model: nn.Module) -> Iterator[None]:
-    """Each of ``model``'s modules back in the mode it was in after the block: ``model.train(was)``
-    put them all in the top module's, so a BatchNorm frozen in eval mode inside a model in training
-    mode (fine-tuning's usual set-up) came back training, and updated its running statistics from
-    the next batch on."""
+def modes_kept(model: nn.Module, on_success: bool = True) -> Iterator[None]:
+    """Each of ``model``'s modules back in the mode it was in after the block (with
+    ``on_success=False``, only when it raises): ``model.train(was)`` put them all in the top
+    module's, so a BatchNorm frozen in eval mode inside a model in training mode (fine-tuning's
+    usual set-up) came back training, and updated its running statistics from the next batch on."""
     modes = [(m, m.training) for m in model.modules()]
+    succeeded = False
     try:
         yield
+        succeeded = True
     finally:
-        for m, training in modes:
-            m.training = training
+        if on_success or not succeeded:
+            for m, training in modes:
+                m.training = training
 
 
 @contextmanager

@@ -348,10 +348,9 @@ class MetaRewardModel:
                 # kept once an adapt succeeded: a first one that failed learned nothing, and fixes no ewc_lambda
                 self._adapter = adapter
                 return result
-            finally:
+            finally:  # (the adapter puts the model back in its mode: eval)
                 for p in self.model.parameters():
                     p.requires_grad_(True)
-                self.model.eval()
 
     def _new_adapter(self, ewc_lambda: float) -> Any:
         from meta import DriftAdapter

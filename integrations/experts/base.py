@@ -46,6 +46,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from meta._checks import check_seed
+from meta.base import modes_kept
 from toolrouter._checks import check_count
 from toolrouter.errors import CorruptStateError
 from toolrouter.logging import EventLog
@@ -441,14 +442,12 @@ class Expert(abc.ABC):
         with self._lock:
             # kept on the CPU: a copy beside the weights would halve what the accelerator has for training
             before = {name: t.detach().to("cpu", copy=True) for name, t in self.model.state_dict().items()}
-            modes = [(m, m.training) for m in self.model.modules()]  # each module's: a frozen BatchNorm stays so
             try:
-                yield
-                self.relearn_tasks()
+                with modes_kept(self.model, on_success=False):  # each module's: a frozen BatchNorm stays so
+                    yield
+                    self.relearn_tasks()
             except BaseException:
                 self.model.load_state_dict(before)
-                for m, training in modes:
-                    m.training = training
                 raise
 
     def _check_option_names(self, hook: Any, own: int, options: Mapping[str, Any], what: str) -> None:
