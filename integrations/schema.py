@@ -475,17 +475,21 @@ class CapabilitySchema:
 
         ``shown_names`` maps an argument the model was shown under another name (one a provider
         refuses) to that name: the model sends it under that name, and the problems name it so,
-        the names the model knows (one sent under both names is refused)."""
+        the names the model knows: its own name, never shown, is refused as an argument the tool
+        does not take (and both names together as the one argument sent twice)."""
         shown = check_shown_names(shown_names) or {}
         data = _parse_arguments(self.name, arguments)
         if shown:
             own = {alias: name for name, alias in shown.items()}
-            # one argument under both its names: one value was dropped unseen, and the name never shown taken
-            twice = [name for name, alias in shown.items() if name != alias and name not in own and name in data and alias in data]
-            if twice:
+            # an argument under the name the model was never shown: taken, it would pass a made-up
+            # name (or, beside the shown one, drop one of two values unseen)
+            unshown = [name for name, alias in shown.items() if name != alias and name not in own and name in data]
+            if unshown:
+                twice = [name for name in unshown if shown[name] in data]
                 raise ToolArgumentsError(
                     self.name,
-                    [f"{shown[name]}: sent twice, also as {name!r}, a name not shown; send it once, as {shown[name]}" for name in twice],
+                    [f"{shown[name]}: sent twice, also as {name!r}, a name not shown; send it once, as {shown[name]}" for name in twice]
+                    or [f"{_short_name(name)}: {_not_an_argument([p.name for _, p in self._fields], shown)}" for name in unshown],
                 )
             data = {own.get(key, key): value for key, value in data.items()}
         if not _all_finite(data):
@@ -1017,11 +1021,15 @@ def _problems(exc: ValidationError, parameters: list[str], shown: Mapping[str, s
         if error["type"] == "missing":
             problems.append(f"{where}: required, missing")
         elif error["type"] == "extra_forbidden" and len(error["loc"]) == 1:
-            names = ", ".join(shown.get(name, name) for name in parameters)
-            problems.append(f"{where}: not an argument of this tool (its arguments: {names or 'none'})")
+            problems.append(f"{where}: {_not_an_argument(parameters, shown)}")
         else:
             problems.append(f"{where}: {error['msg']} (got {_short_json(error['input'])})")
     return problems
+
+
+def _not_an_argument(parameters: list[str], shown: Mapping[str, str]) -> str:
+    names = ", ".join(shown.get(name, name) for name in parameters)
+    return f"not an argument of this tool (its arguments: {names or 'none'})"
 
 
 def _shown_path(path: tuple[Any, ...], shown: Mapping[str, str]) -> str:
