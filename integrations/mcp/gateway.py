@@ -29,7 +29,6 @@ import os
 import re
 import signal
 import socket
-import stat
 import sys
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
@@ -684,16 +683,42 @@ class _PipeWriter:
         self._writer.close()
 
 
+class _FileStream:
+    """A regular file as the stream ``_PipeWriter`` writes to: written at once (a file takes what
+    it is given without waiting for a reader, so nothing is left to drain)."""
+
+    def __init__(self, file: Any) -> None:
+        self._file = file  # unbuffered: its write may take part of the data
+
+    def write(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            view = view[self._file.write(view) :]
+
+    async def drain(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+    async def wait_closed(self) -> None:
+        pass
+
+
 @contextlib.asynccontextmanager
 async def _stdout_pipe() -> AsyncIterator[_PipeWriter | None]:
-    """This process's stdout as a ``_PipeWriter`` when it is a pipe or a socket; else ``None``, the
-    SDK's own writer. As the SDK does, fd 1 points at stderr meanwhile, so that stray output of
-    anything in the process cannot break the protocol's stream; it points at stdout again after."""
+    """This process's stdout as a ``_PipeWriter`` (a pipe, a socket, a terminal or a regular file);
+    ``None`` on Windows or where fd 1 is closed, the SDK's own writer. As the SDK does, fd 1 points
+    at stderr meanwhile, so that stray output of anything in the process cannot break the
+    protocol's stream; it points at stdout again after. Only the gateway's writer answers what the
+    SDK would drop unanswered (a batch, a malformed request, a line too long: ``_DirectAnswers``),
+    so stdout redirected to a file must have it too."""
     try:
-        mode = os.fstat(1).st_mode
+        os.fstat(1)
     except OSError:
-        mode = 0
-    if sys.platform == "win32" or not (stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)):
+        yield None
+        return
+    if sys.platform == "win32":
         yield None
         return
     import fcntl
@@ -710,8 +735,11 @@ async def _stdout_pipe() -> AsyncIterator[_PipeWriter | None]:
     pipe = os.fdopen(wire, "wb", buffering=0, closefd=False)  # closed here, once fd 1 is restored from it
     try:
         reader = asyncio.StreamReader()  # unused: the protocol that gives a writer drain and wait_closed
-        transport, protocol = await loop.connect_write_pipe(lambda: asyncio.StreamReaderProtocol(reader), pipe)
-        writer = asyncio.StreamWriter(transport, protocol, reader, loop)
+        try:
+            transport, protocol = await loop.connect_write_pipe(lambda: asyncio.StreamReaderProtocol(reader), pipe)
+            writer: Any = asyncio.StreamWriter(transport, protocol, reader, loop)
+        except ValueError:  # a regular file, which the event loop cannot watch
+            writer = _FileStream(pipe)
         pipe_writer = _PipeWriter(writer)
         try:
             yield pipe_writer
