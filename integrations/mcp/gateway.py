@@ -61,7 +61,8 @@ log = EventLog(__name__)
 
 #: Clients remembered for tools/list_changed (streamable HTTP may serve many over time).
 _MAX_CLIENTS = 256
-#: Longest line (one JSON-RPC message) read from stdin.
+#: Largest JSON-RPC message a client may send, over either transport: a line read from stdin, a
+#: request's body over HTTP (the MCP SDK's own default, 4 MiB, refused there what stdio took).
 _MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 #: Longest wait for the last answers to reach the client when the gateway stops.
 _CLOSE_S = 5
@@ -256,8 +257,8 @@ class Gateway:
         closed (a gateway serves once). Port 0 serves on a free port, which the
         ``mcp_gateway_serving`` event names. A ``host`` that is no text (``TypeError``) or a ``port``
         that is no integer in [0, 65535] (``ValueError``) is refused naming it, and changes nothing.
-        A request's body may have 4 MiB (the SDK answers a larger one with 413; over stdio a message
-        may have 64 MiB).
+        A request's body may have 64 MiB, as a message over stdio may (a larger one is answered
+        with 413, before it is read whole).
 
         Clients are not authenticated, and only a loopback ``host`` (``127.0.0.1``, ``localhost``,
         ``::1``) keeps the MCP SDK's DNS-rebinding protection (a foreign ``Host`` or ``Origin``
@@ -298,7 +299,7 @@ class Gateway:
                 transport.close_standalone_sse_stream()
 
         try:  # from here on the socket is closed, and what the gateway built, however serving ends
-            app = self.server.streamable_http_app(host=host)
+            app = self.server.streamable_http_app(host=host, max_request_body_size=_MAX_MESSAGE_BYTES)
             # uvicorn stops once every response has ended: the calls in flight get _CLOSE_S seconds
             # (then are cancelled), and the stream each session keeps open for notifications, which
             # never ends by itself, is closed at once; either held the stopping gateway, and its
