@@ -257,8 +257,9 @@ class Gateway:
         closed (a gateway serves once). Port 0 serves on a free port, which the
         ``mcp_gateway_serving`` event names. A ``host`` that is no text (``TypeError``) or a ``port``
         that is no integer in [0, 65535] (``ValueError``) is refused naming it, and changes nothing.
-        A request's body may have 64 MiB, as a message over stdio may (a larger one is answered
-        with 413, before it is read whole).
+        A request's body may have 64 MiB, as a message over stdio may: a larger one is answered
+        with 413 before it is read whole, with an error naming its size and the limit where it
+        states its length (``Content-Length``, as MCP clients send it).
 
         Clients are not authenticated, and only a loopback ``host`` (``127.0.0.1``, ``localhost``,
         ``::1``) keeps the MCP SDK's DNS-rebinding protection (a foreign ``Host`` or ``Origin``
@@ -299,7 +300,8 @@ class Gateway:
                 transport.close_standalone_sse_stream()
 
         try:  # from here on the socket is closed, and what the gateway built, however serving ends
-            app = self.server.streamable_http_app(host=host, max_request_body_size=_MAX_MESSAGE_BYTES)
+            sdk_app = self.server.streamable_http_app(host=host, max_request_body_size=_MAX_MESSAGE_BYTES)
+            app = _bounded_body(sdk_app, _MAX_MESSAGE_BYTES)
             # uvicorn stops once every response has ended: the calls in flight get _CLOSE_S seconds
             # (then are cancelled), and the stream each session keeps open for notifications, which
             # never ends by itself, is closed at once; either held the stopping gateway, and its
@@ -606,10 +608,34 @@ class _PipeLines:
         request_id = _request_id_of(head)
         log.warning("mcp_message_too_long", bytes=size, limit_bytes=self._limit, request_id=request_id)
         if request_id is not None and self._answers is not None:
-            self._answers.refuse(
-                request_id, f"the message is {size} bytes, over the gateway's limit of {self._limit} bytes for one message"
-            )
+            self._answers.refuse(request_id, _too_long(size, self._limit))
         return None
+
+
+def _too_long(size: int, limit: int) -> str:
+    return f"the message is {size} bytes, over the gateway's limit of {limit} bytes for one message"
+
+
+def _bounded_body(app: Any, limit: int) -> Any:
+    """The ASGI ``app`` answering a request that declares a body over ``limit`` bytes (its
+    ``Content-Length``) with 413 and a JSON-RPC invalid-request error naming the size and the
+    limit, as a line too long is answered over stdio: the SDK's own 413 says only "Request body
+    too large", which its client reads as "Server returned an error response". A body of no
+    declared length is bounded by the SDK as it streams in."""
+    from starlette.datastructures import Headers
+    from starlette.responses import JSONResponse
+
+    async def bounded(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            declared = Headers(scope=scope).get("content-length", "")
+            if declared.isdigit() and int(declared) > limit:
+                log.warning("mcp_message_too_long", bytes=int(declared), limit_bytes=limit, request_id=None)
+                error = {"code": types.INVALID_REQUEST, "message": _too_long(int(declared), limit)}
+                await JSONResponse({"jsonrpc": "2.0", "id": None, "error": error}, status_code=413)(scope, receive, send)
+                return
+        await app(scope, receive, send)
+
+    return bounded
 
 
 #: The members of a JSON-RPC message's head up to its first nested value: ``"id"`` among them.
