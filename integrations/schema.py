@@ -50,6 +50,7 @@ from __future__ import annotations
 import collections
 import copy
 import dataclasses
+import datetime
 import functools
 import hashlib
 import inspect
@@ -66,7 +67,17 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal, Union, get_args, get_origin, get_type_hints
 
 import pydantic_core
-from pydantic import BaseModel, ConfigDict, Field, PydanticUserError, TypeAdapter, ValidationError, WithJsonSchema
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PydanticUserError,
+    Tag,
+    TypeAdapter,
+    ValidationError,
+    WithJsonSchema,
+)
 from pydantic.fields import FieldInfo
 from pydantic.json_schema import GenerateJsonSchema
 
@@ -151,6 +162,8 @@ MAX_LISTED_PROBLEMS = 10
 #: The string formats whose text pydantic reads as a Unix time when it is a number (``"0"`` a
 #: date-time in 1970, ``"20240101"`` one in August 1970), each with the text it means.
 _DATE_FORMATS = {"date-time": "2026-01-31T12:00:00Z", "date": "2026-01-31"}
+#: The types of those formats, with the union member's label pydantic gives each in its errors.
+_DATE_TYPES = {datetime.datetime: ("date-time", "datetime"), datetime.date: ("date", "date")}
 
 
 class ToolArgumentsError(ToolRouterError, ValueError):
@@ -475,17 +488,21 @@ class CapabilitySchema:
 
         ``shown_names`` maps an argument the model was shown under another name (one a provider
         refuses) to that name: the model sends it under that name, and the problems name it so,
-        the names the model knows (one sent under both names is refused)."""
+        the names the model knows: its own name, never shown, is refused as an argument the tool
+        does not take (and both names together as the one argument sent twice)."""
         shown = check_shown_names(shown_names) or {}
         data = _parse_arguments(self.name, arguments)
         if shown:
             own = {alias: name for name, alias in shown.items()}
-            # one argument under both its names: one value was dropped unseen, and the name never shown taken
-            twice = [name for name, alias in shown.items() if name != alias and name not in own and name in data and alias in data]
-            if twice:
+            # an argument under the name the model was never shown: taken, it would pass a made-up
+            # name (or, beside the shown one, drop one of two values unseen)
+            unshown = [name for name, alias in shown.items() if name != alias and name not in own and name in data]
+            if unshown:
+                twice = [name for name in unshown if shown[name] in data]
                 raise ToolArgumentsError(
                     self.name,
-                    [f"{shown[name]}: sent twice, also as {name!r}, a name not shown; send it once, as {shown[name]}" for name in twice],
+                    [f"{shown[name]}: sent twice, also as {name!r}, a name not shown; send it once, as {shown[name]}" for name in twice]
+                    or [f"{_short_name(name)}: {_not_an_argument([p.name for _, p in self._fields], shown)}" for name in unshown],
                 )
             data = {own.get(key, key): value for key, value in data.items()}
         if not _all_finite(data):
@@ -559,7 +576,8 @@ def schema_from_signature(
         # reserves (``json``, ``model_config``) or treats as private (``_id``)
         field_name = f"p{i}"
         shown = None if param.json_schema is None else WithJsonSchema(dict(param.json_schema))
-        annotations[field_name] = param.annotation if shown is None else Annotated[param.annotation, shown]
+        annotation = _dates_in_unions_not_numbers(param.annotation)
+        annotations[field_name] = annotation if shown is None else Annotated[annotation, shown]
         described = {} if _has_description(param.annotation) or not param.description else {"description": param.description}
         # a default factory puts no default in the schema (the factory's value never reaches a call:
         # an argument the model leaves out is left out)
@@ -585,6 +603,51 @@ def schema_from_signature(
         _parameters=parameters,
         _fields=tuple(fields),
     )
+
+
+def _dates_in_unions_not_numbers(annotation: Any, in_union: bool = False) -> Any:
+    """``annotation`` with each date type that is a union's member (``datetime | str``, in a list
+    or a dict too) refusing text that is a number: pydantic reads it as a Unix time, and its union
+    took ``"0"`` as 1970 where the string the model sent fits. A date type alone is left as it is
+    (``_cross_typed`` refuses such text, in the user's own models too)."""
+    if in_union and any(annotation is t for t in _DATE_TYPES):
+        date_format, label = _DATE_TYPES[annotation]
+        return Annotated[annotation, BeforeValidator(functools.partial(_date_from_text, annotation, date_format)), Tag(label)]
+    origin, args = get_origin(annotation), get_args(annotation)
+    if origin is None or origin is Literal or not args:
+        return annotation
+    if origin is Annotated:  # the type first, then its metadata, kept
+        rewritten = (_dates_in_unions_not_numbers(args[0], in_union), *args[1:])
+    else:
+        union = origin is Union or origin is types.UnionType
+        rewritten = tuple(_dates_in_unions_not_numbers(arg, union) for arg in args)
+    if all(new is old for new, old in zip(rewritten, args)):
+        return annotation
+    try:
+        return Union[rewritten] if origin is types.UnionType else origin[rewritten]
+    except TypeError:  # a generic that cannot be made again from its arguments: as it is
+        return annotation
+
+
+def _date_from_text(kind: type, date_format: str, value: Any) -> Any:
+    """``value`` as the date ``kind``, read from JSON text as pydantic reads it strictly, unless a
+    number (``_dates_in_unions_not_numbers``); anything else is left to pydantic's own check."""
+    if not isinstance(value, str):
+        return value
+    if _number_text(value):
+        raise pydantic_core.PydanticCustomError("date_from_number", f"Input should be {_date_wanted(date_format)}, not a number")
+    try:  # here the text is a Python str, which a strict date check refuses: read it as JSON's
+        return _DATE_ADAPTERS[kind].validate_json(json.dumps(value), strict=True)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        raise pydantic_core.PydanticCustomError(error["type"], error["msg"]) from None
+
+
+_DATE_ADAPTERS = {kind: TypeAdapter(kind) for kind in _DATE_TYPES}
+
+
+def _date_wanted(date_format: str) -> str:
+    return f"a {date_format} as ISO 8601 text ({_DATE_FORMATS[date_format]})"
 
 
 def fits_openai_strict(schema: Mapping[str, Any]) -> bool:
@@ -950,7 +1013,7 @@ def _dates_only(nodes: list[Mapping[str, Any]], text: str) -> list[str]:
             if "string" in named:
                 if node.get("format") not in _DATE_FORMATS:
                     return []
-                dates.append(f"a {node['format']} as ISO 8601 text ({_DATE_FORMATS[node['format']]})")
+                dates.append(_date_wanted(node["format"]))
         elif not any(k in node for k in ("$ref", "anyOf", "oneOf", "allOf")):
             return []
     return list(dict.fromkeys(dates))
@@ -1017,11 +1080,15 @@ def _problems(exc: ValidationError, parameters: list[str], shown: Mapping[str, s
         if error["type"] == "missing":
             problems.append(f"{where}: required, missing")
         elif error["type"] == "extra_forbidden" and len(error["loc"]) == 1:
-            names = ", ".join(shown.get(name, name) for name in parameters)
-            problems.append(f"{where}: not an argument of this tool (its arguments: {names or 'none'})")
+            problems.append(f"{where}: {_not_an_argument(parameters, shown)}")
         else:
             problems.append(f"{where}: {error['msg']} (got {_short_json(error['input'])})")
     return problems
+
+
+def _not_an_argument(parameters: list[str], shown: Mapping[str, str]) -> str:
+    names = ", ".join(shown.get(name, name) for name in parameters)
+    return f"not an argument of this tool (its arguments: {names or 'none'})"
 
 
 def _shown_path(path: tuple[Any, ...], shown: Mapping[str, str]) -> str:

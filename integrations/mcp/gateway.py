@@ -29,7 +29,6 @@ import os
 import re
 import signal
 import socket
-import stat
 import sys
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
@@ -62,7 +61,8 @@ log = EventLog(__name__)
 
 #: Clients remembered for tools/list_changed (streamable HTTP may serve many over time).
 _MAX_CLIENTS = 256
-#: Longest line (one JSON-RPC message) read from stdin.
+#: Largest JSON-RPC message a client may send, over either transport: a line read from stdin, a
+#: request's body over HTTP (the MCP SDK's own default, 4 MiB, refused there what stdio took).
 _MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 #: Longest wait for the last answers to reach the client when the gateway stops.
 _CLOSE_S = 5
@@ -257,8 +257,9 @@ class Gateway:
         closed (a gateway serves once). Port 0 serves on a free port, which the
         ``mcp_gateway_serving`` event names. A ``host`` that is no text (``TypeError``) or a ``port``
         that is no integer in [0, 65535] (``ValueError``) is refused naming it, and changes nothing.
-        A request's body may have 4 MiB (the SDK answers a larger one with 413; over stdio a message
-        may have 64 MiB).
+        A request's body may have 64 MiB, as a message over stdio may: a larger one is answered
+        with 413 before it is read whole, with an error naming its size and the limit where it
+        states its length (``Content-Length``, as MCP clients send it).
 
         Clients are not authenticated, and only a loopback ``host`` (``127.0.0.1``, ``localhost``,
         ``::1``) keeps the MCP SDK's DNS-rebinding protection (a foreign ``Host`` or ``Origin``
@@ -299,7 +300,8 @@ class Gateway:
                 transport.close_standalone_sse_stream()
 
         try:  # from here on the socket is closed, and what the gateway built, however serving ends
-            app = self.server.streamable_http_app(host=host)
+            sdk_app = self.server.streamable_http_app(host=host, max_request_body_size=_MAX_MESSAGE_BYTES)
+            app = _bounded_body(sdk_app, _MAX_MESSAGE_BYTES)
             # uvicorn stops once every response has ended: the calls in flight get _CLOSE_S seconds
             # (then are cancelled), and the stream each session keeps open for notifications, which
             # never ends by itself, is closed at once; either held the stopping gateway, and its
@@ -606,10 +608,34 @@ class _PipeLines:
         request_id = _request_id_of(head)
         log.warning("mcp_message_too_long", bytes=size, limit_bytes=self._limit, request_id=request_id)
         if request_id is not None and self._answers is not None:
-            self._answers.refuse(
-                request_id, f"the message is {size} bytes, over the gateway's limit of {self._limit} bytes for one message"
-            )
+            self._answers.refuse(request_id, _too_long(size, self._limit))
         return None
+
+
+def _too_long(size: int, limit: int) -> str:
+    return f"the message is {size} bytes, over the gateway's limit of {limit} bytes for one message"
+
+
+def _bounded_body(app: Any, limit: int) -> Any:
+    """The ASGI ``app`` answering a request that declares a body over ``limit`` bytes (its
+    ``Content-Length``) with 413 and a JSON-RPC invalid-request error naming the size and the
+    limit, as a line too long is answered over stdio: the SDK's own 413 says only "Request body
+    too large", which its client reads as "Server returned an error response". A body of no
+    declared length is bounded by the SDK as it streams in."""
+    from starlette.datastructures import Headers
+    from starlette.responses import JSONResponse
+
+    async def bounded(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            declared = Headers(scope=scope).get("content-length", "")
+            if declared.isdigit() and int(declared) > limit:
+                log.warning("mcp_message_too_long", bytes=int(declared), limit_bytes=limit, request_id=None)
+                error = {"code": types.INVALID_REQUEST, "message": _too_long(int(declared), limit)}
+                await JSONResponse({"jsonrpc": "2.0", "id": None, "error": error}, status_code=413)(scope, receive, send)
+                return
+        await app(scope, receive, send)
+
+    return bounded
 
 
 #: The members of a JSON-RPC message's head up to its first nested value: ``"id"`` among them.
@@ -684,16 +710,42 @@ class _PipeWriter:
         self._writer.close()
 
 
+class _FileStream:
+    """A regular file as the stream ``_PipeWriter`` writes to: written at once (a file takes what
+    it is given without waiting for a reader, so nothing is left to drain)."""
+
+    def __init__(self, file: Any) -> None:
+        self._file = file  # unbuffered: its write may take part of the data
+
+    def write(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            view = view[self._file.write(view) :]
+
+    async def drain(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+    async def wait_closed(self) -> None:
+        pass
+
+
 @contextlib.asynccontextmanager
 async def _stdout_pipe() -> AsyncIterator[_PipeWriter | None]:
-    """This process's stdout as a ``_PipeWriter`` when it is a pipe or a socket; else ``None``, the
-    SDK's own writer. As the SDK does, fd 1 points at stderr meanwhile, so that stray output of
-    anything in the process cannot break the protocol's stream; it points at stdout again after."""
+    """This process's stdout as a ``_PipeWriter`` (a pipe, a socket, a terminal or a regular file);
+    ``None`` on Windows or where fd 1 is closed, the SDK's own writer. As the SDK does, fd 1 points
+    at stderr meanwhile, so that stray output of anything in the process cannot break the
+    protocol's stream; it points at stdout again after. Only the gateway's writer answers what the
+    SDK would drop unanswered (a batch, a malformed request, a line too long: ``_DirectAnswers``),
+    so stdout redirected to a file must have it too."""
     try:
-        mode = os.fstat(1).st_mode
+        os.fstat(1)
     except OSError:
-        mode = 0
-    if sys.platform == "win32" or not (stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)):
+        yield None
+        return
+    if sys.platform == "win32":
         yield None
         return
     import fcntl
@@ -710,8 +762,11 @@ async def _stdout_pipe() -> AsyncIterator[_PipeWriter | None]:
     pipe = os.fdopen(wire, "wb", buffering=0, closefd=False)  # closed here, once fd 1 is restored from it
     try:
         reader = asyncio.StreamReader()  # unused: the protocol that gives a writer drain and wait_closed
-        transport, protocol = await loop.connect_write_pipe(lambda: asyncio.StreamReaderProtocol(reader), pipe)
-        writer = asyncio.StreamWriter(transport, protocol, reader, loop)
+        try:
+            transport, protocol = await loop.connect_write_pipe(lambda: asyncio.StreamReaderProtocol(reader), pipe)
+            writer: Any = asyncio.StreamWriter(transport, protocol, reader, loop)
+        except ValueError:  # a regular file, which the event loop cannot watch
+            writer = _FileStream(pipe)
         pipe_writer = _PipeWriter(writer)
         try:
             yield pipe_writer

@@ -167,3 +167,26 @@ def test_a_date_sent_as_a_number_in_text_is_the_models_mistake(arguments: dict[s
     # a date as ISO 8601 text fits, and a number in text where a string is taken is that text
     _, kwargs = schema.bind({"on": "2024-01-01", "at": "2024-01-01T10:00:00Z", "note": "12"})
     assert (kwargs["on"], kwargs["at"].hour, kwargs["note"]) == (datetime.date(2024, 1, 1), 10, "12")
+
+
+def remind(at: datetime.datetime | str, on: list[str | datetime.date] = [], note: datetime.date | int | None = None) -> str:  # noqa: B006
+    return f"{at!r} {on!r} {note!r}"
+
+
+def test_a_number_in_text_for_a_date_or_a_string_stays_the_string() -> None:
+    # pydantic's union read "0" as a Unix time and took the date: the tool got 1970-01-01 where
+    # the model sent text the string member takes as it is
+    schema = capability_schema(remind, "remind")
+    _, kwargs = schema.bind({"at": "0", "on": ["20240101", "1.5"]})
+    assert kwargs == {"at": "0", "on": ["20240101", "1.5"]}
+    # a date's text is still the date, in either order of the union, and other text the string
+    _, kwargs = schema.bind({"at": "2024-01-01T10:00:00Z", "on": ["2024-01-31", "soon"]})
+    assert (kwargs["at"].hour, kwargs["on"]) == (10, [datetime.date(2024, 1, 31), "soon"])
+    assert schema.bind({"at": "tomorrow"})[1] == {"at": "tomorrow"}
+    # where no member takes the text, it is refused as no date, and the members keep their names
+    with pytest.raises(ToolArgumentsError) as caught:
+        schema.bind({"at": "now", "note": "7"})
+    assert "note.date: Input should be a date as ISO 8601 text (2026-01-31), not a number (got \"7\")" in str(caught.value)
+    assert "note.int: Input should be a valid integer (got \"7\")" in str(caught.value)
+    # the schema shown is unchanged
+    assert schema.parameters["properties"]["at"] == {"anyOf": [{"format": "date-time", "type": "string"}, {"type": "string"}]}
