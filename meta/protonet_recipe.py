@@ -45,7 +45,7 @@ from torch import nn
 from meta._checks import NumbersOnly
 from meta._log import event_log
 from meta.backbones import conv4
-from meta.base import NonFiniteLossError, gradients_finite, model_device, model_dtype
+from meta.base import NonFiniteLossError, gradients_finite, model_device, model_dtype, train_unfrozen
 from meta.data.episodes import EpisodeSampler
 from meta.few_shot import PrototypicalNetwork
 
@@ -212,7 +212,7 @@ def train_protonet(
     n_support = recipe.n_way * recipe.k_shot
     target = torch.arange(recipe.n_way, device=device).repeat_interleave(recipe.n_query)
     support_idx = torch.arange(recipe.n_way, device=device).repeat_interleave(recipe.k_shot)
-    network.train()
+    train_unfrozen(network)  # a module of the encoder frozen in eval mode stays so
     cpu0, wall0 = time.process_time(), time.perf_counter()
     history: list[dict[str, float]] = []
     episode, progress = 0, 0.0
