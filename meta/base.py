@@ -466,6 +466,31 @@ def eval_mode(model: nn.Module) -> Iterator[None]:
         yield
 
 
+def train_unfrozen(model: nn.Module) -> None:
+    """Put ``model`` in training mode, except the modules the user froze.
+
+    A module is frozen when it is in evaluation mode inside a parent in training mode (a BatchNorm
+    kept in eval for fine-tuning): it and the modules it holds keep their modes while the rest
+    trains; ``model.train()`` switched it back to training, and the update moved its running
+    statistics. A model wholly in evaluation mode (one serving) carries no such mark and trains
+    whole, as ``model.train()`` puts it: freeze a module inside a model in training mode.
+    """
+    frozen = [(m, m.training) for parent in model.modules() if parent.training
+              for child in parent.children() if not child.training for m in child.modules()]
+    model.train()  # through train(), which a module may override
+    for m, training in frozen:
+        m.training = training
+
+
+@contextmanager
+def train_mode(model: nn.Module) -> Iterator[None]:
+    """``model`` in training mode for the block, the modules the user froze excepted
+    (``train_unfrozen``), then each of its modules back in the mode it was in (``modes_kept``)."""
+    with modes_kept(model):
+        train_unfrozen(model)
+        yield
+
+
 @contextmanager
 def buffers_restored(model: nn.Module, on_success: bool = True) -> Iterator[None]:
     """Put ``model``'s buffers back as they were after the block (with ``on_success=False``, only

@@ -53,6 +53,7 @@ from meta.base import (
     integer_inputs_named,
     model_device,
     model_dtype,
+    train_mode,
     validate_task_tensors,
 )
 from meta.checkpoint import check_learner, checkpoint_metadata, learner_metadata, load_checkpoint, save_checkpoint, saved_settings, stored_count
@@ -90,13 +91,18 @@ def relabel(support_y: torch.Tensor, query_y: torch.Tensor | None = None) -> tup
 
 
 class _MetricNetwork(nn.Module):
-    """Shared plumbing: embed support and query with one encoder, score each query per class."""
+    """Shared plumbing: embed support and query with one encoder, score each query per class.
+
+    The network starts in its encoder's mode: an encoder in evaluation mode inside a network in
+    training mode would pass for one frozen by the user (``meta.base.train_unfrozen``), and train so.
+    """
 
     def __init__(self, encoder: nn.Module) -> None:
         super().__init__()
         if not isinstance(encoder, nn.Module):
             raise TypeError(f"encoder must be a torch.nn.Module, got {type(encoder).__name__}")
         self.encoder = encoder
+        self.training = encoder.training  # its own flag only: the encoder's modules keep theirs
 
     def embed(self, x: torch.Tensor) -> torch.Tensor:
         """Flattened embeddings ``[n, d]``."""
@@ -449,7 +455,9 @@ class FewShotLearner(OptimizerFollowsModule):
         self, support_x: torch.Tensor, support_y: torch.Tensor, query_x: torch.Tensor, query_y: torch.Tensor
     ) -> dict[str, float]:
         """One optimiser step on one episode; returns the query ``loss`` and ``accuracy``. The
-        tensors are taken as data, detached from any autograd graph they were computed in.
+        tensors are taken as data, detached from any autograd graph they were computed in. The
+        network trains in training mode, a module frozen in evaluation mode inside it staying so
+        (``meta.base.train_mode``), and is left with each module in the mode it was in.
 
         Raises ``NonFiniteLossError`` (with the episode number) on a NaN loss, or a NaN or infinite
         gradient, before any update: the weights, the optimiser and the buffers (BatchNorm's running
@@ -464,9 +472,8 @@ class FewShotLearner(OptimizerFollowsModule):
         support_x, query_x = support_x.detach(), query_x.detach()
         support_y, query_y = support_y.to(d).detach(), query_y.to(d).detach()
         _, _, target = relabel(support_y, query_y)
-        self.network.train()
         # the forward pass updates BatchNorm's running statistics: a refused episode puts them back
-        with buffers_restored(self.network, on_success=False):
+        with train_mode(self.network), buffers_restored(self.network, on_success=False):
             scores = self._scores(support_x, support_y, query_x)
             loss = self.network.loss(scores, target)
             if not torch.isfinite(loss):

@@ -45,7 +45,7 @@ from torch import nn
 from meta._checks import NumbersOnly
 from meta._log import event_log
 from meta.backbones import conv4
-from meta.base import NonFiniteLossError, gradients_finite, model_device, model_dtype
+from meta.base import NonFiniteLossError, gradients_finite, model_device, model_dtype, train_unfrozen
 from meta.data.episodes import EpisodeSampler
 from meta.few_shot import PrototypicalNetwork
 
@@ -167,7 +167,7 @@ def train_protonet(
         labels: one class label per image (integers); each class needs ``k_shot + n_query`` images.
         recipe: the options, a ``ProtoNetRecipe`` or a dict of its fields (default: ``ProtoNetRecipe()``).
         encoder: any module mapping images to embeddings (default: a 64-channel Conv-4 for the
-            images' channels); trained in place.
+            images' channels, which takes images of 16x16 pixels or more); trained in place.
         on_episode: called as ``on_episode(episode, {"loss", "accuracy", "lr"})`` after every episode.
 
     Raises ``ValueError`` naming the argument when the data cannot make the recipe's episodes, and
@@ -181,7 +181,20 @@ def train_protonet(
     if not isinstance(labels, torch.Tensor) or labels.dim() != 1 or len(labels) != len(images):
         shape = tuple(labels.shape) if isinstance(labels, torch.Tensor) else type(labels).__name__
         raise ValueError(f"labels must be a 1-d tensor with one label per image ({len(images)}), got {shape}")
+    if recipe.rotation_classes and images.shape[-2] != images.shape[-1]:
+        # a quarter turn swaps height and width: the rotated copies could not share a batch
+        raise ValueError(
+            f"images are {images.shape[-2]}x{images.shape[-1]}; rotation_classes=True needs square images "
+            "(resize them, or pass a recipe with rotation_classes=False)"
+        )
     if encoder is None:
+        if min(images.shape[-2:]) < 16:
+            # four 2x2 poolings leave nothing of a smaller side: torch failed at the first episode with
+            # "Output size is too small", naming neither the images nor the encoder
+            raise ValueError(
+                f"images are {images.shape[-2]}x{images.shape[-1]}; the default Conv-4 encoder halves each side four "
+                "times and needs at least 16x16: resize them, or pass an encoder made for them"
+            )
         with torch.random.fork_rng(devices=[]):  # seeded initialisation, the global generator untouched
             torch.manual_seed(recipe.seed)
             encoder = conv4(64, in_channels=images.shape[1])
@@ -193,12 +206,6 @@ def train_protonet(
     # freed graph (and sent the first episode's gradient into it)
     images = images.to(dtype).detach()
     if recipe.rotation_classes:
-        if images.shape[-2] != images.shape[-1]:
-            # a quarter turn swaps height and width: the rotated copies could not share a batch
-            raise ValueError(
-                f"images are {images.shape[-2]}x{images.shape[-1]}; rotation_classes=True needs square images "
-                "(resize them, or pass a recipe with rotation_classes=False)"
-            )
         images, labels = with_rotation_classes(images, labels)
     sampler = EpisodeSampler(images, labels, n_way=recipe.n_way, k_shot=recipe.k_shot, n_query=recipe.n_query, seed=recipe.seed)
     generator = torch.Generator().manual_seed(recipe.seed + 1)
@@ -212,7 +219,7 @@ def train_protonet(
     n_support = recipe.n_way * recipe.k_shot
     target = torch.arange(recipe.n_way, device=device).repeat_interleave(recipe.n_query)
     support_idx = torch.arange(recipe.n_way, device=device).repeat_interleave(recipe.k_shot)
-    network.train()
+    train_unfrozen(network)  # a module of the encoder frozen in eval mode stays so
     cpu0, wall0 = time.process_time(), time.perf_counter()
     history: list[dict[str, float]] = []
     episode, progress = 0, 0.0

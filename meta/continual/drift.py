@@ -13,7 +13,7 @@ from torch import nn
 
 from meta._checks import check_count, check_real, same_settings
 from meta._log import event_log
-from meta.base import eval_mode, gradients_finite, model_device, model_dtype, modes_kept
+from meta.base import eval_mode, gradients_finite, model_device, model_dtype, train_mode
 from meta.continual._data import Batch
 from meta.continual._undo import restored_on_failure
 from meta.continual.strategies import EWC, Compose, ExperienceReplay, Strategy, cloned_state
@@ -227,15 +227,16 @@ class DriftAdapter:
     def adapt(self, features: torch.Tensor, utility: torch.Tensor) -> dict[str, float]:
         """Fit a new batch of the stream; returns ``{"mse_before", "mse_after", "replayed", "batches_seen"}``.
 
-        The model trains in training mode and is left in the mode each of its modules was in (a
-        model serving in eval mode keeps serving so, its dropout off). A batch that fails midway (the
-        loss or a gradient stops being finite, the model raises) leaves the model (weights and
-        training mode), the memory, the Fisher and ``batches_seen`` as they were, so the model keeps
-        serving its earlier predictions. The tensors are taken as data, detached from any autograd
-        graph they were computed in.
+        The model trains in training mode, a module frozen in eval mode inside a model in training
+        mode staying so (``meta.base.train_unfrozen``), and is left in the mode each of its modules
+        was in (a model serving in eval mode keeps serving so, its dropout off). A batch that fails
+        midway (the loss or a gradient stops being finite, the model raises) leaves the model
+        (weights and training mode), the memory, the Fisher and ``batches_seen`` as they were, so
+        the model keeps serving its earlier predictions. The tensors are taken as data, detached
+        from any autograd graph they were computed in.
         """
         features, utility = self._check(features, utility)
-        with restored_on_failure(self, self.model, self.ewc, self.replay), modes_kept(self.model):
+        with restored_on_failure(self, self.model, self.ewc, self.replay), train_mode(self.model):
             return self._adapt(features, utility)
 
     def _adapt(self, features: torch.Tensor, utility: torch.Tensor) -> dict[str, float]:
@@ -243,7 +244,6 @@ class DriftAdapter:
         n = features.shape[0]
         t = torch.zeros(n, dtype=torch.long)
         optimizer = torch.optim.Adam([p for p in self.model.parameters() if p.requires_grad], lr=self.lr)
-        self.model.train()
         for step in range(self.steps):
             batch = self.strategy.augment_batch(self, Batch.current(features, utility, t, self.model))
             outputs = self.forward(batch.x, batch.task_ids)

@@ -26,7 +26,7 @@ from meta.continual._data import (
     as_tensors,
     check_task_id,
 )
-from meta.base import eval_mode, gradients_finite
+from meta.base import eval_mode, gradients_finite, train_mode
 from meta.checkpoint import load_state, rng_state, save_state, set_rng_state
 from meta.continual._undo import restored_on_failure
 from meta.continual.metrics import AccuracyMatrix, detect_collapse
@@ -404,7 +404,6 @@ class ContinualLearner:
     ) -> list[float]:
         lr = self.stage_lr()
         optimizer = self._optimizer(lr)
-        self.model.train()
         epoch_losses = []
         bs = self.config.batch_size
         # a last batch of one sample joins the one before it: BatchNorm cannot train on a single
@@ -413,15 +412,16 @@ class ContinualLearner:
         if bs > 1 and len(starts) > 1 and x.shape[0] - starts[-1] == 1:
             starts.pop()
         ends = starts[1:] + [x.shape[0]]
-        for epoch in range(num_epochs):
-            order = torch.randperm(x.shape[0], generator=self._generator)
-            total, steps = 0.0, 0
-            for start, end in zip(starts, ends):
-                idx = order[start:end]
-                batch = strategy.augment_batch(self, Batch.current(x[idx], y[idx], t[idx], self.model))
-                total += self._step(optimizer, lr, batch, strategy, f"{where}, epoch {epoch}")
-                steps += 1
-            epoch_losses.append(total / steps)
+        with train_mode(self.model):  # a module the user froze in eval mode stays so
+            for epoch in range(num_epochs):
+                order = torch.randperm(x.shape[0], generator=self._generator)
+                total, steps = 0.0, 0
+                for start, end in zip(starts, ends):
+                    idx = order[start:end]
+                    batch = strategy.augment_batch(self, Batch.current(x[idx], y[idx], t[idx], self.model))
+                    total += self._step(optimizer, lr, batch, strategy, f"{where}, epoch {epoch}")
+                    steps += 1
+                epoch_losses.append(total / steps)
         return epoch_losses
 
     @contextmanager
@@ -547,7 +547,9 @@ class ContinualLearner:
         take (its shape or dtype; checked on one example before anything changes),
         DuplicateTaskError for a repeated task id when the strategy forbids it, FloatingPointError
         if the loss or a gradient stops being finite. A call that raises, before or during training, leaves the
-        learner unchanged (model, strategy and records), so the task can be retried.
+        learner unchanged (model, strategy and records), so the task can be retried. The model trains
+        in training mode, a module frozen in eval mode inside a model in training mode staying so
+        (``meta.base.train_unfrozen``), and is left with each module in the mode it was in.
         """
         task_id = check_task_id(task_id)
         num_epochs = check_count("num_epochs", num_epochs, low=1)

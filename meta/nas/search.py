@@ -22,7 +22,6 @@ from meta.optimizer import (
     no_best_error,
     open_study,
     optuna_sampler,
-    quiet_optuna,
     resumed_seed,
     run_trial,
 )
@@ -292,7 +291,14 @@ class NeuralArchitectureSearch:
         if self.darts_result is None:  # the supernet is trained once per search; a later call reuses its ranking
             config = DARTSConfig(**{"seed": self.seed if self.seed is not None else 0, **self.darts_options})
             self.darts_result = run_darts(self.space, self.darts_data, config)  # type: ignore[arg-type]
-        fresh = [a for a in self.darts_result.ranked_architectures if self.space.key(a) not in known]
-        with quiet_optuna():  # Optuna notes each cell already queued
-            for arch in fresh[:num_evaluations]:
-                self.study.enqueue_trial(self.space.to_params(arch), skip_if_exists=True)
+        # a cell queued or running already (an earlier call's, another process's) is left to that trial;
+        # Optuna's skip_if_exists also skipped a cell whose evaluation was interrupted, which a resumed
+        # search must evaluate again, and the ranking's next cell was never queued in its place
+        taken = set(known) | {
+            self.space.key(self.space.decode(params))
+            for t in self.study.get_trials(deepcopy=False, states=(TrialState.WAITING, TrialState.RUNNING))
+            if (params := t.system_attrs.get("fixed_params", t.params))
+        }
+        fresh = [a for a in self.darts_result.ranked_architectures if self.space.key(a) not in taken]
+        for arch in fresh[:num_evaluations]:
+            self.study.enqueue_trial(self.space.to_params(arch))
