@@ -775,6 +775,19 @@ class ChangeDetector(ABC):
         requests = _read_requests(state.get("requests", {}), "state.requests")
         before_drop = _read_requests(state.get("before_drop", {}), "state.before_drop")
         gain = check_real("state.gain", state.get("gain", 0.0), error=CorruptStateError)
+        if moments.n < scratch.min_samples:
+            # still warming up: its samples were only counted, so its test is a fresh one's (an up of
+            # 40 read as a rise found, rechecked at every call, and fired at the end of the warm-up)
+            fresh = scratch.state_dict()
+            saved = {
+                "statistics": dict(stats), "post_change": {k: m.model_dump() for k, m in post_moments.items()}, "gain": gain
+            }
+            for field, value in saved.items():
+                if value != fresh[field]:
+                    raise CorruptStateError(
+                        f"state.{field}: a detector warming up (moments.n={moments.n} < min_samples={scratch.min_samples}) "
+                        f"has only counted its samples, so it must be {short_repr(fresh[field])}, got {short_repr(value)}"
+                    )
         # all valid: from here on nothing can fail
         install()
         self.__dict__.update(scratch.__dict__)

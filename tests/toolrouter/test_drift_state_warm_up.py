@@ -1,0 +1,65 @@
+"""A saved detector still warming up (fewer than ``min_samples`` samples since its reset) has only
+counted its samples: test statistics, samples since a change began or a last gain that it could not
+have are refused, naming the field and the value, and change nothing."""
+
+from __future__ import annotations
+
+import pytest
+
+from toolrouter.drift import Cusum, PageHinkley, detector_from_state
+from toolrouter.errors import CorruptStateError
+
+
+def _warming_up(make):
+    detector = make()
+    for x in (0.1, -0.1):
+        detector.update(x)
+    assert detector.n < detector.min_samples
+    return detector.state_dict()
+
+
+MAKERS = {"page_hinkley": lambda: PageHinkley(min_samples=25), "cusum": lambda: Cusum(min_samples=30)}
+DAMAGE = {
+    "page_hinkley": [("statistics", {"up": 40.0, "up_min": 0.0, "down": 0.0, "down_max": 0.0}, "'up': 40.0")],
+    "cusum": [
+        ("statistics", {"high": 19.0, "low": 0.0, "reference": 0.0, "scale": 1.0}, "'high': 19.0"),
+        ("statistics", {"high": 0.0, "low": 0.0, "reference": 3.0, "scale": 0.2}, "'reference': 3.0"),
+    ],
+}
+COMMON = [
+    ("post_change", {"up": {"n": 7, "mean": 1.0, "m2": 0.5}, "down": {"n": 0, "mean": 0.0, "m2": 0.0}}, "'n': 7"),
+    ("gain", 12.0, "12.0"),
+]
+
+
+@pytest.mark.parametrize("kind", sorted(MAKERS))
+def test_a_warming_up_state_with_statistics_it_could_not_have_is_refused(kind: str) -> None:
+    make = MAKERS[kind]
+    for field, value, shown in DAMAGE[kind] + COMMON:
+        state = _warming_up(make)
+        state[field] = value
+        detector = make()
+        before = detector.state_dict()
+        # it loaded: a page_hinkley up of 40 read as a rise found (rechecks at every call), and the
+        # test fired at the first sample after the warm-up
+        with pytest.raises(CorruptStateError, match=rf"^state\.{field}: .*min_samples=\d+.*got .*{shown}"):
+            detector.load_state_dict(state)
+        assert detector.state_dict() == before
+        with pytest.raises(CorruptStateError, match=rf"^state\.{field}"):
+            detector_from_state(state)
+
+
+@pytest.mark.parametrize("kind", sorted(MAKERS))
+def test_states_updates_produce_still_load(kind: str) -> None:
+    make = MAKERS[kind]
+    detector = make()
+    warming = []
+    # through the warm-up, then a run of failures: its samples warm the new regime up
+    for ok in (True, False) * 15 + (False,) * 25:
+        detector.update(float(ok), ok)
+        state = detector.state_dict()
+        again = make()
+        again.load_state_dict(state)
+        assert again.state_dict() == state
+        warming.append(detector.detections > 0 and detector.n < detector.min_samples)
+    assert any(warming)
