@@ -162,10 +162,10 @@ class CountingPolicy(Policy):
         """The mean of the other arms' posterior means (``expected``; the excluded arm's own when
         it is alone), worth ``population_pseudo_count`` observations, with reward variance the arms'
         pooled outcome variance (unbiased, over the effective number of outcomes under ``discount``;
-        the prior's variance while no arm has two outcomes) plus the variance between their means (so a draw of the reset arm can land
-        anywhere the others are). Each mean is taken within ``+-MAX_ABS_REWARD`` and the variance is
-        at most ``MAX_POPULATION_VARIANCE`` (the rewards an arm learns from): the prior built is
-        always one the policy takes.
+        the arms' prior variance while no arm shows a spread) plus the variance between their means
+        (so a draw of the reset arm can land anywhere the others are). Each mean is taken within
+        ``+-MAX_ABS_REWARD`` and the variance is at most ``MAX_POPULATION_VARIANCE`` (the rewards an
+        arm learns from): the prior built is always one the policy takes.
 
         Example:
             >>> from toolrouter.policies import make_policy
@@ -194,17 +194,17 @@ class CountingPolicy(Policy):
         # each arm's degrees of freedom, n - w2 / n: n - 1 (Bessel's), or under ``discount``
         # n (1 - 1 / ESS) with ESS = n**2 / w2 the effective number of outcomes, so that the pooled
         # m2 over them is unbiased (m2 / n was low by 1 - 1 / ESS: half, with a discount of 0.5).
-        # None before a second outcome (a window leaves rounding in the m2 of one outcome; under
-        # discount, that of w2 / n: a spread, m2 > 0, shows two); an idle arm's weight rounds away
-        # under discount (below the smallest normal float, then to 0)
+        # None before a second outcome (a window leaves rounding in the m2 of one outcome); an
+        # idle arm's weight rounds away under discount (below the smallest normal float, then to 0)
         live = n >= np.finfo(float).tiny
         dof = np.where(live, n - w2 / np.where(live, n, 1.0), 0.0)
         seen = dof > 0
-        if self.discount is not None:
-            seen &= m2 > 0
-        if seen.any():  # pooled within-arm variance of the outcomes
+        if np.sum(m2[seen]) > 0:  # pooled within-arm variance of the outcomes
             within = float(np.sum(m2[seen]) / np.sum(dof[seen]))
         else:
+            # no spread seen (no arm has two outcomes, or the others' rewards are constant), so no
+            # scale known: the arms' prior variance. 0 restarted the arm at the mean of peers alike
+            # with a variance of 1e-6 worth 4 outcomes, and its first bad outcome wrote it off
             within = float(np.mean(np.minimum(st["prior_var"][idx], MAX_POPULATION_VARIANCE)))
         between = float(np.var(means)) if len(idx) > 1 else 0.0
         variance = min(max(within + between, 1e-6), MAX_POPULATION_VARIANCE)
