@@ -310,8 +310,13 @@ class CountingPolicy(Policy):
         stats = {name: self._checked_array(arrays, name, (k,)) for name in names}
         stats.setdefault("prior_vn", stats["prior_n"].copy())
         for name in ("n", "ss" if raw else "m2", "w2"):
-            if np.any(stats.get(name, 0.0) < 0):
-                raise CorruptStateError(f"state.arrays.{name}: weights and sums of squares must be >= 0")
+            negative = np.flatnonzero(stats[name] < 0) if name in stats else ()
+            if len(negative):
+                i = int(negative[0])
+                raise CorruptStateError(
+                    f"state.arrays.{name}: weights and sums of squares must be >= 0, got {stats[name].item(i)!r} "
+                    f"for arm {config['arm_ids'][i]!r}"
+                )
         # without forgetting every weight is 1 (w2 = n); under discount the largest w2 the weights
         # allow (each at most 1, and w2 <= n**2), so that the variance taken from them is never low
         stats.setdefault("w2", np.minimum(stats["n"], stats["n"] ** 2))
