@@ -292,6 +292,14 @@ class _Moments(BaseModel):
     mean: float = Field(0.0, ge=-MAX_ABS_MEAN, le=MAX_ABS_MEAN)
     m2: float = Field(0.0, ge=0.0)
 
+    @model_validator(mode="after")
+    def _possible(self) -> "_Moments":
+        # no sample has no mean and one has no spread; a saved m2 there outlived the next samples
+        # (Welford's update adds to it) as a scale from nothing, and the standardized test went blind
+        if self.m2 != 0.0 and self.n < 2 or self.mean != 0.0 and self.n == 0:
+            raise ValueError(f"need mean == 0 with n == 0 and m2 == 0 with n < 2, got {self.model_dump()}")
+        return self
+
 
 class _Runs(BaseModel):
     """The run test's counts since the last reset: outcomes, failures among them, and the current

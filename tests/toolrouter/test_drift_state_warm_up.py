@@ -63,3 +63,22 @@ def test_states_updates_produce_still_load(kind: str) -> None:
         assert again.state_dict() == state
         warming.append(detector.detections > 0 and detector.n < detector.min_samples)
     assert any(warming)
+
+
+@pytest.mark.parametrize("field", ["moments", "runs.moments", "post_change.up"])
+@pytest.mark.parametrize("moments", [{"n": 1, "mean": 0.5, "m2": 100.0}, {"n": 0, "mean": 0.0, "m2": 4.0}, {"n": 0, "mean": 3.0, "m2": 0.0}])
+def test_moments_of_fewer_samples_than_they_need_are_refused(field: str, moments: dict) -> None:
+    state = _warming_up(MAKERS["page_hinkley"])
+    k = moments["n"]
+    if field == "runs.moments":  # a run of k successes, as its counts have it
+        state["runs"] = {"n": k, "failures": 0, "length": k, "success": True if k else None, "moments": moments, "gain": 0.0}
+    elif field == "post_change.up":
+        state["post_change"]["up"] = moments
+    else:
+        state["moments"] = moments
+    detector = MAKERS["page_hinkley"]()
+    before = detector.state_dict()
+    # an m2 of 100 from no samples stayed through the next ones: a scale of 10 that hid any change
+    with pytest.raises(CorruptStateError, match=rf"^state\.{field}: .*n < 2.*'n': {moments['n']}"):
+        detector.load_state_dict(state)
+    assert detector.state_dict() == before
