@@ -41,3 +41,33 @@ def test_a_raw_sum_state_names_its_negative_sum_of_squares() -> None:
     arrays["ss"][0] = -1.0
     with pytest.raises(CorruptStateError, match=r"^state\.arrays\.ss: .*got -1\.0 for arm 'a'$"):
         make_policy("gaussian_ts").load_state_dict(state)
+
+
+@pytest.mark.parametrize("options", [{}, {"window": 10}])
+def test_a_spread_saved_for_an_arm_with_no_outcomes_is_refused(options: dict) -> None:
+    p = make_policy("gaussian_ts", seed=0, **options)
+    for arm in ("a", "b"):
+        p.add_arm(arm)
+    p.update("a", 1.0)
+    state = p.state_dict()
+    state["arrays"]["m2"][1] = 100.0  # b was never tried
+    fresh = make_policy("gaussian_ts", **options)
+    # it loaded, and b's draws stayed wide through its next outcomes (the spread of no outcome)
+    with pytest.raises(CorruptStateError, match=r"^state\.arrays\.m2: arm 'b' has no outcomes \(n = 0\), so no spread, got 100\.0$"):
+        fresh.load_state_dict(state)
+    assert fresh.arm_ids == ()
+
+
+def test_a_discounted_arm_idle_until_its_weight_rounded_away_still_loads() -> None:
+    p = make_policy("gaussian_ts", seed=0, discount=0.5)
+    for arm in ("a", "b"):
+        p.add_arm(arm)
+    for r in (0.0, 1e6) * 5:
+        p.update("a", r)
+    for _ in range(1100):
+        p.update("b", 1.0)
+    state = p.state_dict()
+    assert state["arrays"]["n"][0] == 0.0 and state["arrays"]["m2"][0] > 0.0  # the spread outlives the weight
+    again = make_policy("gaussian_ts", discount=0.5)
+    again.load_state_dict(state)
+    assert again.arm_ids == ("a", "b")

@@ -329,6 +329,16 @@ class CountingPolicy(Policy):
         if raw:
             stats["m2"] = np.maximum(ss - s * stats["mean"], 0.0)
             stats = {name: stats[name] for name in _STAT_NAMES}
+        if self.discount is None or self.discount == 1.0:  # a discounted weight rounds to 0 before its spread
+            # an arm with no outcomes has no spread (taking its last one away leaves zeros); a saved
+            # one stayed in m2 through the arm's next outcomes, widening its draws
+            empty = np.flatnonzero((stats["n"] == 0) & (stats["m2"] != 0))
+            if empty.size:
+                i = int(empty[0])
+                raise CorruptStateError(
+                    f"state.arrays.{'ss' if raw else 'm2'}: arm {config['arm_ids'][i]!r} has no outcomes (n = 0), "
+                    f"so no spread, got {stats['m2'].item(i)!r}"
+                )
         for arm, n0, m0, v0, vn in zip(config["arm_ids"], *(stats[name] for name in _PRIOR_NAMES)):
             try:  # the checks add_arm applies to a prior
                 self._prior_values(
