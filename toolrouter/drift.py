@@ -796,6 +796,14 @@ class ChangeDetector(ABC):
                         f"state.{field}: a detector warming up (moments.n={moments.n} < min_samples={scratch.min_samples}) "
                         f"has only counted its samples, so it must be {short_repr(fresh[field])}, got {short_repr(value)}"
                     )
+        for k, m in post_moments.items():
+            # the samples since a change began are among those after the warm-up: more became the
+            # next regime's record at a detection (a million samples it never saw)
+            if m.n > max(moments.n - scratch.min_samples, 0):
+                raise CorruptStateError(
+                    f"state.post_change.{k}.n: at most the samples after the warm-up (moments.n={moments.n} - "
+                    f"min_samples={scratch.min_samples}), got {m.n}"
+                )
         # all valid: from here on nothing can fail
         install()
         self.__dict__.update(scratch.__dict__)

@@ -82,3 +82,21 @@ def test_moments_of_fewer_samples_than_they_need_are_refused(field: str, moments
     with pytest.raises(CorruptStateError, match=rf"^state\.{field}: .*n < 2.*'n': {moments['n']}"):
         detector.load_state_dict(state)
     assert detector.state_dict() == before
+
+
+@pytest.mark.parametrize("kind", sorted(MAKERS))
+def test_more_samples_since_a_change_began_than_after_the_warm_up_are_refused(kind: str) -> None:
+    detector = MAKERS[kind]()
+    for x in (0.1, -0.1) * 20:
+        detector.update(x)
+    state = detector.state_dict()
+    after_warm_up = detector.n - detector.min_samples
+    state["post_change"]["down"] = {"n": after_warm_up + 1, "mean": 0.0, "m2": 0.01 * (after_warm_up + 1)}
+    fresh = MAKERS[kind]()
+    before = fresh.state_dict()
+    # it loaded, and a detection made them the new regime's record: samples it never saw
+    with pytest.raises(CorruptStateError, match=rf"^state\.post_change\.down\.n: .*got {after_warm_up + 1}$"):
+        fresh.load_state_dict(state)
+    assert fresh.state_dict() == before
+    state["post_change"]["down"]["n"] = after_warm_up  # as many as that loads
+    fresh.load_state_dict(state)
