@@ -292,6 +292,14 @@ class _Moments(BaseModel):
     mean: float = Field(0.0, ge=-MAX_ABS_MEAN, le=MAX_ABS_MEAN)
     m2: float = Field(0.0, ge=0.0)
 
+    @model_validator(mode="after")
+    def _possible(self) -> "_Moments":
+        # no sample has no mean and one has no spread; a saved m2 there outlived the next samples
+        # (Welford's update adds to it) as a scale from nothing, and the standardized test went blind
+        if self.m2 != 0.0 and self.n < 2 or self.mean != 0.0 and self.n == 0:
+            raise ValueError(f"need mean == 0 with n == 0 and m2 == 0 with n < 2, got {self.model_dump()}")
+        return self
+
 
 class _Runs(BaseModel):
     """The run test's counts since the last reset: outcomes, failures among them, and the current
@@ -775,6 +783,27 @@ class ChangeDetector(ABC):
         requests = _read_requests(state.get("requests", {}), "state.requests")
         before_drop = _read_requests(state.get("before_drop", {}), "state.before_drop")
         gain = check_real("state.gain", state.get("gain", 0.0), error=CorruptStateError)
+        if moments.n < scratch.min_samples:
+            # still warming up: its samples were only counted, so its test is a fresh one's (an up of
+            # 40 read as a rise found, rechecked at every call, and fired at the end of the warm-up)
+            fresh = scratch.state_dict()
+            saved = {
+                "statistics": dict(stats), "post_change": {k: m.model_dump() for k, m in post_moments.items()}, "gain": gain
+            }
+            for field, value in saved.items():
+                if value != fresh[field]:
+                    raise CorruptStateError(
+                        f"state.{field}: a detector warming up (moments.n={moments.n} < min_samples={scratch.min_samples}) "
+                        f"has only counted its samples, so it must be {short_repr(fresh[field])}, got {short_repr(value)}"
+                    )
+        for k, m in post_moments.items():
+            # the samples since a change began are among those after the warm-up: more became the
+            # next regime's record at a detection (a million samples it never saw)
+            if m.n > max(moments.n - scratch.min_samples, 0):
+                raise CorruptStateError(
+                    f"state.post_change.{k}.n: at most the samples after the warm-up (moments.n={moments.n} - "
+                    f"min_samples={scratch.min_samples}), got {m.n}"
+                )
         # all valid: from here on nothing can fail
         install()
         self.__dict__.update(scratch.__dict__)

@@ -79,8 +79,8 @@ def test_a_tool_that_stays_broken_is_rechecked_ever_more_rarely_and_a_repair_is_
     late = [t for t in broken if t >= broken[0] + 40]  # after the detector and the reset's few tries
     gaps = np.diff(late)
     # rechecks of a dropped tool that stays broken back off: every 50 calls three times, 100, then
-    # every 200 calls (not every 50)
-    assert len(late) <= 10 and gaps.size and gaps.max() >= 150, late
+    # every 200 calls (not every 50: 22 of them), with a try or two of the policy's own
+    assert len(late) <= 12 and gaps.size and gaps.max() >= 150, late
     stats = r.tool_statistics()["best"]
     # its repair at call 1500 is seen by the next recheck: that one success restarts it
     assert stats.last_reset is not None and stats.last_reset.reason == "recheck: utility rose"

@@ -19,8 +19,9 @@ def test_a_discounted_reset_arm_restarts_at_the_scale_of_its_peers_rewards(disco
         for arm in ("a", "b", "c"):
             p.update(arm, reward - 500.0 * (arm == "c"))
     assert p.counts(["a", "b"]).max() < 2  # the discount keeps every weight below 2
-    m2 = p.state_dict()["arrays"]["m2"][:2]
-    within = float(m2.sum() / p.counts(["a", "b"]).sum())  # a's and b's pooled weighted variance
+    arrays = p.state_dict()["arrays"]
+    n, m2, w2 = (arrays[k][:2] for k in ("n", "m2", "w2"))
+    within = float(m2.sum() / (n - w2 / n).sum())  # a's and b's pooled weighted variance
     between = float(np.var(p.expected(["a", "b"])))
     prior = p.reset_arm("c")
     assert prior.variance == pytest.approx(within + between, rel=1e-9)
@@ -54,4 +55,4 @@ def test_a_windowed_arm_left_with_one_outcome_stays_out_of_the_pool() -> None:
     n, m2 = p.counts(["a", "b"]), p.state_dict()["arrays"]["m2"][:2]
     assert n[0] == 1 and m2[0] > 0  # rounding left from taking 0.3 away
     between = float(np.var(p.expected(["a", "b"])))
-    assert p.population_prior(exclude="c").variance == pytest.approx(m2[1] / n[1] + between, rel=1e-12)
+    assert p.population_prior(exclude="c").variance == pytest.approx(m2[1] / (n[1] - 1) + between, rel=1e-12)

@@ -1,8 +1,10 @@
 """Sufficient statistics shared by the non-contextual policies, with forgetting for drifting tools.
 
-Per arm the policies keep centred statistics of the rewards seen: ``n`` (weight), ``mean`` and ``m2``
-(the weighted sum of squared deviations from the mean), plus the arm's prior (``prior_n`` pseudo-observations with mean
-``prior_mean``, and a prior reward variance ``prior_var`` worth ``prior_vn`` observations). The prior is kept apart from the
+Per arm the policies keep centred statistics of the rewards seen: ``n`` (weight), ``mean``, ``m2``
+(the weighted sum of squared deviations from the mean) and ``w2`` (the sum of the squared weights,
+for the variance's degrees of freedom: ``n`` unless a discount weighs outcomes unequally), plus the
+arm's prior (``prior_n`` pseudo-observations with mean ``prior_mean``, and a prior reward variance
+``prior_var`` worth ``prior_vn`` observations). The prior is kept apart from the
 observations, so forgetting never erases it and merging never counts it twice. Centred statistics
 keep the spread of rewards around a large offset (1e8 +- 1), which a raw sum of squares loses to
 rounding; outcomes are added, removed and merged by Chan et al.'s pairwise combination (``_combine``).
@@ -37,22 +39,23 @@ from toolrouter.serialization import MAX_SAVED_WINDOW, short_repr
 
 __all__ = ["CountingPolicy"]
 
-_STAT_NAMES = ("n", "mean", "m2", "prior_n", "prior_mean", "prior_var", "prior_vn")
+_STAT_NAMES = ("n", "mean", "m2", "w2", "prior_n", "prior_mean", "prior_var", "prior_vn")
 #: the statistics of an arm's outcomes, and the prior ones it brings with it
-_OUTCOME_NAMES, _PRIOR_NAMES = _STAT_NAMES[:3], _STAT_NAMES[3:]
+_OUTCOME_NAMES, _PRIOR_NAMES = _STAT_NAMES[:4], _STAT_NAMES[4:]
 
 
 def _combine(
-    n_a: float, mean_a: float, m2_a: float, n_b: float, mean_b: float, m2_b: float
-) -> tuple[float, float, float]:
-    """``(n, mean, m2)`` of two groups of outcomes together (Chan, Golub and LeVeque's pairwise
-    update); a group given with negative ``n_b`` and ``m2_b`` is taken away instead. One outcome
-    ``r`` is the group ``(1, r, 0)``. Nothing left gives zeros (no rounding drift survives)."""
+    n_a: float, mean_a: float, m2_a: float, w2_a: float, n_b: float, mean_b: float, m2_b: float, w2_b: float
+) -> tuple[float, float, float, float]:
+    """``(n, mean, m2, w2)`` of two groups of outcomes together (Chan, Golub and LeVeque's pairwise
+    update; the squared weights add up); a group given with negative ``n_b``, ``m2_b`` and ``w2_b``
+    is taken away instead. One outcome ``r`` is the group ``(1, r, 0, 1)``. Nothing left gives zeros
+    (no rounding drift survives)."""
     n = n_a + n_b
     if n <= 0.0:
-        return 0.0, 0.0, 0.0
+        return 0.0, 0.0, 0.0, 0.0
     delta = mean_b - mean_a
-    return n, mean_a + delta * (n_b / n), max(m2_a + m2_b + delta * delta * (n_a * n_b / n), 0.0)
+    return n, mean_a + delta * (n_b / n), max(m2_a + m2_b + delta * delta * (n_a * n_b / n), 0.0), max(w2_a + w2_b, 0.0)
 
 
 def _check_rewards(values: np.ndarray, name: str) -> None:
@@ -134,11 +137,11 @@ class CountingPolicy(Policy):
 
     def _grow(self, prior: ArmPrior | None) -> None:
         n0, m0, v0, vn = self._prior_values(prior)
-        values = {"n": 0.0, "mean": 0.0, "m2": 0.0, "prior_n": n0, "prior_mean": m0, "prior_var": v0, "prior_vn": vn}
+        values = {"n": 0.0, "mean": 0.0, "m2": 0.0, "w2": 0.0, "prior_n": n0, "prior_mean": m0, "prior_var": v0, "prior_vn": vn}
         self._stats = {k: np.append(a, values[k]) for k, a in self._stats.items()}
 
     def _reset(self, position: int, prior: ArmPrior | None) -> None:
-        values = (0.0, 0.0, 0.0, *self._prior_values(prior))
+        values = (0.0, 0.0, 0.0, 0.0, *self._prior_values(prior))
         # fresh arrays rather than writes in place: caches keyed on the statistics dict see a change
         stats = {k: a.copy() for k, a in self._stats.items()}
         for k, value in zip(_STAT_NAMES, values):
@@ -158,11 +161,11 @@ class CountingPolicy(Policy):
     def population_prior(self, exclude: str | None = None) -> ArmPrior:
         """The mean of the other arms' posterior means (``expected``; the excluded arm's own when
         it is alone), worth ``population_pseudo_count`` observations, with reward variance the arms'
-        pooled outcome variance (weighted, under ``discount``; the prior's variance while no arm has
-        two outcomes) plus the variance between their means (so a draw of the reset arm can land
-        anywhere the others are). Each mean is taken within ``+-MAX_ABS_REWARD`` and the variance is
-        at most ``MAX_POPULATION_VARIANCE`` (the rewards an arm learns from): the prior built is
-        always one the policy takes.
+        pooled outcome variance (unbiased, over the effective number of outcomes under ``discount``;
+        the arms' prior variance while no arm shows a spread) plus the variance between their means
+        (so a draw of the reset arm can land anywhere the others are). Each mean is taken within
+        ``+-MAX_ABS_REWARD`` and the variance is at most ``MAX_POPULATION_VARIANCE`` (the rewards an
+        arm learns from): the prior built is always one the policy takes.
 
         Example:
             >>> from toolrouter.policies import make_policy
@@ -170,7 +173,7 @@ class CountingPolicy(Policy):
             >>> for arm in ("a", "b"): p.add_arm(arm)
             >>> for r in (0.0, 2.0) * 10: p.update("a", r); p.update("b", r + 1.0)
             >>> prior = p.population_prior(exclude="a"); round(prior.mean, 2), round(prior.variance, 2)
-            (1.9, 1.0)
+            (1.9, 1.05)
         """
         st = self._stats
         # every other arm, one whose prior is worth no observations too: what it is worth is its
@@ -187,18 +190,21 @@ class CountingPolicy(Policy):
         # of 1e200, a variance of 1e308) overflowed the mean and spread taken here, or built a prior
         # its policy refuses, and a reset (the router's, on a drift) failed half-way
         means = np.clip(self.expected([self._arm_ids[i] for i in idx]), -MAX_ABS_REWARD, MAX_ABS_REWARD)
-        n, m2 = st["n"][idx], st["m2"][idx]
-        # the arms with two outcomes or more. Under ``discount`` ``n`` is a weight that may never
-        # reach 2 (at most 1 / (1 - discount) over all arms), but a spread takes two (m2 > 0; exact
-        # there, as nothing is taken away: a window leaves rounding in the m2 of one outcome), and
-        # m2 / n is the weighted variance, whatever the weights: the discount scales both alike,
-        # until an idle arm's weight rounds away (below the smallest normal float, then to 0)
-        seen = n >= 2
-        if self.discount is not None:
-            seen |= (m2 > 0) & (n >= np.finfo(float).tiny)
-        if seen.any():  # pooled within-arm variance of the outcomes
-            within = float(np.sum(m2[seen]) / np.sum(n[seen]))
+        n, m2, w2 = st["n"][idx], st["m2"][idx], st["w2"][idx]
+        # each arm's degrees of freedom, n - w2 / n: n - 1 (Bessel's), or under ``discount``
+        # n (1 - 1 / ESS) with ESS = n**2 / w2 the effective number of outcomes, so that the pooled
+        # m2 over them is unbiased (m2 / n was low by 1 - 1 / ESS: half, with a discount of 0.5).
+        # None before a second outcome (a window leaves rounding in the m2 of one outcome); an
+        # idle arm's weight rounds away under discount (below the smallest normal float, then to 0)
+        live = n >= np.finfo(float).tiny
+        dof = np.where(live, n - w2 / np.where(live, n, 1.0), 0.0)
+        seen = dof > 0
+        if np.sum(m2[seen]) > 0:  # pooled within-arm variance of the outcomes
+            within = float(np.sum(m2[seen]) / np.sum(dof[seen]))
         else:
+            # no spread seen (no arm has two outcomes, or the others' rewards are constant), so no
+            # scale known: the arms' prior variance. 0 restarted the arm at the mean of peers alike
+            # with a variance of 1e-6 worth 4 outcomes, and its first bad outcome wrote it off
             within = float(np.mean(np.minimum(st["prior_var"][idx], MAX_POPULATION_VARIANCE)))
         between = float(np.var(means)) if len(idx) > 1 else 0.0
         variance = min(max(within + between, 1e-6), MAX_POPULATION_VARIANCE)
@@ -234,33 +240,37 @@ class CountingPolicy(Policy):
         reward = self._check_reward(reward)
         self._count(self._position(arm_id), reward)
 
-    def _count(self, i: int, reward: float) -> tuple[float, float, float]:
+    def _count(self, i: int, reward: float) -> tuple[float, float, float, float]:
         """Forget (discount or window), then add ``reward`` to arm ``i``'s statistics; returns the
-        arm's new ``(n, mean, m2)`` (on Python floats: numpy scalars are slower, and the values are the same)."""
-        n, mean, m2 = self._stats["n"], self._stats["mean"], self._stats["m2"]
+        arm's new ``(n, mean, m2, w2)`` (on Python floats: numpy scalars are slower, and the values are the same)."""
+        st = self._stats
+        n, mean, m2, w2 = st["n"], st["mean"], st["m2"], st["w2"]
         if self.forgets:
-            self._forget(n, mean, m2, i, reward)
-        new = _combine(n.item(i), mean.item(i), m2.item(i), 1.0, reward, 0.0)
-        n[i], mean[i], m2[i] = new
+            self._forget(n, mean, m2, w2, i, reward)
+        new = _combine(n.item(i), mean.item(i), m2.item(i), w2.item(i), 1.0, reward, 0.0, 1.0)
+        n[i], mean[i], m2[i], w2[i] = new
         self.t += 1
         return new
 
     def advance(self) -> None:
         st = self._stats
         if self.forgets:  # an empty slot enters the window: what leaves it is taken away
-            self._forget(st["n"], st["mean"], st["m2"], -1, 0.0)
+            self._forget(st["n"], st["mean"], st["m2"], st["w2"], -1, 0.0)
         self.t += 1  # as for an update: the statistics may have changed (caches key on it)
 
-    def _forget(self, n: np.ndarray, mean: np.ndarray, m2: np.ndarray, i: int, reward: float) -> None:
+    def _forget(self, n: np.ndarray, mean: np.ndarray, m2: np.ndarray, w2: np.ndarray, i: int, reward: float) -> None:
         """Before arm ``i`` gets ``reward``: discount every weight (the means stay), or move the window on."""
         if self.discount is not None and self.discount < 1.0:
             n *= self.discount
             m2 *= self.discount
+            w2 *= self.discount * self.discount
         if self.window is not None:
             old = int(self._win_arm[self._win_pos])
             if old >= 0:  # take the outgoing outcome away
                 r_old = float(self._win_reward[self._win_pos])
-                n[old], mean[old], m2[old] = _combine(n.item(old), mean.item(old), m2.item(old), -1.0, r_old, 0.0)
+                n[old], mean[old], m2[old], w2[old] = _combine(
+                    n.item(old), mean.item(old), m2.item(old), w2.item(old), -1.0, r_old, 0.0, -1.0
+                )
             self._win_arm[self._win_pos] = i
             self._win_reward[self._win_pos] = reward
             self._win_pos = (self._win_pos + 1) % self.window
@@ -290,17 +300,26 @@ class CountingPolicy(Policy):
         config = self._check_config(state)
         arrays = state["arrays"]
         k = len(config["arm_ids"])
-        # states saved before the variance had its own prior weight: as many as the mean's
-        names = [name for name in _STAT_NAMES if name != "prior_vn" or "prior_vn" in arrays]
+        # states saved before the variance had its own prior weight (prior_vn), or before the squared
+        # weights were kept (w2): made up below
+        names = [name for name in _STAT_NAMES if name not in ("prior_vn", "w2") or name in arrays]
         # states saved with raw sums (s, ss) rather than centred statistics: converted below
         raw = "mean" not in arrays and "m2" not in arrays
         if raw:
             names = [{"mean": "s", "m2": "ss"}.get(name, name) for name in names]
         stats = {name: self._checked_array(arrays, name, (k,)) for name in names}
         stats.setdefault("prior_vn", stats["prior_n"].copy())
-        for name in ("n", "ss" if raw else "m2"):
-            if np.any(stats[name] < 0):
-                raise CorruptStateError(f"state.arrays.{name}: weights and sums of squares must be >= 0")
+        for name in ("n", "ss" if raw else "m2", "w2"):
+            negative = np.flatnonzero(stats[name] < 0) if name in stats else ()
+            if len(negative):
+                i = int(negative[0])
+                raise CorruptStateError(
+                    f"state.arrays.{name}: weights and sums of squares must be >= 0, got {stats[name].item(i)!r} "
+                    f"for arm {config['arm_ids'][i]!r}"
+                )
+        # without forgetting every weight is 1 (w2 = n); under discount the largest w2 the weights
+        # allow (each at most 1, and w2 <= n**2), so that the variance taken from them is never low
+        stats.setdefault("w2", np.minimum(stats["n"], stats["n"] ** 2))
         if raw:
             n, s, ss = stats["n"], stats.pop("s"), stats.pop("ss")
             stats["mean"] = np.divide(s, n, out=np.zeros(k), where=n > 0)
@@ -310,6 +329,16 @@ class CountingPolicy(Policy):
         if raw:
             stats["m2"] = np.maximum(ss - s * stats["mean"], 0.0)
             stats = {name: stats[name] for name in _STAT_NAMES}
+        if self.discount is None or self.discount == 1.0:  # a discounted weight rounds to 0 before its spread
+            # an arm with no outcomes has no spread (taking its last one away leaves zeros); a saved
+            # one stayed in m2 through the arm's next outcomes, widening its draws
+            empty = np.flatnonzero((stats["n"] == 0) & (stats["m2"] != 0))
+            if empty.size:
+                i = int(empty[0])
+                raise CorruptStateError(
+                    f"state.arrays.{'ss' if raw else 'm2'}: arm {config['arm_ids'][i]!r} has no outcomes (n = 0), "
+                    f"so no spread, got {stats['m2'].item(i)!r}"
+                )
         for arm, n0, m0, v0, vn in zip(config["arm_ids"], *(stats[name] for name in _PRIOR_NAMES)):
             try:  # the checks add_arm applies to a prior
                 self._prior_values(
@@ -330,13 +359,14 @@ class CountingPolicy(Policy):
             # an arm's weight is the number of its outcomes in the window; one that differs would
             # never come right (outcomes leaving the window take away one each)
             held = np.bincount(win_arm[win_arm >= 0], minlength=k)
-            wrong = np.flatnonzero(stats["n"] != held)
-            if wrong.size:
-                i = int(wrong[0])
-                raise CorruptStateError(
-                    f"state.arrays.n: arm {config['arm_ids'][i]!r} has weight {stats['n'][i]!r}, but the window "
-                    f"holds {int(held[i])} of its outcomes"
-                )
+            for name, what in (("n", "weight"), ("w2", "squared weights")):  # each outcome's weight is 1
+                wrong = np.flatnonzero(stats[name] != held)
+                if wrong.size:
+                    i = int(wrong[0])
+                    raise CorruptStateError(
+                        f"state.arrays.{name}: arm {config['arm_ids'][i]!r} has {what} {stats[name].item(i)!r}, but the "
+                        f"window holds {int(held[i])} of its outcomes"
+                    )
         rng = self._new_rng(config.get("rng", {}))
         resets = self._checked_resets(config)
         # everything validated: assign
@@ -393,13 +423,13 @@ class CountingPolicy(Policy):
             delta = tuple(other._stats[k].item(j) for k in _OUTCOME_NAMES)
             if base_policy is not None and arm in base_policy._index:
                 b = base_policy._index[arm]
-                n_b, mean_b, m2_b = (base_policy._stats[k].item(b) for k in _OUTCOME_NAMES)
+                n_b, mean_b, m2_b, w2_b = (base_policy._stats[k].item(b) for k in _OUTCOME_NAMES)
                 if delta[0] - n_b < -1e-9:
                     raise ValueError(
                         f"base: arm {arm!r} has more observations in base than in other; base is not "
                         "a snapshot other started from"
                     )
-                delta = _combine(*delta, -n_b, mean_b, -m2_b)  # other's outcomes since base
+                delta = _combine(*delta, -n_b, mean_b, -m2_b, -w2_b)  # other's outcomes since base
             if arm in self._index:
                 i = self._index[arm]
             else:

@@ -172,7 +172,7 @@ class GaussianThompson(CountingPolicy):
         fresh = cache is not None and cache[0] is st and cache[1] == self.t
         reward = self._check_reward(reward)
         i = self._position(arm_id)
-        n, mean, m2 = self._count(i, reward)
+        n, mean, m2, _ = self._count(i, reward)
         if fresh and not self.forgets:
             # the formulas of _posterior for one arm, on Python floats, with the prior's terms
             # computed once per statistics dict (a reset replaces the dict)
