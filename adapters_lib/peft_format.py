@@ -11,7 +11,9 @@ ways: we adapt it at every place, PEFT at its first only. So is exporting LoRA o
 convolution: PEFT builds its ``lora_A`` without the layer's dilation, so it cannot run that update;
 or on a convolution whose ``padding_mode`` is not ``"zeros"``: PEFT's ``lora_A`` pads with zeros.
 LoRA on an ``nn.MultiheadAttention`` is refused both ways: PEFT keeps its ``out_proj`` update in
-a layer of its own, which this format does not carry.
+a layer of its own, which this format does not carry. A checkpoint initialised with PiSSA, OLoRA,
+CorDA or LoftQ (``init_lora_weights``) is refused on import: PEFT loads it onto base weights that
+the initialisation changes.
 """
 
 from __future__ import annotations
@@ -41,6 +43,8 @@ WEIGHTS_NAME = "adapter_model.safetensors"
 _PREFIX = "base_model.model."
 # PEFT also saves the whole weight of a targeted embedding (its save_embedding_layers="auto").
 _BASE_RE = re.compile(r"^base_model\.model\.(?P<module>.+)\.base_layer\.weight$")
+#: ``init_lora_weights`` of PEFT (case aside) that change the base weights the adapters are added to.
+_BASE_CHANGING_INITS = ("pissa", "corda", "olora", "loftq")
 _KEY_RE = re.compile(r"^base_model\.model\.(?P<module>.+)\.lora_(?:(?P<part>[AB])\.weight|embedding_(?P<embedding_part>[AB]))$")
 
 
@@ -194,6 +198,15 @@ def _read(directory: str | Path) -> tuple[dict[str, Any], dict[str, torch.Tensor
     for field, accepted in rejected.items():
         if config.get(field) not in accepted:
             raise ValueError(f"{field}: {config.get(field)!r} is not supported by adapters_lib's LoRA import")
+    init = config.get("init_lora_weights")
+    if isinstance(init, str) and init.lower().startswith(_BASE_CHANGING_INITS):
+        # PEFT runs these again when it loads the checkpoint: they subtract the initial update from
+        # the base weights, and the saved A and B are relative to what is left
+        raise ValueError(
+            f"init_lora_weights: {init!r} is not supported by adapters_lib's LoRA import: PEFT loads these adapters "
+            "onto base weights that this initialisation changes, which the import leaves as they are; convert the "
+            "checkpoint to plain LoRA in PEFT first (save_pretrained's path_initial_model_for_weight_conversion)"
+        )
     return config, read_safetensors(weights_path)[1]
 
 
