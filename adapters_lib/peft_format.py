@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import torch
+from pydantic import ValidationError
 from safetensors.torch import save_file
 from torch import nn
 
@@ -43,6 +44,8 @@ WEIGHTS_NAME = "adapter_model.safetensors"
 _PREFIX = "base_model.model."
 # PEFT also saves the whole weight of a targeted embedding (its save_embedding_layers="auto").
 _BASE_RE = re.compile(r"^base_model\.model\.(?P<module>.+)\.base_layer\.weight$")
+#: AdapterConfig's fields as a PEFT checkpoint names them (the rank is its lora_A weights').
+_PEFT_FIELDS = {"lora_r": "r (the rank of lora_A)", "lora_alpha": "lora_alpha", "use_rslora": "use_rslora", "dropout": "lora_dropout"}
 #: ``init_lora_weights`` of PEFT (case aside) that change the base weights the adapters are added to.
 _BASE_CHANGING_INITS = ("pissa", "corda", "olora", "loftq")
 _KEY_RE = re.compile(r"^base_model\.model\.(?P<module>.+)\.lora_(?:(?P<part>[AB])\.weight|embedding_(?P<embedding_part>[AB]))$")
@@ -243,6 +246,11 @@ def peft_configs(base_model: nn.Module, directory: str | Path) -> list[AdapterCo
 
     config, weights = _read(directory)
     modules = _modules(weights)
+    if not modules:  # no set to add: AdapterModel would say "adapter_configs: empty", naming nothing of the file
+        raise AdapterKeyError(
+            f"state: {str(as_path(directory, 'directory') / WEIGHTS_NAME)!r} holds no LoRA weights "
+            f"(keys {sorted(weights)[:5]}), so there is no adapter to import"
+        )
     known = {site.name: site for site in _sites(base_model)}
     missing = sorted(set(modules) - set(known))
     if missing:
@@ -286,19 +294,31 @@ def peft_configs(base_model: nn.Module, directory: str | Path) -> list[AdapterCo
         r = int(parts["A"].shape[0])
         alpha = _pattern_value(config.get("alpha_pattern") or {}, name, config.get("lora_alpha", 8))
         groups.setdefault((r, alpha), []).append(name)
-    # the file's values as they are: AdapterConfig refuses a wrong kind naming it, where bool("false")
-    # would have switched rsLoRA on and float(True) made an alpha of 1
-    return [
-        AdapterConfig(
-            adapter_type=AdapterType.LORA,
-            lora_r=r,
-            lora_alpha=alpha,
-            use_rslora=config.get("use_rslora", False),
-            dropout=config.get("lora_dropout", 0.0),
-            target_modules=tuple("re:" + re.escape(name) for name in names),
-        )
-        for (r, alpha), names in groups.items()
-    ]
+    # the file's values as they are: AdapterConfig refuses a wrong kind, where bool("false") would
+    # have switched rsLoRA on and float(True) made an alpha of 1
+    configs = []
+    for (r, alpha), names in groups.items():
+        try:
+            configs.append(AdapterConfig(
+                adapter_type=AdapterType.LORA,
+                lora_r=r,
+                lora_alpha=alpha,
+                use_rslora=config.get("use_rslora", False),
+                dropout=config.get("lora_dropout", 0.0),
+                target_modules=tuple("re:" + re.escape(name) for name in names),
+            ))
+        except ValidationError as exc:
+            # named as the checkpoint names it: its config has no "dropout", nor "lora_r"
+            error = exc.errors()[0]
+            reason = error["msg"].removeprefix("Value error, ")
+            if error["loc"]:
+                ours, reason = str(error["loc"][0]), f"{reason}, got {error['input']!r}"
+            else:  # a check of the whole config, whose message starts with the field: "dropout: expected a number..."
+                ours, _, reason = reason.partition(": ")
+            raise ValueError(
+                f"{_PEFT_FIELDS.get(ours, ours)}: {reason} (for modules {names[:5]}) in {str(as_path(directory, 'directory'))!r}"
+            ) from None
+    return configs
 
 
 def load_peft_weights(model: AdapterModel, directory: str | Path, adapter_name: str = "default") -> None:
