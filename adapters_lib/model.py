@@ -174,9 +174,11 @@ def _describe(config: AdapterConfig) -> str:
 
 
 def _settings(config: AdapterConfig) -> dict[str, str]:
-    """Field -> JSON value of the config's fields that change what an adapter's weights compute
-    (all but ``_NOT_COMPUTED``)."""
-    return {field: json.dumps(value) for field, value in config.model_dump(mode="json", exclude=_NOT_COMPUTED).items()}
+    """Field -> JSON value of the config's fields that change what an adapter's weights compute: its
+    class's ``computed_fields`` (a LoRA's activation is none of them), else all but ``_NOT_COMPUTED``."""
+    fields = _implementation(config).computed_fields
+    dumped = config.model_dump(mode="json", exclude=_NOT_COMPUTED)
+    return {field: json.dumps(value) for field, value in dumped.items() if fields is None or field in fields}
 
 
 def _targets(config: AdapterConfig, sites: Sequence[_Site]) -> list[_Site]:
