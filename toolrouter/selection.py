@@ -515,6 +515,10 @@ def _check_text(text: Any, field: str) -> str:
 def _check_examples(examples: Any, field: str) -> list[str]:
     if isinstance(examples, (str, bytes)) or not isinstance(examples, Iterable):
         raise TypeError(f"{field}: expected a list of strings, got {type(examples).__name__} ({examples!r:.80})")
+    if isinstance(examples, (set, frozenset, Mapping)):
+        # a set's order changes from one process to the next (fit's draws with it, whatever the seed);
+        # a mapping would give its keys
+        raise TypeError(f"{field}: expected a list of strings, in order, got a {type(examples).__name__} ({examples!r:.80})")
     return [_check_text(e, f"{field}[{i}]") for i, e in enumerate(examples)]
 
 
