@@ -527,6 +527,17 @@ def _check_featurizer_type(featurizer: Any) -> None:
         raise TypeError(f"featurizer: expected a Featurizer (dim, __call__, transform), got {type(featurizer).__name__}")
 
 
+def _checked_folder(path: Any) -> Path:
+    """``path`` as the folder a selector is saved in; a ``NotADirectoryError`` naming it where it is a
+    file (saving said only "File exists", loading that the file held no selector.json)."""
+    folder = checked_path(path)
+    if folder.exists() and not folder.is_dir():
+        raise NotADirectoryError(
+            f"path: {str(folder)!r} is a file; a selector is saved in a folder (selector.json and selector.safetensors)"
+        )
+    return folder
+
+
 def _featurizer_spec(featurizer: Featurizer) -> dict[str, Any] | None:
     """How to rebuild ``featurizer`` at load time, where it is one of ours; None otherwise."""
     if isinstance(featurizer, HashingFeaturizer):
@@ -1200,7 +1211,7 @@ class FewShotToolSelector:
         the one saved before it, never half a file. ``selector.json`` records the SHA-256 digest of
         the ``selector.safetensors`` it belongs with: a save cut short between the two files (new
         weights beside the old JSON) fails to load instead of mixing them."""
-        folder = checked_path(path)
+        folder = _checked_folder(path)
         folder.mkdir(parents=True, exist_ok=True)
         meta, tensors = self._parts()
         weights = save_bytes(tensors)
@@ -1236,7 +1247,7 @@ class FewShotToolSelector:
         ``ValueError``) naming the folder, the key or tensor and what is wrong; so does a
         ``selector.safetensors`` other than the one its ``selector.json`` was saved with (a save cut
         short between the two). Folders saved before the JSON recorded that digest load unchecked."""
-        folder = checked_path(path)
+        folder = _checked_folder(path)
         for name in ("selector.json", "selector.safetensors"):
             if not (folder / name).is_file():
                 raise FileNotFoundError(f"path: no {name} in {str(folder)!r}")
