@@ -1283,8 +1283,12 @@ class FewShotToolSelector:
                 raise ValueError("featurizer: the saved selector used a custom featurizer; pass it to load()")
             featurizer = _featurizer_from_spec(saved.featurizer.model_dump())
         _check_featurizer_type(featurizer)  # before its dim is read
-        if int(featurizer.dim) != saved.dim:
-            raise ValueError(f"featurizer: dim {featurizer.dim} differs from the saved dim {saved.dim}")
+        dim = check_count("featurizer.dim", featurizer.dim, low=1, high=MAX_SAVED_DIM)
+        if dim != saved.dim:
+            raise ValueError(
+                f"featurizer: {type(featurizer).__name__} makes vectors of dim {dim}, and the saved selector ({where}) "
+                f"was trained on vectors of dim {saved.dim}; load it with the featurizer it was saved with"
+            )
         sel = cls(featurizer, saved.config, seed=saved.seed)
         try:
             sel._install(saved, arrays)
