@@ -160,6 +160,8 @@ def export_peft(model: AdapterModel, directory: str | Path, adapter_name: str = 
         state[f"{_PREFIX}{name}.{b_key}"] = adapter.lora_B.detach().contiguous().clone()
     check_finite_to_write(state, f"export_peft: set {adapter_name!r}")
     out = as_path(directory, "directory")
+    if out.exists() and not out.is_dir():  # mkdir said only "File exists"
+        raise NotADirectoryError(f"directory: {str(out)!r} is a file; a PEFT checkpoint is a folder ({CONFIG_NAME}, {WEIGHTS_NAME})")
     out.mkdir(parents=True, exist_ok=True)
     text = json.dumps(config, indent=2)
     # both written in full before either replaces its predecessor: new weights never meet an old config
