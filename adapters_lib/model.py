@@ -174,9 +174,11 @@ def _describe(config: AdapterConfig) -> str:
 
 
 def _settings(config: AdapterConfig) -> dict[str, str]:
-    """Field -> JSON value of the config's fields that change what an adapter's weights compute
-    (all but ``_NOT_COMPUTED``)."""
-    return {field: json.dumps(value) for field, value in config.model_dump(mode="json", exclude=_NOT_COMPUTED).items()}
+    """Field -> JSON value of the config's fields that change what an adapter's weights compute: its
+    class's ``computed_fields`` (a LoRA's activation is none of them), else all but ``_NOT_COMPUTED``."""
+    fields = _implementation(config).computed_fields
+    dumped = config.model_dump(mode="json", exclude=_NOT_COMPUTED)
+    return {field: json.dumps(value) for field, value in dumped.items() if fields is None or field in fields}
 
 
 def _targets(config: AdapterConfig, sites: Sequence[_Site]) -> list[_Site]:
@@ -799,6 +801,9 @@ class AdapterModel(nn.Module):
         and their ``target_modules`` must match modules of this model, else AdapterTargetError names
         the patterns that match none.
 
+        A file of another ``format_version`` than the one this adapters_lib writes is refused,
+        naming both, before anything is loaded.
+
         The active modality of each multi-modal adapter is restored as saved (a file saved before
         it was kept leaves a set that exists as it is, and a new set on its first modality).
 
@@ -814,6 +819,13 @@ class AdapterModel(nn.Module):
         missing = [key for key in ("adapter_name", "configs") if key not in metadata]
         if missing:
             raise ValueError(f"path: {str(path)!r} lacks the metadata {missing} of an adapters_lib file (damaged?)")
+        version = metadata.get("format_version", _FORMAT_VERSION)
+        if version != _FORMAT_VERSION:
+            # another layout of keys and configs, read as this one's: refused before it is taken for damage or misread
+            raise ValueError(
+                f"path: {str(path)!r} was saved in format_version {version!r} by another adapters_lib, and this one "
+                f"reads {_FORMAT_VERSION!r} only: load it with the version that saved it, or a newer one"
+            )
         name = adapter_name if adapter_name is not None else metadata["adapter_name"]
         raw = read_json(metadata["configs"], f"path: {str(path)!r}, metadata 'configs'")
         if not isinstance(raw, list) or not all(isinstance(c, dict) for c in raw):

@@ -11,7 +11,9 @@ ways: we adapt it at every place, PEFT at its first only. So is exporting LoRA o
 convolution: PEFT builds its ``lora_A`` without the layer's dilation, so it cannot run that update;
 or on a convolution whose ``padding_mode`` is not ``"zeros"``: PEFT's ``lora_A`` pads with zeros.
 LoRA on an ``nn.MultiheadAttention`` is refused both ways: PEFT keeps its ``out_proj`` update in
-a layer of its own, which this format does not carry.
+a layer of its own, which this format does not carry. A checkpoint initialised with PiSSA, OLoRA,
+CorDA or LoftQ (``init_lora_weights``) is refused on import: PEFT loads it onto base weights that
+the initialisation changes.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import torch
+from pydantic import ValidationError
 from safetensors.torch import save_file
 from torch import nn
 
@@ -41,6 +44,10 @@ WEIGHTS_NAME = "adapter_model.safetensors"
 _PREFIX = "base_model.model."
 # PEFT also saves the whole weight of a targeted embedding (its save_embedding_layers="auto").
 _BASE_RE = re.compile(r"^base_model\.model\.(?P<module>.+)\.base_layer\.weight$")
+#: AdapterConfig's fields as a PEFT checkpoint names them (the rank is its lora_A weights').
+_PEFT_FIELDS = {"lora_r": "r (the rank of lora_A)", "lora_alpha": "lora_alpha", "use_rslora": "use_rslora", "dropout": "lora_dropout"}
+#: ``init_lora_weights`` of PEFT (case aside) that change the base weights the adapters are added to.
+_BASE_CHANGING_INITS = ("pissa", "corda", "olora", "loftq")
 _KEY_RE = re.compile(r"^base_model\.model\.(?P<module>.+)\.lora_(?:(?P<part>[AB])\.weight|embedding_(?P<embedding_part>[AB]))$")
 
 
@@ -153,6 +160,8 @@ def export_peft(model: AdapterModel, directory: str | Path, adapter_name: str = 
         state[f"{_PREFIX}{name}.{b_key}"] = adapter.lora_B.detach().contiguous().clone()
     check_finite_to_write(state, f"export_peft: set {adapter_name!r}")
     out = as_path(directory, "directory")
+    if out.exists() and not out.is_dir():  # mkdir said only "File exists"
+        raise NotADirectoryError(f"directory: {str(out)!r} is a file; a PEFT checkpoint is a folder ({CONFIG_NAME}, {WEIGHTS_NAME})")
     out.mkdir(parents=True, exist_ok=True)
     text = json.dumps(config, indent=2)
     # both written in full before either replaces its predecessor: new weights never meet an old config
@@ -194,6 +203,15 @@ def _read(directory: str | Path) -> tuple[dict[str, Any], dict[str, torch.Tensor
     for field, accepted in rejected.items():
         if config.get(field) not in accepted:
             raise ValueError(f"{field}: {config.get(field)!r} is not supported by adapters_lib's LoRA import")
+    init = config.get("init_lora_weights")
+    if isinstance(init, str) and init.lower().startswith(_BASE_CHANGING_INITS):
+        # PEFT runs these again when it loads the checkpoint: they subtract the initial update from
+        # the base weights, and the saved A and B are relative to what is left
+        raise ValueError(
+            f"init_lora_weights: {init!r} is not supported by adapters_lib's LoRA import: PEFT loads these adapters "
+            "onto base weights that this initialisation changes, which the import leaves as they are; convert the "
+            "checkpoint to plain LoRA in PEFT first (save_pretrained's path_initial_model_for_weight_conversion)"
+        )
     return config, read_safetensors(weights_path)[1]
 
 
@@ -230,6 +248,11 @@ def peft_configs(base_model: nn.Module, directory: str | Path) -> list[AdapterCo
 
     config, weights = _read(directory)
     modules = _modules(weights)
+    if not modules:  # no set to add: AdapterModel would say "adapter_configs: empty", naming nothing of the file
+        raise AdapterKeyError(
+            f"state: {str(as_path(directory, 'directory') / WEIGHTS_NAME)!r} holds no LoRA weights "
+            f"(keys {sorted(weights)[:5]}), so there is no adapter to import"
+        )
     known = {site.name: site for site in _sites(base_model)}
     missing = sorted(set(modules) - set(known))
     if missing:
@@ -273,19 +296,31 @@ def peft_configs(base_model: nn.Module, directory: str | Path) -> list[AdapterCo
         r = int(parts["A"].shape[0])
         alpha = _pattern_value(config.get("alpha_pattern") or {}, name, config.get("lora_alpha", 8))
         groups.setdefault((r, alpha), []).append(name)
-    # the file's values as they are: AdapterConfig refuses a wrong kind naming it, where bool("false")
-    # would have switched rsLoRA on and float(True) made an alpha of 1
-    return [
-        AdapterConfig(
-            adapter_type=AdapterType.LORA,
-            lora_r=r,
-            lora_alpha=alpha,
-            use_rslora=config.get("use_rslora", False),
-            dropout=config.get("lora_dropout", 0.0),
-            target_modules=tuple("re:" + re.escape(name) for name in names),
-        )
-        for (r, alpha), names in groups.items()
-    ]
+    # the file's values as they are: AdapterConfig refuses a wrong kind, where bool("false") would
+    # have switched rsLoRA on and float(True) made an alpha of 1
+    configs = []
+    for (r, alpha), names in groups.items():
+        try:
+            configs.append(AdapterConfig(
+                adapter_type=AdapterType.LORA,
+                lora_r=r,
+                lora_alpha=alpha,
+                use_rslora=config.get("use_rslora", False),
+                dropout=config.get("lora_dropout", 0.0),
+                target_modules=tuple("re:" + re.escape(name) for name in names),
+            ))
+        except ValidationError as exc:
+            # named as the checkpoint names it: its config has no "dropout", nor "lora_r"
+            error = exc.errors()[0]
+            reason = error["msg"].removeprefix("Value error, ")
+            if error["loc"]:
+                ours, reason = str(error["loc"][0]), f"{reason}, got {error['input']!r}"
+            else:  # a check of the whole config, whose message starts with the field: "dropout: expected a number..."
+                ours, _, reason = reason.partition(": ")
+            raise ValueError(
+                f"{_PEFT_FIELDS.get(ours, ours)}: {reason} (for modules {names[:5]}) in {str(as_path(directory, 'directory'))!r}"
+            ) from None
+    return configs
 
 
 def load_peft_weights(model: AdapterModel, directory: str | Path, adapter_name: str = "default") -> None:

@@ -515,12 +515,27 @@ def _check_text(text: Any, field: str) -> str:
 def _check_examples(examples: Any, field: str) -> list[str]:
     if isinstance(examples, (str, bytes)) or not isinstance(examples, Iterable):
         raise TypeError(f"{field}: expected a list of strings, got {type(examples).__name__} ({examples!r:.80})")
+    if isinstance(examples, (set, frozenset, Mapping)):
+        # a set's order changes from one process to the next (fit's draws with it, whatever the seed);
+        # a mapping would give its keys
+        raise TypeError(f"{field}: expected a list of strings, in order, got a {type(examples).__name__} ({examples!r:.80})")
     return [_check_text(e, f"{field}[{i}]") for i, e in enumerate(examples)]
 
 
 def _check_featurizer_type(featurizer: Any) -> None:
     if not isinstance(featurizer, Featurizer):
         raise TypeError(f"featurizer: expected a Featurizer (dim, __call__, transform), got {type(featurizer).__name__}")
+
+
+def _checked_folder(path: Any) -> Path:
+    """``path`` as the folder a selector is saved in; a ``NotADirectoryError`` naming it where it is a
+    file (saving said only "File exists", loading that the file held no selector.json)."""
+    folder = checked_path(path)
+    if folder.exists() and not folder.is_dir():
+        raise NotADirectoryError(
+            f"path: {str(folder)!r} is a file; a selector is saved in a folder (selector.json and selector.safetensors)"
+        )
+    return folder
 
 
 def _featurizer_spec(featurizer: Featurizer) -> dict[str, Any] | None:
@@ -1196,7 +1211,7 @@ class FewShotToolSelector:
         the one saved before it, never half a file. ``selector.json`` records the SHA-256 digest of
         the ``selector.safetensors`` it belongs with: a save cut short between the two files (new
         weights beside the old JSON) fails to load instead of mixing them."""
-        folder = checked_path(path)
+        folder = _checked_folder(path)
         folder.mkdir(parents=True, exist_ok=True)
         meta, tensors = self._parts()
         weights = save_bytes(tensors)
@@ -1232,7 +1247,7 @@ class FewShotToolSelector:
         ``ValueError``) naming the folder, the key or tensor and what is wrong; so does a
         ``selector.safetensors`` other than the one its ``selector.json`` was saved with (a save cut
         short between the two). Folders saved before the JSON recorded that digest load unchecked."""
-        folder = checked_path(path)
+        folder = _checked_folder(path)
         for name in ("selector.json", "selector.safetensors"):
             if not (folder / name).is_file():
                 raise FileNotFoundError(f"path: no {name} in {str(folder)!r}")
@@ -1268,8 +1283,12 @@ class FewShotToolSelector:
                 raise ValueError("featurizer: the saved selector used a custom featurizer; pass it to load()")
             featurizer = _featurizer_from_spec(saved.featurizer.model_dump())
         _check_featurizer_type(featurizer)  # before its dim is read
-        if int(featurizer.dim) != saved.dim:
-            raise ValueError(f"featurizer: dim {featurizer.dim} differs from the saved dim {saved.dim}")
+        dim = check_count("featurizer.dim", featurizer.dim, low=1, high=MAX_SAVED_DIM)
+        if dim != saved.dim:
+            raise ValueError(
+                f"featurizer: {type(featurizer).__name__} makes vectors of dim {dim}, and the saved selector ({where}) "
+                f"was trained on vectors of dim {saved.dim}; load it with the featurizer it was saved with"
+            )
         sel = cls(featurizer, saved.config, seed=saved.seed)
         try:
             sel._install(saved, arrays)

@@ -160,7 +160,9 @@ class BaseAdapter(nn.Module):
     the targets when the config names none, ``check_target`` refuses a module it cannot wrap, and
     ``for_target`` builds the adapter for one module. By default they wrap every ``nn.Linear``
     whose ``out_features`` equals ``input_dim``, check that size, and build ``cls(config)`` with
-    ``input_dim`` filled in; override them for other targets.
+    ``input_dim`` filled in; override them for other targets. ``computed_fields`` names the config
+    fields its computation reads, which saved weights must agree on to load into a set (by default
+    every field but the initialisation, the dropout and the sizes).
 
     Arguments:
         config: the adapter's configuration.
@@ -184,6 +186,10 @@ class BaseAdapter(nn.Module):
 
     role: ClassVar[str] = "sequential"
     mergeable: ClassVar[bool] = False
+    #: The config fields whose values change what the adapter's weights compute (loading saved
+    #: weights into a set compares them); None: every field but the initialisation, the dropout and
+    #: the sizes (which the weights' shapes check).
+    computed_fields: ClassVar[tuple[str, ...] | None] = None
 
     def __init__(self, config: AdapterConfig) -> None:
         super().__init__()

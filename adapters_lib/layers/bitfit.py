@@ -55,6 +55,7 @@ class BitFitAdapter(BaseAdapter):
 
     role = "delta"
     mergeable = True
+    computed_fields = ()
 
     def __init__(
         self,

@@ -34,6 +34,8 @@ class BottleneckAdapter(BaseAdapter):
         torch.Size([2, 5, 16])
     """
 
+    computed_fields = ("placement", "activation", "adapter_scaling")
+
     def __init__(self, config: AdapterConfig, output_dim: int | None = None, name: str = "") -> None:
         super().__init__(config)
         dim = config.require_input_dim("BottleneckAdapter")

@@ -105,6 +105,7 @@ class CompacterAdapter(BaseAdapter):
     """
 
     role = "sequential"
+    computed_fields = ("phm_dim", "phm_rank", "activation", "adapter_scaling")
 
     def __init__(self, config: AdapterConfig, rules: PHMRules | None = None, name: str = "") -> None:
         super().__init__(config)

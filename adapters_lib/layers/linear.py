@@ -33,6 +33,7 @@ class LinearAdapter(SeededByTargetName, BaseAdapter):
     """
 
     role = "sequential"
+    computed_fields = ()
 
     def __init__(self, config: AdapterConfig, name: str = "") -> None:
         super().__init__(config)

@@ -158,6 +158,7 @@ class LoRAAdapter(BaseAdapter):
 
     role = "delta"
     mergeable = True
+    computed_fields = ("lora_r", "lora_alpha", "use_rslora")
 
     def __init__(
         self,

@@ -174,6 +174,7 @@ class MultiModalAdapter(SeededByTargetName, BaseAdapter):
     """
 
     role = "sequential"
+    computed_fields = ("activation", "adapter_scaling", "modalities")
 
     def __init__(self, config: AdapterConfig, name: str = "") -> None:
         super().__init__(config)

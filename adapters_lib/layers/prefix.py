@@ -63,6 +63,7 @@ class PrefixAdapter(BaseAdapter):
     """
 
     role = "call"
+    computed_fields = ("num_prefix_tokens",)
 
     def __init__(
         self,

@@ -272,7 +272,7 @@ def test_load_needs_a_custom_featurizer_back(tmp_path: Path):
     with pytest.raises(ValueError, match="featurizer: the saved selector used a custom featurizer"):
         FewShotToolSelector.load(tmp_path)
     assert FewShotToolSelector.load(tmp_path, featurizer=Custom()).tool_ids == ["a"]
-    with pytest.raises(ValueError, match="featurizer: dim 64 differs"):
+    with pytest.raises(ValueError, match="featurizer: HashingFeaturizer makes vectors of dim 64"):
         FewShotToolSelector.load(tmp_path, featurizer=HashingFeaturizer(dim=64))
     with pytest.raises(FileNotFoundError, match="selector.json"):
         FewShotToolSelector.load(tmp_path / "nothing")
