@@ -343,13 +343,13 @@ class SQLiteStore(Store):
         if self._current():
             return
         if self._read_only:  # read again: _current() takes a busy read for a store to make
-            row = self._conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-            if row[0] == str(SCHEMA_VERSION):
+            found = self._version(self._conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone())
+            if found == SCHEMA_VERSION:
                 return
             raise StoreOpenError(
-                f"store {self.url!r}: {os.path.abspath(self.path)!r} has schema_version {row[0]}, this toolrouter reads "
+                f"store {self.url!r}: {os.path.abspath(self.path)!r} has schema_version {found}, this toolrouter reads "
                 f"{SCHEMA_VERSION}; opened read-only, it cannot be migrated: open it once with write access "
-                "(a router, or toolrouter prune), or upgrade toolrouter if that version is newer"
+                "(a router, or toolrouter prune)"
             )
         with self._lock:
             self._begin()
@@ -358,15 +358,7 @@ class SQLiteStore(Store):
                     if statement.strip():
                         self._conn.execute(statement)
                 row = self._conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-                try:
-                    found = 1 if row is None else stored_meta_number("schema_version", row[0], low=1)
-                except ValueError as exc:  # named, not int()'s bare "invalid literal"
-                    raise StoreOpenError(f"store {self.url!r}: {os.path.abspath(self.path)!r}: {exc}") from None
-                if found > SCHEMA_VERSION:
-                    raise StoreOpenError(
-                        f"store {self.url!r}: {os.path.abspath(self.path)!r} has schema_version {row[0]}, this toolrouter reads "
-                        f"up to {SCHEMA_VERSION}: upgrade toolrouter"
-                    )
+                found = self._version(row)
                 for version in range(found + 1, SCHEMA_VERSION + 1):
                     for statement in _MIGRATIONS[version]:
                         self._conn.execute(statement)
@@ -381,6 +373,19 @@ class SQLiteStore(Store):
                 if self._conn.in_transaction:  # SQLite may have rolled it back itself (disk full, interrupted)
                     self._conn.execute("ROLLBACK")
                 raise
+
+    def _version(self, row: tuple | None) -> int:
+        """The schema version of meta's ``row`` (1 without one: a new file, given version 1's
+        tables); ``StoreOpenError`` naming the store for a value that is no version (damaged, edited
+        by hand), and for a version newer than this code reads, whether or not it may migrate."""
+        where = f"store {self.url!r}: {os.path.abspath(self.path)!r}"
+        try:
+            found = 1 if row is None else stored_meta_number("schema_version", row[0], low=1)
+        except ValueError as exc:  # named, not int()'s bare "invalid literal"
+            raise StoreOpenError(f"{where}: {exc}") from None
+        if found > SCHEMA_VERSION:
+            raise StoreOpenError(f"{where} has schema_version {found}, this toolrouter reads up to {SCHEMA_VERSION}: upgrade toolrouter")
+        return found
 
     def _current(self) -> bool:
         """Whether the file holds this version's tables (read without a transaction)."""
