@@ -189,7 +189,9 @@ class AttemptRecord:
         for name in ("success", "recheck"):
             if not isinstance(getattr(self, name), (bool, np.bool_)):
                 raise TypeError(f"{name}: expected a bool, got {short_repr(getattr(self, name))}")
-        object.__setattr__(self, "recheck", bool(self.recheck))  # as every store gives it back
+        # as every store gives them back (the memory store kept a numpy bool as it was)
+        object.__setattr__(self, "success", bool(self.success))
+        object.__setattr__(self, "recheck", bool(self.recheck))
         if self.conversation_id is not None and len(self.conversation_id) > MAX_CONVERSATION_ID_CHARS:
             # refused, not cut as a request is: two ids cut alike would be one conversation
             raise ValueError(
@@ -201,8 +203,13 @@ class AttemptRecord:
             value = getattr(self, name)
             if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
                 raise TypeError(f"{name}: expected a number, got {short_repr(value)}")
-            if not math.isfinite(value):
-                raise ValueError(f"{name} must be finite, got {value!r}")
+            try:
+                number = float(value)
+            except OverflowError:  # an int beyond any double: isfinite failed in its bare words
+                number = math.inf
+            if not math.isfinite(number):
+                raise ValueError(f"{name} must be finite, got {short_repr(value)}")
+            object.__setattr__(self, name, number)  # a float, as every store gives it back
         object.__setattr__(self, "error", truncate_error(self.error))  # frozen: set once, here
         if not isinstance(self.timestamp, datetime):
             raise TypeError(f"timestamp: expected a datetime, got {short_repr(self.timestamp)}")
