@@ -220,7 +220,7 @@ class SQLiteStore(Store):
         self._pid = os.getpid()  # the process whose connection this is (see check_process)
         self.max_pending = max_pending
         #: Records of the log (attempts, trace closes and tool removals) dropped because
-        #: ``max_pending`` were already waiting.
+        #: ``max_pending`` were already waiting, or still waiting when the store closed.
         self.dropped = 0
         in_memory = path == ":memory:"
         if in_memory and not self._create:
@@ -541,7 +541,8 @@ class SQLiteStore(Store):
     @property
     def pending(self) -> int:
         """How many records of the log (attempts, trace closes and tool removals) wait in memory to be written
-        (see the module's docstring)."""
+        (see the module's docstring); none once the store is closed (those it could not write then
+        are lost, and counted in ``dropped``)."""
         with self._lock:
             return len(self._pending)
 
@@ -769,7 +770,8 @@ class SQLiteStore(Store):
 
     def close(self) -> None:
         """Write the attempts that wait in memory, then close the connection. Attempts that still
-        cannot be written are lost with the store: ``StoreUnavailableError`` says how many, and that they are lost."""
+        cannot be written are lost with the store: ``StoreUnavailableError`` says how many, and that they are
+        lost, and ``dropped`` counts them."""
         if os.getpid() != self._pid:  # a forked copy: the connection and what waits are the parent's
             self._closed = True  # (closing it here could checkpoint and remove the parent's WAL)
             return
@@ -779,6 +781,8 @@ class SQLiteStore(Store):
             try:
                 self._flush()
             except StoreUnavailableError as exc:  # "wait in memory" alone would promise a later write
+                self.dropped += len(self._pending)  # lost with the store: no longer said to wait
+                self._pending = []
                 raise StoreUnavailableError(f"{exc}; the store is closed without them: they are lost") from exc
             finally:
                 self._closed = True
