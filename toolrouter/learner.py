@@ -67,7 +67,7 @@ from toolrouter.errors import (
 from toolrouter.features import gives_probe, probe_vector
 from toolrouter.in_flight import CallsInFlight
 from toolrouter.logging import EventLog
-from toolrouter.models import ANY_CAPABILITY, ExecutionResult, LearningResult, TaskProfile, ToolProfile, UtilityWeights, _identifier, cancelled_by_caller, check_conversation_id, checked_weights, storable_text
+from toolrouter.models import ANY_CAPABILITY, ExecutionResult, LearningResult, TaskProfile, ToolProfile, UtilityWeights, _identifier, cancelled_by_caller, check_conversation_id, checked_weights, kept_text
 from toolrouter.plan import ExecutionPlan, PlanStep, PlanStructure, ToolChoice
 from toolrouter.planner import TaskGraphError, TaskGraphLibrary, chain_steps, plan_decisions
 from toolrouter.policies import MAX_ABS_REWARD, POLICIES, ArmPrior, Policy, make_policy
@@ -3420,7 +3420,7 @@ class ToolMetaLearner:
 def _request(text: str | None) -> str | None:
     """A trace's request text as the store keeps it (cut to ``MAX_REQUEST_CHARS``, storable): the
     structure model learns the same from it live as from the store's copy."""
-    return None if text is None else storable_text(text[:MAX_REQUEST_CHARS])
+    return None if text is None else kept_text(text[:MAX_REQUEST_CHARS])
 
 
 def _check_task_id(task_id: Any) -> None:

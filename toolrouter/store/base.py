@@ -53,7 +53,7 @@ import numpy as np
 
 from toolrouter._checks import check_count, real_array
 from toolrouter.errors import CorruptStateError, StoreOpenError, ToolRouterError
-from toolrouter.models import MAX_CONVERSATION_ID_CHARS, storable_text, truncate_error, utc_time
+from toolrouter.models import MAX_CONVERSATION_ID_CHARS, kept_text, storable_text, truncate_error, utc_time
 from toolrouter.serialization import short_repr
 
 __all__ = [
@@ -131,7 +131,8 @@ class AttemptRecord:
     ``writer`` names the process that wrote it. Names (ids, steps, the capability, the writer) are
     refused if a store could not keep them as they are (a NUL, a lone surrogate). ``error`` is cut
     to ``MAX_ERROR_CHARS`` characters like ``ExecutionResult.error``, so no store keeps more of a
-    message than that, whoever built the record.
+    message than that, whoever built the record; it and the request keep a NUL or a lone
+    surrogate as U+FFFD (``kept_text``), as every store gives them back.
 
     An attempt that belongs to a *trace* (what ran for one task, from which the router learns task
     structure: ``toolrouter.structure``) carries ``trace_id``, the steps its step consumed
@@ -210,7 +211,8 @@ class AttemptRecord:
             if not math.isfinite(number):
                 raise ValueError(f"{name} must be finite, got {short_repr(value)}")
             object.__setattr__(self, name, number)  # a float, as every store gives it back
-        object.__setattr__(self, "error", truncate_error(self.error))  # frozen: set once, here
+        if self.error is not None:  # frozen: set once, here
+            object.__setattr__(self, "error", kept_text(truncate_error(self.error)))
         if not isinstance(self.timestamp, datetime):
             raise TypeError(f"timestamp: expected a datetime, got {short_repr(self.timestamp)}")
         object.__setattr__(self, "timestamp", utc_time(self.timestamp))
@@ -223,7 +225,7 @@ class AttemptRecord:
                 raise ValueError(f"context: expected a 1-D array of numbers, got shape {context.shape}")
             object.__setattr__(self, "context", context)
         if self.request is not None:
-            object.__setattr__(self, "request", storable_text(self.request[:MAX_REQUEST_CHARS]))
+            object.__setattr__(self, "request", kept_text(self.request[:MAX_REQUEST_CHARS]))
         if self.depends_on is not None:
             # step names, or SQLite keeps what no read of the log can take back (every later read fails)
             steps = self.depends_on
