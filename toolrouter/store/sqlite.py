@@ -49,6 +49,7 @@ from toolrouter.store.base import (
     check_claim,
     check_create,
     check_open,
+    check_process,
     check_records,
     check_snapshot,
     check_snapshot_holds,
@@ -425,6 +426,7 @@ class SQLiteStore(Store):
         rows = check_records(records)
         if not rows:
             return []
+        check_process(self.url, self._pid)  # before the lock (see _use)
         with self._lock:
             try:
                 ids = self._write(self._pending + rows, wait=not self._pending)
@@ -509,6 +511,15 @@ class SQLiteStore(Store):
             )
 
     @contextlib.contextmanager
+    def _use(self) -> Iterator[None]:
+        """The store's lock, within ``_available``. A forked child is refused before the lock,
+        which it may have been copied holding (a thread of its parent inside an operation): it
+        waited for it for ever."""
+        check_process(self.url, self._pid)
+        with self._lock, self._available():
+            yield
+
+    @contextlib.contextmanager
     def _available(self) -> Iterator[None]:
         """SQLite's "cannot do this now" errors (locked, busy, disk full, read-only, I/O) and a
         damaged file as ``StoreUnavailableError`` naming the store: the router routes on from what
@@ -543,12 +554,14 @@ class SQLiteStore(Store):
         """How many records of the log (attempts, trace closes and tool removals) wait in memory to be written
         (see the module's docstring); none once the store is closed (those it could not write then
         are lost, and counted in ``dropped``)."""
+        check_process(self.url, self._pid)  # before the lock (see _use)
         with self._lock:
             return len(self._pending)
 
     def flush(self) -> None:
         """Write the attempts that wait in memory; ``StoreUnavailableError`` if they cannot be
         written now (they keep waiting)."""
+        check_process(self.url, self._pid)  # before the lock (see _use)
         with self._lock:
             self._flush()
 
@@ -584,19 +597,19 @@ class SQLiteStore(Store):
         if limit is not None:
             sql += " LIMIT ?"
             params += (limit,)
-        with self._lock, self._available():
+        with self._use():
             return self._conn.execute(sql, params).fetchall()
 
     def count(self) -> int:
         """See ``Store.count``."""
-        with self._lock, self._available():
+        with self._use():
             return int(self._conn.execute("SELECT COUNT(*) FROM attempts").fetchone()[0])
 
     def prune(self, upto_id: int) -> int:
         """See ``Store.prune``. The file keeps its size (SQLite reuses the freed pages for new
         attempts); ``VACUUM`` with no router writing gives the space back."""
         upto_id = check_upto_id(upto_id)
-        with self._lock, self._available():
+        with self._use():
             self._check_file()
             self._begin()
             try:
@@ -620,7 +633,7 @@ class SQLiteStore(Store):
 
     def pruned_upto(self) -> int:
         """See ``Store.pruned_upto``."""
-        with self._lock, self._available():
+        with self._use():
             return self._pruned_mark()
 
     def _pruned_mark(self) -> int:
@@ -633,7 +646,7 @@ class SQLiteStore(Store):
         """See ``Store.put_snapshot``. ``data`` longer than SQLite keeps in one value (its length
         limit, 1,000,000,000 bytes by default) is refused with a ``ValueError`` naming both sizes."""
         name, data, watermark = check_snapshot(name, data, watermark)
-        with self._lock, self._available():
+        with self._use():
             self._check_file()
             limit = _length_limit(self._conn)
             if len(data) > limit:  # SQLite's own words named no store, no size and no limit
@@ -659,7 +672,7 @@ class SQLiteStore(Store):
     def get_snapshot(self, name: str) -> Snapshot | None:
         """See ``Store.get_snapshot``."""
         name = check_snapshot_name(name)
-        with self._lock, self._available():
+        with self._use():
             row = self._conn.execute(
                 "SELECT name, data, watermark, created FROM snapshots WHERE name = ?", (name,)
             ).fetchone()
@@ -672,7 +685,7 @@ class SQLiteStore(Store):
     def delete_snapshot(self, name: str) -> None:
         """See ``Store.delete_snapshot``."""
         name = check_snapshot_name(name)
-        with self._lock, self._available():
+        with self._use():
             self._check_file()
             if self._conn.execute("DELETE FROM snapshots WHERE name = ?", (name,)).rowcount == 0:
                 raise UnknownSnapshotError(self.url, name, self._snapshot_names())
@@ -681,7 +694,7 @@ class SQLiteStore(Store):
         """See ``Store.claim``: one statement, so the turn goes to one process. While attempts
         wait in memory it does not wait for the lock either (see the module's docstring)."""
         name, turn = check_claim(name, turn)
-        with self._lock, self._available():
+        with self._use():
             self._check_file()
             with self._waiting(not self._pending):
                 cur = self._conn.execute(
@@ -696,7 +709,7 @@ class SQLiteStore(Store):
     def claimed(self, name: str) -> int:
         """See ``Store.claimed``."""
         name, _ = check_claim(name, 1)
-        with self._lock, self._available():
+        with self._use():
             return self._claimed_turn(name)
 
     def _claimed_turn(self, name: str) -> int:
@@ -707,7 +720,7 @@ class SQLiteStore(Store):
 
     def snapshot_names(self) -> list[str]:
         """See ``Store.snapshot_names``."""
-        with self._lock, self._available():
+        with self._use():
             return self._snapshot_names()
 
     def _snapshot_names(self) -> list[str]:
@@ -725,7 +738,7 @@ class SQLiteStore(Store):
     def snapshot_infos(self) -> list[SnapshotInfo]:
         """See ``Store.snapshot_infos``: one query, which reads a snapshot's size, not its bytes
         (only data that is not bytes, which ``get_snapshot`` refuses, and whose length is no size)."""
-        with self._lock, self._available():
+        with self._use():
             rows = self._conn.execute(
                 "SELECT name, watermark, created, length(data), typeof(data) FROM snapshots ORDER BY name"
             ).fetchall()
@@ -758,7 +771,7 @@ class SQLiteStore(Store):
         success other than 0 or 1, a name that is not text: edited by hand), which SQL would average
         as 0 or inf, or group under a name no router has, sends it to ``Store.summary``, which reads
         the rows and names the first such one (``CorruptStateError``)."""
-        with self._lock, self._available():
+        with self._use():
             rows = self._conn.execute(
                 f"SELECT task_type, step, tool_id, COUNT(*), SUM(success), AVG(utility), AVG(quality), "
                 f"AVG(cost), AVG(latency_s), MAX({_DAMAGED_SUMMARY}) FROM attempts "
