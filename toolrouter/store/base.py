@@ -102,7 +102,8 @@ class StoreUnavailableError(ToolRouterError, ConnectionError):
     the privilege for it); an SQLite file is locked by another process past the store's
     timeout, on a full or read-only disk, or was deleted. The message names the store and the
     reason. Attempts are not lost: they wait in the store's journal (a server store's on disk, an
-    SQLite store's in memory); reads and snapshots raise this instead."""
+    SQLite store's in memory, lost at its close if its file was deleted); reads and snapshots raise
+    this instead."""
 
 
 class StoreUnreachableError(StoreOpenError, StoreUnavailableError):

@@ -6,9 +6,11 @@ failing. Because SQLite has one writer at a time, attempt ids increase in commit
 router relies on to catch up with other processes.
 
 Attempts (and trace closes and tool removals) that cannot be written now (another process holds the lock past
-``timeout_s``, the disk is full or became read-only, the file was deleted or replaced since the
-store opened it) are not lost: they wait in memory, in order, and every later ``append``, ``flush``
-and ``close`` writes them first. Such an append returns ``[]``, as a server store's does during an outage. While
+``timeout_s``, the disk is full or became read-only) are not lost: they wait in memory, in order, and
+every later ``append``, ``flush`` and ``close`` writes them first. Such an append returns ``[]``, as a
+server store's does during an outage. Those of a store whose file was deleted or replaced since it
+opened it wait too, but only that file, back at its path, would take them: they are lost when the
+store closes (a file made anew there is another store, which a store opened now writes to). While
 attempts wait, an ``append`` tries the lock without waiting for it (the first one waited
 ``timeout_s``), so a lock held for long does not hold every call that long; ``flush`` and
 ``close`` wait up to ``timeout_s``. Reads and snapshots that fail so raise
@@ -506,8 +508,9 @@ class SQLiteStore(Store):
         check_writable(self.url, self._read_only)
         if self._file is not None and _file_id(self._file[0]) != self._file[1]:
             raise StoreUnavailableError(
-                f"store {self.url!r}: {self._file[0]!r} was deleted or replaced since the store opened it; "
-                "reopen the store"
+                f"store {self.url!r}: {self._file[0]!r} was deleted or replaced since the store opened it: nothing "
+                "more is written to it, and what waits in memory is lost when the store closes (a store opened "
+                "now writes to the file at that path)"
             )
 
     @contextlib.contextmanager
