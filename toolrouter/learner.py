@@ -3092,7 +3092,9 @@ class ToolMetaLearner:
         **kwargs: Any,
     ) -> "ToolMetaLearner":
         """A router restored from a file written by ``save(path)``, or from a store (URL or
-        ``Store``) with ``save()``'s snapshot plus the attempts after it.
+        ``Store``) with ``save()``'s snapshot plus the attempts after it. Without ``tools=``, a URL
+        where there is no store yet (a missing SQLite file) is refused (``StoreOpenError``) and
+        nothing is created there.
 
         The policy name, options, seed, weights, tools and the structure model's options
         (``StructureConfig``; ``structure=`` replaces them) come from the saved state; pass
@@ -3129,7 +3131,8 @@ class ToolMetaLearner:
                     "loaded from a store runs on it: pass store= only with a file"
                 )
             name = _checked_snapshot_name(kwargs.get("snapshot_name", "learner"))
-            st = open_store(source)
+            # without tools only a snapshot makes the router: a store made here (a typo) would only be left behind
+            st = open_store(source, create="tools" in kwargs)
             try:
                 if st.get_snapshot(name) is None and "tools" not in kwargs:
                     raise ValueError(
