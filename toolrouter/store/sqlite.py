@@ -311,6 +311,14 @@ class SQLiteStore(Store):
                 problem = f"directory {parent!r} does not exist"
             elif not os.path.isdir(parent):
                 problem = f"{parent!r} is not a directory"
+            elif not self._read_only and (unwritable := _unwritable(path)):
+                # SQLite opens the store read-only without a word: every append then waited in memory, lost at close
+                readable = os.access(unwritable, os.R_OK)
+                problem = (
+                    f"{os.path.abspath(unwritable)!r} cannot be opened for reading and writing (this process may not "
+                    f"{'write' if readable else 'read'} it); the file, SQLite's -wal and -shm files beside it and their "
+                    "directory must be readable and writable by this process" + (" (read_only=True reads it)" if readable else "")
+                )
             else:
                 return
         raise StoreOpenError(f"store {self.url!r}: {problem}")
@@ -846,6 +854,12 @@ def _readonly_directory(exc: sqlite3.Error) -> bool:
     (SQLITE_READONLY_DIRECTORY; Python < 3.11 gives only the message)."""
     code = getattr(exc, "sqlite_errorcode", None)
     return code == 1544 if code is not None else "readonly" in str(exc)
+
+
+def _unwritable(path: str) -> str | None:
+    """The first of the database file at ``path`` and SQLite's -wal and -shm files beside it that
+    exists and this process may not both read and write (``None`` if none)."""
+    return next((f for f in (path, path + "-wal", path + "-shm") if os.path.exists(f) and not os.access(f, os.R_OK | os.W_OK)), None)
 
 
 def _file_id(path: str) -> tuple[int, int] | None:
