@@ -67,7 +67,7 @@ from toolrouter.errors import (
 from toolrouter.features import gives_probe, probe_vector
 from toolrouter.in_flight import CallsInFlight
 from toolrouter.logging import EventLog
-from toolrouter.models import ANY_CAPABILITY, ExecutionResult, LearningResult, TaskProfile, ToolProfile, UtilityWeights, _identifier, cancelled_by_caller, check_conversation_id, checked_weights, storable_text
+from toolrouter.models import ANY_CAPABILITY, ExecutionResult, LearningResult, TaskProfile, ToolProfile, UtilityWeights, _identifier, cancelled_by_caller, check_conversation_id, checked_weights, kept_text
 from toolrouter.plan import ExecutionPlan, PlanStep, PlanStructure, ToolChoice
 from toolrouter.planner import TaskGraphError, TaskGraphLibrary, chain_steps, plan_decisions
 from toolrouter.policies import MAX_ABS_REWARD, POLICIES, ArmPrior, Policy, make_policy
@@ -3092,7 +3092,9 @@ class ToolMetaLearner:
         **kwargs: Any,
     ) -> "ToolMetaLearner":
         """A router restored from a file written by ``save(path)``, or from a store (URL or
-        ``Store``) with ``save()``'s snapshot plus the attempts after it.
+        ``Store``) with ``save()``'s snapshot plus the attempts after it. Without ``tools=``, a URL
+        where there is no store yet (a missing SQLite file) is refused (``StoreOpenError``) and
+        nothing is created there.
 
         The policy name, options, seed, weights, tools and the structure model's options
         (``StructureConfig``; ``structure=`` replaces them) come from the saved state; pass
@@ -3129,7 +3131,8 @@ class ToolMetaLearner:
                     "loaded from a store runs on it: pass store= only with a file"
                 )
             name = _checked_snapshot_name(kwargs.get("snapshot_name", "learner"))
-            st = open_store(source)
+            # without tools only a snapshot makes the router: a store made here (a typo) would only be left behind
+            st = open_store(source, create="tools" in kwargs)
             try:
                 if st.get_snapshot(name) is None and "tools" not in kwargs:
                     raise ValueError(
@@ -3420,7 +3423,7 @@ class ToolMetaLearner:
 def _request(text: str | None) -> str | None:
     """A trace's request text as the store keeps it (cut to ``MAX_REQUEST_CHARS``, storable): the
     structure model learns the same from it live as from the store's copy."""
-    return None if text is None else storable_text(text[:MAX_REQUEST_CHARS])
+    return None if text is None else kept_text(text[:MAX_REQUEST_CHARS])
 
 
 def _check_task_id(task_id: Any) -> None:

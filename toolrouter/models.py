@@ -45,6 +45,7 @@ __all__ = [
     "cancelled_by_caller",
     "checked_weights",
     "storable_text",
+    "kept_text",
     "truncate_error",
     "utc_time",
 ]
@@ -137,6 +138,20 @@ def storable_text(text: str) -> str:
     except UnicodeEncodeError:
         return "".join("\ufffd" if "\ud800" <= ch <= "\udfff" else ch for ch in text)
     return text
+
+
+def kept_text(text: str) -> str:
+    """A free text (an attempt's error message, a trace's request) as every store keeps it:
+    ``storable_text``, and each NUL as U+FFFD, as PostgreSQL keeps it (its text cannot hold one;
+    SQLite and memory kept the NUL, so a router replaying one store's log read another text than
+    its writer had learned from).
+
+    Example:
+        >>> kept_text("a\\x00b") == "a\\ufffdb"
+        True
+    """
+    text = storable_text(text)
+    return text.replace("\x00", "\ufffd") if "\x00" in text else text
 
 
 def _check_identifier(value: str, info: ValidationInfo) -> str:

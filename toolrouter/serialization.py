@@ -230,10 +230,12 @@ def write_atomically(path: str | os.PathLike[str], data: bytes) -> Path:
     """Write ``data`` to ``path`` through a temporary file beside it, moved into place: a reader,
     or a save cut short (a full disk, a kill), never leaves half a file where the last one was. A
     file replaced keeps its permissions (one made private stays so: saved state holds request
-    texts). A save cut short (an ``OSError``, Ctrl-C) leaves no temporary file; an ``OSError``
-    names the path given, not the temporary file's; a ``path`` that is not a path, a ``TypeError``
-    (``checked_path``)."""
+    texts). A ``path`` that is a symbolic link has the file it names replaced, and stays a link. A
+    save cut short (an ``OSError``, Ctrl-C) leaves no temporary file; an ``OSError`` names the path
+    given, not the temporary file's; a ``path`` that is not a path, a ``TypeError`` (``checked_path``)."""
     target = checked_path(path)
+    if target.is_symlink():  # else the link became a file of its own, and the one it named was never written again
+        target = Path(os.path.realpath(target))
     tmp = target.with_name(f"{target.name}.tmp-{os.getpid()}-{threading.get_ident()}")
     try:
         if target.is_dir():

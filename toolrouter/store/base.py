@@ -53,7 +53,7 @@ import numpy as np
 
 from toolrouter._checks import check_count, real_array
 from toolrouter.errors import CorruptStateError, StoreOpenError, ToolRouterError
-from toolrouter.models import MAX_CONVERSATION_ID_CHARS, storable_text, truncate_error, utc_time
+from toolrouter.models import MAX_CONVERSATION_ID_CHARS, kept_text, storable_text, truncate_error, utc_time
 from toolrouter.serialization import short_repr
 
 __all__ = [
@@ -102,7 +102,8 @@ class StoreUnavailableError(ToolRouterError, ConnectionError):
     the privilege for it); an SQLite file is locked by another process past the store's
     timeout, on a full or read-only disk, or was deleted. The message names the store and the
     reason. Attempts are not lost: they wait in the store's journal (a server store's on disk, an
-    SQLite store's in memory); reads and snapshots raise this instead."""
+    SQLite store's in memory, lost at its close if its file was deleted); reads and snapshots raise
+    this instead."""
 
 
 class StoreUnreachableError(StoreOpenError, StoreUnavailableError):
@@ -131,7 +132,8 @@ class AttemptRecord:
     ``writer`` names the process that wrote it. Names (ids, steps, the capability, the writer) are
     refused if a store could not keep them as they are (a NUL, a lone surrogate). ``error`` is cut
     to ``MAX_ERROR_CHARS`` characters like ``ExecutionResult.error``, so no store keeps more of a
-    message than that, whoever built the record.
+    message than that, whoever built the record; it and the request keep a NUL or a lone
+    surrogate as U+FFFD (``kept_text``), as every store gives them back.
 
     An attempt that belongs to a *trace* (what ran for one task, from which the router learns task
     structure: ``toolrouter.structure``) carries ``trace_id``, the steps its step consumed
@@ -189,7 +191,9 @@ class AttemptRecord:
         for name in ("success", "recheck"):
             if not isinstance(getattr(self, name), (bool, np.bool_)):
                 raise TypeError(f"{name}: expected a bool, got {short_repr(getattr(self, name))}")
-        object.__setattr__(self, "recheck", bool(self.recheck))  # as every store gives it back
+        # as every store gives them back (the memory store kept a numpy bool as it was)
+        object.__setattr__(self, "success", bool(self.success))
+        object.__setattr__(self, "recheck", bool(self.recheck))
         if self.conversation_id is not None and len(self.conversation_id) > MAX_CONVERSATION_ID_CHARS:
             # refused, not cut as a request is: two ids cut alike would be one conversation
             raise ValueError(
@@ -201,9 +205,15 @@ class AttemptRecord:
             value = getattr(self, name)
             if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
                 raise TypeError(f"{name}: expected a number, got {short_repr(value)}")
-            if not math.isfinite(value):
-                raise ValueError(f"{name} must be finite, got {value!r}")
-        object.__setattr__(self, "error", truncate_error(self.error))  # frozen: set once, here
+            try:
+                number = float(value)
+            except OverflowError:  # an int beyond any double: isfinite failed in its bare words
+                number = math.inf
+            if not math.isfinite(number):
+                raise ValueError(f"{name} must be finite, got {short_repr(value)}")
+            object.__setattr__(self, name, number)  # a float, as every store gives it back
+        if self.error is not None:  # frozen: set once, here
+            object.__setattr__(self, "error", kept_text(truncate_error(self.error)))
         if not isinstance(self.timestamp, datetime):
             raise TypeError(f"timestamp: expected a datetime, got {short_repr(self.timestamp)}")
         object.__setattr__(self, "timestamp", utc_time(self.timestamp))
@@ -216,7 +226,7 @@ class AttemptRecord:
                 raise ValueError(f"context: expected a 1-D array of numbers, got shape {context.shape}")
             object.__setattr__(self, "context", context)
         if self.request is not None:
-            object.__setattr__(self, "request", storable_text(self.request[:MAX_REQUEST_CHARS]))
+            object.__setattr__(self, "request", kept_text(self.request[:MAX_REQUEST_CHARS]))
         if self.depends_on is not None:
             # step names, or SQLite keeps what no read of the log can take back (every later read fails)
             steps = self.depends_on

@@ -6,9 +6,11 @@ failing. Because SQLite has one writer at a time, attempt ids increase in commit
 router relies on to catch up with other processes.
 
 Attempts (and trace closes and tool removals) that cannot be written now (another process holds the lock past
-``timeout_s``, the disk is full or became read-only, the file was deleted or replaced since the
-store opened it) are not lost: they wait in memory, in order, and every later ``append``, ``flush``
-and ``close`` writes them first. Such an append returns ``[]``, as a server store's does during an outage. While
+``timeout_s``, the disk is full or became read-only) are not lost: they wait in memory, in order, and
+every later ``append``, ``flush`` and ``close`` writes them first. Such an append returns ``[]``, as a
+server store's does during an outage. Those of a store whose file was deleted or replaced since it
+opened it wait too, but only that file, back at its path, would take them: they are lost when the
+store closes (a file made anew there is another store, which a store opened now writes to). While
 attempts wait, an ``append`` tries the lock without waiting for it (the first one waited
 ``timeout_s``), so a lock held for long does not hold every call that long; ``flush`` and
 ``close`` wait up to ``timeout_s``. Reads and snapshots that fail so raise
@@ -49,6 +51,7 @@ from toolrouter.store.base import (
     check_claim,
     check_create,
     check_open,
+    check_process,
     check_records,
     check_snapshot,
     check_snapshot_holds,
@@ -220,7 +223,7 @@ class SQLiteStore(Store):
         self._pid = os.getpid()  # the process whose connection this is (see check_process)
         self.max_pending = max_pending
         #: Records of the log (attempts, trace closes and tool removals) dropped because
-        #: ``max_pending`` were already waiting.
+        #: ``max_pending`` were already waiting, or still waiting when the store closed.
         self.dropped = 0
         in_memory = path == ":memory:"
         if in_memory and not self._create:
@@ -308,6 +311,14 @@ class SQLiteStore(Store):
                 problem = f"directory {parent!r} does not exist"
             elif not os.path.isdir(parent):
                 problem = f"{parent!r} is not a directory"
+            elif not self._read_only and (unwritable := _unwritable(path)):
+                # SQLite opens the store read-only without a word: every append then waited in memory, lost at close
+                readable = os.access(unwritable, os.R_OK)
+                problem = (
+                    f"{os.path.abspath(unwritable)!r} cannot be opened for reading and writing (this process may not "
+                    f"{'write' if readable else 'read'} it); the file, SQLite's -wal and -shm files beside it and their "
+                    "directory must be readable and writable by this process" + (" (read_only=True reads it)" if readable else "")
+                )
             else:
                 return
         raise StoreOpenError(f"store {self.url!r}: {problem}")
@@ -343,13 +354,13 @@ class SQLiteStore(Store):
         if self._current():
             return
         if self._read_only:  # read again: _current() takes a busy read for a store to make
-            row = self._conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-            if row[0] == str(SCHEMA_VERSION):
+            found = self._version(self._conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone())
+            if found == SCHEMA_VERSION:
                 return
             raise StoreOpenError(
-                f"store {self.url!r}: {os.path.abspath(self.path)!r} has schema_version {row[0]}, this toolrouter reads "
+                f"store {self.url!r}: {os.path.abspath(self.path)!r} has schema_version {found}, this toolrouter reads "
                 f"{SCHEMA_VERSION}; opened read-only, it cannot be migrated: open it once with write access "
-                "(a router, or toolrouter prune), or upgrade toolrouter if that version is newer"
+                "(a router, or toolrouter prune)"
             )
         with self._lock:
             self._begin()
@@ -358,15 +369,7 @@ class SQLiteStore(Store):
                     if statement.strip():
                         self._conn.execute(statement)
                 row = self._conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-                try:
-                    found = 1 if row is None else stored_meta_number("schema_version", row[0], low=1)
-                except ValueError as exc:  # named, not int()'s bare "invalid literal"
-                    raise StoreOpenError(f"store {self.url!r}: {os.path.abspath(self.path)!r}: {exc}") from None
-                if found > SCHEMA_VERSION:
-                    raise StoreOpenError(
-                        f"store {self.url!r}: {os.path.abspath(self.path)!r} has schema_version {row[0]}, this toolrouter reads "
-                        f"up to {SCHEMA_VERSION}: upgrade toolrouter"
-                    )
+                found = self._version(row)
                 for version in range(found + 1, SCHEMA_VERSION + 1):
                     for statement in _MIGRATIONS[version]:
                         self._conn.execute(statement)
@@ -381,6 +384,19 @@ class SQLiteStore(Store):
                 if self._conn.in_transaction:  # SQLite may have rolled it back itself (disk full, interrupted)
                     self._conn.execute("ROLLBACK")
                 raise
+
+    def _version(self, row: tuple | None) -> int:
+        """The schema version of meta's ``row`` (1 without one: a new file, given version 1's
+        tables); ``StoreOpenError`` naming the store for a value that is no version (damaged, edited
+        by hand), and for a version newer than this code reads, whether or not it may migrate."""
+        where = f"store {self.url!r}: {os.path.abspath(self.path)!r}"
+        try:
+            found = 1 if row is None else stored_meta_number("schema_version", row[0], low=1)
+        except ValueError as exc:  # named, not int()'s bare "invalid literal"
+            raise StoreOpenError(f"{where}: {exc}") from None
+        if found > SCHEMA_VERSION:
+            raise StoreOpenError(f"{where} has schema_version {found}, this toolrouter reads up to {SCHEMA_VERSION}: upgrade toolrouter")
+        return found
 
     def _current(self) -> bool:
         """Whether the file holds this version's tables (read without a transaction)."""
@@ -420,6 +436,7 @@ class SQLiteStore(Store):
         rows = check_records(records)
         if not rows:
             return []
+        check_process(self.url, self._pid)  # before the lock (see _use)
         with self._lock:
             try:
                 ids = self._write(self._pending + rows, wait=not self._pending)
@@ -499,9 +516,19 @@ class SQLiteStore(Store):
         check_writable(self.url, self._read_only)
         if self._file is not None and _file_id(self._file[0]) != self._file[1]:
             raise StoreUnavailableError(
-                f"store {self.url!r}: {self._file[0]!r} was deleted or replaced since the store opened it; "
-                "reopen the store"
+                f"store {self.url!r}: {self._file[0]!r} was deleted or replaced since the store opened it: nothing "
+                "more is written to it, and what waits in memory is lost when the store closes (a store opened "
+                "now writes to the file at that path)"
             )
+
+    @contextlib.contextmanager
+    def _use(self) -> Iterator[None]:
+        """The store's lock, within ``_available``. A forked child is refused before the lock,
+        which it may have been copied holding (a thread of its parent inside an operation): it
+        waited for it for ever."""
+        check_process(self.url, self._pid)
+        with self._lock, self._available():
+            yield
 
     @contextlib.contextmanager
     def _available(self) -> Iterator[None]:
@@ -536,13 +563,16 @@ class SQLiteStore(Store):
     @property
     def pending(self) -> int:
         """How many records of the log (attempts, trace closes and tool removals) wait in memory to be written
-        (see the module's docstring)."""
+        (see the module's docstring); none once the store is closed (those it could not write then
+        are lost, and counted in ``dropped``)."""
+        check_process(self.url, self._pid)  # before the lock (see _use)
         with self._lock:
             return len(self._pending)
 
     def flush(self) -> None:
         """Write the attempts that wait in memory; ``StoreUnavailableError`` if they cannot be
         written now (they keep waiting)."""
+        check_process(self.url, self._pid)  # before the lock (see _use)
         with self._lock:
             self._flush()
 
@@ -578,19 +608,19 @@ class SQLiteStore(Store):
         if limit is not None:
             sql += " LIMIT ?"
             params += (limit,)
-        with self._lock, self._available():
+        with self._use():
             return self._conn.execute(sql, params).fetchall()
 
     def count(self) -> int:
         """See ``Store.count``."""
-        with self._lock, self._available():
+        with self._use():
             return int(self._conn.execute("SELECT COUNT(*) FROM attempts").fetchone()[0])
 
     def prune(self, upto_id: int) -> int:
         """See ``Store.prune``. The file keeps its size (SQLite reuses the freed pages for new
         attempts); ``VACUUM`` with no router writing gives the space back."""
         upto_id = check_upto_id(upto_id)
-        with self._lock, self._available():
+        with self._use():
             self._check_file()
             self._begin()
             try:
@@ -614,7 +644,7 @@ class SQLiteStore(Store):
 
     def pruned_upto(self) -> int:
         """See ``Store.pruned_upto``."""
-        with self._lock, self._available():
+        with self._use():
             return self._pruned_mark()
 
     def _pruned_mark(self) -> int:
@@ -627,7 +657,7 @@ class SQLiteStore(Store):
         """See ``Store.put_snapshot``. ``data`` longer than SQLite keeps in one value (its length
         limit, 1,000,000,000 bytes by default) is refused with a ``ValueError`` naming both sizes."""
         name, data, watermark = check_snapshot(name, data, watermark)
-        with self._lock, self._available():
+        with self._use():
             self._check_file()
             limit = _length_limit(self._conn)
             if len(data) > limit:  # SQLite's own words named no store, no size and no limit
@@ -653,7 +683,7 @@ class SQLiteStore(Store):
     def get_snapshot(self, name: str) -> Snapshot | None:
         """See ``Store.get_snapshot``."""
         name = check_snapshot_name(name)
-        with self._lock, self._available():
+        with self._use():
             row = self._conn.execute(
                 "SELECT name, data, watermark, created FROM snapshots WHERE name = ?", (name,)
             ).fetchone()
@@ -666,7 +696,7 @@ class SQLiteStore(Store):
     def delete_snapshot(self, name: str) -> None:
         """See ``Store.delete_snapshot``."""
         name = check_snapshot_name(name)
-        with self._lock, self._available():
+        with self._use():
             self._check_file()
             if self._conn.execute("DELETE FROM snapshots WHERE name = ?", (name,)).rowcount == 0:
                 raise UnknownSnapshotError(self.url, name, self._snapshot_names())
@@ -675,7 +705,7 @@ class SQLiteStore(Store):
         """See ``Store.claim``: one statement, so the turn goes to one process. While attempts
         wait in memory it does not wait for the lock either (see the module's docstring)."""
         name, turn = check_claim(name, turn)
-        with self._lock, self._available():
+        with self._use():
             self._check_file()
             with self._waiting(not self._pending):
                 cur = self._conn.execute(
@@ -690,7 +720,7 @@ class SQLiteStore(Store):
     def claimed(self, name: str) -> int:
         """See ``Store.claimed``."""
         name, _ = check_claim(name, 1)
-        with self._lock, self._available():
+        with self._use():
             return self._claimed_turn(name)
 
     def _claimed_turn(self, name: str) -> int:
@@ -701,7 +731,7 @@ class SQLiteStore(Store):
 
     def snapshot_names(self) -> list[str]:
         """See ``Store.snapshot_names``."""
-        with self._lock, self._available():
+        with self._use():
             return self._snapshot_names()
 
     def _snapshot_names(self) -> list[str]:
@@ -719,7 +749,7 @@ class SQLiteStore(Store):
     def snapshot_infos(self) -> list[SnapshotInfo]:
         """See ``Store.snapshot_infos``: one query, which reads a snapshot's size, not its bytes
         (only data that is not bytes, which ``get_snapshot`` refuses, and whose length is no size)."""
-        with self._lock, self._available():
+        with self._use():
             rows = self._conn.execute(
                 "SELECT name, watermark, created, length(data), typeof(data) FROM snapshots ORDER BY name"
             ).fetchall()
@@ -752,7 +782,7 @@ class SQLiteStore(Store):
         success other than 0 or 1, a name that is not text: edited by hand), which SQL would average
         as 0 or inf, or group under a name no router has, sends it to ``Store.summary``, which reads
         the rows and names the first such one (``CorruptStateError``)."""
-        with self._lock, self._available():
+        with self._use():
             rows = self._conn.execute(
                 f"SELECT task_type, step, tool_id, COUNT(*), SUM(success), AVG(utility), AVG(quality), "
                 f"AVG(cost), AVG(latency_s), MAX({_DAMAGED_SUMMARY}) FROM attempts "
@@ -764,7 +794,8 @@ class SQLiteStore(Store):
 
     def close(self) -> None:
         """Write the attempts that wait in memory, then close the connection. Attempts that still
-        cannot be written are lost with the store: ``StoreUnavailableError`` says how many, and that they are lost."""
+        cannot be written are lost with the store: ``StoreUnavailableError`` says how many, and that they are
+        lost, and ``dropped`` counts them."""
         if os.getpid() != self._pid:  # a forked copy: the connection and what waits are the parent's
             self._closed = True  # (closing it here could checkpoint and remove the parent's WAL)
             return
@@ -774,6 +805,8 @@ class SQLiteStore(Store):
             try:
                 self._flush()
             except StoreUnavailableError as exc:  # "wait in memory" alone would promise a later write
+                self.dropped += len(self._pending)  # lost with the store: no longer said to wait
+                self._pending = []
                 raise StoreUnavailableError(f"{exc}; the store is closed without them: they are lost") from exc
             finally:
                 self._closed = True
@@ -821,6 +854,12 @@ def _readonly_directory(exc: sqlite3.Error) -> bool:
     (SQLITE_READONLY_DIRECTORY; Python < 3.11 gives only the message)."""
     code = getattr(exc, "sqlite_errorcode", None)
     return code == 1544 if code is not None else "readonly" in str(exc)
+
+
+def _unwritable(path: str) -> str | None:
+    """The first of the database file at ``path`` and SQLite's -wal and -shm files beside it that
+    exists and this process may not both read and write (``None`` if none)."""
+    return next((f for f in (path, path + "-wal", path + "-shm") if os.path.exists(f) and not os.access(f, os.R_OK | os.W_OK)), None)
 
 
 def _file_id(path: str) -> tuple[int, int] | None:
