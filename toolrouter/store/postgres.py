@@ -394,6 +394,10 @@ _FINITE_SUMMARY = " AND ".join(
 
 #: The runs of ``$1``'s keys that prune deleted, of those from ``$2`` to ``$3``.
 _PRUNED_KEYS = b"SELECT seq_from, seq_to FROM toolrouter.pruned_keys WHERE origin = $1 AND seq_from <= $3 AND seq_to >= $2"
+#: The advisory lock prune takes till its transaction ends: prunes run one at a time (two at once
+#: could lock the same rows in different orders, an index scan's and a sequential one's, and
+#: deadlock).
+_PRUNE_LOCK = 0x746F6F6C7072756E  # "toolprun"
 #: The highest id prune has deleted, as the text meta keeps (see ``prune``); NULL before any.
 _PRUNED_UPTO = "SELECT (SELECT value FROM toolrouter.meta WHERE key = 'pruned_upto')"
 #: The highest id the log has given out to its rows (visible or not), and what prune deleted
@@ -1056,7 +1060,8 @@ class PostgresStore(Store):
         """See ``Store.prune``. A watermark is an id no attempt still to commit can be below (see
         ``visible_below`` in the schema), so nothing pruned up to one can be written after. The
         keys of what it deletes are kept (``toolrouter.pruned_keys``, read by ``_unpruned``), as
-        runs merged with those kept of the same origins."""
+        runs merged with those kept of the same origins. Prunes run one at a time (``_PRUNE_LOCK``):
+        one waits for another up to ``admin_timeout_s``."""
         upto_id = check_upto_id(upto_id)
         # the highest id gone, of attempts, trace closes and tool removals, is kept in meta beside
         # schema_version, and their keys as runs of consecutive seqs, in the same statement
@@ -1085,8 +1090,12 @@ class PostgresStore(Store):
         )
 
         def run(conn: Any) -> int:
-            self._pruned_mark(conn.execute(_PRUNED_UPTO).fetchone()[0])  # the statement casts it: a damaged one is named
-            return int(conn.execute(sql, (upto_id,) * 3).fetchone()[0])
+            with conn.transaction():
+                # another prune may hold the lock for a long operation's time: waited for as long
+                conn.execute(f"SET LOCAL lock_timeout = {int(self.options.admin_timeout_s * 1000)}")
+                conn.execute("SELECT pg_advisory_xact_lock(%s)", (_PRUNE_LOCK,))  # before the statements' snapshots
+                self._pruned_mark(conn.execute(_PRUNED_UPTO).fetchone()[0])  # the statement casts it: a damaged one is named
+                return int(conn.execute(sql, (upto_id,) * 3).fetchone()[0])
 
         return int(self._on_server("prune", run, admin=True, write=True))
 
