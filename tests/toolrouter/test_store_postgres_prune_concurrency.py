@@ -1,7 +1,10 @@
-"""Prunes against what runs beside them, on real connections. Two prunes at once, locking the same
-rows in different orders (an index scan in id order, a sequential one in the table's order, which
-ids from transactions committing in any order do not follow), deadlocked: the server aborted one,
-and its caller saw the store unavailable. Prunes now take a lock: they run one at a time."""
+"""Prunes against what runs beside them, on real connections. A journal's replay checked the pruned
+keys, then wrote: a prune deleting the checked row in between (its key not yet kept when checked,
+its row gone when written) let the record be appended again. And two prunes at once, locking the
+same rows in different orders (an index scan in id order, a sequential one in the table's order,
+which ids from transactions committing in any order do not follow), deadlocked: the server aborted
+one, and its caller saw the store unavailable. Prune and the replay's check and write now share a
+lock: prunes run one at a time, and a replay waits for a running prune."""
 
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ from test_store import record
 
 from toolrouter.bench._postgres_server import LocalPostgres
 from toolrouter.store import open_store
+from toolrouter.store.journal import Journal
 
 
 def waiting(url: str, n: int, what: str) -> None:
@@ -42,6 +46,33 @@ def started(fn: Callable[[], object]) -> tuple[threading.Thread, list[object]]:
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
     return thread, out
+
+
+def test_a_replay_waits_for_a_prune_deleting_its_record(postgres_server: LocalPostgres, pg_database: str, pg_url: str) -> None:
+    pg_url += "&timeout_s=30"  # the waits below are the test's, not outages
+    with open_store(pg_url) as pruner, psycopg.connect(postgres_server.url(pg_database)) as holder:
+        with open_store(pg_url) as gone:  # (origin, 1) written, its answer lost: journaled too
+            ids = gone.append([record("x")])
+            origin, folder, store_id = gone.origin, gone._journal_dir, gone.store_id
+        journal = Journal.for_origin(folder, origin, 100, store_id)
+        journal.add([1], [record("x")])
+        journal.close()  # the router died: the next store opened on this host adopts its journal
+        # the prune's mark waits for this uncommitted one, its row deleted by then
+        holder.execute("INSERT INTO toolrouter.meta VALUES ('pruned_upto', '0')")
+        prune, pruned = started(lambda: pruner.prune(ids[0]))
+        waiting(postgres_server.url(pg_database), 1, "the prune")
+        opening, opened = started(lambda: open_store(pg_url))  # which adopts and writes the journal
+        waiting(postgres_server.url(pg_database), 2, "the journal's write")  # for the prune's row, or for the prune
+        holder.rollback()
+        prune.join(10)
+        opening.join(10)
+        assert pruned == [1]
+        adopter = opened[0]
+        try:
+            assert adopter.count() == 0  # pruned, not appended again
+            assert not list(folder.glob("*.journal"))
+        finally:
+            adopter.close()
 
 
 def scanning(url: str, *off: str) -> str:

@@ -394,10 +394,13 @@ _FINITE_SUMMARY = " AND ".join(
 
 #: The runs of ``$1``'s keys that prune deleted, of those from ``$2`` to ``$3``.
 _PRUNED_KEYS = b"SELECT seq_from, seq_to FROM toolrouter.pruned_keys WHERE origin = $1 AND seq_from <= $3 AND seq_to >= $2"
-#: The advisory lock prune takes till its transaction ends: prunes run one at a time (two at once
-#: could lock the same rows in different orders, an index scan's and a sequential one's, and
-#: deadlock).
+#: The advisory lock prune takes (exclusive) and a journal's write (shared), each till its
+#: transaction ends: prunes run one at a time (two at once could lock the same rows in different
+#: orders, an index scan's and a sequential one's, and deadlock), and a journal's records are
+#: checked against the pruned keys and written with no prune in between (one deleting a checked
+#: record before its write let the write append it again).
 _PRUNE_LOCK = 0x746F6F6C7072756E  # "toolprun"
+_SHARE_PRUNE_LOCK = b"SELECT pg_advisory_xact_lock_shared(%d)" % _PRUNE_LOCK
 #: The highest id prune has deleted, as the text meta keeps (see ``prune``); NULL before any.
 _PRUNED_UPTO = "SELECT (SELECT value FROM toolrouter.meta WHERE key = 'pruned_upto')"
 #: The highest id the log has given out to its rows (visible or not), and what prune deleted
@@ -872,22 +875,30 @@ class PostgresStore(Store):
             say(event, url=self.url, dropped=self.dropped, **fields)
 
     def _write(
-        self, conn: Any, origin: str, seqs: Sequence[int], records: Sequence[LogEntry]
+        self, conn: Any, origin: str, seqs: Sequence[int], records: Sequence[LogEntry], *, journal: bool = False
     ) -> dict[int, int]:
         """Insert ``records`` under keys ``(origin, seqs)`` in one transaction, then notify if due
         (see ``_NOTIFY``); returns seq -> id of the ones this call wrote (a key already in the log
-        is skipped)."""
-        rows = [_row_params(seq, r) for seq, r in zip(seqs, records)]
-        kinds = _kinds(records)
+        is skipped). A ``journal``'s records whose keys were pruned (``_unpruned``) are skipped
+        too, checked in the same transaction, under ``_PRUNE_LOCK``."""
         deadline = time.monotonic() + self.options.timeout_s
+        kinds = _kinds(records)
         statements = _statements(kinds)
-        if len(statements) == 1:  # one statement, its own transaction
+        if len(statements) == 1 and not journal:  # one statement, its own transaction
+            rows = [_row_params(seq, r) for seq, r in zip(seqs, records)]
             name = f"toolrouter_append_{len(kinds) if not kinds.strip('a') else kinds}"
             params = [_text(origin), *itertools.chain.from_iterable(rows)]
             results = [self._execute(conn, name if len(kinds) <= _PREPARED_UP_TO else None, _append_sql(kinds), params, deadline)]
-        else:  # more parameters than one statement takes: all in one transaction, one id base
+        else:  # more parameters than one statement takes, or a journal's: one transaction, one id base
             self._execute(conn, None, b"BEGIN", [], deadline)
             try:
+                if journal:
+                    self._execute(conn, None, _SHARE_PRUNE_LOCK, [], deadline)
+                    kept = self._unpruned(conn, origin, list(zip(seqs, records)))
+                    seqs, records = [s for s, _ in kept], [r for _, r in kept]
+                    kinds = _kinds(records)
+                    statements = _statements(kinds) if kept else []
+                rows = [_row_params(seq, r) for seq, r in zip(seqs, records)]
                 results = [
                     self._execute(
                         conn, None, _append_sql(kinds[start:end], start),
@@ -1439,9 +1450,8 @@ class PostgresStore(Store):
             if not rows:
                 return
             with self._pool.connection(timeout=self.options.timeout_s) as conn:
-                kept = self._unpruned(conn, origin, rows)
-                if kept and self._refusal(conn, origin, kept) is not None:
-                    self._write_alone(conn, journal, origin, kept)
+                if self._refusal(conn, origin, rows) is not None:
+                    self._write_alone(conn, journal, origin, rows)
                     continue
             with self._lock:
                 journal.remove_upto(rows[-1][0])
@@ -1490,10 +1500,11 @@ class PostgresStore(Store):
                     journal.set_aside(seq, refused)
 
     def _refusal(self, conn: Any, origin: str, rows: Sequence[tuple[int, LogEntry]]) -> Exception | None:
-        """Write ``rows`` under ``origin``'s keys (one transaction); the server's refusal of them
-        (no outage) if it refused them, else ``None``. An outage is raised."""
+        """Write ``rows`` under ``origin``'s keys (one transaction), but those pruned (see
+        ``_write``'s ``journal``); the server's refusal of them (no outage) if it refused them, else
+        ``None``. An outage is raised."""
         try:
-            self._write(conn, origin, [s for s, _ in rows], [r for _, r in rows])
+            self._write(conn, origin, [s for s, _ in rows], [r for _, r in rows], journal=True)
         except self._psycopg.Error as exc:
             if not self._answered(exc):
                 raise
