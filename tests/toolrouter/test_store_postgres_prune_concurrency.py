@@ -50,10 +50,10 @@ def started(fn: Callable[[], object]) -> tuple[threading.Thread, list[object]]:
 
 def test_a_replay_waits_for_a_prune_deleting_its_record(postgres_server: LocalPostgres, pg_database: str, pg_url: str) -> None:
     pg_url += "&timeout_s=30"  # the waits below are the test's, not outages
-    with open_store(pg_url) as pruner, psycopg.connect(postgres_server.url(pg_database)) as holder:
-        with open_store(pg_url) as gone:  # (origin, 1) written, its answer lost: journaled too
-            ids = gone.append([record("x")])
-            origin, folder, store_id = gone.origin, gone._journal_dir, gone.store_id
+    # gone is left open till the end: a router that died does not close
+    with open_store(pg_url) as pruner, open_store(pg_url) as gone, psycopg.connect(postgres_server.url(pg_database)) as holder:
+        ids = gone.append([record("x")])  # (origin, 1) written, its answer lost: journaled too
+        origin, folder, store_id = gone.origin, gone._journal_dir, gone.store_id
         journal = Journal.for_origin(folder, origin, 100, store_id)
         journal.add([1], [record("x")])
         journal.close()  # the router died: the next store opened on this host adopts its journal

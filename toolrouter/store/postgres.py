@@ -401,6 +401,18 @@ _PRUNED_KEYS = b"SELECT seq_from, seq_to FROM toolrouter.pruned_keys WHERE origi
 #: record before its write let the write append it again).
 _PRUNE_LOCK = 0x746F6F6C7072756E  # "toolprun"
 _SHARE_PRUNE_LOCK = b"SELECT pg_advisory_xact_lock_shared(%d)" % _PRUNE_LOCK
+#: Whether the log holds a row of the origin ``{o}``: each table's newest key of it, read from the
+#: top of the key's index (from the bottom, a read would pass the entries of the rows just pruned).
+_HAS_ROWS = " OR ".join(
+    f"(SELECT max(origin_seq) FROM toolrouter.{table} WHERE origin = {{o}}) IS NOT NULL"
+    for table in ("attempts", "trace_closes", "tool_removals")
+)
+#: An origin whose records no journal can hold any more (see ``_end``): its pruned keys go, and it
+#: is kept ended while the log holds its rows, so that prune keeps none of its keys again.
+_END = (
+    "WITH keys AS (DELETE FROM toolrouter.pruned_keys WHERE origin = %(o)s) "
+    f"INSERT INTO toolrouter.ended_origins SELECT %(o)s WHERE {_HAS_ROWS.format(o='%(o)s')} ON CONFLICT DO NOTHING"
+)
 #: The highest id prune has deleted, as the text meta keeps (see ``prune``); NULL before any.
 _PRUNED_UPTO = "SELECT (SELECT value FROM toolrouter.meta WHERE key = 'pruned_upto')"
 #: The highest id the log has given out to its rows (visible or not), and what prune deleted
@@ -639,6 +651,7 @@ class PostgresStore(Store):
         self._online = True  # appends go straight to the server (no outage, no journal to write)
         self._reachable = True  # reads and snapshots try the server
         self._closed = False
+        self._writing = 0  # appends writing to the server now (see close)
         self._pid = os.getpid()  # the process whose connections these are (see check_process)
         self.dropped = 0
         self._dropping: str | None = None  # why records are being dropped now, logged once a streak
@@ -814,6 +827,7 @@ class PostgresStore(Store):
             if not self._online:  # an outage, or its journal is still being written: keep order
                 self._keep(seqs, records)
                 return []
+            self._writing += 1
         try:
             with self._pool.connection(timeout=self.options.timeout_s) as conn:
                 written = self._write(conn, self.origin, seqs, records)
@@ -832,6 +846,9 @@ class PostgresStore(Store):
                 self._went_offline(exc)
                 self._keep(seqs, records)
             return []
+        finally:
+            with self._lock:
+                self._writing -= 1
         return [written[s] for s in seqs]
 
     def _keep(self, seqs: list[int], records: Sequence[LogEntry]) -> None:
@@ -1071,8 +1088,9 @@ class PostgresStore(Store):
         """See ``Store.prune``. A watermark is an id no attempt still to commit can be below (see
         ``visible_below`` in the schema), so nothing pruned up to one can be written after. The
         keys of what it deletes are kept (``toolrouter.pruned_keys``, read by ``_unpruned``), as
-        runs merged with those kept of the same origins. Prunes run one at a time (``_PRUNE_LOCK``):
-        one waits for another up to ``admin_timeout_s``."""
+        runs merged with those kept of the same origins, but for the origins no journal can hold
+        records of any more (``_end``). Prunes run one at a time (``_PRUNE_LOCK``): one waits for
+        another up to ``admin_timeout_s``."""
         upto_id = check_upto_id(upto_id)
         # the highest id gone, of attempts, trace closes and tool removals, is kept in meta beside
         # schema_version, and their keys as runs of consecutive seqs, in the same statement
@@ -1086,7 +1104,8 @@ class PostgresStore(Store):
             "WHERE excluded.value::bigint > toolrouter.meta.value::bigint), "
             "runs AS (SELECT origin, min(origin_seq) AS seq_from, max(origin_seq) AS seq_to FROM (SELECT origin, "
             "origin_seq, origin_seq - row_number() OVER (PARTITION BY origin ORDER BY origin_seq) AS run FROM ids "
-            "WHERE origin IS NOT NULL AND origin_seq IS NOT NULL) AS k GROUP BY origin, run), "
+            "WHERE origin IS NOT NULL AND origin_seq IS NOT NULL "
+            "AND origin NOT IN (SELECT origin FROM toolrouter.ended_origins)) AS k GROUP BY origin, run), "
             # the runs kept of the same origins are taken out and merged with the new ones: an origin
             # whose rows are pruned in order keeps one row, not one a prune
             "kept AS (DELETE FROM toolrouter.pruned_keys WHERE origin IN (SELECT origin FROM runs) "
@@ -1106,7 +1125,10 @@ class PostgresStore(Store):
                 conn.execute(f"SET LOCAL lock_timeout = {int(self.options.admin_timeout_s * 1000)}")
                 conn.execute("SELECT pg_advisory_xact_lock(%s)", (_PRUNE_LOCK,))  # before the statements' snapshots
                 self._pruned_mark(conn.execute(_PRUNED_UPTO).fetchone()[0])  # the statement casts it: a damaged one is named
-                return int(conn.execute(sql, (upto_id,) * 3).fetchone()[0])
+                gone = int(conn.execute(sql, (upto_id,) * 3).fetchone()[0])
+                # an ended origin none of whose rows are left needs no mark (after the delete, which it sees)
+                conn.execute(f"DELETE FROM toolrouter.ended_origins e WHERE NOT ({_HAS_ROWS.format(o='e.origin')})")
+                return gone
 
         return int(self._on_server("prune", run, admin=True, write=True))
 
@@ -1584,6 +1606,7 @@ class PostgresStore(Store):
                 if len(journal):  # the store closed: the rest is the next store's
                     break
                 log.info("journal_adopted", url=self.url, journal=str(journal.path), attempts=n)
+                self._end(journal.origin)  # its file goes below, empty: no journal holds its records
             except Exception as exc:  # unreachable (retried at the next reconnect) or unreadable: keep it
                 error, path = _one_line(exc), str(journal.path)
                 if self._deferred.get(path) != error:  # said once while it lasts, not every retry_s
@@ -1597,10 +1620,30 @@ class PostgresStore(Store):
                 journal.close()
         self._deferred = deferred
 
+    def _end(self, origin: str) -> None:
+        """Say that no journal can hold ``origin``'s records any more (its store closed with its
+        journal written, or its journal was adopted and written): its pruned keys, which only a
+        journal's write reads, go, and prune keeps none of its (``toolrouter.ended_origins``), so
+        that the keys kept are those of the router processes that are running, or died with their
+        records journaled (or without closing). Under the lock prune takes: a prune running meanwhile
+        would keep them again. An outage, or a role without the privilege, leaves the keys kept."""
+
+        def end(conn: Any) -> None:
+            with conn.transaction():
+                conn.execute(_SHARE_PRUNE_LOCK)
+                conn.execute(_END, {"o": origin})
+
+        try:
+            with self._pool.connection(timeout=self.options.timeout_s) as conn:
+                _bounded(conn, self.options.timeout_s, "timeout_s", end)
+        except self._psycopg.Error as exc:
+            log.info("store_keys_kept", url=self.url, origin=origin, error=_one_line(exc))
+
     def close(self) -> None:
         """Stop the background thread, try once more to write the journal (a journal that cannot
         be written stays on disk for the next router on this host, as does what an append failing
-        meanwhile, in another thread, journals), close the connections."""
+        meanwhile, in another thread, journals), end its origin if no journal holds its records
+        (``_end``), close the connections."""
         if os.getpid() != self._pid:  # a forked copy: the pool's sessions and the journal are the parent's,
             if not self._closed:  # which closing them here would end; the pipe is this process's copy
                 self._closed = True
@@ -1622,6 +1665,11 @@ class PostgresStore(Store):
                 self._reconnect()
         with self._lock:
             self._leave_journal()
+            # what an append still writing fails to write is journaled: this store's records may
+            # yet be, and its keys are kept
+            ended = self._online and not self._kept and not self._writing and not self._read_only
+        if ended:
+            self._end(self.origin)
         self._pool.close()
         with self._lock:  # a read failing in another thread meanwhile wakes nothing: the numbers may be reused
             os.close(self._wake_r)
