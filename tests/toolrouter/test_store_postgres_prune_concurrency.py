@@ -76,8 +76,9 @@ def test_a_replay_waits_for_a_prune_deleting_its_record(postgres_server: LocalPo
 
 
 def scanning(url: str, *off: str) -> str:
-    """``url`` whose sessions plan without the scans ``off`` (``seqscan``, ``indexscan``, ...)."""
-    return url + "&options=" + "%20".join(f"-c%20enable_{scan}%3Doff" for scan in off)
+    """``url`` whose sessions plan without the scans ``off`` (``seqscan``, ``indexscan``, ...), and
+    without compiling (the cost of a scan turned off would have each statement compiled)."""
+    return url + "&options=-c%20jit%3Doff%20" + "%20".join(f"-c%20enable_{scan}%3Doff" for scan in off)
 
 
 def test_two_prunes_at_once_both_end(postgres_server: LocalPostgres, pg_database: str, pg_url: str) -> None:
