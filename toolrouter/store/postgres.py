@@ -53,8 +53,9 @@ option                     default     meaning
 ``timeout_s``              2           longest wait for the server (connect, a lock, the pool, an
                                        append, a catch-up read)
 ``admin_timeout_s``        300         longest wait for a long operation: ``count``, ``summary``,
-                                       ``prune``, reading or writing a snapshot, the schema check
-                                       and migration when the store opens
+                                       ``prune`` (and for another one running), reading or writing
+                                       a snapshot, the schema check and migration when the store
+                                       opens
 ``pool_max``               4           most connections this process opens for appends and reads
 ``poll_s``                 1           catch-up fallback interval when no notification arrives
 ``notify_gap_s``           0.05        at most one notification per this many seconds, all writers
