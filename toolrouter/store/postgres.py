@@ -788,7 +788,8 @@ class PostgresStore(Store):
         """Run ``fn(conn)`` on a pooled connection, waiting for the server at most ``timeout_s``
         (``admin_timeout_s`` for an ``admin`` one); an outage, or no answer in time, raises
         ``StoreUnavailableError`` naming ``operation``, as does an error of the server that is no
-        outage (permission denied, a limit of the server's), without taking the store offline.
+        outage (permission denied, a limit of the server's, a lock waited for past ``timeout_s``),
+        without taking the store offline.
         A ``write`` is refused on a read-only store."""
         self._check_open()
         if write:
@@ -800,7 +801,9 @@ class PostgresStore(Store):
             with self._pool.connection(timeout=self.options.timeout_s) as conn:
                 return _bounded(conn, getattr(self.options, option), option, fn)
         except Exception as exc:
-            if not self._unavailable(exc):
+            # a lock waited for past lock_timeout (another router writing the same snapshot) is no
+            # outage: the server answered, and appends would be journaled for nothing
+            if not self._unavailable(exc) or isinstance(exc, self._psycopg.errors.LockNotAvailable):
                 if isinstance(exc, self._psycopg.Error):  # the server's bare words would name no store
                     raise StoreUnavailableError(f"store {self.url!r}: {operation}: {_one_line(exc)}") from exc
                 raise
