@@ -73,10 +73,27 @@ def _checked_snapshot(name: str, option: str = "--snapshot") -> str:
         raise typer.BadParameter(str(exc), param_hint=option) from None
 
 
+def _parser(kind: type, expected: str):  # type: ignore[no-untyped-def]
+    """An option's parser to ``kind`` (``int`` or ``float``), taking what typer's own takes: text
+    that is not one is refused naming it (typer said "Input should be a valid integer" without
+    the value given), ``expected`` saying what the option takes."""
+    from pydantic import TypeAdapter, ValidationError
+
+    adapter = TypeAdapter(kind)
+
+    def parse(text):  # type: ignore[no-untyped-def]
+        try:
+            return adapter.validate_python(text)
+        except ValidationError:
+            raise typer.BadParameter(f"{expected}, got {text!r}") from None
+
+    return parse
+
+
 def _bounded(default, help: str, low: float, high: float | None = None, **kwargs):  # type: ignore[no-untyped-def]
     """An option whose value must lie in [``low``, ``high``]. typer's own ``min=``/``max=`` check
     said "Input should be greater than or equal to 1" without the value given; this one names it
-    (the option's name comes with every ``BadParameter``)."""
+    (the option's name comes with every ``BadParameter``), as it does text that is no number."""
     from meta._checks import _bounds
 
     # in the words of the library's own checks: "expected an integer in [1, 1000000], got 0"
@@ -88,7 +105,8 @@ def _bounded(default, help: str, low: float, high: float | None = None, **kwargs
             raise typer.BadParameter(f"{expected}, got {value}")
         return value
 
-    return typer.Option(default, help=f"{help} ({bound})", callback=check, **kwargs)
+    parser = _parser(int if isinstance(low, int) else float, expected)
+    return typer.Option(default, help=f"{help} ({bound})", callback=check, parser=parser, **kwargs)
 
 
 #: The most calls ``toolrouter demo`` makes, and steps ``toolrouter meta-train`` runs: about ten
@@ -110,7 +128,10 @@ def demo(
     log_json: bool = typer.Option(False, "--log-json", help="Log events as JSON lines (those of -v with it, else warnings only)."),
     tour: bool = typer.Option(False, "--tour", help="Run the tour of the whole framework instead (run_meta_learning_demo)."),
     plots: str = typer.Option(None, help="With --tour: write one figure per step into this folder (needs matplotlib)."),
-    scale: float = typer.Option(1.0, help="With --tour: multiplies every step's iterations (1: the documented run; at most 100)."),
+    scale: float = typer.Option(
+        1.0, help="With --tour: multiplies every step's iterations (1: the documented run; at most 100).",
+        parser=_parser(float, "expected a number"),
+    ),
     steps: str = typer.Option(None, help="With --tour: the steps to run, comma-separated (default: all)."),
     replace: bool = typer.Option(
         False, "--replace", help="On a --store made with another --seed: drop what it learned and start over (else refused)."
@@ -335,7 +356,9 @@ def meta_train_command(
     steps: int = _bounded(300, "Meta-training steps.", 1, MAX_META_STEPS),
     featurizer: str = typer.Option("hashing", help="The router's text featurizer: hashing, minilm or minilm+hashing."),
     seed: int = _bounded(0, "Seed of meta-training.", 0),
-    time_budget: float = typer.Option(None, help="Stop meta-training after this many seconds."),
+    time_budget: float = typer.Option(
+        None, help="Stop meta-training after this many seconds.", parser=_parser(float, "expected a number")
+    ),
     from_kept: bool = typer.Option(
         False, "--from-kept",
         help="After a prune: train on, and rebuild the routes from, the attempts kept, losing what the routes learned of those pruned.",

@@ -174,4 +174,4 @@ def test_a_version_5_postgresql_store_is_migrated_and_its_attempts_were_no_reche
     with open_store(pg_url) as s:  # opening migrates it
         s.append([AttemptRecord("t2", "news", "search", "search", "a", True, 1.0, 0.0, 0.0, 1.0, recheck=True)])
         assert [(r.tool_id, r.recheck) for r in s.log()] == [("a", False), ("a", True)]
-    assert pg_schema_version() == PG_VERSION == 13
+    assert pg_schema_version() == PG_VERSION == 14

@@ -127,7 +127,7 @@ def test_a_version_11_postgresql_store_is_migrated_its_attempts_of_no_conversati
     with ToolMetaLearner(TOOLS, seed=0, store=pg_url) as router:  # opening migrates it
         turn(router, "c", 1, "post my news", POST)
         assert [r.conversation_id for r in router.store.attempts()] == [None, "c"]
-    assert pg_schema_version() == 13
+    assert pg_schema_version() == 14
 
 
 def test_the_store_and_its_journal_keep_an_attempts_conversation(store) -> None:  # type: ignore[no-untyped-def]

@@ -160,4 +160,4 @@ def test_a_version_7_postgresql_store_gets_claims(pg_url: str, old_pg_store, pg_
     old_pg_store(7)
     with open_store(pg_url) as s, open_store(pg_url) as t:  # the first migrates it
         assert s.claim("x", 1) and not t.claim("x", 1) and t.claimed("x") == 1
-    assert pg_schema_version() == 13
+    assert pg_schema_version() == 14

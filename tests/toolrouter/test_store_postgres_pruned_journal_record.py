@@ -20,19 +20,19 @@ from toolrouter.store.journal import Journal
 def test_a_pruned_record_of_a_journal_is_not_appended_again(
     trigger: bool, pg_url: str, pg_database: str, postgres_server: LocalPostgres, tmp_path
 ) -> None:
-    with open_store(pg_url) as gone:
+    with open_store(pg_url) as gone:  # closed once its journal was adopted: a router that died does not close
         # written as (origin, 1..3), the answers lost: the router journaled them too
         ids = gone.append([record("x"), TraceClose("t1", True), record("y")])
         origin, folder, store_id = gone.origin, gone._journal_dir, gone.store_id
         other = gone.append([record("z")])  # (origin, 4): kept in the log, past the prune
         assert gone.prune(ids[-1]) == 2 and gone.pruned_upto() == ids[-1]
-    journal = Journal.for_origin(folder, origin, 100, store_id)
-    journal.add(range(1, 7), [record("x"), TraceClose("t1", True), record("y"), record("z"), record("w"), record("v")])
-    journal.close()  # the router died: its journal is left for the next store on this host
-    if trigger:
-        refuse_inserts(postgres_server, pg_database, "not x", "NEW.tool_id = 'x'")
-    with capture_logs() as events, open_store(pg_url) as store:  # which adopts the journal
-        assert [(r.id == other[0], r.tool_id) for r in store.attempts()] == [(True, "z"), (False, "w"), (False, "v")]
-        assert [type(e).__name__ for e in store.log()] == ["AttemptRecord"] * 3
+        journal = Journal.for_origin(folder, origin, 100, store_id)
+        journal.add(range(1, 7), [record("x"), TraceClose("t1", True), record("y"), record("z"), record("w"), record("v")])
+        journal.close()  # the router died: its journal is left for the next store on this host
+        if trigger:
+            refuse_inserts(postgres_server, pg_database, "not x", "NEW.tool_id = 'x'")
+        with capture_logs() as events, open_store(pg_url) as store:  # which adopts the journal
+            assert [(r.id == other[0], r.tool_id) for r in store.attempts()] == [(True, "z"), (False, "w"), (False, "v")]
+            assert [type(e).__name__ for e in store.log()] == ["AttemptRecord"] * 3
     assert not list((tmp_path / "journal").rglob("*.journal*"))  # nothing set aside, nothing left
     assert not [e for e in events if e["event"] in ("journal_record_refused", "journal_adoption_deferred")]

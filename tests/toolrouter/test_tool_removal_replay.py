@@ -87,7 +87,7 @@ def test_a_version_9_postgresql_store_is_migrated_and_keeps_removals(pg_url, old
         router.remove_tool("a")
         router.add_tool(TOOLS[0])
         live = learned(router)
-    assert pg_schema_version() == 13
+    assert pg_schema_version() == 14
     with ToolMetaLearner(TOOLS, store=pg_url) as reopened:
         assert learned(reopened) == live and live["a"][0] == 0
 
@@ -150,7 +150,7 @@ def test_a_version_10_postgresql_store_is_migrated_its_removals_read_as_the_whol
     with ToolMetaLearner([FETCHER], store=pg_url, seed=0) as router:  # opening migrates it
         router.update_tool(FETCHER.model_copy(update={"capabilities": ("fetch",)}))
         assert [(e.tool_id, e.capabilities) for e in router.store.log()] == [("b", None), ("a", ("search",))]
-    assert pg_schema_version() == 13
+    assert pg_schema_version() == 14
 
 
 def test_the_router_that_removed_a_tool_forgets_the_attempts_before_the_removal_it_had_not_read(store: Store) -> None:

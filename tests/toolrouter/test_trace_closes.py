@@ -238,4 +238,4 @@ def test_a_version_4_postgresql_store_is_migrated_and_keeps_its_attempts(pg_url,
         (old,) = s.log()
         ids = s.append([TraceClose("r", False), attempt("new")])
         assert old.id < ids[0] < ids[1] and [type(r).__name__ for r in s.log()] == ["AttemptRecord", "TraceClose", "AttemptRecord"]
-    assert pg_schema_version() == PG_VERSION == 13
+    assert pg_schema_version() == PG_VERSION == 14

@@ -53,8 +53,9 @@ option                     default     meaning
 ``timeout_s``              2           longest wait for the server (connect, a lock, the pool, an
                                        append, a catch-up read)
 ``admin_timeout_s``        300         longest wait for a long operation: ``count``, ``summary``,
-                                       ``prune``, reading or writing a snapshot, the schema check
-                                       and migration when the store opens
+                                       ``prune`` (and for another one running), reading or writing
+                                       a snapshot, the schema check and migration when the store
+                                       opens
 ``pool_max``               4           most connections this process opens for appends and reads
 ``poll_s``                 1           catch-up fallback interval when no notification arrives
 ``notify_gap_s``           0.05        at most one notification per this many seconds, all writers
@@ -394,6 +395,25 @@ _FINITE_SUMMARY = " AND ".join(
 
 #: The runs of ``$1``'s keys that prune deleted, of those from ``$2`` to ``$3``.
 _PRUNED_KEYS = b"SELECT seq_from, seq_to FROM toolrouter.pruned_keys WHERE origin = $1 AND seq_from <= $3 AND seq_to >= $2"
+#: The advisory lock prune takes (exclusive) and a journal's write (shared), each till its
+#: transaction ends: prunes run one at a time (two at once could lock the same rows in different
+#: orders, an index scan's and a sequential one's, and deadlock), and a journal's records are
+#: checked against the pruned keys and written with no prune in between (one deleting a checked
+#: record before its write let the write append it again).
+_PRUNE_LOCK = 0x746F6F6C7072756E  # "toolprun"
+_SHARE_PRUNE_LOCK = b"SELECT pg_advisory_xact_lock_shared(%d)" % _PRUNE_LOCK
+#: Whether the log holds a row of the origin ``{o}``: each table's newest key of it, read from the
+#: top of the key's index (from the bottom, a read would pass the entries of the rows just pruned).
+_HAS_ROWS = " OR ".join(
+    f"(SELECT max(origin_seq) FROM toolrouter.{table} WHERE origin = {{o}}) IS NOT NULL"
+    for table in ("attempts", "trace_closes", "tool_removals")
+)
+#: An origin whose records no journal can hold any more (see ``_end``): its pruned keys go, and it
+#: is kept ended while the log holds its rows, so that prune keeps none of its keys again.
+_END = (
+    "WITH keys AS (DELETE FROM toolrouter.pruned_keys WHERE origin = %(o)s) "
+    f"INSERT INTO toolrouter.ended_origins SELECT %(o)s WHERE {_HAS_ROWS.format(o='%(o)s')} ON CONFLICT DO NOTHING"
+)
 #: The highest id prune has deleted, as the text meta keeps (see ``prune``); NULL before any.
 _PRUNED_UPTO = "SELECT (SELECT value FROM toolrouter.meta WHERE key = 'pruned_upto')"
 #: The highest id the log has given out to its rows (visible or not), and what prune deleted
@@ -632,6 +652,7 @@ class PostgresStore(Store):
         self._online = True  # appends go straight to the server (no outage, no journal to write)
         self._reachable = True  # reads and snapshots try the server
         self._closed = False
+        self._writing = 0  # appends writing to the server now (see close)
         self._pid = os.getpid()  # the process whose connections these are (see check_process)
         self.dropped = 0
         self._dropping: str | None = None  # why records are being dropped now, logged once a streak
@@ -767,7 +788,8 @@ class PostgresStore(Store):
         """Run ``fn(conn)`` on a pooled connection, waiting for the server at most ``timeout_s``
         (``admin_timeout_s`` for an ``admin`` one); an outage, or no answer in time, raises
         ``StoreUnavailableError`` naming ``operation``, as does an error of the server that is no
-        outage (permission denied, a limit of the server's), without taking the store offline.
+        outage (permission denied, a limit of the server's, a lock waited for past ``timeout_s``),
+        without taking the store offline.
         A ``write`` is refused on a read-only store."""
         self._check_open()
         if write:
@@ -779,7 +801,9 @@ class PostgresStore(Store):
             with self._pool.connection(timeout=self.options.timeout_s) as conn:
                 return _bounded(conn, getattr(self.options, option), option, fn)
         except Exception as exc:
-            if not self._unavailable(exc):
+            # a lock waited for past lock_timeout (another router writing the same snapshot) is no
+            # outage: the server answered, and appends would be journaled for nothing
+            if not self._unavailable(exc) or isinstance(exc, self._psycopg.errors.LockNotAvailable):
                 if isinstance(exc, self._psycopg.Error):  # the server's bare words would name no store
                     raise StoreUnavailableError(f"store {self.url!r}: {operation}: {_one_line(exc)}") from exc
                 raise
@@ -807,6 +831,7 @@ class PostgresStore(Store):
             if not self._online:  # an outage, or its journal is still being written: keep order
                 self._keep(seqs, records)
                 return []
+            self._writing += 1
         try:
             with self._pool.connection(timeout=self.options.timeout_s) as conn:
                 written = self._write(conn, self.origin, seqs, records)
@@ -825,6 +850,9 @@ class PostgresStore(Store):
                 self._went_offline(exc)
                 self._keep(seqs, records)
             return []
+        finally:
+            with self._lock:
+                self._writing -= 1
         return [written[s] for s in seqs]
 
     def _keep(self, seqs: list[int], records: Sequence[LogEntry]) -> None:
@@ -868,22 +896,30 @@ class PostgresStore(Store):
             say(event, url=self.url, dropped=self.dropped, **fields)
 
     def _write(
-        self, conn: Any, origin: str, seqs: Sequence[int], records: Sequence[LogEntry]
+        self, conn: Any, origin: str, seqs: Sequence[int], records: Sequence[LogEntry], *, journal: bool = False
     ) -> dict[int, int]:
         """Insert ``records`` under keys ``(origin, seqs)`` in one transaction, then notify if due
         (see ``_NOTIFY``); returns seq -> id of the ones this call wrote (a key already in the log
-        is skipped)."""
-        rows = [_row_params(seq, r) for seq, r in zip(seqs, records)]
-        kinds = _kinds(records)
+        is skipped). A ``journal``'s records whose keys were pruned (``_unpruned``) are skipped
+        too, checked in the same transaction, under ``_PRUNE_LOCK``."""
         deadline = time.monotonic() + self.options.timeout_s
+        kinds = _kinds(records)
         statements = _statements(kinds)
-        if len(statements) == 1:  # one statement, its own transaction
+        if len(statements) == 1 and not journal:  # one statement, its own transaction
+            rows = [_row_params(seq, r) for seq, r in zip(seqs, records)]
             name = f"toolrouter_append_{len(kinds) if not kinds.strip('a') else kinds}"
             params = [_text(origin), *itertools.chain.from_iterable(rows)]
             results = [self._execute(conn, name if len(kinds) <= _PREPARED_UP_TO else None, _append_sql(kinds), params, deadline)]
-        else:  # more parameters than one statement takes: all in one transaction, one id base
+        else:  # more parameters than one statement takes, or a journal's: one transaction, one id base
             self._execute(conn, None, b"BEGIN", [], deadline)
             try:
+                if journal:
+                    self._execute(conn, None, _SHARE_PRUNE_LOCK, [], deadline)
+                    kept = self._unpruned(conn, origin, list(zip(seqs, records)))
+                    seqs, records = [s for s, _ in kept], [r for _, r in kept]
+                    kinds = _kinds(records)
+                    statements = _statements(kinds) if kept else []
+                rows = [_row_params(seq, r) for seq, r in zip(seqs, records)]
                 results = [
                     self._execute(
                         conn, None, _append_sql(kinds[start:end], start),
@@ -1056,7 +1092,9 @@ class PostgresStore(Store):
         """See ``Store.prune``. A watermark is an id no attempt still to commit can be below (see
         ``visible_below`` in the schema), so nothing pruned up to one can be written after. The
         keys of what it deletes are kept (``toolrouter.pruned_keys``, read by ``_unpruned``), as
-        runs merged with those kept of the same origins."""
+        runs merged with those kept of the same origins, but for the origins no journal can hold
+        records of any more (``_end``). Prunes run one at a time (``_PRUNE_LOCK``): one waits for
+        another up to ``admin_timeout_s``."""
         upto_id = check_upto_id(upto_id)
         # the highest id gone, of attempts, trace closes and tool removals, is kept in meta beside
         # schema_version, and their keys as runs of consecutive seqs, in the same statement
@@ -1070,7 +1108,8 @@ class PostgresStore(Store):
             "WHERE excluded.value::bigint > toolrouter.meta.value::bigint), "
             "runs AS (SELECT origin, min(origin_seq) AS seq_from, max(origin_seq) AS seq_to FROM (SELECT origin, "
             "origin_seq, origin_seq - row_number() OVER (PARTITION BY origin ORDER BY origin_seq) AS run FROM ids "
-            "WHERE origin IS NOT NULL AND origin_seq IS NOT NULL) AS k GROUP BY origin, run), "
+            "WHERE origin IS NOT NULL AND origin_seq IS NOT NULL "
+            "AND origin NOT IN (SELECT origin FROM toolrouter.ended_origins)) AS k GROUP BY origin, run), "
             # the runs kept of the same origins are taken out and merged with the new ones: an origin
             # whose rows are pruned in order keeps one row, not one a prune
             "kept AS (DELETE FROM toolrouter.pruned_keys WHERE origin IN (SELECT origin FROM runs) "
@@ -1085,8 +1124,15 @@ class PostgresStore(Store):
         )
 
         def run(conn: Any) -> int:
-            self._pruned_mark(conn.execute(_PRUNED_UPTO).fetchone()[0])  # the statement casts it: a damaged one is named
-            return int(conn.execute(sql, (upto_id,) * 3).fetchone()[0])
+            with conn.transaction():
+                # another prune may hold the lock for a long operation's time: waited for as long
+                conn.execute(f"SET LOCAL lock_timeout = {int(self.options.admin_timeout_s * 1000)}")
+                conn.execute("SELECT pg_advisory_xact_lock(%s)", (_PRUNE_LOCK,))  # before the statements' snapshots
+                self._pruned_mark(conn.execute(_PRUNED_UPTO).fetchone()[0])  # the statement casts it: a damaged one is named
+                gone = int(conn.execute(sql, (upto_id,) * 3).fetchone()[0])
+                # an ended origin none of whose rows are left needs no mark (after the delete, which it sees)
+                conn.execute(f"DELETE FROM toolrouter.ended_origins e WHERE NOT ({_HAS_ROWS.format(o='e.origin')})")
+                return gone
 
         return int(self._on_server("prune", run, admin=True, write=True))
 
@@ -1430,9 +1476,8 @@ class PostgresStore(Store):
             if not rows:
                 return
             with self._pool.connection(timeout=self.options.timeout_s) as conn:
-                kept = self._unpruned(conn, origin, rows)
-                if kept and self._refusal(conn, origin, kept) is not None:
-                    self._write_alone(conn, journal, origin, kept)
+                if self._refusal(conn, origin, rows) is not None:
+                    self._write_alone(conn, journal, origin, rows)
                     continue
             with self._lock:
                 journal.remove_upto(rows[-1][0])
@@ -1481,10 +1526,11 @@ class PostgresStore(Store):
                     journal.set_aside(seq, refused)
 
     def _refusal(self, conn: Any, origin: str, rows: Sequence[tuple[int, LogEntry]]) -> Exception | None:
-        """Write ``rows`` under ``origin``'s keys (one transaction); the server's refusal of them
-        (no outage) if it refused them, else ``None``. An outage is raised."""
+        """Write ``rows`` under ``origin``'s keys (one transaction), but those pruned (see
+        ``_write``'s ``journal``); the server's refusal of them (no outage) if it refused them, else
+        ``None``. An outage is raised."""
         try:
-            self._write(conn, origin, [s for s, _ in rows], [r for _, r in rows])
+            self._write(conn, origin, [s for s, _ in rows], [r for _, r in rows], journal=True)
         except self._psycopg.Error as exc:
             if not self._answered(exc):
                 raise
@@ -1564,6 +1610,7 @@ class PostgresStore(Store):
                 if len(journal):  # the store closed: the rest is the next store's
                     break
                 log.info("journal_adopted", url=self.url, journal=str(journal.path), attempts=n)
+                self._end(journal.origin)  # its file goes below, empty: no journal holds its records
             except Exception as exc:  # unreachable (retried at the next reconnect) or unreadable: keep it
                 error, path = _one_line(exc), str(journal.path)
                 if self._deferred.get(path) != error:  # said once while it lasts, not every retry_s
@@ -1577,10 +1624,30 @@ class PostgresStore(Store):
                 journal.close()
         self._deferred = deferred
 
+    def _end(self, origin: str) -> None:
+        """Say that no journal can hold ``origin``'s records any more (its store closed with its
+        journal written, or its journal was adopted and written): its pruned keys, which only a
+        journal's write reads, go, and prune keeps none of its (``toolrouter.ended_origins``), so
+        that the keys kept are those of the router processes that are running, or died with their
+        records journaled (or without closing). Under the lock prune takes: a prune running meanwhile
+        would keep them again. An outage, or a role without the privilege, leaves the keys kept."""
+
+        def end(conn: Any) -> None:
+            with conn.transaction():
+                conn.execute(_SHARE_PRUNE_LOCK)
+                conn.execute(_END, {"o": origin})
+
+        try:
+            with self._pool.connection(timeout=self.options.timeout_s) as conn:
+                _bounded(conn, self.options.timeout_s, "timeout_s", end)
+        except self._psycopg.Error as exc:
+            log.info("store_keys_kept", url=self.url, origin=origin, error=_one_line(exc))
+
     def close(self) -> None:
         """Stop the background thread, try once more to write the journal (a journal that cannot
         be written stays on disk for the next router on this host, as does what an append failing
-        meanwhile, in another thread, journals), close the connections."""
+        meanwhile, in another thread, journals), end its origin if no journal holds its records
+        (``_end``), close the connections."""
         if os.getpid() != self._pid:  # a forked copy: the pool's sessions and the journal are the parent's,
             if not self._closed:  # which closing them here would end; the pipe is this process's copy
                 self._closed = True
@@ -1602,6 +1669,11 @@ class PostgresStore(Store):
                 self._reconnect()
         with self._lock:
             self._leave_journal()
+            # what an append still writing fails to write is journaled: this store's records may
+            # yet be, and its keys are kept
+            ended = self._online and not self._kept and not self._writing and not self._read_only
+        if ended:
+            self._end(self.origin)
         self._pool.close()
         with self._lock:  # a read failing in another thread meanwhile wakes nothing: the numbers may be reused
             os.close(self._wake_r)

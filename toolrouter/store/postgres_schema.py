@@ -69,6 +69,10 @@ Versions:
     13. The conversation a trace's task is a turn of (``conversation_id`` on attempts; the attempts
        before it have none), so that routers replaying the log learn what conversations run as
        their writers did.
+    14. The router processes whose records no journal can hold any more (``ended_origins``: their
+       store closed with its journal written, or a dead one's journal was adopted and written):
+       their keys leave ``pruned_keys``, a prune keeps none of theirs, and their row goes once the
+       log holds none of their rows. Keys kept before it of processes that had ended stay.
 """
 
 from __future__ import annotations
@@ -239,6 +243,11 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         13,
         "conversations: the conversation a trace's task is a turn of",
         "ALTER TABLE toolrouter.attempts ADD COLUMN conversation_id text;",
+    ),
+    (
+        14,
+        "ended origins: router processes whose records no journal can hold, whose keys prune keeps no more",
+        "CREATE TABLE toolrouter.ended_origins (origin text PRIMARY KEY);",
     ),
 )
 
