@@ -372,13 +372,15 @@ class MAML(BaseMetaLearner):
 
     def settings(self) -> dict[str, Any]:
         """What ``save`` stores and ``load`` checks: ``lr_inner``, ``num_inner_steps``,
-        ``first_order``, the adapted parameters' names and, for a built-in loss (by name, or torch's
-        ``nn.MSELoss``, ``nn.L1Loss`` or ``nn.CrossEntropyLoss``), its name."""
+        ``first_order``, the adapted parameters' names, ``grad_clip`` and, for a built-in loss (by
+        name, or torch's ``nn.MSELoss``, ``nn.L1Loss`` or ``nn.CrossEntropyLoss``), its name."""
         settings: dict[str, Any] = {
             "lr_inner": self.lr_inner,
             "num_inner_steps": self.num_inner_steps,
             "first_order": self.first_order,
             "adapt_parameters": list(self.adapt_names),
+            # not in the optimiser's state, which brings the meta learning rate back with it
+            "grad_clip": self.grad_clip,
         }
         # a callable cannot be compared across processes: only a built-in loss is recorded, a torch
         # loss module as its function (unrecorded, a regression file loaded into a classifier)
