@@ -1190,6 +1190,20 @@ class MultiTaskMAML(MAML):
     def _needs_all_losses(self) -> bool:
         return True
 
+    def compute_meta_gradients(self, tasks: MetaBatch | Iterable[TaskLike], total_tasks: int | None = None) -> dict[str, torch.Tensor]:
+        """As ``MAML.compute_meta_gradients``, for a whole meta-batch only: a ``total_tasks`` other
+        than its size raises ValueError naming it, before any gradient. A task's weight is a
+        softmax over the losses of every task of the meta-batch, which a shard does not hold: each
+        shard's tasks would be weighed among themselves, and the shards' gradients would not add
+        up to the meta-batch's."""
+        batch = as_meta_batch(tasks)
+        if total_tasks is not None and check_count("total_tasks", total_tasks, low=len(batch)) != len(batch):
+            raise ValueError(
+                f"total_tasks: {total_tasks} for a meta-batch of {len(batch)} tasks; {type(self).__name__} weighs each "
+                "task by a softmax over the losses of all tasks, so it takes the whole meta-batch, not a shard"
+            )
+        return super().compute_meta_gradients(batch, total_tasks)
+
     def _task_weights(self, query_losses: torch.Tensor) -> torch.Tensor:
         losses = query_losses.detach()
         weights = len(losses) * torch.softmax(losses / self.temperature, dim=0)
