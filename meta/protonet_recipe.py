@@ -170,6 +170,12 @@ def train_protonet(
             images' channels, which takes images of 16x16 pixels or more); trained in place.
         on_episode: called as ``on_episode(episode, {"loss", "accuracy", "lr"})`` after every episode.
 
+    The network trains in training mode, a module of the encoder frozen in eval mode inside a
+    module in training mode staying so (``meta.base.train_unfrozen``), and is returned in
+    evaluation mode, every module of it: that mark is gone then, and a second training of the
+    encoder trains the module too unless it is frozen again (or the training runs under
+    ``meta.base.modes_kept(encoder)``, as ``VisionExpert.meta_train`` does).
+
     Raises ``ValueError`` naming the argument when the data cannot make the recipe's episodes, and
     ``NonFiniteLossError`` when the loss or a gradient becomes NaN (no update is applied then).
     """

@@ -124,8 +124,10 @@ class VisionExpert(Expert):
         raises ``ExpertInputError``. Bad images (NaN or infinite
         values too) or labels raise ``ExpertInputError`` naming them, and a recipe or ``on_episode``
         of another kind a ``TypeError``, before any training: the encoder is unchanged then, as
-        it is when training fails or is stopped midway (an exception from ``on_episode``). Inputs
-        served from other threads meanwhile wait for it to end, and the tasks to be learned again.
+        it is when training fails or is stopped midway (an exception from ``on_episode``). Each
+        module of the encoder is left in the mode it was in: a BatchNorm frozen in eval mode stays
+        frozen, in the next ``meta_train`` too. Inputs served from other threads meanwhile wait
+        for it to end, and the tasks to be learned again.
         """
         if not isinstance(images, torch.Tensor) or tuple(images.shape[1:]) != self.image_shape or not images.is_floating_point():
             got = tuple(images.shape) if isinstance(images, torch.Tensor) else type(images).__name__

@@ -1,6 +1,6 @@
 """An expert puts each module of its model back in the mode it found it in: a BatchNorm frozen in
 evaluation mode inside a model in training mode (fine-tuning's usual set-up) stays frozen after an
-input is served, a task learned, or a meta-training stopped midway."""
+input is served, a task learned, or a meta-training, finished or stopped midway."""
 
 from __future__ import annotations
 
@@ -44,6 +44,20 @@ def test_a_vision_expert_leaves_a_frozen_batchnorm_frozen() -> None:
     with pytest.raises(Stop):
         expert.meta_train(images, torch.arange(6).repeat_interleave(10), ProtoNetRecipe(n_way=3, episodes=5), on_episode=stop)
     assert expert.model.training and not any(m.training for m in norms)
+
+
+def test_a_vision_expert_keeps_frozen_norms_frozen_through_a_second_meta_training() -> None:
+    # train_protonet returns the encoder all in eval mode: left so, the second training took it
+    # for a model serving, and trained the norms
+    torch.manual_seed(0)
+    expert = VisionExpert(conv4(4), image_shape=(1, 16, 16))
+    norms = _frozen_norms(expert.model)
+    images = torch.rand(24, 1, 16, 16, generator=torch.Generator().manual_seed(0))
+    recipe = ProtoNetRecipe(n_way=3, n_query=1, episodes=2, rotation_classes=False, precision="float32")
+    for _ in range(2):
+        expert.meta_train(images, torch.arange(6).repeat_interleave(4), recipe)
+        assert expert.model.training and not any(m.training for m in norms)
+    assert all(int(m.num_batches_tracked) == 0 for m in norms)
 
 
 def test_a_language_expert_leaves_a_module_frozen_in_eval_mode_so() -> None:
