@@ -62,7 +62,7 @@ from integrations.experts.base import (
     normalize_support,
     prototype_scores,
 )
-from meta.base import Task, eval_mode
+from meta.base import Task, eval_mode, train_unfrozen
 from meta.few_shot import FewShotLearner, PrototypicalNetwork
 from meta.maml import MAML, Reptile
 from toolrouter._checks import check_count
@@ -295,7 +295,9 @@ class LanguageExpert(Expert):
         held-out labels); with a MAML-family learner, ``meta_train_step`` on meta-batches of
         ``tasks_per_step`` such episodes. Every learned task is then learned again under the new
         model (``relearn_tasks``); a training that fails or is stopped midway leaves the model as
-        it was. Returns the last metrics. A model of another dtype than float32
+        it was. A module frozen in eval mode inside the model in training mode stays so while it
+        trains (``meta.base.train_unfrozen``), and each module is left in its mode. Returns the
+        last metrics. A model of another dtype than float32
         (``expert.model.double()``) is trained in float32 by the selector and handed back in its
         own dtype; the learners train it in its own dtype. ``seed`` (default: the expert's) draws
         the episodes: an integer from 0 to 2**64 - 1, else a ``TypeError`` or ``ValueError`` naming
@@ -356,7 +358,7 @@ class LanguageExpert(Expert):
         rows = {label: self._rows(texts) for label, texts in data.items()}
         desc_rows = {label: self._rows([text], True) for label, text in descs.items()}
         metrics: dict[str, float] = {}
-        self.model.train()
+        train_unfrozen(self.model)  # a module the user froze in eval mode stays so (_meta_training puts modes back)
         for _ in range(episodes):
             k = int(shots[rng.integers(len(shots))])
             batch = []
@@ -391,7 +393,6 @@ class LanguageExpert(Expert):
                 metrics = {"meta_loss": float(out["meta_loss"])}
             else:
                 metrics = learner.train_episode(*batch[0])
-        self.model.eval()
         return metrics
 
     def relearn_tasks(self) -> None:
