@@ -287,7 +287,7 @@ class LanguageExpert(Expert):
     ) -> dict[str, float]:
         """Train ``expert.model`` so that new labels are learned well from a few examples.
 
-        ``examples`` maps each training label to its texts (at least 2 each), ``descriptions``
+        ``examples`` maps each training label to its texts (at least 2 labels, 2 texts each), ``descriptions``
         optionally to a description. Without a learner, or with a ``FewShotLearner``, episodes of
         ``n_way`` labels with ``k_shot`` examples each (0: the description alone, which every label
         needs then) train a prototypical network (without a learner:
@@ -305,8 +305,9 @@ class LanguageExpert(Expert):
         """
         # checked here for every path: the learners' episodes would fail on them midway, or not at all
         seed = _checked_seed(self.seed if seed is None else seed, low=0)  # numpy's generators take no negative seed
-        for name, value in (("episodes", episodes), ("n_way", n_way), ("queries", queries), ("tasks_per_step", tasks_per_step)):
+        for name, value in (("episodes", episodes), ("queries", queries), ("tasks_per_step", tasks_per_step)):
             check_count(name, value, low=1)
+        check_count("n_way", n_way, low=2)  # an episode of one label has a loss of 0: nothing is learned
         shots = [k_shot] if isinstance(k_shot, (int, np.integer)) else k_shot
         if isinstance(shots, (str, bytes)) or not isinstance(shots, Sequence) or not shots or any(
             isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 0 for k in shots
@@ -318,6 +319,8 @@ class LanguageExpert(Expert):
                 self._check_input(t, f"examples[{label!r}][{i}]")
             if len(texts) < 2:
                 raise ExpertInputError(f"examples[{label!r}]: meta-training needs at least 2 texts per label, got {len(texts)}")
+        if len(data) < 2:
+            raise ExpertInputError(f"examples: meta-training needs at least 2 labels, got {len(data)} ({short_repr(list(data))})")
         descs = _description_map(descriptions, list(data))
         if 0 in shots and len(descs) < len(data):  # a 0-shot episode learns each label from its description alone
             missing = [label for label in data if label not in descs]
