@@ -229,39 +229,43 @@ def train_protonet(
     cpu0, wall0 = time.process_time(), time.perf_counter()
     history: list[dict[str, float]] = []
     episode, progress = 0, 0.0
-    while progress < 1.0:
-        lr = recipe.lr * _lr_factor(recipe, progress)
-        for group in optimizer.param_groups:
-            group["lr"] = lr
-        task = sampler.sample()
-        x = torch.cat([task.support_x, task.query_x])
-        if recipe.augment:
-            x = random_affine(x, generator, recipe.max_rotation_deg, recipe.max_scale, recipe.max_shift)
-        x = x.to(device).contiguous(memory_format=memory_format)
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_bf16):
-            z = network.embed(x)
-        z = z.to(torch.promote_types(z.dtype, torch.float32))  # float32 at least, float64 kept
-        protos = network.prototypes(z[:n_support], support_idx, recipe.n_way)
-        scores = network.logits(z[n_support:], protos)  # by the recipe's distance
-        loss = F.cross_entropy(scores, target)
-        if not torch.isfinite(loss):
-            raise NonFiniteLossError(f"loss is {float(loss.detach())} at episode {episode + 1}; no update was applied")
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        if not gradients_finite(network.parameters()):
-            raise NonFiniteLossError(f"a gradient is NaN or infinite at episode {episode + 1}; no update was applied")
-        optimizer.step()
-        episode += 1
-        metrics = {"loss": float(loss.detach()), "accuracy": float((scores.argmax(-1) == target).float().mean()), "lr": lr}
-        if on_episode is not None:
-            on_episode(episode, metrics)
-        if episode % 100 == 0:
-            history.append({"episode": float(episode), "cpu_seconds": time.process_time() - cpu0, **metrics})
-            log.info("protonet_training", episode=episode, **metrics)
-        progress = episode / recipe.episodes
-        if recipe.cpu_seconds is not None:
-            progress = max(progress, (time.process_time() - cpu0) / recipe.cpu_seconds)
-    network.to(memory_format=torch.contiguous_format)
+    try:
+        while progress < 1.0:
+            lr = recipe.lr * _lr_factor(recipe, progress)
+            for group in optimizer.param_groups:
+                group["lr"] = lr
+            task = sampler.sample()
+            x = torch.cat([task.support_x, task.query_x])
+            if recipe.augment:
+                x = random_affine(x, generator, recipe.max_rotation_deg, recipe.max_scale, recipe.max_shift)
+            x = x.to(device).contiguous(memory_format=memory_format)
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_bf16):
+                z = network.embed(x)
+            z = z.to(torch.promote_types(z.dtype, torch.float32))  # float32 at least, float64 kept
+            protos = network.prototypes(z[:n_support], support_idx, recipe.n_way)
+            scores = network.logits(z[n_support:], protos)  # by the recipe's distance
+            loss = F.cross_entropy(scores, target)
+            if not torch.isfinite(loss):
+                raise NonFiniteLossError(f"loss is {float(loss.detach())} at episode {episode + 1}; no update was applied")
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            if not gradients_finite(network.parameters()):
+                raise NonFiniteLossError(f"a gradient is NaN or infinite at episode {episode + 1}; no update was applied")
+            optimizer.step()
+            episode += 1
+            metrics = {"loss": float(loss.detach()), "accuracy": float((scores.argmax(-1) == target).float().mean()), "lr": lr}
+            if on_episode is not None:
+                on_episode(episode, metrics)
+            if episode % 100 == 0:
+                history.append({"episode": float(episode), "cpu_seconds": time.process_time() - cpu0, **metrics})
+                log.info("protonet_training", episode=episode, **metrics)
+            progress = episode / recipe.episodes
+            if recipe.cpu_seconds is not None:
+                progress = max(progress, (time.process_time() - cpu0) / recipe.cpu_seconds)
+    finally:
+        # the encoder is the caller's: back in the usual layout when training fails too, or its
+        # outputs stay channels-last, and a .view of them (which the training may have failed on) fails
+        network.to(memory_format=torch.contiguous_format)
     network.eval()
     return ProtoNetTraining(
         network=network,
