@@ -176,7 +176,8 @@ def train_protonet(
     encoder trains the module too unless it is frozen again (or the training runs under
     ``meta.base.modes_kept(encoder)``, as ``VisionExpert.meta_train`` does).
 
-    Raises ``ValueError`` naming the argument when the data cannot make the recipe's episodes, and
+    Raises ``ValueError`` naming the argument when the data cannot make the recipe's episodes or
+    the encoder cannot take channels-last images (``recipe.channels_last``), and
     ``NonFiniteLossError`` when the loss or a gradient becomes NaN (no update is applied then).
     """
     # a dict of the fields is validated as the recipe's own arguments are
@@ -240,7 +241,15 @@ def train_protonet(
                 x = random_affine(x, generator, recipe.max_rotation_deg, recipe.max_scale, recipe.max_shift)
             x = x.to(device).contiguous(memory_format=memory_format)
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_bf16):
-                z = network.embed(x)
+                try:
+                    z = network.embed(x)
+                except RuntimeError as exc:  # torch's message names neither the option nor the fix
+                    if not recipe.channels_last or "view size is not compatible" not in str(exc):
+                        raise
+                    raise ValueError(
+                        "recipe.channels_last: the encoder failed on channels-last images, flattening them with .view "
+                        f"({str(exc)[:80]}...); pass a recipe with channels_last=False, or flatten with .reshape"
+                    ) from exc
             z = z.to(torch.promote_types(z.dtype, torch.float32))  # float32 at least, float64 kept
             protos = network.prototypes(z[:n_support], support_idx, recipe.n_way)
             scores = network.logits(z[n_support:], protos)  # by the recipe's distance
