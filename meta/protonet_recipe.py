@@ -176,12 +176,15 @@ def train_protonet(
     encoder trains the module too unless it is frozen again (or the training runs under
     ``meta.base.modes_kept(encoder)``, as ``VisionExpert.meta_train`` does).
 
-    Raises ``ValueError`` naming the argument when the data cannot make the recipe's episodes or
+    Raises ``TypeError`` naming ``on_episode`` when it is not a function, before any update;
+    ``ValueError`` naming the argument when the data cannot make the recipe's episodes or
     the encoder cannot take channels-last images (``recipe.channels_last``), and
     ``NonFiniteLossError`` when the loss or a gradient becomes NaN (no update is applied then).
     """
     # a dict of the fields is validated as the recipe's own arguments are
     recipe = ProtoNetRecipe.model_validate(ProtoNetRecipe() if recipe is None else recipe)
+    if on_episode is not None and not callable(on_episode):  # first called after the first update
+        raise TypeError(f"on_episode: expected a function (episode, metrics) or None, got {type(on_episode).__name__}")
     if not isinstance(images, torch.Tensor) or images.dim() != 4 or not images.is_floating_point():
         got = f"a {images.dtype} tensor of shape {tuple(images.shape)}" if isinstance(images, torch.Tensor) else type(images).__name__
         raise ValueError(f"images must be a float tensor [n, channels, height, width], got {got}")
