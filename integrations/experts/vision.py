@@ -141,6 +141,8 @@ class VisionExpert(Expert):
         finite = torch.isfinite(images.flatten(1)).all(1)
         if not bool(finite.all()):
             raise ExpertInputError(f"images[{int((~finite).nonzero()[0])}]: the image holds NaN or infinite values")
+        if labels.is_floating_point() and bool(labels.isnan().any()):  # the episodes' sampler refused it, naming no expert input
+            raise ExpertInputError(f"labels[{int(labels.isnan().nonzero()[0])}]: NaN is no class label (it equals no label, not even itself)")
         if recipe is not None and not isinstance(recipe, ProtoNetRecipe):
             raise TypeError(f"recipe: expected a meta.protonet_recipe.ProtoNetRecipe, got {type(recipe).__name__} ({short_repr(recipe)})")
         if recipe is not None and recipe.distance != self.distance:
