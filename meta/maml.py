@@ -372,13 +372,15 @@ class MAML(BaseMetaLearner):
 
     def settings(self) -> dict[str, Any]:
         """What ``save`` stores and ``load`` checks: ``lr_inner``, ``num_inner_steps``,
-        ``first_order``, the adapted parameters' names and, for a built-in loss (by name, or torch's
-        ``nn.MSELoss``, ``nn.L1Loss`` or ``nn.CrossEntropyLoss``), its name."""
+        ``first_order``, the adapted parameters' names, ``grad_clip`` and, for a built-in loss (by
+        name, or torch's ``nn.MSELoss``, ``nn.L1Loss`` or ``nn.CrossEntropyLoss``), its name."""
         settings: dict[str, Any] = {
             "lr_inner": self.lr_inner,
             "num_inner_steps": self.num_inner_steps,
             "first_order": self.first_order,
             "adapt_parameters": list(self.adapt_names),
+            # not in the optimiser's state, which brings the meta learning rate back with it
+            "grad_clip": self.grad_clip,
         }
         # a callable cannot be compared across processes: only a built-in loss is recorded, a torch
         # loss module as its function (unrecorded, a regression file loaded into a classifier)
@@ -1187,6 +1189,20 @@ class MultiTaskMAML(MAML):
 
     def _needs_all_losses(self) -> bool:
         return True
+
+    def compute_meta_gradients(self, tasks: MetaBatch | Iterable[TaskLike], total_tasks: int | None = None) -> dict[str, torch.Tensor]:
+        """As ``MAML.compute_meta_gradients``, for a whole meta-batch only: a ``total_tasks`` other
+        than its size raises ValueError naming it, before any gradient. A task's weight is a
+        softmax over the losses of every task of the meta-batch, which a shard does not hold: each
+        shard's tasks would be weighed among themselves, and the shards' gradients would not add
+        up to the meta-batch's."""
+        batch = as_meta_batch(tasks)
+        if total_tasks is not None and check_count("total_tasks", total_tasks, low=len(batch)) != len(batch):
+            raise ValueError(
+                f"total_tasks: {total_tasks} for a meta-batch of {len(batch)} tasks; {type(self).__name__} weighs each "
+                "task by a softmax over the losses of all tasks, so it takes the whole meta-batch, not a shard"
+            )
+        return super().compute_meta_gradients(batch, total_tasks)
 
     def _task_weights(self, query_losses: torch.Tensor) -> torch.Tensor:
         losses = query_losses.detach()

@@ -170,11 +170,21 @@ def train_protonet(
             images' channels, which takes images of 16x16 pixels or more); trained in place.
         on_episode: called as ``on_episode(episode, {"loss", "accuracy", "lr"})`` after every episode.
 
-    Raises ``ValueError`` naming the argument when the data cannot make the recipe's episodes, and
+    The network trains in training mode, a module of the encoder frozen in eval mode inside a
+    module in training mode staying so (``meta.base.train_unfrozen``), and is returned in
+    evaluation mode, every module of it: that mark is gone then, and a second training of the
+    encoder trains the module too unless it is frozen again (or the training runs under
+    ``meta.base.modes_kept(encoder)``, as ``VisionExpert.meta_train`` does).
+
+    Raises ``TypeError`` naming ``on_episode`` when it is not a function, before any update;
+    ``ValueError`` naming the argument when the data cannot make the recipe's episodes or
+    the encoder cannot take channels-last images (``recipe.channels_last``), and
     ``NonFiniteLossError`` when the loss or a gradient becomes NaN (no update is applied then).
     """
     # a dict of the fields is validated as the recipe's own arguments are
     recipe = ProtoNetRecipe.model_validate(ProtoNetRecipe() if recipe is None else recipe)
+    if on_episode is not None and not callable(on_episode):  # first called after the first update
+        raise TypeError(f"on_episode: expected a function (episode, metrics) or None, got {type(on_episode).__name__}")
     if not isinstance(images, torch.Tensor) or images.dim() != 4 or not images.is_floating_point():
         got = f"a {images.dtype} tensor of shape {tuple(images.shape)}" if isinstance(images, torch.Tensor) else type(images).__name__
         raise ValueError(f"images must be a float tensor [n, channels, height, width], got {got}")
@@ -223,39 +233,51 @@ def train_protonet(
     cpu0, wall0 = time.process_time(), time.perf_counter()
     history: list[dict[str, float]] = []
     episode, progress = 0, 0.0
-    while progress < 1.0:
-        lr = recipe.lr * _lr_factor(recipe, progress)
-        for group in optimizer.param_groups:
-            group["lr"] = lr
-        task = sampler.sample()
-        x = torch.cat([task.support_x, task.query_x])
-        if recipe.augment:
-            x = random_affine(x, generator, recipe.max_rotation_deg, recipe.max_scale, recipe.max_shift)
-        x = x.to(device).contiguous(memory_format=memory_format)
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_bf16):
-            z = network.embed(x)
-        z = z.to(torch.promote_types(z.dtype, torch.float32))  # float32 at least, float64 kept
-        protos = network.prototypes(z[:n_support], support_idx, recipe.n_way)
-        scores = network.logits(z[n_support:], protos)  # by the recipe's distance
-        loss = F.cross_entropy(scores, target)
-        if not torch.isfinite(loss):
-            raise NonFiniteLossError(f"loss is {float(loss.detach())} at episode {episode + 1}; no update was applied")
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        if not gradients_finite(network.parameters()):
-            raise NonFiniteLossError(f"a gradient is NaN or infinite at episode {episode + 1}; no update was applied")
-        optimizer.step()
-        episode += 1
-        metrics = {"loss": float(loss.detach()), "accuracy": float((scores.argmax(-1) == target).float().mean()), "lr": lr}
-        if on_episode is not None:
-            on_episode(episode, metrics)
-        if episode % 100 == 0:
-            history.append({"episode": float(episode), "cpu_seconds": time.process_time() - cpu0, **metrics})
-            log.info("protonet_training", episode=episode, **metrics)
-        progress = episode / recipe.episodes
-        if recipe.cpu_seconds is not None:
-            progress = max(progress, (time.process_time() - cpu0) / recipe.cpu_seconds)
-    network.to(memory_format=torch.contiguous_format)
+    try:
+        while progress < 1.0:
+            lr = recipe.lr * _lr_factor(recipe, progress)
+            for group in optimizer.param_groups:
+                group["lr"] = lr
+            task = sampler.sample()
+            x = torch.cat([task.support_x, task.query_x])
+            if recipe.augment:
+                x = random_affine(x, generator, recipe.max_rotation_deg, recipe.max_scale, recipe.max_shift)
+            x = x.to(device).contiguous(memory_format=memory_format)
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_bf16):
+                try:
+                    z = network.embed(x)
+                except RuntimeError as exc:  # torch's message names neither the option nor the fix
+                    if not recipe.channels_last or "view size is not compatible" not in str(exc):
+                        raise
+                    raise ValueError(
+                        "recipe.channels_last: the encoder failed on channels-last images, flattening them with .view "
+                        f"({str(exc)[:80]}...); pass a recipe with channels_last=False, or flatten with .reshape"
+                    ) from exc
+            z = z.to(torch.promote_types(z.dtype, torch.float32))  # float32 at least, float64 kept
+            protos = network.prototypes(z[:n_support], support_idx, recipe.n_way)
+            scores = network.logits(z[n_support:], protos)  # by the recipe's distance
+            loss = F.cross_entropy(scores, target)
+            if not torch.isfinite(loss):
+                raise NonFiniteLossError(f"loss is {float(loss.detach())} at episode {episode + 1}; no update was applied")
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            if not gradients_finite(network.parameters()):
+                raise NonFiniteLossError(f"a gradient is NaN or infinite at episode {episode + 1}; no update was applied")
+            optimizer.step()
+            episode += 1
+            metrics = {"loss": float(loss.detach()), "accuracy": float((scores.argmax(-1) == target).float().mean()), "lr": lr}
+            if on_episode is not None:
+                on_episode(episode, metrics)
+            if episode % 100 == 0:
+                history.append({"episode": float(episode), "cpu_seconds": time.process_time() - cpu0, **metrics})
+                log.info("protonet_training", episode=episode, **metrics)
+            progress = episode / recipe.episodes
+            if recipe.cpu_seconds is not None:
+                progress = max(progress, (time.process_time() - cpu0) / recipe.cpu_seconds)
+    finally:
+        # the encoder is the caller's: back in the usual layout when training fails too, or its
+        # outputs stay channels-last, and a .view of them (which the training may have failed on) fails
+        network.to(memory_format=torch.contiguous_format)
     network.eval()
     return ProtoNetTraining(
         network=network,

@@ -76,6 +76,7 @@ from torch import nn
 
 from meta import FewShotLearner, PrototypicalNetwork
 from meta._checks import check_flag
+from meta.base import eval_mode
 from toolrouter._checks import NumbersOnly, check_count, check_real
 from toolrouter.calibration import CalibrationEpisodes, CountCalibration
 from toolrouter.errors import CorruptStateError, DuplicateToolError, UnknownToolError
@@ -1010,7 +1011,6 @@ class FewShotToolSelector:
                         # the last episode is checked too: an encoder never checked would be dropped for the best one checked
                         if val_tools and (episode % cfg.eval_every == 0 or spent or episode == episodes):
                             acc = self._validate(val_tools, data, descs, shots, rng_seed=seed)
-                            self.network.train()
                             if acc > best_acc:
                                 best_acc, stale = acc, 0
                                 best_state = {kk_: v.clone() for kk_, v in self.network.state_dict().items()}
@@ -1157,7 +1157,6 @@ class FewShotToolSelector:
         perms = {t: rng.permutation(len(data[t])) for t in tools}
         weights = [self.match_weight] if match_weights is None else list(match_weights)
         accs: dict[float, list[float]] = {w: [] for w in weights}
-        self.network.eval()
         for k in sorted(set(int(s) for s in shots)):
             supports, queries, labels = [], [], []
             for j, t in enumerate(tools):
@@ -1168,10 +1167,12 @@ class FewShotToolSelector:
                 supports.append((descs.get(t), [data[t][i] for i in p[:kk]]))
                 queries += [data[t][i] for i in p[kk:][:50]]
                 labels += [j] * len(p[kk:][:50])
-            protos, example_z, description_z = self._embed_tools(supports)
+            # each module back in its mode after: a module the user froze in eval mode stays so for the next episodes
+            with eval_mode(self.network):
+                protos, example_z, description_z = self._embed_tools(supports)
+                q = self.embed_queries(queries)
             if refine:
                 protos = self._refine_tools(protos, example_z, description_z)
-            q = self.embed_queries(queries)
             for w in weights:
                 pred = self._score(q, protos, example_z, w).argmax(-1)
                 accs[w].append(float((pred == torch.tensor(labels)).float().mean()))

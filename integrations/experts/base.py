@@ -436,14 +436,17 @@ class Expert(abc.ABC):
     @contextmanager
     def _meta_training(self) -> Iterator[None]:
         """Around a meta-training of ``self.model``: when it ends, every stored task is learned
-        again under the new weights; when it fails or is stopped midway, the model's weights,
-        buffers and mode are put back as they were (the stored tasks were learned under those).
-        Inputs served and tasks learned from other threads meanwhile wait for it to end."""
+        again under the new weights; when it fails or is stopped midway, the model's weights and
+        buffers are put back as they were (the stored tasks were learned under those). Either way
+        each module is left in the mode it was in, so a module frozen in eval mode inside a model
+        in training mode is frozen in the next training too (``meta.base.train_unfrozen``): a
+        model left all in eval mode (``train_protonet`` returns it so) trains whole. Inputs served
+        and tasks learned from other threads meanwhile wait for it to end."""
         with self._lock:
             # kept on the CPU: a copy beside the weights would halve what the accelerator has for training
             before = {name: t.detach().to("cpu", copy=True) for name, t in self.model.state_dict().items()}
             try:
-                with modes_kept(self.model, on_success=False):  # each module's: a frozen BatchNorm stays so
+                with modes_kept(self.model):  # each module's: a frozen BatchNorm stays so
                     yield
                     self.relearn_tasks()
             except BaseException:

@@ -62,7 +62,7 @@ from integrations.experts.base import (
     normalize_support,
     prototype_scores,
 )
-from meta.base import Task, eval_mode
+from meta.base import Task, eval_mode, train_unfrozen
 from meta.few_shot import FewShotLearner, PrototypicalNetwork
 from meta.maml import MAML, Reptile
 from toolrouter._checks import check_count
@@ -287,7 +287,7 @@ class LanguageExpert(Expert):
     ) -> dict[str, float]:
         """Train ``expert.model`` so that new labels are learned well from a few examples.
 
-        ``examples`` maps each training label to its texts (at least 2 each), ``descriptions``
+        ``examples`` maps each training label to its texts (at least 2 labels, 2 texts each), ``descriptions``
         optionally to a description. Without a learner, or with a ``FewShotLearner``, episodes of
         ``n_way`` labels with ``k_shot`` examples each (0: the description alone, which every label
         needs then) train a prototypical network (without a learner:
@@ -295,7 +295,9 @@ class LanguageExpert(Expert):
         held-out labels); with a MAML-family learner, ``meta_train_step`` on meta-batches of
         ``tasks_per_step`` such episodes. Every learned task is then learned again under the new
         model (``relearn_tasks``); a training that fails or is stopped midway leaves the model as
-        it was. Returns the last metrics. A model of another dtype than float32
+        it was. A module frozen in eval mode inside the model in training mode stays so while it
+        trains (``meta.base.train_unfrozen``), and each module is left in its mode. Returns the
+        last metrics. A model of another dtype than float32
         (``expert.model.double()``) is trained in float32 by the selector and handed back in its
         own dtype; the learners train it in its own dtype. ``seed`` (default: the expert's) draws
         the episodes: an integer from 0 to 2**64 - 1, else a ``TypeError`` or ``ValueError`` naming
@@ -303,8 +305,9 @@ class LanguageExpert(Expert):
         """
         # checked here for every path: the learners' episodes would fail on them midway, or not at all
         seed = _checked_seed(self.seed if seed is None else seed, low=0)  # numpy's generators take no negative seed
-        for name, value in (("episodes", episodes), ("n_way", n_way), ("queries", queries), ("tasks_per_step", tasks_per_step)):
+        for name, value in (("episodes", episodes), ("queries", queries), ("tasks_per_step", tasks_per_step)):
             check_count(name, value, low=1)
+        check_count("n_way", n_way, low=2)  # an episode of one label has a loss of 0: nothing is learned
         shots = [k_shot] if isinstance(k_shot, (int, np.integer)) else k_shot
         if isinstance(shots, (str, bytes)) or not isinstance(shots, Sequence) or not shots or any(
             isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 0 for k in shots
@@ -316,6 +319,8 @@ class LanguageExpert(Expert):
                 self._check_input(t, f"examples[{label!r}][{i}]")
             if len(texts) < 2:
                 raise ExpertInputError(f"examples[{label!r}]: meta-training needs at least 2 texts per label, got {len(texts)}")
+        if len(data) < 2:
+            raise ExpertInputError(f"examples: meta-training needs at least 2 labels, got {len(data)} ({short_repr(list(data))})")
         descs = _description_map(descriptions, list(data))
         if 0 in shots and len(descs) < len(data):  # a 0-shot episode learns each label from its description alone
             missing = [label for label in data if label not in descs]
@@ -356,7 +361,7 @@ class LanguageExpert(Expert):
         rows = {label: self._rows(texts) for label, texts in data.items()}
         desc_rows = {label: self._rows([text], True) for label, text in descs.items()}
         metrics: dict[str, float] = {}
-        self.model.train()
+        train_unfrozen(self.model)  # a module the user froze in eval mode stays so (_meta_training puts modes back)
         for _ in range(episodes):
             k = int(shots[rng.integers(len(shots))])
             batch = []
@@ -391,7 +396,6 @@ class LanguageExpert(Expert):
                 metrics = {"meta_loss": float(out["meta_loss"])}
             else:
                 metrics = learner.train_episode(*batch[0])
-        self.model.eval()
         return metrics
 
     def relearn_tasks(self) -> None:

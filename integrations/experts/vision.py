@@ -124,8 +124,10 @@ class VisionExpert(Expert):
         raises ``ExpertInputError``. Bad images (NaN or infinite
         values too) or labels raise ``ExpertInputError`` naming them, and a recipe or ``on_episode``
         of another kind a ``TypeError``, before any training: the encoder is unchanged then, as
-        it is when training fails or is stopped midway (an exception from ``on_episode``). Inputs
-        served from other threads meanwhile wait for it to end, and the tasks to be learned again.
+        it is when training fails or is stopped midway (an exception from ``on_episode``). Each
+        module of the encoder is left in the mode it was in: a BatchNorm frozen in eval mode stays
+        frozen, in the next ``meta_train`` too. Inputs served from other threads meanwhile wait
+        for it to end, and the tasks to be learned again.
         """
         if not isinstance(images, torch.Tensor) or tuple(images.shape[1:]) != self.image_shape or not images.is_floating_point():
             got = tuple(images.shape) if isinstance(images, torch.Tensor) else type(images).__name__
@@ -139,6 +141,8 @@ class VisionExpert(Expert):
         finite = torch.isfinite(images.flatten(1)).all(1)
         if not bool(finite.all()):
             raise ExpertInputError(f"images[{int((~finite).nonzero()[0])}]: the image holds NaN or infinite values")
+        if labels.is_floating_point() and bool(labels.isnan().any()):  # the episodes' sampler refused it, naming no expert input
+            raise ExpertInputError(f"labels[{int(labels.isnan().nonzero()[0])}]: NaN is no class label (it equals no label, not even itself)")
         if recipe is not None and not isinstance(recipe, ProtoNetRecipe):
             raise TypeError(f"recipe: expected a meta.protonet_recipe.ProtoNetRecipe, got {type(recipe).__name__} ({short_repr(recipe)})")
         if recipe is not None and recipe.distance != self.distance:

@@ -36,6 +36,7 @@ def _saved(tmp_path: Path, cls: type[MAML] = MAML, **options: Any) -> tuple[str,
         (MAML, {"first_order": True}, "first_order"),
         (MAML, {"adapt_parameters": ["bias"]}, "adapt_parameters"),
         (MAML, {"loss_fn": "l1"}, "loss"),
+        (MAML, {"grad_clip": 1.0}, "grad_clip"),
         (MultiTaskMAML, {"temperature": 2.0}, "temperature"),
     ],
 )

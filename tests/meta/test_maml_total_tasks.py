@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch import nn
 
-from meta import MAML, MetaSGD, Reptile
+from meta import MAML, MetaSGD, MultiTaskMAML, Reptile
 
 
 def _batch() -> list[tuple[torch.Tensor, ...]]:
@@ -14,7 +14,7 @@ def _batch() -> list[tuple[torch.Tensor, ...]]:
     return [tuple(torch.randn(5, 1, generator=g) for _ in range(4)) for _ in range(2)]
 
 
-@pytest.mark.parametrize("cls", [MAML, MetaSGD, Reptile])
+@pytest.mark.parametrize("cls", [MAML, MetaSGD, Reptile, MultiTaskMAML])
 @pytest.mark.parametrize("bad", [0, -2, 1, 2.5, True])
 def test_a_total_below_the_batch_or_not_a_count_is_refused_before_any_gradient(cls, bad) -> None:
     torch.manual_seed(0)
@@ -34,3 +34,18 @@ def test_a_larger_total_scales_this_shards_share_of_the_gradient(cls) -> None:
     learner.compute_meta_gradients(_batch(), total_tasks=4)
     for a, shared in zip(alone, (p.grad for p in learner.meta_parameters())):
         torch.testing.assert_close(shared, a / 2)
+
+
+def test_multitask_maml_refuses_a_shard_of_a_larger_batch() -> None:
+    # its task weights are a softmax over every task's loss: a shard's would be weighed among its own
+    torch.manual_seed(0)
+    learner = MultiTaskMAML(nn.Linear(1, 1), vectorize="loop", temperature=0.1)
+    with pytest.raises(ValueError, match="total_tasks: 4 for a meta-batch of 2 tasks; MultiTaskMAML weighs each task"):
+        learner.compute_meta_gradients(_batch(), total_tasks=4)
+    assert all(p.grad is None for p in learner.meta_parameters())
+    learner.compute_meta_gradients(_batch(), total_tasks=2)
+    whole = [p.grad.clone() for p in learner.meta_parameters()]
+    learner.zero_meta_grad()
+    learner.compute_meta_gradients(_batch())
+    for a, b in zip(whole, (p.grad for p in learner.meta_parameters())):
+        torch.testing.assert_close(a, b)

@@ -108,6 +108,16 @@ def test_bad_inputs_name_the_argument() -> None:
         ProtoNetRecipe(max_rotation_deg=90)
 
 
+def test_an_on_episode_that_is_no_function_is_named_before_any_update() -> None:
+    # it was first called after the first update: the encoder had trained an episode when it failed
+    x, y = blob_images(6, 4)
+    encoder = conv4(4)
+    before = copy.deepcopy(encoder.state_dict())
+    with pytest.raises(TypeError, match="on_episode: expected a function .* got str"):
+        train_protonet(x, y, ProtoNetRecipe(n_way=3, n_query=1, episodes=2, rotation_classes=False), encoder=encoder, on_episode="print")
+    assert all(torch.equal(v, encoder.state_dict()[k]) for k, v in before.items())
+
+
 @pytest.mark.parametrize("module", ["meta.backbones", "meta.protonet_recipe"])
 def test_module_examples_run(module: str) -> None:
     result = doctest.testmod(importlib.import_module(module))

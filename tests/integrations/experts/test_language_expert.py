@@ -157,7 +157,7 @@ def test_meta_training_options_a_learner_cannot_run_with_are_named_and_train_not
     e.add_meta_learning(learner)
     before = {n: p.detach().clone() for n, p in e.model.named_parameters()}
     train = {f"label{i}": [f"request {j} on subject {i} with word w{i}" for j in range(4)] for i in range(5)}
-    bad = [({"episodes": 0}, "episodes: expected an integer >= 1, got 0"), ({"n_way": 0}, "n_way: expected an integer >= 1, got 0"),
+    bad = [({"episodes": 0}, "episodes: expected an integer >= 1, got 0"), ({"n_way": 1}, "n_way: expected an integer >= 2, got 1"),
            ({"queries": 0}, "queries: expected an integer >= 1, got 0"),
            ({"tasks_per_step": 0}, "tasks_per_step: expected an integer >= 1, got 0"),
            ({"k_shot": -1}, "k_shot: expected an integer >= 0 or a non-empty list of them, got -1"),
