@@ -13,6 +13,12 @@ one more hop costs is its CPU per call. When the exposed tools change (an upstre
 with ``notifications/tools/list_changed`` (on ``subscriptions/listen`` streams for clients of the
 2026 protocol).
 
+A client that closes stdin has every request it sent answered before the gateway exits, as a
+client that writes its requests and closes its end expects (``cat requests.jsonl | toolrouter
+mcp serve``): the calls in flight get the router's ``deadline_s``, which ends each call, fallbacks
+included (and a lazy server's start before it); what is still running then, or once the client
+has closed its end of stdout too (no answer can reach it), is cancelled unanswered.
+
 On exit (the client closes stdin, SIGTERM or SIGINT) every upstream is shut down, children
 included, and the router's state is saved to its store when it has one, so a gateway restarted on
 the same store resumes what it learned (the store's attempts alone would do: the snapshot makes
@@ -223,8 +229,9 @@ class Gateway:
 
     # --- serving ------------------------------------------------------------------------------
     async def serve_stdio(self) -> None:
-        """Serve one client over this process's stdin and stdout until it closes stdin or a signal
-        (SIGTERM, SIGINT) arrives."""
+        """Serve one client over this process's stdin and stdout until it closes stdin and every
+        request it sent has been answered (see the module's docstring for how long that may take),
+        or a signal (SIGTERM, SIGINT) arrives."""
         from mcp.server.stdio import stdio_server
 
         try:
@@ -236,7 +243,7 @@ class Gateway:
                     answers = None if stdout is None else _DirectAnswers(self, stdout)
                     stdin = await _stdin_lines(answers)
                     try:
-                        async with stdio_server(stdin=stdin, stdout=stdout) as (read, write):
+                        async with stdio_server(stdin=stdin, stdout=answers) as (read, write):
                             log.info("mcp_gateway_serving", transport="stdio", tools=len(self.backends.capabilities))
                             await self.server.run(read, write, self.server.create_initialization_options())
                     finally:
@@ -361,12 +368,20 @@ class _DirectAnswers:
     answer leaves before its attempts are committed. Calls are answered here once the SDK has
     served a request of the connection (so its handshake is done) on a protocol version with a
     handshake; otherwise (the 2026 protocol) the SDK serves them all.
+
+    It is also the SDK's writer, and so knows which of the requests left to the SDK are yet to be
+    answered: at the end of stdin, ``drained`` waits for them and for its own calls.
     """
 
     def __init__(self, gateway: Gateway, out: _PipeWriter) -> None:
         self._gateway = gateway
         self._out = out
         self._in_flight: dict[Any, asyncio.Task[None]] = {}
+        self._passed: set[Any] = set()  # the ids of the requests left to the SDK, until it answers them
+        # set once no request read waits for its answer: checked as the end of stdin is reached,
+        # then as each answer is written (lines read, cancellations among them, come before the end)
+        self._quiet = asyncio.Event()
+        self._grace = _drain_s(gateway.config)
         # the attempts and answers of one pass of the event loop, recorded and written by _flush
         self._group = AttemptGroup(gateway.middleware.learner, on_pending=self._schedule)
         self._answers: list[tuple[GroupMember, int | str, bytes]] = []
@@ -412,6 +427,39 @@ class _DirectAnswers:
         self._in_flight[request_id] = task
         return True
 
+    async def drained(self) -> None:
+        """Return once every request read has been answered (its own calls, and those left to the
+        SDK), the client has closed its end of stdout (no answer can reach it), or the grace (the
+        router's deadline, after a lazy server's start) has passed; ``close`` then cancels what is
+        left."""
+        self._quiet.clear()
+        self._settle()
+        waits = [asyncio.ensure_future(self._quiet.wait()), asyncio.ensure_future(self._out.gone())]
+        try:
+            done, _ = await asyncio.wait(waits, timeout=self._grace, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiting in waits:
+                waiting.cancel()
+        if waits[0] not in done:
+            unanswered = len(self._in_flight) + len(self._passed)
+            log.warning("mcp_requests_unanswered", requests=unanswered, client_gone=waits[1] in done, grace_s=self._grace)
+
+    def _settle(self) -> None:
+        if not self._in_flight and not self._passed:
+            self._quiet.set()
+
+    async def write(self, text: str) -> None:
+        """The SDK's writer's ``write``: ``text`` sent, the request it answers no longer waited for."""
+        answered = _ANSWER.match(text)
+        if answered is not None:
+            self._passed.discard(from_json(answered.group(1)))
+            self._settle()
+        self._out.send(text)
+
+    async def flush(self) -> None:
+        """The SDK's writer's ``flush``: wait while the client is behind."""
+        await self._out.flush()
+
     async def close(self) -> None:
         """Cancel the calls still in flight (the gateway is stopping: they get no answer) and
         wait a while for them to end."""
@@ -439,6 +487,7 @@ class _DirectAnswers:
         if self._in_flight.pop(request_id, None) is not None:
             self._answers.append((member, request_id, _answer_line(request_id, answer)))
             self._schedule()
+            self._settle()
             with contextlib.suppress(OSError, RuntimeError):  # the client is gone
                 await self._out.flush()  # returns at once unless the client has fallen behind
 
@@ -483,7 +532,9 @@ class _DirectAnswers:
         other than "2.0", a ``method`` that is not a string, ``params`` that are not an object, an
         ``id`` that is not a string or an integer) and names its id, or a batch; it is then answered
         here with an invalid-request error, under that id as given (one for each request of a
-        batch). The SDK would drop it without an answer, and its client would wait for one for ever."""
+        batch). The SDK would drop it without an answer, and its client would wait for one for ever.
+        A request left to the SDK is remembered until the SDK answers it (or the client cancels it:
+        the SDK answers no cancelled request)."""
         try:
             message = from_json(line)
         except ValueError as exc:  # not JSON, a lone surrogate, nesting too deep: the SDK cannot read it either
@@ -495,9 +546,13 @@ class _DirectAnswers:
                 self._refuse_batch(message)
                 return True
             if not isinstance(message, dict) or "method" not in message or "id" not in message:
+                if isinstance(message, dict) and message.get("method") == "notifications/cancelled":
+                    with contextlib.suppress(Exception):  # malformed: the SDK drops it, and answers the request
+                        self._passed.discard(message["params"]["requestId"])
                 return False  # a response or a notification: nothing to answer
             request_id, problem = message["id"], _request_problem(message)
             if problem is None:
+                self._passed.add(request_id)
                 return False
         log.info("mcp_request_refused", request_id=request_id, problem=problem)
         self.refuse(request_id, f"invalid request: {problem}")
@@ -536,6 +591,17 @@ def _request_problem(message: dict[str, Any]) -> str | None:
     if not isinstance(request_id, (int, str)) or isinstance(request_id, bool):  # 1.0 too: the SDK drops it
         return f"'id' must be a string or an integer, got {to_json(request_id).decode()[:80]}"
     return None
+
+
+def _drain_s(config: GatewayConfig) -> float:
+    """How long the requests read before the end of stdin may take to be answered: a call's
+    deadline, after the start of the slowest lazy server (bounded as ``start_lazy`` bounds it)."""
+    lazy = [s.connect_timeout_s + 5.0 for s in config.servers.values() if s.start == "lazy"]
+    return config.router.deadline_s + max(lazy, default=0.0)
+
+
+#: The id of an answer as the SDK writes it (``model_dump_json``: ``jsonrpc``, ``id``, then the rest).
+_ANSWER = re.compile(r'\{"jsonrpc":"2\.0","id":("(?:[^"\\]|\\.)*"|-?\d+),"(?:result|error)":')
 
 
 def _internal_error(message: str) -> dict[str, Any]:
@@ -582,6 +648,8 @@ class _PipeLines:
             if line is None:
                 continue
             if not line:
+                if self._answers is not None:  # the client sent all it will: the requests read are answered first
+                    await self._answers.drained()
                 raise StopAsyncIteration
             text = line.decode("utf-8", errors="replace")
             if self._answers is None or not (self._answers.take(text) or self._answers.refuse_malformed(text)):
@@ -695,13 +763,17 @@ class _PipeWriter:
         with contextlib.suppress(OSError, RuntimeError):  # the client is gone
             self._writer.write(data)
 
-    async def write(self, text: str) -> None:
-        """The SDK's writer's ``write``: ``send``."""
-        self.send(text)
-
     async def flush(self) -> None:
         """Wait while the reader is behind."""
         await self._writer.drain()
+
+    async def gone(self) -> None:
+        """Return once the client has closed its end (a pipe's or a socket's; never a file's)."""
+        if isinstance(self._writer, _FileStream):
+            await asyncio.Event().wait()
+        with contextlib.suppress(OSError):  # BrokenPipeError, with answers still queued
+            # shielded: cancelling this wait would cancel the writer's own, which closing awaits
+            await asyncio.shield(self._writer.wait_closed())
 
     def close(self) -> None:
         """Write what is queued and close the pipe once it is sent."""

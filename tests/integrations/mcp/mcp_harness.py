@@ -167,6 +167,14 @@ async def open_gateway_process(config: Path) -> Any:
     )  # fmt: skip
 
 
+async def leave(process: Any) -> None:
+    """The client of a gateway started by ``open_gateway_process`` goes away, as its exit would:
+    its ends of the gateway's stdin and stdout are closed (anyio's ``aclose`` of a process's stdout
+    stops reading it, and leaves the pipe open)."""
+    await process.stdin.aclose()
+    process._transport.get_pipe_transport(1).close()
+
+
 def stop(pid: int, how: int = signal.SIGTERM) -> None:
     """Send ``how`` to the gateway (it may be gone already)."""
     with contextlib.suppress(ProcessLookupError):

@@ -1,0 +1,47 @@
+"""A client that writes its requests to the gateway and closes stdin (``cat requests.jsonl |
+toolrouter mcp serve``) gets an answer to every request read: the gateway stopped at the end of
+stdin and cancelled the calls in flight, the last requests' answers lost (or "Connection closed")."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+
+from mcp_harness import open_gateway_process, tool_call, upstream, write_config
+
+pytestmark = [pytest.mark.anyio, pytest.mark.timeout(60)]
+
+INIT = {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "cat", "version": "1"}}
+
+
+def requests() -> list[dict[str, Any]]:
+    """A handshake, then calls of a search that takes 0.5 s: in flight when stdin ends."""
+    return [
+        {"jsonrpc": "2.0", "id": "init", "method": "initialize", "params": INIT},
+        {"jsonrpc": "2.0", "method": "notifications/initialized"},
+        tool_call(1, "search", {"query": "first"}),  # before any request of ours was served: the SDK's
+        {"jsonrpc": "2.0", "id": "list", "method": "tools/list"},
+        tool_call(2, "search", {"query": "second"}),
+    ]
+
+
+async def test_every_request_read_before_the_end_of_stdin_is_answered(tmp_path: Path, pid_dir: Path) -> None:
+    config = write_config(tmp_path, {"slow": upstream("slow", pid_dir, "--name", "slow", "--delay", "0.5")})
+    process = await open_gateway_process(config)
+    async with process:
+        await process.stdin.send("".join(json.dumps(m) + "\n" for m in requests()).encode())
+        await process.stdin.aclose()  # all sent: the client waits for its answers
+        received = b""
+        with anyio.fail_after(30):
+            async for chunk in process.stdout:
+                received += chunk
+            assert await process.wait() == 0
+    answers = {a["id"]: a for a in map(json.loads, received.splitlines())}
+    assert set(answers) == {"init", "list", 1, 2}
+    for request_id, query in ((1, "first"), (2, "second")):
+        result = answers[request_id]["result"]
+        assert not result["isError"] and result["content"][0]["text"] == f"slow: results for {query}"
