@@ -35,6 +35,7 @@ import os
 import re
 import signal
 import socket
+import stat
 import sys
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
@@ -613,10 +614,10 @@ def _answer_line(request_id: Any, answer: dict[str, Any]) -> bytes:
 
 
 class _PipeLines:
-    """The lines of a pipe, read by the event loop: a stop can cancel the wait, where the SDK's
-    default (a thread blocked in ``read()``) would hold the process until the client closes stdin.
-    Lines that ``answers`` takes never reach the SDK, nor do requests it answers with an error
-    because they break JSON-RPC (``refuse_malformed``).
+    """The lines of a pipe (or of a regular file: ``_FileFeed``), read by the event loop: a stop
+    can cancel the wait, where the SDK's default (a thread blocked in ``read()``) would hold the
+    process until the client closes stdin. Lines that ``answers`` takes never reach the SDK, nor
+    do requests it answers with an error because they break JSON-RPC (``refuse_malformed``).
 
     A line longer than the reader's limit is dropped as it streams by (never held whole), with a
     warning; when its head names the request's id, the request is answered with an error, so the
@@ -722,16 +723,62 @@ def _request_id_of(head: bytes) -> int | str | None:
 
 async def _stdin_lines(answers: _DirectAnswers | None = None) -> Any:
     """stdin as ``_PipeLines`` (passing its lines by ``answers`` first) when it is a pipe or a
-    socket (as MCP clients start servers); else ``None``, the SDK's own reader."""
+    socket (as MCP clients start servers) or a regular file (``toolrouter mcp serve <
+    recorded.jsonl``); else ``None``, the SDK's own reader."""
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader(limit=_MAX_MESSAGE_BYTES)
     pipe = os.fdopen(os.dup(0), "rb", buffering=0)
     try:
-        transport, _ = await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), pipe)
-    except (ValueError, OSError):  # a regular file or a terminal: read it the SDK's way
+        if stat.S_ISREG(os.fstat(pipe.fileno()).st_mode):
+            transport: asyncio.BaseTransport = _FileFeed(pipe, reader)
+        else:
+            transport, _ = await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), pipe)
+    except (ValueError, OSError):  # a terminal, say: read it the SDK's way
         pipe.close()
         return None
     return _PipeLines(reader, answers, _MAX_MESSAGE_BYTES, transport)
+
+
+class _FileFeed(asyncio.ReadTransport):
+    """A regular file fed to a ``StreamReader``, which the event loop cannot watch as it watches a
+    pipe: a chunk each pass of the loop (a file's read does not wait for a writer), paused while
+    the reader holds more than its limit allows, as a pipe's transport is."""
+
+    def __init__(self, file: Any, reader: asyncio.StreamReader) -> None:
+        super().__init__()
+        self._file = file
+        self._reader = reader
+        self._resumed = asyncio.Event()
+        self._resumed.set()
+        reader.set_transport(self)
+        self._feeding = asyncio.get_running_loop().create_task(self._feed())
+
+    async def _feed(self) -> None:
+        try:
+            while chunk := self._file.read(1 << 16):
+                self._reader.feed_data(chunk)
+                await asyncio.sleep(0)  # the lines read so far are served meanwhile
+                await self._resumed.wait()
+        except OSError as exc:
+            self._reader.set_exception(exc)
+        else:
+            self._reader.feed_eof()
+
+    def pause_reading(self) -> None:
+        self._resumed.clear()
+
+    def resume_reading(self) -> None:
+        self._resumed.set()
+
+    def is_reading(self) -> bool:
+        return self._resumed.is_set()
+
+    def close(self) -> None:
+        self._feeding.cancel()
+        self._file.close()
+
+    def is_closing(self) -> bool:
+        return self._file.closed
 
 
 class _PipeWriter:

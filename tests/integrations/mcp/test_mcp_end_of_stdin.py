@@ -1,6 +1,9 @@
 """A client that writes its requests to the gateway and closes stdin (``cat requests.jsonl |
 toolrouter mcp serve``) gets an answer to every request read: the gateway stopped at the end of
-stdin and cancelled the calls in flight, the last requests' answers lost (or "Connection closed")."""
+stdin and cancelled the calls in flight, the last requests' answers lost (or "Connection closed").
+So does a recorded session read from a file (``toolrouter mcp serve < recorded.jsonl``), its
+JSON-RPC batches too: the SDK's reader, which read a file, passed a batch to a server that drops
+it unanswered."""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+import mcp_types as types
 import pytest
 
 from mcp_harness import open_gateway_process, tool_call, upstream, write_config
@@ -45,3 +49,24 @@ async def test_every_request_read_before_the_end_of_stdin_is_answered(tmp_path: 
     for request_id, query in ((1, "first"), (2, "second")):
         result = answers[request_id]["result"]
         assert not result["isError"] and result["content"][0]["text"] == f"slow: results for {query}"
+
+
+async def test_a_session_read_from_a_file_is_answered_as_one_read_from_a_pipe(tmp_path: Path, pid_dir: Path) -> None:
+    config = write_config(tmp_path, {"slow": upstream("slow", pid_dir, "--name", "slow", "--delay", "0.5")})
+    batch = [{"jsonrpc": "2.0", "id": "ping", "method": "ping"}]
+    recorded = tmp_path / "recorded.jsonl"
+    recorded.write_text("".join(json.dumps(m) + "\n" for m in [*requests(), batch]))
+    with recorded.open("rb") as stdin:
+        process = await open_gateway_process(config, stdin)
+    async with process:
+        received = b""
+        with anyio.fail_after(30):
+            async for chunk in process.stdout:
+                received += chunk
+            assert await process.wait() == 0
+    lines = list(map(json.loads, received.splitlines()))
+    answers = {a["id"]: a for a in lines if isinstance(a, dict)}
+    assert set(answers) == {"init", "list", 1, 2}
+    assert all("result" in answers[request_id] for request_id in (1, 2))
+    (refused,) = [a for a in lines if isinstance(a, list)]
+    assert [(r["id"], r["error"]["code"]) for r in refused] == [("ping", types.INVALID_REQUEST)]
