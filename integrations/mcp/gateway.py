@@ -28,6 +28,7 @@ the restart quicker).
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import functools
 import math
@@ -266,8 +267,8 @@ class Gateway:
         ``mcp_gateway_serving`` event names. A ``host`` that is no text (``TypeError``) or a ``port``
         that is no integer in [0, 65535] (``ValueError``) is refused naming it, and changes nothing.
         A request's body may have 64 MiB, as a message over stdio may: a larger one is answered
-        with 413 before it is read whole, with an error naming its size and the limit where it
-        states its length (``Content-Length``, as MCP clients send it).
+        with 413 before it is read whole, with a JSON-RPC error naming the limit, and its size
+        where it states its length (``Content-Length``, as MCP clients send it).
 
         Clients are not authenticated, and only a loopback ``host`` (``127.0.0.1``, ``localhost``,
         ``::1``) keeps the MCP SDK's DNS-rebinding protection (a foreign ``Host`` or ``Origin``
@@ -681,30 +682,62 @@ class _PipeLines:
         return None
 
 
-def _too_long(size: int, limit: int) -> str:
-    return f"the message is {size} bytes, over the gateway's limit of {limit} bytes for one message"
+def _too_long(size: int | None, limit: int) -> str:
+    """Why a message of ``size`` bytes (``None``: not known, the rest not read) is refused."""
+    of_size = "" if size is None else f"{size} bytes, "
+    return f"the message is {of_size}over the gateway's limit of {limit} bytes for one message"
 
 
 def _bounded_body(app: Any, limit: int) -> Any:
-    """The ASGI ``app`` answering a request that declares a body over ``limit`` bytes (its
-    ``Content-Length``) with 413 and a JSON-RPC invalid-request error naming the size and the
-    limit, as a line too long is answered over stdio: the SDK's own 413 says only "Request body
-    too large", which its client reads as "Server returned an error response". A body of no
-    declared length is bounded by the SDK as it streams in."""
+    """The ASGI ``app`` answering a request whose body is over ``limit`` bytes with 413 and a
+    JSON-RPC invalid-request error naming the limit, as a line too long is answered over stdio:
+    the SDK's own 413 says only "Request body too large", which its client reads as "Server
+    returned an error response". A body that declares its length (``Content-Length``, as MCP
+    clients send it) is refused before it is read, naming its size; one that does not (chunked)
+    is read here, as the SDK would read it, until it passes the limit, and the rest is not read."""
     from starlette.datastructures import Headers
     from starlette.responses import JSONResponse
 
     async def bounded(scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] == "http":
-            declared = Headers(scope=scope).get("content-length", "")
-            if declared.isdigit() and int(declared) > limit:
-                log.warning("mcp_message_too_long", bytes=int(declared), limit_bytes=limit, request_id=None)
-                error = {"code": types.INVALID_REQUEST, "message": _too_long(int(declared), limit)}
+            declared = Headers(scope=scope).get("content-length")
+            size: int | None = None
+            if declared is None:
+                received, read = await _body_up_to(receive, limit)
+                receive = functools.partial(_replay, received, receive)
+                over = read > limit
+            else:
+                over = declared.isdigit() and int(declared) > limit
+                size = int(declared) if over else None
+            if over:
+                log.warning("mcp_message_too_long", bytes=size, limit_bytes=limit, request_id=None)
+                error = {"code": types.INVALID_REQUEST, "message": _too_long(size, limit)}
                 await JSONResponse({"jsonrpc": "2.0", "id": None, "error": error}, status_code=413)(scope, receive, send)
                 return
         await app(scope, receive, send)
 
     return bounded
+
+
+async def _body_up_to(receive: Any, limit: int) -> tuple[collections.deque[Any], int]:
+    """The ASGI messages of a request's body, received until it ends or passes ``limit`` bytes
+    (and a disconnect that ends them), and how many bytes they hold."""
+    received: collections.deque[Any] = collections.deque()
+    read = 0
+    while read <= limit:
+        message = await receive()
+        received.append(message)
+        if message["type"] != "http.request":
+            break
+        read += len(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    return received, read
+
+
+async def _replay(received: collections.deque[Any], receive: Any) -> Any:
+    """The ASGI messages ``received`` already, then those that ``receive`` receives."""
+    return received.popleft() if received else await receive()
 
 
 #: The members of a JSON-RPC message's head up to its first nested value: ``"id"`` among them.
