@@ -536,7 +536,8 @@ class _DirectAnswers:
         here with an invalid-request error, under that id as given (one for each request of a
         batch). The SDK would drop it without an answer, and its client would wait for one for ever.
         A request left to the SDK is remembered until the SDK answers it (or the client cancels it:
-        the SDK answers no cancelled request)."""
+        the SDK answers no cancelled request), but a ``subscriptions/listen``, whose stream of
+        notifications ends only with the connection."""
         try:
             message = from_json(line)
         except ValueError as exc:  # not JSON, a lone surrogate, nesting too deep: the SDK cannot read it either
@@ -554,7 +555,8 @@ class _DirectAnswers:
                 return False  # a response or a notification: nothing to answer
             request_id, problem = message["id"], _request_problem(message)
             if problem is None:
-                self._passed.add(request_id)
+                if message["method"] != "subscriptions/listen":  # a stream that ends with the connection alone
+                    self._passed.add(request_id)
                 return False
         log.info("mcp_request_refused", request_id=request_id, problem=problem)
         self.refuse(request_id, f"invalid request: {problem}")

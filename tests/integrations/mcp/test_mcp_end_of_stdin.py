@@ -15,6 +15,8 @@ import anyio
 import mcp_types as types
 import pytest
 
+from integrations.mcp.config import GatewayConfig
+from integrations.mcp.gateway import Gateway, _DirectAnswers
 from mcp_harness import open_gateway_process, tool_call, upstream, write_config
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(60)]
@@ -70,3 +72,42 @@ async def test_a_session_read_from_a_file_is_answered_as_one_read_from_a_pipe(tm
     assert all("result" in answers[request_id] for request_id in (1, 2))
     (refused,) = [a for a in lines if isinstance(a, list)]
     assert [(r["id"], r["error"]["code"]) for r in refused] == [("ping", types.INVALID_REQUEST)]
+
+
+class Client:
+    """The client's side of ``_DirectAnswers``: what is sent to it, and a client that never leaves."""
+
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+
+    def send(self, text: str) -> None:
+        self.sent.append(text)
+
+    async def gone(self) -> None:
+        await anyio.sleep_forever()
+
+
+async def test_the_end_of_stdin_waits_for_the_sdks_answers_but_not_for_a_subscription_stream() -> None:
+    # a subscriptions/listen stream ends only with the connection: waited for, it held every
+    # 2026 client's gateway for the whole grace
+    gateway = Gateway(GatewayConfig.model_validate({"mcpServers": {"a": {"command": "x"}}}))
+    answers = _DirectAnswers(gateway, Client())  # type: ignore[arg-type]
+    try:
+        listen = {"jsonrpc": "2.0", "id": "listen", "method": "subscriptions/listen", "params": {}}
+        for request in (listen, {"jsonrpc": "2.0", "id": "p", "method": "ping"}):
+            assert not answers.refuse_malformed(json.dumps(request))  # left to the SDK
+        async with anyio.create_task_group() as group:
+            drained = anyio.Event()
+
+            async def drain() -> None:
+                await answers.drained()
+                drained.set()
+
+            group.start_soon(drain)
+            await anyio.sleep(0.05)
+            assert not drained.is_set()  # the ping is not answered yet
+            await answers.write('{"jsonrpc":"2.0","id":"p","result":{}}\n')  # as the SDK writes its answer
+            with anyio.fail_after(5):
+                await drained.wait()
+    finally:
+        gateway.middleware.close()
