@@ -474,9 +474,10 @@ class CapabilitySchema:
         self, arguments: Mapping[str, Any] | str | bytes | None, shown_names: Mapping[str, str] | None = None
     ) -> BaseModel:
         """The arguments as an instance of ``model``: a mapping of JSON values, or JSON text of an
-        object (``None`` or empty text: no arguments). ``ToolArgumentsError`` names each problem, NaN
-        and the infinities among them: JSON has no such numbers (Python's parser reads its ``NaN``
-        and ``Infinity`` tokens all the same), and a float parameter would take them unseen.
+        object (``None``, empty text or ``"null"``: no arguments). ``ToolArgumentsError`` names
+        each problem, NaN and the infinities among them: JSON has no such numbers (Python's parser
+        reads its ``NaN`` and ``Infinity`` tokens all the same), and a float parameter would take
+        them unseen.
 
         The arguments are validated as the JSON they are, strictly, as the schema shown to the
         model says: ``true`` or ``"5"`` is no integer, ``1`` or ``"yes"`` no boolean, ``"2.5"`` no
@@ -815,6 +816,8 @@ def _parse_arguments(tool: str, arguments: Any) -> dict[str, Any]:
         except RecursionError:  # valid JSON or not: the parser stops where Python stops recursing
             too_deep = "nested too deeply to read (objects and arrays inside one another, past the JSON parser's limit)"
             raise ToolArgumentsError(tool, [f"the arguments are {too_deep}; send one JSON object nested less deeply"]) from None
+        if arguments is None:  # "null": as None is, no arguments
+            return {}
         if type(arguments) is dict:  # parsed here: a dict of our own, no copy to make
             return arguments
     if not isinstance(arguments, Mapping):

@@ -13,6 +13,12 @@ one more hop costs is its CPU per call. When the exposed tools change (an upstre
 with ``notifications/tools/list_changed`` (on ``subscriptions/listen`` streams for clients of the
 2026 protocol).
 
+A client that closes stdin has every request it sent answered before the gateway exits, as a
+client that writes its requests and closes its end expects (``cat requests.jsonl | toolrouter
+mcp serve``): the calls in flight get the router's ``deadline_s``, which ends each call, fallbacks
+included (and a lazy server's start before it); what is still running then, or once the client
+has closed its end of stdout too (no answer can reach it), is cancelled unanswered.
+
 On exit (the client closes stdin, SIGTERM or SIGINT) every upstream is shut down, children
 included, and the router's state is saved to its store when it has one, so a gateway restarted on
 the same store resumes what it learned (the store's attempts alone would do: the snapshot makes
@@ -22,6 +28,7 @@ the restart quicker).
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import functools
 import math
@@ -29,6 +36,7 @@ import os
 import re
 import signal
 import socket
+import stat
 import sys
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
@@ -223,8 +231,9 @@ class Gateway:
 
     # --- serving ------------------------------------------------------------------------------
     async def serve_stdio(self) -> None:
-        """Serve one client over this process's stdin and stdout until it closes stdin or a signal
-        (SIGTERM, SIGINT) arrives."""
+        """Serve one client over this process's stdin and stdout until it closes stdin and every
+        request it sent has been answered (see the module's docstring for how long that may take),
+        or a signal (SIGTERM, SIGINT) arrives."""
         from mcp.server.stdio import stdio_server
 
         try:
@@ -236,7 +245,7 @@ class Gateway:
                     answers = None if stdout is None else _DirectAnswers(self, stdout)
                     stdin = await _stdin_lines(answers)
                     try:
-                        async with stdio_server(stdin=stdin, stdout=stdout) as (read, write):
+                        async with stdio_server(stdin=stdin, stdout=answers) as (read, write):
                             log.info("mcp_gateway_serving", transport="stdio", tools=len(self.backends.capabilities))
                             await self.server.run(read, write, self.server.create_initialization_options())
                     finally:
@@ -258,8 +267,8 @@ class Gateway:
         ``mcp_gateway_serving`` event names. A ``host`` that is no text (``TypeError``) or a ``port``
         that is no integer in [0, 65535] (``ValueError``) is refused naming it, and changes nothing.
         A request's body may have 64 MiB, as a message over stdio may: a larger one is answered
-        with 413 before it is read whole, with an error naming its size and the limit where it
-        states its length (``Content-Length``, as MCP clients send it).
+        with 413 before it is read whole, with a JSON-RPC error naming the limit, and its size
+        where it states its length (``Content-Length``, as MCP clients send it).
 
         Clients are not authenticated, and only a loopback ``host`` (``127.0.0.1``, ``localhost``,
         ``::1``) keeps the MCP SDK's DNS-rebinding protection (a foreign ``Host`` or ``Origin``
@@ -361,12 +370,20 @@ class _DirectAnswers:
     answer leaves before its attempts are committed. Calls are answered here once the SDK has
     served a request of the connection (so its handshake is done) on a protocol version with a
     handshake; otherwise (the 2026 protocol) the SDK serves them all.
+
+    It is also the SDK's writer, and so knows which of the requests left to the SDK are yet to be
+    answered: at the end of stdin, ``drained`` waits for them and for its own calls.
     """
 
     def __init__(self, gateway: Gateway, out: _PipeWriter) -> None:
         self._gateway = gateway
         self._out = out
         self._in_flight: dict[Any, asyncio.Task[None]] = {}
+        self._passed: set[Any] = set()  # the ids of the requests left to the SDK, until it answers them
+        # set once no request read waits for its answer: checked as the end of stdin is reached,
+        # then as each answer is written (lines read, cancellations among them, come before the end)
+        self._quiet = asyncio.Event()
+        self._grace = _drain_s(gateway.config)
         # the attempts and answers of one pass of the event loop, recorded and written by _flush
         self._group = AttemptGroup(gateway.middleware.learner, on_pending=self._schedule)
         self._answers: list[tuple[GroupMember, int | str, bytes]] = []
@@ -412,6 +429,39 @@ class _DirectAnswers:
         self._in_flight[request_id] = task
         return True
 
+    async def drained(self) -> None:
+        """Return once every request read has been answered (its own calls, and those left to the
+        SDK), the client has closed its end of stdout (no answer can reach it), or the grace (the
+        router's deadline, after a lazy server's start) has passed; ``close`` then cancels what is
+        left."""
+        self._quiet.clear()
+        self._settle()
+        waits = [asyncio.ensure_future(self._quiet.wait()), asyncio.ensure_future(self._out.gone())]
+        try:
+            done, _ = await asyncio.wait(waits, timeout=self._grace, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiting in waits:
+                waiting.cancel()
+        if waits[0] not in done:
+            unanswered = len(self._in_flight) + len(self._passed)
+            log.warning("mcp_requests_unanswered", requests=unanswered, client_gone=waits[1] in done, grace_s=self._grace)
+
+    def _settle(self) -> None:
+        if not self._in_flight and not self._passed:
+            self._quiet.set()
+
+    async def write(self, text: str) -> None:
+        """The SDK's writer's ``write``: ``text`` sent, the request it answers no longer waited for."""
+        answered = _ANSWER.match(text)
+        if answered is not None:
+            self._passed.discard(from_json(answered.group(1)))
+            self._settle()
+        self._out.send(text)
+
+    async def flush(self) -> None:
+        """The SDK's writer's ``flush``: wait while the client is behind."""
+        await self._out.flush()
+
     async def close(self) -> None:
         """Cancel the calls still in flight (the gateway is stopping: they get no answer) and
         wait a while for them to end."""
@@ -439,6 +489,7 @@ class _DirectAnswers:
         if self._in_flight.pop(request_id, None) is not None:
             self._answers.append((member, request_id, _answer_line(request_id, answer)))
             self._schedule()
+            self._settle()
             with contextlib.suppress(OSError, RuntimeError):  # the client is gone
                 await self._out.flush()  # returns at once unless the client has fallen behind
 
@@ -483,7 +534,10 @@ class _DirectAnswers:
         other than "2.0", a ``method`` that is not a string, ``params`` that are not an object, an
         ``id`` that is not a string or an integer) and names its id, or a batch; it is then answered
         here with an invalid-request error, under that id as given (one for each request of a
-        batch). The SDK would drop it without an answer, and its client would wait for one for ever."""
+        batch). The SDK would drop it without an answer, and its client would wait for one for ever.
+        A request left to the SDK is remembered until the SDK answers it (or the client cancels it:
+        the SDK answers no cancelled request), but a ``subscriptions/listen``, whose stream of
+        notifications ends only with the connection."""
         try:
             message = from_json(line)
         except ValueError as exc:  # not JSON, a lone surrogate, nesting too deep: the SDK cannot read it either
@@ -495,9 +549,14 @@ class _DirectAnswers:
                 self._refuse_batch(message)
                 return True
             if not isinstance(message, dict) or "method" not in message or "id" not in message:
+                if isinstance(message, dict) and message.get("method") == "notifications/cancelled":
+                    with contextlib.suppress(Exception):  # malformed: the SDK drops it, and answers the request
+                        self._passed.discard(message["params"]["requestId"])
                 return False  # a response or a notification: nothing to answer
             request_id, problem = message["id"], _request_problem(message)
             if problem is None:
+                if message["method"] != "subscriptions/listen":  # a stream that ends with the connection alone
+                    self._passed.add(request_id)
                 return False
         log.info("mcp_request_refused", request_id=request_id, problem=problem)
         self.refuse(request_id, f"invalid request: {problem}")
@@ -538,6 +597,17 @@ def _request_problem(message: dict[str, Any]) -> str | None:
     return None
 
 
+def _drain_s(config: GatewayConfig) -> float:
+    """How long the requests read before the end of stdin may take to be answered: a call's
+    deadline, after the start of the slowest lazy server (bounded as ``start_lazy`` bounds it)."""
+    lazy = [s.connect_timeout_s + 5.0 for s in config.servers.values() if s.start == "lazy"]
+    return config.router.deadline_s + max(lazy, default=0.0)
+
+
+#: The id of an answer as the SDK writes it (``model_dump_json``: ``jsonrpc``, ``id``, then the rest).
+_ANSWER = re.compile(r'\{"jsonrpc":"2\.0","id":("(?:[^"\\]|\\.)*"|-?\d+),"(?:result|error)":')
+
+
 def _internal_error(message: str) -> dict[str, Any]:
     return {"error": {"code": types.INTERNAL_ERROR, "message": message}}
 
@@ -547,10 +617,10 @@ def _answer_line(request_id: Any, answer: dict[str, Any]) -> bytes:
 
 
 class _PipeLines:
-    """The lines of a pipe, read by the event loop: a stop can cancel the wait, where the SDK's
-    default (a thread blocked in ``read()``) would hold the process until the client closes stdin.
-    Lines that ``answers`` takes never reach the SDK, nor do requests it answers with an error
-    because they break JSON-RPC (``refuse_malformed``).
+    """The lines of a pipe (or of a regular file: ``_FileFeed``), read by the event loop: a stop
+    can cancel the wait, where the SDK's default (a thread blocked in ``read()``) would hold the
+    process until the client closes stdin. Lines that ``answers`` takes never reach the SDK, nor
+    do requests it answers with an error because they break JSON-RPC (``refuse_malformed``).
 
     A line longer than the reader's limit is dropped as it streams by (never held whole), with a
     warning; when its head names the request's id, the request is answered with an error, so the
@@ -582,6 +652,8 @@ class _PipeLines:
             if line is None:
                 continue
             if not line:
+                if self._answers is not None:  # the client sent all it will: the requests read are answered first
+                    await self._answers.drained()
                 raise StopAsyncIteration
             text = line.decode("utf-8", errors="replace")
             if self._answers is None or not (self._answers.take(text) or self._answers.refuse_malformed(text)):
@@ -612,30 +684,62 @@ class _PipeLines:
         return None
 
 
-def _too_long(size: int, limit: int) -> str:
-    return f"the message is {size} bytes, over the gateway's limit of {limit} bytes for one message"
+def _too_long(size: int | None, limit: int) -> str:
+    """Why a message of ``size`` bytes (``None``: not known, the rest not read) is refused."""
+    of_size = "" if size is None else f"{size} bytes, "
+    return f"the message is {of_size}over the gateway's limit of {limit} bytes for one message"
 
 
 def _bounded_body(app: Any, limit: int) -> Any:
-    """The ASGI ``app`` answering a request that declares a body over ``limit`` bytes (its
-    ``Content-Length``) with 413 and a JSON-RPC invalid-request error naming the size and the
-    limit, as a line too long is answered over stdio: the SDK's own 413 says only "Request body
-    too large", which its client reads as "Server returned an error response". A body of no
-    declared length is bounded by the SDK as it streams in."""
+    """The ASGI ``app`` answering a request whose body is over ``limit`` bytes with 413 and a
+    JSON-RPC invalid-request error naming the limit, as a line too long is answered over stdio:
+    the SDK's own 413 says only "Request body too large", which its client reads as "Server
+    returned an error response". A body that declares its length (``Content-Length``, as MCP
+    clients send it) is refused before it is read, naming its size; one that does not (chunked)
+    is read here, as the SDK would read it, until it passes the limit, and the rest is not read."""
     from starlette.datastructures import Headers
     from starlette.responses import JSONResponse
 
     async def bounded(scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] == "http":
-            declared = Headers(scope=scope).get("content-length", "")
-            if declared.isdigit() and int(declared) > limit:
-                log.warning("mcp_message_too_long", bytes=int(declared), limit_bytes=limit, request_id=None)
-                error = {"code": types.INVALID_REQUEST, "message": _too_long(int(declared), limit)}
+            declared = Headers(scope=scope).get("content-length")
+            size: int | None = None
+            if declared is None:
+                received, read = await _body_up_to(receive, limit)
+                receive = functools.partial(_replay, received, receive)
+                over = read > limit
+            else:
+                over = declared.isdigit() and int(declared) > limit
+                size = int(declared) if over else None
+            if over:
+                log.warning("mcp_message_too_long", bytes=size, limit_bytes=limit, request_id=None)
+                error = {"code": types.INVALID_REQUEST, "message": _too_long(size, limit)}
                 await JSONResponse({"jsonrpc": "2.0", "id": None, "error": error}, status_code=413)(scope, receive, send)
                 return
         await app(scope, receive, send)
 
     return bounded
+
+
+async def _body_up_to(receive: Any, limit: int) -> tuple[collections.deque[Any], int]:
+    """The ASGI messages of a request's body, received until it ends or passes ``limit`` bytes
+    (and a disconnect that ends them), and how many bytes they hold."""
+    received: collections.deque[Any] = collections.deque()
+    read = 0
+    while read <= limit:
+        message = await receive()
+        received.append(message)
+        if message["type"] != "http.request":
+            break
+        read += len(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    return received, read
+
+
+async def _replay(received: collections.deque[Any], receive: Any) -> Any:
+    """The ASGI messages ``received`` already, then those that ``receive`` receives."""
+    return received.popleft() if received else await receive()
 
 
 #: The members of a JSON-RPC message's head up to its first nested value: ``"id"`` among them.
@@ -654,16 +758,62 @@ def _request_id_of(head: bytes) -> int | str | None:
 
 async def _stdin_lines(answers: _DirectAnswers | None = None) -> Any:
     """stdin as ``_PipeLines`` (passing its lines by ``answers`` first) when it is a pipe or a
-    socket (as MCP clients start servers); else ``None``, the SDK's own reader."""
+    socket (as MCP clients start servers) or a regular file (``toolrouter mcp serve <
+    recorded.jsonl``); else ``None``, the SDK's own reader."""
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader(limit=_MAX_MESSAGE_BYTES)
     pipe = os.fdopen(os.dup(0), "rb", buffering=0)
     try:
-        transport, _ = await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), pipe)
-    except (ValueError, OSError):  # a regular file or a terminal: read it the SDK's way
+        if stat.S_ISREG(os.fstat(pipe.fileno()).st_mode):
+            transport: asyncio.BaseTransport = _FileFeed(pipe, reader)
+        else:
+            transport, _ = await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), pipe)
+    except (ValueError, OSError):  # a terminal, say: read it the SDK's way
         pipe.close()
         return None
     return _PipeLines(reader, answers, _MAX_MESSAGE_BYTES, transport)
+
+
+class _FileFeed(asyncio.ReadTransport):
+    """A regular file fed to a ``StreamReader``, which the event loop cannot watch as it watches a
+    pipe: a chunk each pass of the loop (a file's read does not wait for a writer), paused while
+    the reader holds more than its limit allows, as a pipe's transport is."""
+
+    def __init__(self, file: Any, reader: asyncio.StreamReader) -> None:
+        super().__init__()
+        self._file = file
+        self._reader = reader
+        self._resumed = asyncio.Event()
+        self._resumed.set()
+        reader.set_transport(self)
+        self._feeding = asyncio.get_running_loop().create_task(self._feed())
+
+    async def _feed(self) -> None:
+        try:
+            while chunk := self._file.read(1 << 16):
+                self._reader.feed_data(chunk)
+                await asyncio.sleep(0)  # the lines read so far are served meanwhile
+                await self._resumed.wait()
+        except OSError as exc:
+            self._reader.set_exception(exc)
+        else:
+            self._reader.feed_eof()
+
+    def pause_reading(self) -> None:
+        self._resumed.clear()
+
+    def resume_reading(self) -> None:
+        self._resumed.set()
+
+    def is_reading(self) -> bool:
+        return self._resumed.is_set()
+
+    def close(self) -> None:
+        self._feeding.cancel()
+        self._file.close()
+
+    def is_closing(self) -> bool:
+        return self._file.closed
 
 
 class _PipeWriter:
@@ -695,13 +845,17 @@ class _PipeWriter:
         with contextlib.suppress(OSError, RuntimeError):  # the client is gone
             self._writer.write(data)
 
-    async def write(self, text: str) -> None:
-        """The SDK's writer's ``write``: ``send``."""
-        self.send(text)
-
     async def flush(self) -> None:
         """Wait while the reader is behind."""
         await self._writer.drain()
+
+    async def gone(self) -> None:
+        """Return once the client has closed its end (a pipe's or a socket's; never a file's)."""
+        if isinstance(self._writer, _FileStream):
+            await asyncio.Event().wait()
+        with contextlib.suppress(OSError):  # BrokenPipeError, with answers still queued
+            # shielded: cancelling this wait would cancel the writer's own, which closing awaits
+            await asyncio.shield(self._writer.wait_closed())
 
     def close(self) -> None:
         """Write what is queued and close the pipe once it is sent."""

@@ -159,12 +159,20 @@ def tool_call(request_id: int | str, name: str, arguments: Any) -> dict[str, Any
     return {"jsonrpc": "2.0", "id": request_id, "method": "tools/call", "params": {"name": name, "arguments": arguments}}
 
 
-async def open_gateway_process(config: Path) -> Any:
-    """``toolrouter mcp serve CONFIG`` with pipes for its stdin and stdout."""
+async def open_gateway_process(config: Path, stdin: Any = subprocess.PIPE) -> Any:
+    """``toolrouter mcp serve CONFIG`` with pipes for its stdout and its stdin (or ``stdin``, a file)."""
     return await anyio.open_process(
         [sys.executable, "-m", "toolrouter.cli", "mcp", "serve", str(config)],
-        cwd=str(ROOT), env={**os.environ, "PYTHONPATH": str(ROOT)}, stderr=None,
+        cwd=str(ROOT), env={**os.environ, "PYTHONPATH": str(ROOT)}, stdin=stdin, stderr=None,
     )  # fmt: skip
+
+
+async def leave(process: Any) -> None:
+    """The client of a gateway started by ``open_gateway_process`` goes away, as its exit would:
+    its ends of the gateway's stdin and stdout are closed (anyio's ``aclose`` of a process's stdout
+    stops reading it, and leaves the pipe open)."""
+    await process.stdin.aclose()
+    process._transport.get_pipe_transport(1).close()
 
 
 def stop(pid: int, how: int = signal.SIGTERM) -> None:

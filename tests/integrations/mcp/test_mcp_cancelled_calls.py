@@ -11,7 +11,7 @@ import anyio
 import pytest
 from mcp.shared.exceptions import MCPError
 
-from mcp_harness import Wire, gateway, open_gateway_process, tool_call, upstream, write_config
+from mcp_harness import Wire, gateway, leave, open_gateway_process, tool_call, upstream, write_config
 from toolrouter import ToolMetaLearner
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(60)]
@@ -68,7 +68,7 @@ async def test_a_call_left_behind_by_a_client_that_goes_away_is_recorded_but_not
                 break
             await anyio.sleep(0.05)
     finally:
-        await process.stdin.aclose()  # the client goes away with the call in flight
+        await leave(process)  # the client goes away with the call in flight: no answer can reach it
         with anyio.fail_after(30):
             await process.wait()
     rows, resumed, relearned = recorded_and_learned(store)

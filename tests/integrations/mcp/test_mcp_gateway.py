@@ -414,6 +414,9 @@ async def test_a_line_over_the_limit_is_dropped_and_its_request_refused_without_
         def refuse(self, request_id: Any, message: str) -> None:
             self.refused.append((request_id, message))
 
+        async def drained(self) -> None:
+            pass  # nothing in flight at the end of the lines
+
     reader = asyncio.StreamReader(limit=64)
     answers = Answers()
     lines = _PipeLines(reader, answers, limit=64)  # type: ignore[arg-type]

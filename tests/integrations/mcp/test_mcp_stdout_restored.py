@@ -35,7 +35,7 @@ async def test_fd_1_is_stdout_again_once_serving_ends(ends: str) -> None:
             async with _stdout_pipe() as wire:
                 assert wire is not None  # a pipe: served by the gateway's writer
                 assert same_file(1, 2)  # stray output goes to stderr meanwhile
-                await wire.write("answer\n")
+                wire.send("answer\n")
                 if ends == "raising":
                     raise RuntimeError("serving failed")
         assert same_file(1, write)
