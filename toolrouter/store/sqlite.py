@@ -51,7 +51,6 @@ from toolrouter.store.base import (
     check_claim,
     check_create,
     check_open,
-    check_process,
     check_records,
     check_snapshot,
     check_snapshot_holds,
@@ -62,6 +61,7 @@ from toolrouter.store.base import (
     damaged_snapshot,
     depends_on_text,
     entry_from_row,
+    process_lock,
     record_from_row,
     stored_meta_number,
     stored_stamp,
@@ -436,8 +436,7 @@ class SQLiteStore(Store):
         rows = check_records(records)
         if not rows:
             return []
-        check_process(self.url, self._pid)  # before the lock (see _use)
-        with self._lock:
+        with process_lock(self._lock, self.url, self._pid):
             try:
                 ids = self._write(self._pending + rows, wait=not self._pending)
             except StoreUnavailableError as exc:
@@ -523,11 +522,8 @@ class SQLiteStore(Store):
 
     @contextlib.contextmanager
     def _use(self) -> Iterator[None]:
-        """The store's lock, within ``_available``. A forked child is refused before the lock,
-        which it may have been copied holding (a thread of its parent inside an operation): it
-        waited for it for ever."""
-        check_process(self.url, self._pid)
-        with self._lock, self._available():
+        """The store's lock (``process_lock``), within ``_available``."""
+        with process_lock(self._lock, self.url, self._pid), self._available():
             yield
 
     @contextlib.contextmanager
@@ -565,15 +561,13 @@ class SQLiteStore(Store):
         """How many records of the log (attempts, trace closes and tool removals) wait in memory to be written
         (see the module's docstring); none once the store is closed (those it could not write then
         are lost, and counted in ``dropped``)."""
-        check_process(self.url, self._pid)  # before the lock (see _use)
-        with self._lock:
+        with process_lock(self._lock, self.url, self._pid):
             return len(self._pending)
 
     def flush(self) -> None:
         """Write the attempts that wait in memory; ``StoreUnavailableError`` if they cannot be
         written now (they keep waiting)."""
-        check_process(self.url, self._pid)  # before the lock (see _use)
-        with self._lock:
+        with process_lock(self._lock, self.url, self._pid):
             self._flush()
 
     def _flush(self) -> None:
