@@ -286,7 +286,7 @@ class SQLiteStore(Store):
             # to, with no writer holding one open, only an unchanging file can be read, and only
             # without a log to replay (read as unchanging, its attempts would be missed unsaid)
             if self._read_only and not immutable and _readonly_directory(exc):
-                wal = self.path + "-wal"
+                wal, _ = _wal_files(self.path)
                 if os.path.exists(wal) and os.path.getsize(wal) > 0:
                     raise StoreOpenError(
                         f"store {self.url!r}: {os.path.abspath(wal)!r} holds writes not yet in the database, which only "
@@ -853,7 +853,14 @@ def _readonly_directory(exc: sqlite3.Error) -> bool:
 def _unwritable(path: str) -> str | None:
     """The first of the database file at ``path`` and SQLite's -wal and -shm files beside it that
     exists and this process may not both read and write (``None`` if none)."""
-    return next((f for f in (path, path + "-wal", path + "-shm") if os.path.exists(f) and not os.access(f, os.R_OK | os.W_OK)), None)
+    return next((f for f in (path, *_wal_files(path)) if os.path.exists(f) and not os.access(f, os.R_OK | os.W_OK)), None)
+
+
+def _wal_files(path: str) -> tuple[str, str]:
+    """SQLite's -wal and -shm files of the database at ``path``: beside the file, where SQLite makes
+    them, not beside a symbolic link that names it."""
+    real = os.path.realpath(path)
+    return real + "-wal", real + "-shm"
 
 
 def _file_id(path: str) -> tuple[int, int] | None:
@@ -893,7 +900,7 @@ def _remove_wal_files(path: str) -> None:
     SQLite does, only where it is the last on the file. Only an empty log: what another process
     wrote there is not written into the database by a store opened not to write."""
     with contextlib.suppress(OSError, sqlite3.Error):
-        if os.path.getsize(path + "-wal") > 0:
+        if os.path.getsize(_wal_files(path)[0]) > 0:
             return
         conn = sqlite3.connect(f"{Path(path).as_uri()}?mode=rw", uri=True, timeout=0)  # never makes the file
         try:
