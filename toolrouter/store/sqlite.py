@@ -15,8 +15,10 @@ attempts wait, an ``append`` tries the lock without waiting for it (the first on
 ``timeout_s``), so a lock held for long does not hold every call that long; ``flush`` and
 ``close`` wait up to ``timeout_s``. Reads and snapshots that fail so raise
 ``StoreUnavailableError`` naming the store and the reason. At most ``max_pending`` records of the
-log wait, attempts, trace closes and tool removals alike (a few hundred bytes each); newer ones are dropped,
-counted in ``dropped`` and logged (``store_pending_full``), while the router still learns from them.
+log wait, attempts, trace closes and tool removals alike (a few hundred bytes each); an append that
+does not fit is dropped whole, as it would have been written (all or none: never a trace's attempts
+without its close), counted in ``dropped`` and logged (``store_pending_full``), while the router still
+learns from its records.
 """
 
 from __future__ import annotations
@@ -442,10 +444,10 @@ class SQLiteStore(Store):
             except StoreUnavailableError as exc:
                 if not self._pending:  # once when attempts start to wait, not at every append
                     log.warning("store_append_deferred", url=self.url, error=str(exc))
-                room = max(0, self.max_pending - len(self._pending))
-                self._pending.extend(rows[:room])
-                if room < len(rows):
-                    self.dropped += len(rows) - room
+                if len(self._pending) + len(rows) <= self.max_pending:
+                    self._pending.extend(rows)
+                else:  # all or none, as written (see the module)
+                    self.dropped += len(rows)
                     log.warning("store_pending_full", url=self.url, dropped=self.dropped)
                 return []
             if len(ids) > len(rows):
