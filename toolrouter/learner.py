@@ -722,7 +722,7 @@ class ToolMetaLearner:
         self.writer = uuid.uuid4().hex
         self._seen_upto = 0  # every store attempt with an id <= this is in the policies
         self._own_ahead: set[int] = set()  # own attempts above _seen_upto (already applied)
-        self._journaled = 0  # own attempts (applied) that a server store's outage journal holds
+        self._journaled = 0  # own records (applied) the store kept to write later (see _unseen_attempts)
         # per tool, the capabilities of attempts learned below own entries still ahead in the log (or
         # in the journal), out of the order this router made them in: an own removal among them must
         # forget them (see _replay)
@@ -2575,12 +2575,18 @@ class ToolMetaLearner:
     def _unseen_attempts(self) -> Iterator[LogEntry]:
         """The store's log entries above the watermark, in id order; none more once
         its server is unreachable (routing goes on from local state, and the store calls when it is
-        back)."""
+        back). Own records the store kept to write later are counted down as they are read; once
+        none waits in the store (its ``pending``) and the log is read to its end, those not read
+        were dropped (a full journal or queue), and are counted no more."""
         assert self.store is not None
+        drained = self._journaled and getattr(self.store, "pending", None) == 0  # before the read
         try:
             yield from self.store.iter_log(self._seen_upto)
         except StoreUnavailableError as exc:
             log.warning("sync_deferred", error=str(exc))
+            return
+        if drained:
+            self._journaled = 0
 
     def _catch_up(self) -> None:
         """Replay the store's attempts that waited for the tools to be added (see ``__init__``)."""
