@@ -3142,10 +3142,12 @@ class ToolMetaLearner:
                     "loaded from a store runs on it: pass store= only with a file"
                 )
             name = _checked_snapshot_name(kwargs.get("snapshot_name", "learner"))
+            if "tools" in kwargs:  # the router opens it, and creates it only once the arguments are checked
+                return cls(policy=policy, store=source, **kwargs)
             # without tools only a snapshot makes the router: a store made here (a typo) would only be left behind
-            st = open_store(source, create="tools" in kwargs)
+            st = open_store(source, create=False)
             try:
-                if st.get_snapshot(name) is None and "tools" not in kwargs:
+                if st.get_snapshot(name) is None:
                     raise ValueError(
                         f"source: store {st.url!r} has no snapshot {name!r}; pass tools= to rebuild the router "
                         "from its attempt log"

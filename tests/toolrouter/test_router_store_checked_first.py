@@ -30,3 +30,11 @@ def test_an_existing_store_still_fills_in_what_is_left_out(tmp_path: Path) -> No
         ToolMetaLearner(TOOLS, store=url, policy="nope")
     with ToolMetaLearner(TOOLS, store=url) as router:
         assert router.policy_name == "ucb1"
+
+
+def test_a_load_with_tools_and_a_bad_argument_creates_no_store(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="sync_every"):
+        ToolMetaLearner.load(f"sqlite:///{tmp_path / 'r.db'}", tools=TOOLS, sync_every=0)
+    assert list(tmp_path.iterdir()) == []
+    with ToolMetaLearner.load(f"sqlite:///{tmp_path / 'r.db'}", tools=TOOLS) as router:  # made when all is well
+        assert router.store is not None and router.store.count() == 0
