@@ -87,7 +87,7 @@ from toolrouter.serialization import (
     write_atomically,
     write_blob,
 )
-from toolrouter.store import AttemptRecord, Store, StoreUnavailableError, open_store
+from toolrouter.store import AttemptRecord, Store, StoreOpenError, StoreUnavailableError, StoreUnreachableError, open_store
 from toolrouter.store.base import MAX_REQUEST_CHARS, MAX_SNAPSHOT_NAME, ROUTER_STATE_KEY, LogEntry, ToolRemoval, TraceClose
 from toolrouter.structure import CALL_TRACE_PREFIX, DEFAULT_STEP, StructureConfig, StructureModel, TraceStep, check_trace_id
 
@@ -453,8 +453,9 @@ class ToolMetaLearner:
             ``context_dim`` left out are those of its snapshot.
         policy_options: options for ``make_policy`` (``discount``, ``window``, ``exploration``...).
         store: ``None`` (nothing persisted), a URL (``"sqlite:///router.db"``, ``"memory://"``) or
-            a ``Store``. An existing store's learned state is resumed. A store the router opens
-            from a URL is its own, closed by ``close``; a ``Store`` passed in is its owner's to
+            a ``Store``. An existing store's learned state is resumed; one not there yet is
+            created once the other arguments are checked (a refused one leaves none behind). A
+            store the router opens from a URL is its own, closed by ``close``; a ``Store`` passed in is its owner's to
             close (the router's ``close`` only stops using it).
         weights: the router's ``UtilityWeights`` (a task's own ``weights`` take precedence).
         seed: makes every decision reproducible (each route's policy gets a seed derived from it).
@@ -571,7 +572,9 @@ class ToolMetaLearner:
         self.store: Store | None = None
         opened = store is not None and not isinstance(store, Store)
         self._owns_store = opened  # close() closes a store opened here, never one passed in
-        st = open_store(store) if store is not None else None
+        # an existing store first, whose snapshot fills in what the caller leaves out; one not there
+        # yet is created once the arguments are checked, so that bad ones leave no empty store behind
+        st = _existing_store(store) if opened else store
         try:
             snapshot = st.get_snapshot(self.snapshot_name) if st is not None else None
             saved = None
@@ -613,6 +616,8 @@ class ToolMetaLearner:
                         relearn_on, reward_model = reward_model, None
             if reward_model is not None:
                 self._set_reward_model(reward_model)
+            if opened and st is None:
+                st = open_store(store)
             if st is not None:
                 self._attach(st)
                 if saved is not None:
@@ -717,7 +722,7 @@ class ToolMetaLearner:
         self.writer = uuid.uuid4().hex
         self._seen_upto = 0  # every store attempt with an id <= this is in the policies
         self._own_ahead: set[int] = set()  # own attempts above _seen_upto (already applied)
-        self._journaled = 0  # own attempts (applied) that a server store's outage journal holds
+        self._journaled = 0  # own records (applied) the store kept to write later (see _unseen_attempts)
         # per tool, the capabilities of attempts learned below own entries still ahead in the log (or
         # in the journal), out of the order this router made them in: an own removal among them must
         # forget them (see _replay)
@@ -2570,12 +2575,18 @@ class ToolMetaLearner:
     def _unseen_attempts(self) -> Iterator[LogEntry]:
         """The store's log entries above the watermark, in id order; none more once
         its server is unreachable (routing goes on from local state, and the store calls when it is
-        back)."""
+        back). Own records the store kept to write later are counted down as they are read; once
+        none waits in the store (its ``pending``) and the log is read to its end, those not read
+        were dropped (a full journal or queue), and are counted no more."""
         assert self.store is not None
+        drained = self._journaled and getattr(self.store, "pending", None) == 0  # before the read
         try:
             yield from self.store.iter_log(self._seen_upto)
         except StoreUnavailableError as exc:
             log.warning("sync_deferred", error=str(exc))
+            return
+        if drained:
+            self._journaled = 0
 
     def _catch_up(self) -> None:
         """Replay the store's attempts that waited for the tools to be added (see ``__init__``)."""
@@ -3131,10 +3142,12 @@ class ToolMetaLearner:
                     "loaded from a store runs on it: pass store= only with a file"
                 )
             name = _checked_snapshot_name(kwargs.get("snapshot_name", "learner"))
+            if "tools" in kwargs:  # the router opens it, and creates it only once the arguments are checked
+                return cls(policy=policy, store=source, **kwargs)
             # without tools only a snapshot makes the router: a store made here (a typo) would only be left behind
-            st = open_store(source, create="tools" in kwargs)
+            st = open_store(source, create=False)
             try:
-                if st.get_snapshot(name) is None and "tools" not in kwargs:
+                if st.get_snapshot(name) is None:
                     raise ValueError(
                         f"source: store {st.url!r} has no snapshot {name!r}; pass tools= to rebuild the router "
                         "from its attempt log"
@@ -3694,6 +3707,18 @@ class _SavedState:
 def _every(name: str, value: Any) -> int | None:
     """``value`` of a count option (``sync_every``, ``snapshot_every``): a positive int or ``None``."""
     return None if value is None else check_count(name, value, low=1)
+
+
+def _existing_store(url: str) -> Store | None:
+    """The store at ``url`` if there is one; ``None`` where there is none yet (nothing created), or
+    the URL cannot be opened (opening it to create it says why). One that cannot be reached now
+    raises: trying again would wait as long again."""
+    try:
+        return open_store(url, create=False)
+    except StoreUnreachableError:
+        raise
+    except StoreOpenError:
+        return None
 
 
 def _snapshot_source(store: Store, name: str) -> str:

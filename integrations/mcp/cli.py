@@ -104,7 +104,8 @@ async def _grouping(config: GatewayConfig) -> tuple[list[Any], dict[str, str]]:
 def print_stats(store_url: "str | Store", snapshot: str = "learner", console: Console | None = None) -> None:
     """Per capability and server: calls, success rate, mean latency and utility (over the store's
     attempts kept) and the learned utility (the router's posterior mean, from its snapshot), of a
-    store URL or an open store (closed at the end; ``toolrouter mcp stats`` opens it read-only). After
+    store URL or an open store (closed at the end). A URL is opened read-only: where there is no
+    store (a mistyped path) ``StoreOpenError`` names it, and nothing is created there. After
     a prune every tool of the snapshot's routes still has a row: 0 calls kept, and what was learned
     of it. Names wrap on a narrow terminal, never cut (``toolrouter.store_stats``, as
     ``toolrouter stats``)."""
@@ -112,7 +113,7 @@ def print_stats(store_url: "str | Store", snapshot: str = "learner", console: Co
     from toolrouter.store_stats import contextual_note, store_stats
 
     console = console or Console()
-    with open_store(store_url) as store, store_stats(store, snapshot) as learned:
+    with open_store(store_url, read_only=True) as store, store_stats(store, snapshot) as learned:
         table = Table(title=escape(f"{store.url}: {learned.attempts} attempts"))
         for name in ("capability", "server", "tool", "calls", "success", "latency s", "utility", "learned"):
             if name in ("capability", "server", "tool"):  # wrapped, never cut: tools differ at their end

@@ -220,9 +220,9 @@ def test_attempts_written_after_the_file_was_deleted_are_not_written_into_the_vo
     with pytest.raises(StoreUnavailableError, match="was deleted or replaced since the store opened it"):
         store.flush()
     assert store.append([record(), record()]) == []
-    assert (store.pending, store.dropped) == (3, 1)  # memory is bounded: the newest are counted, not kept
+    assert (store.pending, store.dropped) == (2, 2)  # memory is bounded: an append that does not fit is counted, not kept
     # lost with the store: said, not silent, nor as if they would be written later
-    with pytest.raises(StoreUnavailableError, match=r"\(3 attempts, trace closes or tool removals wait in memory\); the store is closed without them: they are lost$"):
+    with pytest.raises(StoreUnavailableError, match=r"\(2 attempts, trace closes or tool removals wait in memory\); the store is closed without them: they are lost$"):
         store.close()
     assert not path.exists()
 

@@ -47,7 +47,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -73,6 +73,7 @@ __all__ = [
     "check_claim",
     "check_open",
     "check_process",
+    "process_lock",
     "check_records",
     "ROUTER_STATE_KEY",
     "check_snapshot",
@@ -879,6 +880,17 @@ def check_process(url: str, pid: int) -> None:
             f"store {url!r}: opened in process {pid}, used in process {os.getpid()} after a fork; "
             "open the store (or the router) in the process that uses it"
         )
+
+
+_Lock = TypeVar("_Lock")
+
+
+def process_lock(lock: _Lock, url: str, pid: int) -> _Lock:
+    """``lock``, to be taken (``with process_lock(...)``) once this is known to be process ``pid``
+    (``check_process``): checked before the lock, which a forked child may have been copied
+    holding (a thread of its parent inside an operation), and would then wait for for ever."""
+    check_process(url, pid)
+    return lock
 
 
 def check_records(records: Any) -> list[LogEntry]:

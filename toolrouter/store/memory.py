@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import itertools
+import os
 import threading
 import uuid
 from collections.abc import Iterator, Sequence
@@ -15,7 +16,7 @@ import numpy as np
 from toolrouter.errors import UnknownSnapshotError
 from toolrouter.store.base import (
     AttemptRecord, LogEntry, Snapshot, Store, check_attempts_query, check_claim, check_open, check_records, check_snapshot,
-    check_snapshot_holds, check_snapshot_name, check_upto_id,
+    check_snapshot_holds, check_snapshot_name, check_upto_id, process_lock,
 )
 
 __all__ = ["MemoryStore"]
@@ -36,7 +37,8 @@ class MemoryStore(Store):
     """Attempts and snapshots in lists and dicts; gone when the process ends.
 
     After ``close()`` every operation raises ``ValueError`` naming the store, as the SQLite and
-    PostgreSQL stores do, so that code tried on ``memory://`` behaves the same on them.
+    PostgreSQL stores do, so that code tried on ``memory://`` behaves the same on them; and so
+    does every operation of a forked child on the copy of its parent's store (``check_process``).
 
     Example:
         >>> store = MemoryStore()
@@ -53,6 +55,7 @@ class MemoryStore(Store):
         self._snapshots: dict[str, Snapshot] = {}
         self._claims: dict[str, int] = {}  # name -> the highest turn claimed
         self._closed = False
+        self._pid = os.getpid()  # a forked child's copy is refused, as the other stores refuse theirs
         self._store_id = uuid.uuid4().hex  # this instance is the store: another one is another store
 
     @property
@@ -62,14 +65,17 @@ class MemoryStore(Store):
 
     @contextlib.contextmanager
     def _open(self) -> Iterator[None]:
-        """The store's lock, once the store is known to be open (else the caller's mistake, said
-        as the other stores say it)."""
-        with self._lock:
+        """The store's lock (``process_lock``), once the store is known to be open (else the
+        caller's mistake, said as the other stores say it)."""
+        with process_lock(self._lock, self.url, self._pid):
             check_open(self.url, self._closed)
             yield
 
     def close(self) -> None:
         """Refuse every later operation; what the store held is dropped."""
+        if os.getpid() != self._pid:  # a forked copy: its lock may be held by a thread of the parent
+            self._closed = True
+            return
         with self._lock:
             self._closed = True
             self._rows, self._snapshots, self._closes, self._claims = [], {}, 0, {}

@@ -15,8 +15,10 @@ attempts wait, an ``append`` tries the lock without waiting for it (the first on
 ``timeout_s``), so a lock held for long does not hold every call that long; ``flush`` and
 ``close`` wait up to ``timeout_s``. Reads and snapshots that fail so raise
 ``StoreUnavailableError`` naming the store and the reason. At most ``max_pending`` records of the
-log wait, attempts, trace closes and tool removals alike (a few hundred bytes each); newer ones are dropped,
-counted in ``dropped`` and logged (``store_pending_full``), while the router still learns from them.
+log wait, attempts, trace closes and tool removals alike (a few hundred bytes each); an append that
+does not fit is dropped whole, as it would have been written (all or none: never a trace's attempts
+without its close), counted in ``dropped`` and logged (``store_pending_full``), while the router still
+learns from its records.
 """
 
 from __future__ import annotations
@@ -51,7 +53,6 @@ from toolrouter.store.base import (
     check_claim,
     check_create,
     check_open,
-    check_process,
     check_records,
     check_snapshot,
     check_snapshot_holds,
@@ -62,6 +63,7 @@ from toolrouter.store.base import (
     damaged_snapshot,
     depends_on_text,
     entry_from_row,
+    process_lock,
     record_from_row,
     stored_meta_number,
     stored_stamp,
@@ -286,7 +288,7 @@ class SQLiteStore(Store):
             # to, with no writer holding one open, only an unchanging file can be read, and only
             # without a log to replay (read as unchanging, its attempts would be missed unsaid)
             if self._read_only and not immutable and _readonly_directory(exc):
-                wal = self.path + "-wal"
+                wal, _ = _wal_files(self.path)
                 if os.path.exists(wal) and os.path.getsize(wal) > 0:
                     raise StoreOpenError(
                         f"store {self.url!r}: {os.path.abspath(wal)!r} holds writes not yet in the database, which only "
@@ -436,17 +438,16 @@ class SQLiteStore(Store):
         rows = check_records(records)
         if not rows:
             return []
-        check_process(self.url, self._pid)  # before the lock (see _use)
-        with self._lock:
+        with process_lock(self._lock, self.url, self._pid):
             try:
                 ids = self._write(self._pending + rows, wait=not self._pending)
             except StoreUnavailableError as exc:
                 if not self._pending:  # once when attempts start to wait, not at every append
                     log.warning("store_append_deferred", url=self.url, error=str(exc))
-                room = max(0, self.max_pending - len(self._pending))
-                self._pending.extend(rows[:room])
-                if room < len(rows):
-                    self.dropped += len(rows) - room
+                if len(self._pending) + len(rows) <= self.max_pending:
+                    self._pending.extend(rows)
+                else:  # all or none, as written (see the module)
+                    self.dropped += len(rows)
                     log.warning("store_pending_full", url=self.url, dropped=self.dropped)
                 return []
             if len(ids) > len(rows):
@@ -523,11 +524,8 @@ class SQLiteStore(Store):
 
     @contextlib.contextmanager
     def _use(self) -> Iterator[None]:
-        """The store's lock, within ``_available``. A forked child is refused before the lock,
-        which it may have been copied holding (a thread of its parent inside an operation): it
-        waited for it for ever."""
-        check_process(self.url, self._pid)
-        with self._lock, self._available():
+        """The store's lock (``process_lock``), within ``_available``."""
+        with process_lock(self._lock, self.url, self._pid), self._available():
             yield
 
     @contextlib.contextmanager
@@ -565,15 +563,13 @@ class SQLiteStore(Store):
         """How many records of the log (attempts, trace closes and tool removals) wait in memory to be written
         (see the module's docstring); none once the store is closed (those it could not write then
         are lost, and counted in ``dropped``)."""
-        check_process(self.url, self._pid)  # before the lock (see _use)
-        with self._lock:
+        with process_lock(self._lock, self.url, self._pid):
             return len(self._pending)
 
     def flush(self) -> None:
         """Write the attempts that wait in memory; ``StoreUnavailableError`` if they cannot be
         written now (they keep waiting)."""
-        check_process(self.url, self._pid)  # before the lock (see _use)
-        with self._lock:
+        with process_lock(self._lock, self.url, self._pid):
             self._flush()
 
     def _flush(self) -> None:
@@ -859,7 +855,14 @@ def _readonly_directory(exc: sqlite3.Error) -> bool:
 def _unwritable(path: str) -> str | None:
     """The first of the database file at ``path`` and SQLite's -wal and -shm files beside it that
     exists and this process may not both read and write (``None`` if none)."""
-    return next((f for f in (path, path + "-wal", path + "-shm") if os.path.exists(f) and not os.access(f, os.R_OK | os.W_OK)), None)
+    return next((f for f in (path, *_wal_files(path)) if os.path.exists(f) and not os.access(f, os.R_OK | os.W_OK)), None)
+
+
+def _wal_files(path: str) -> tuple[str, str]:
+    """SQLite's -wal and -shm files of the database at ``path``: beside the file, where SQLite makes
+    them, not beside a symbolic link that names it."""
+    real = os.path.realpath(path)
+    return real + "-wal", real + "-shm"
 
 
 def _file_id(path: str) -> tuple[int, int] | None:
@@ -899,7 +902,7 @@ def _remove_wal_files(path: str) -> None:
     SQLite does, only where it is the last on the file. Only an empty log: what another process
     wrote there is not written into the database by a store opened not to write."""
     with contextlib.suppress(OSError, sqlite3.Error):
-        if os.path.getsize(path + "-wal") > 0:
+        if os.path.getsize(_wal_files(path)[0]) > 0:
             return
         conn = sqlite3.connect(f"{Path(path).as_uri()}?mode=rw", uri=True, timeout=0)  # never makes the file
         try:
