@@ -123,3 +123,11 @@ def test_a_peft_config_value_of_the_wrong_kind_is_named_not_coerced(tmp_path, fi
     (out / "adapter_config.json").write_text(json.dumps({**config, field: value}))
     with pytest.raises(ValueError, match=message):
         AdapterModel.from_peft(nn.Sequential(nn.Linear(8, 8)), out)
+
+
+@pytest.mark.parametrize("field", NUMBER_FIELDS)
+@pytest.mark.parametrize("text", ["4", b"4"])
+def test_a_number_string_is_no_number_for_any_numeric_field(field: str, text: object) -> None:
+    # pydantic reads "4" as 4: a value read from text and not converted, which meta's options refuse too
+    with pytest.raises(ValidationError, match=rf"{field}: expected a number, not a {type(text).__name__}, got {text!r}"):
+        AdapterConfig(**{"adapter_type": "lora", "input_dim": 8, field: text})
