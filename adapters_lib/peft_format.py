@@ -30,7 +30,7 @@ from safetensors.torch import save_file
 from torch import nn
 
 from adapters_lib.config import AdapterConfig, AdapterType
-from adapters_lib.errors import AdapterKeyError, AdapterStateError
+from adapters_lib.errors import AdapterDimensionError, AdapterKeyError, AdapterStateError
 from adapters_lib.files import as_path, check_finite_to_write, read_json, read_safetensors, write_together
 from adapters_lib.layers import LoRAAdapter
 
@@ -223,8 +223,9 @@ def _pattern_value(patterns: dict[str, Any], name: str, default: Any) -> Any:
     return default
 
 
-def _modules(weights: dict[str, torch.Tensor]) -> dict[str, dict[str, torch.Tensor]]:
-    modules: dict[str, dict[str, torch.Tensor]] = {}
+def _modules(weights: dict[str, torch.Tensor]) -> dict[str, dict[str, str]]:
+    """module -> "A" and "B" -> the checkpoint's key of that LoRA weight (kept for messages)."""
+    modules: dict[str, dict[str, str]] = {}
     for key, tensor in weights.items():
         if _BASE_RE.match(key):
             continue  # a whole base weight, checked by peft_configs
@@ -232,7 +233,7 @@ def _modules(weights: dict[str, torch.Tensor]) -> dict[str, dict[str, torch.Tens
         if match is None:
             raise AdapterKeyError(f"state: unsupported key {key!r} in a PEFT LoRA checkpoint")
         # Embedding and Linear/Conv2d keys carry the same shapes as ours; the target's kind decides.
-        modules.setdefault(match["module"], {})[match["part"] or match["embedding_part"]] = tensor
+        modules.setdefault(match["module"], {})[match["part"] or match["embedding_part"]] = key
     for module, parts in modules.items():
         if set(parts) != {"A", "B"}:
             raise AdapterKeyError(f"state: module {module!r} lacks lora_{'A' if 'A' not in parts else 'B'}.weight")
@@ -271,6 +272,16 @@ def peft_configs(base_model: nn.Module, directory: str | Path) -> list[AdapterCo
             f"target_modules: the checkpoint adapts the attention modules {attention[:5]}, whose LoRA PEFT keeps in "
             "layers of its own that this format does not carry"
         )
+    for name, parts in modules.items():
+        # lora_A and lora_B have the dimensions of the layer's weight (conv kernels included): the rank
+        # is read from lora_A's first axis, which a tensor of other dimensions does not have
+        weight = getattr(known[name].module, "weight", None)
+        for key in parts.values():
+            if isinstance(weight, torch.Tensor) and weights[key].dim() != weight.dim():
+                raise AdapterDimensionError(
+                    f"state: {key!r} has shape {tuple(weights[key].shape)}; LoRA on {name!r} "
+                    f"({type(known[name].module).__name__}) takes {weight.dim()}-D lora_A and lora_B weights"
+                )
     for key, tensor in weights.items():
         base = _BASE_RE.match(key)
         if base is None:
@@ -293,7 +304,7 @@ def peft_configs(base_model: nn.Module, directory: str | Path) -> list[AdapterCo
         )
     groups: dict[tuple[int, float], list[str]] = {}
     for name, parts in modules.items():
-        r = int(parts["A"].shape[0])
+        r = int(weights[parts["A"]].shape[0])
         alpha = _pattern_value(config.get("alpha_pattern") or {}, name, config.get("lora_alpha", 8))
         groups.setdefault((r, alpha), []).append(name)
     # the file's values as they are: AdapterConfig refuses a wrong kind, where bool("false") would
@@ -326,10 +337,18 @@ def peft_configs(base_model: nn.Module, directory: str | Path) -> list[AdapterCo
 def load_peft_weights(model: AdapterModel, directory: str | Path, adapter_name: str = "default") -> None:
     """Copy a PEFT checkpoint's LoRA tensors into the matching LoRA adapters of one set."""
     _, weights = _read(directory)
+    params = model._set_tensors(adapter_name)
     state = {}
     for name, parts in _modules(weights).items():
-        state[f"{name}.lora.lora_A"] = parts["A"]
-        state[f"{name}.lora.lora_B"] = parts["B"]
+        for part, key in parts.items():
+            ours = f"{name}.lora.lora_{part}"
+            # checked here, not by load_adapter_state_dict, to name the checkpoint's key, not ours
+            if ours in params and weights[key].shape != params[ours].shape:
+                raise AdapterDimensionError(
+                    f"state: {key!r} has shape {tuple(weights[key].shape)}, expected {tuple(params[ours].shape)} "
+                    f"for the LoRA on {name!r} of set {adapter_name!r}"
+                )
+            state[ours] = weights[key]
     model.load_adapter_state_dict(state, adapter_name)
 
 

@@ -1,0 +1,47 @@
+"""A PEFT checkpoint whose LoRA weights have the wrong shape is refused naming the checkpoint's own
+key, its shape and the expected one: the error named our internal key (``state['0.lora.lora_A']``),
+and a 1-D ``lora_A`` had its length read as the rank (a 0-D one crashed with an IndexError)."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+from adapters_lib import AdaptedModule, AdapterConfig, AdapterDimensionError, AdapterModel
+from adapters_lib.peft_format import WEIGHTS_NAME
+
+A, B = "base_model.model.0.lora_A.weight", "base_model.model.0.lora_B.weight"
+
+
+def _base() -> nn.Sequential:
+    return nn.Sequential(nn.Linear(8, 6))
+
+
+def _checkpoint(path, **changed: torch.Tensor):  # type: ignore[no-untyped-def]
+    out = AdapterModel(_base(), AdapterConfig(adapter_type="lora", input_dim=8, lora_r=2)).export_peft(path)
+    save_file({**load_file(str(out / WEIGHTS_NAME)), **{A if k == "A" else B: v for k, v in changed.items()}}, str(out / WEIGHTS_NAME))
+    return out
+
+
+@pytest.mark.parametrize(
+    ("changed", "message"),
+    [
+        ({"B": torch.zeros(5, 2)}, rf"^state: '{B}' has shape \(5, 2\), expected \(6, 2\) for the LoRA on '0'"),
+        ({"A": torch.zeros(2, 7)}, rf"^state: '{A}' has shape \(2, 7\), expected \(2, 8\) for the LoRA on '0'"),
+        ({"A": torch.zeros(8)}, rf"^state: '{A}' has shape \(8,\); LoRA on '0' \(Linear\) takes 2-D lora_A and lora_B"),
+        ({"A": torch.zeros(())}, rf"^state: '{A}' has shape \(\); LoRA on '0' \(Linear\) takes 2-D"),
+        ({"B": torch.zeros(6, 2, 1)}, rf"^state: '{B}' has shape \(6, 2, 1\); LoRA on '0' \(Linear\) takes 2-D"),
+    ],
+)
+def test_a_misshapen_lora_weight_is_named_as_the_checkpoint_names_it(tmp_path, changed: dict, message: str) -> None:  # type: ignore[no-untyped-def]
+    path = _checkpoint(tmp_path, **changed)
+    base = _base()
+    with pytest.raises(AdapterDimensionError, match=message):
+        AdapterModel.from_peft(base, path)
+    assert not any(isinstance(m, AdaptedModule) for m in base.modules())
+    model = AdapterModel(base, AdapterConfig(adapter_type="bitfit"))
+    with pytest.raises(AdapterDimensionError, match=message):
+        model.load_peft(path, adapter_name="imported")
+    assert model.adapter_names == ["default"]
