@@ -236,7 +236,10 @@ def _modules(weights: dict[str, torch.Tensor]) -> dict[str, dict[str, str]]:
         modules.setdefault(match["module"], {})[match["part"] or match["embedding_part"]] = key
     for module, parts in modules.items():
         if set(parts) != {"A", "B"}:
-            raise AdapterKeyError(f"state: module {module!r} lacks lora_{'A' if 'A' not in parts else 'B'}.weight")
+            (part, key), = parts.items()
+            # named as its partner is: "lora_B.weight", or "lora_embedding_B" for an embedding
+            present = key[len(f"{_PREFIX}{module}."):]
+            raise AdapterKeyError(f"state: module {module!r} lacks {present.replace(part, 'B' if part == 'A' else 'A')}")
     return modules
 
 

@@ -1,6 +1,7 @@
 """A PEFT checkpoint whose LoRA weights have the wrong shape is refused naming the checkpoint's own
 key, its shape and the expected one: the error named our internal key (``state['0.lora.lora_A']``),
-and a 1-D ``lora_A`` had its length read as the rank (a 0-D one crashed with an IndexError)."""
+and a 1-D ``lora_A`` had its length read as the rank (a 0-D one crashed with an IndexError). An
+embedding's LoRA without one of its weights is named by its own key, ``lora_embedding_B``."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import torch
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-from adapters_lib import AdaptedModule, AdapterConfig, AdapterDimensionError, AdapterModel
+from adapters_lib import AdaptedModule, AdapterConfig, AdapterDimensionError, AdapterKeyError, AdapterModel
 from adapters_lib.peft_format import WEIGHTS_NAME
 
 A, B = "base_model.model.0.lora_A.weight", "base_model.model.0.lora_B.weight"
@@ -45,3 +46,15 @@ def test_a_misshapen_lora_weight_is_named_as_the_checkpoint_names_it(tmp_path, c
     with pytest.raises(AdapterDimensionError, match=message):
         model.load_peft(path, adapter_name="imported")
     assert model.adapter_names == ["default"]
+
+
+@pytest.mark.parametrize(("kept", "lacking"), [("lora_embedding_A", "lora_embedding_B"), ("lora_embedding_B", "lora_embedding_A")])
+def test_an_embedding_without_its_partner_weight_names_the_embedding_key(tmp_path, kept: str, lacking: str) -> None:  # type: ignore[no-untyped-def]
+    # it said "lacks lora_B.weight", a key an embedding's LoRA never has
+    def base() -> nn.Sequential:
+        return nn.Sequential(nn.Embedding(10, 4))
+
+    out = AdapterModel(base(), AdapterConfig(adapter_type="lora", target_modules=["0"], lora_r=2)).export_peft(tmp_path)
+    save_file({f"base_model.model.0.{kept}": load_file(str(out / WEIGHTS_NAME))[f"base_model.model.0.{kept}"]}, str(out / WEIGHTS_NAME))
+    with pytest.raises(AdapterKeyError, match=rf"^state: module '0' lacks {lacking}$"):
+        AdapterModel.from_peft(base(), out)
