@@ -215,9 +215,17 @@ def _read(directory: str | Path) -> tuple[dict[str, Any], dict[str, torch.Tensor
     return config, read_safetensors(weights_path)[1]
 
 
-def _pattern_value(patterns: dict[str, Any], name: str, default: Any) -> Any:
-    # PEFT's own lookup: the first key k with re.match(r"(.*\.)?(k)$", name).
+def _pattern_value(field: str, patterns: Any, name: str, default: Any) -> Any:
+    """PEFT's own lookup in the checkpoint's ``field`` (``alpha_pattern``): the value of the first
+    key k whose ``(.*\\.)?(k)$`` matches ``name``, else ``default``; a ValueError naming ``field`` where
+    it is no mapping of regexes (it failed with an AttributeError or re.error)."""
+    if not isinstance(patterns, dict):
+        raise ValueError(f"{field}: expected a mapping of module regex -> value, got {patterns!r}")
     for key, value in patterns.items():
+        try:
+            re.compile(key)  # alone, for the error's position to be the key's
+        except re.error as exc:
+            raise ValueError(f"{field}: {key!r} is not a valid regex ({exc})") from None
         if re.match(rf"(.*\.)?({key})$", name):
             return value
     return default
@@ -308,7 +316,7 @@ def peft_configs(base_model: nn.Module, directory: str | Path) -> list[AdapterCo
     groups: dict[tuple[int, float], list[str]] = {}
     for name, parts in modules.items():
         r = int(weights[parts["A"]].shape[0])
-        alpha = _pattern_value(config.get("alpha_pattern") or {}, name, config.get("lora_alpha", 8))
+        alpha = _pattern_value("alpha_pattern", config.get("alpha_pattern") or {}, name, config.get("lora_alpha", 8))
         groups.setdefault((r, alpha), []).append(name)
     # the file's values as they are: AdapterConfig refuses a wrong kind, where bool("false") would
     # have switched rsLoRA on and float(True) made an alpha of 1

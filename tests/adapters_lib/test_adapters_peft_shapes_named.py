@@ -58,3 +58,22 @@ def test_an_embedding_without_its_partner_weight_names_the_embedding_key(tmp_pat
     save_file({f"base_model.model.0.{kept}": load_file(str(out / WEIGHTS_NAME))[f"base_model.model.0.{kept}"]}, str(out / WEIGHTS_NAME))
     with pytest.raises(AdapterKeyError, match=rf"^state: module '0' lacks {lacking}$"):
         AdapterModel.from_peft(base(), out)
+
+
+@pytest.mark.parametrize(
+    ("patterns", "message"),
+    [
+        ("0", r"^alpha_pattern: expected a mapping of module regex -> value, got '0'$"),
+        (["0"], r"^alpha_pattern: expected a mapping of module regex -> value, got \['0'\]$"),
+        ({"(": 4}, r"^alpha_pattern: '\(' is not a valid regex \(missing \), unterminated subpattern at position 0\)$"),
+    ],
+)
+def test_an_alpha_pattern_that_is_no_mapping_of_regexes_is_named(tmp_path, patterns: object, message: str) -> None:  # type: ignore[no-untyped-def]
+    # it failed with AttributeError: 'str' object has no attribute 'items', or re.error
+    import json
+
+    out = _checkpoint(tmp_path)
+    config = json.loads((out / "adapter_config.json").read_text())
+    (out / "adapter_config.json").write_text(json.dumps({**config, "alpha_pattern": patterns}))
+    with pytest.raises(ValueError, match=message):
+        AdapterModel.from_peft(_base(), out)
