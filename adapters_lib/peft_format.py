@@ -256,8 +256,9 @@ def peft_configs(base_model: nn.Module, directory: str | Path) -> list[AdapterCo
 
     ``base_model`` is not modified; it is only used to check the checkpoint's module names.
     """
-    from adapters_lib.model import _sites  # model imports this module; import back only when called
+    from adapters_lib.model import _check_base_model, _sites  # model imports this module; import back only when called
 
+    _check_base_model(base_model)  # before the checkpoint is matched against its modules
     config, weights = _read(directory)
     modules = _modules(weights)
     if not modules:  # no set to add: AdapterModel would say "adapter_configs: empty", naming nothing of the file

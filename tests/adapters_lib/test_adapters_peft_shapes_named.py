@@ -77,3 +77,18 @@ def test_an_alpha_pattern_that_is_no_mapping_of_regexes_is_named(tmp_path, patte
     (out / "adapter_config.json").write_text(json.dumps({**config, "alpha_pattern": patterns}))
     with pytest.raises(ValueError, match=message):
         AdapterModel.from_peft(_base(), out)
+
+
+@pytest.mark.parametrize(
+    ("base", "message"),
+    [
+        ("model.pt", r"^base_model: expected an nn.Module, got str$"),
+        (None, r"^base_model: expected an nn.Module, got NoneType$"),
+        (AdapterModel(_base(), AdapterConfig(adapter_type="bitfit")), r"^base_model: already an AdapterModel; add sets to it .*load_peft"),
+    ],
+)
+def test_from_peft_names_a_base_model_it_cannot_wrap(tmp_path, base: object, message: str) -> None:  # type: ignore[no-untyped-def]
+    # an AttributeError ('str' object has no attribute '_modules'), and for an AdapterModel "the
+    # checkpoint adapts ['0'], which AdapterModel lacks" (its modules are named base_model.0)
+    with pytest.raises(TypeError, match=message):
+        AdapterModel.from_peft(base, _checkpoint(tmp_path))
