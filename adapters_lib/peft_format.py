@@ -291,8 +291,8 @@ def peft_configs(base_model: nn.Module, directory: str | Path) -> list[AdapterCo
         for key in parts.values():
             if isinstance(weight, torch.Tensor) and weights[key].dim() != weight.dim():
                 raise AdapterDimensionError(
-                    f"state: {key!r} has shape {tuple(weights[key].shape)}; LoRA on {name!r} "
-                    f"({type(known[name].module).__name__}) takes {weight.dim()}-D lora_A and lora_B weights"
+                    f"state: {key!r} has shape {tuple(weights[key].shape)}, expected a {weight.dim()}-D tensor "
+                    f"for the LoRA on {name!r} ({type(known[name].module).__name__})"
                 )
     for key, tensor in weights.items():
         base = _BASE_RE.match(key)

@@ -31,9 +31,9 @@ def _checkpoint(path, **changed: torch.Tensor):  # type: ignore[no-untyped-def]
     [
         ({"B": torch.zeros(5, 2)}, rf"^state: '{B}' has shape \(5, 2\), expected \(6, 2\) for the LoRA on '0'"),
         ({"A": torch.zeros(2, 7)}, rf"^state: '{A}' has shape \(2, 7\), expected \(2, 8\) for the LoRA on '0'"),
-        ({"A": torch.zeros(8)}, rf"^state: '{A}' has shape \(8,\); LoRA on '0' \(Linear\) takes 2-D lora_A and lora_B"),
-        ({"A": torch.zeros(())}, rf"^state: '{A}' has shape \(\); LoRA on '0' \(Linear\) takes 2-D"),
-        ({"B": torch.zeros(6, 2, 1)}, rf"^state: '{B}' has shape \(6, 2, 1\); LoRA on '0' \(Linear\) takes 2-D"),
+        ({"A": torch.zeros(8)}, rf"^state: '{A}' has shape \(8,\), expected a 2-D tensor for the LoRA on '0' \(Linear\)$"),
+        ({"A": torch.zeros(())}, rf"^state: '{A}' has shape \(\), expected a 2-D tensor "),
+        ({"B": torch.zeros(6, 2, 1)}, rf"^state: '{B}' has shape \(6, 2, 1\), expected a 2-D tensor "),
     ],
 )
 def test_a_misshapen_lora_weight_is_named_as_the_checkpoint_names_it(tmp_path, changed: dict, message: str) -> None:  # type: ignore[no-untyped-def]
