@@ -146,12 +146,17 @@ class AdapterConfig(BaseModel):
 
     @model_validator(mode="before")
     @classmethod
-    def _refuse_bools(cls, data: Any) -> Any:
-        # pydantic takes True for 1 (a bool is an int in Python): lora_r=True is a mistake, not rank 1
+    def _refuse_mistyped(cls, data: Any) -> Any:
+        # pydantic takes True for 1 (a bool is an int in Python): lora_r=True is a mistake, not rank 1;
+        # and "4" for 4, a value read from text and not converted, which toolrouter's and meta's
+        # options refuse (meta._checks.NumbersOnly, which adapters_lib may not import): one wording;
+        # and 8.0 for 8 where an integer is due: a saved "lora_r": 8.0 is damage, not a rank
         if isinstance(data, Mapping):
             for key, value in data.items():
-                if key in _NUMBER_FIELDS and isinstance(value, (bool, np.bool_)):
-                    raise ValueError(f"{key}: expected a number, not a bool, got {value!r}")
+                if key in _NUMBER_FIELDS and isinstance(value, _NOT_NUMBERS):
+                    raise ValueError(f"{key}: expected a number, not a {type(value).__name__}, got {value!r}")
+                if key in _INTEGER_FIELDS and value is not None and not isinstance(value, (int, np.integer)):
+                    raise ValueError(f"{key}: expected an integer, not a {type(value).__name__}, got {value!r}")
         return data
 
     @field_validator("adapter_class")
@@ -250,5 +255,9 @@ def _is_number(annotation: Any) -> bool:
     return annotation in (int, float) or any(_is_number(a) for a in get_args(annotation))
 
 
-#: The fields that take a number, and refuse a bool for it.
+#: What a number field refuses, although pydantic reads it as a number.
+_NOT_NUMBERS = (bool, np.bool_, str, bytes, bytearray)
+#: The fields that take a number, and refuse a bool or a string for it.
 _NUMBER_FIELDS = frozenset(name for name, info in AdapterConfig.model_fields.items() if _is_number(info.annotation))
+#: The fields that take an integer (optional or not), and refuse a float for it.
+_INTEGER_FIELDS = frozenset(name for name, info in AdapterConfig.model_fields.items() if int in (info.annotation, *get_args(info.annotation)))

@@ -203,6 +203,14 @@ def _unmatched(configs: Sequence[AdapterConfig], sites: Sequence[_Site]) -> list
     ]
 
 
+def _check_base_model(base_model: object) -> None:
+    """TypeError naming ``base_model`` unless it is an nn.Module and no AdapterModel."""
+    if not isinstance(base_model, nn.Module):
+        raise TypeError(f"base_model: expected an nn.Module, got {type(base_model).__name__}")
+    if isinstance(base_model, AdapterModel):
+        raise TypeError("base_model: already an AdapterModel; add sets to it (add_adapter, load_adapters, load_peft)")
+
+
 def _check_flag(field: str, value: object) -> None:
     # A truthy string such as "no" would otherwise switch the flag on.
     if not isinstance(value, bool):
@@ -286,10 +294,7 @@ class AdapterModel(nn.Module):
         freeze_base: bool = True,
     ) -> None:
         super().__init__()
-        if not isinstance(base_model, nn.Module):
-            raise TypeError(f"base_model: expected an nn.Module, got {type(base_model).__name__}")
-        if isinstance(base_model, AdapterModel):
-            raise TypeError("base_model: already an AdapterModel; use add_adapter to add a set")
+        _check_base_model(base_model)
         _check_flag("freeze_base", freeze_base)
         held = next((name for name, m in base_model.named_modules() if isinstance(m, AdaptedModule)), None)
         if held is not None:

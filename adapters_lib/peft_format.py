@@ -30,7 +30,7 @@ from safetensors.torch import save_file
 from torch import nn
 
 from adapters_lib.config import AdapterConfig, AdapterType
-from adapters_lib.errors import AdapterKeyError, AdapterStateError
+from adapters_lib.errors import AdapterDimensionError, AdapterKeyError, AdapterStateError
 from adapters_lib.files import as_path, check_finite_to_write, read_json, read_safetensors, write_together
 from adapters_lib.layers import LoRAAdapter
 
@@ -215,16 +215,25 @@ def _read(directory: str | Path) -> tuple[dict[str, Any], dict[str, torch.Tensor
     return config, read_safetensors(weights_path)[1]
 
 
-def _pattern_value(patterns: dict[str, Any], name: str, default: Any) -> Any:
-    # PEFT's own lookup: the first key k with re.match(r"(.*\.)?(k)$", name).
+def _pattern_value(field: str, patterns: Any, name: str, default: Any) -> Any:
+    """PEFT's own lookup in the checkpoint's ``field`` (``alpha_pattern``): the value of the first
+    key k whose ``(.*\\.)?(k)$`` matches ``name``, else ``default``; a ValueError naming ``field`` where
+    it is no mapping of regexes (it failed with an AttributeError or re.error)."""
+    if not isinstance(patterns, dict):
+        raise ValueError(f"{field}: expected a mapping of module regex -> value, got {patterns!r}")
     for key, value in patterns.items():
+        try:
+            re.compile(key)  # alone, for the error's position to be the key's
+        except re.error as exc:
+            raise ValueError(f"{field}: {key!r} is not a valid regex ({exc})") from None
         if re.match(rf"(.*\.)?({key})$", name):
             return value
     return default
 
 
-def _modules(weights: dict[str, torch.Tensor]) -> dict[str, dict[str, torch.Tensor]]:
-    modules: dict[str, dict[str, torch.Tensor]] = {}
+def _modules(weights: dict[str, torch.Tensor]) -> dict[str, dict[str, str]]:
+    """module -> "A" and "B" -> the checkpoint's key of that LoRA weight (kept for messages)."""
+    modules: dict[str, dict[str, str]] = {}
     for key, tensor in weights.items():
         if _BASE_RE.match(key):
             continue  # a whole base weight, checked by peft_configs
@@ -232,10 +241,13 @@ def _modules(weights: dict[str, torch.Tensor]) -> dict[str, dict[str, torch.Tens
         if match is None:
             raise AdapterKeyError(f"state: unsupported key {key!r} in a PEFT LoRA checkpoint")
         # Embedding and Linear/Conv2d keys carry the same shapes as ours; the target's kind decides.
-        modules.setdefault(match["module"], {})[match["part"] or match["embedding_part"]] = tensor
+        modules.setdefault(match["module"], {})[match["part"] or match["embedding_part"]] = key
     for module, parts in modules.items():
         if set(parts) != {"A", "B"}:
-            raise AdapterKeyError(f"state: module {module!r} lacks lora_{'A' if 'A' not in parts else 'B'}.weight")
+            (part, key), = parts.items()
+            # named as its partner is: "lora_B.weight", or "lora_embedding_B" for an embedding
+            present = key[len(f"{_PREFIX}{module}."):]
+            raise AdapterKeyError(f"state: module {module!r} lacks {present.replace(part, 'B' if part == 'A' else 'A')}")
     return modules
 
 
@@ -244,8 +256,9 @@ def peft_configs(base_model: nn.Module, directory: str | Path) -> list[AdapterCo
 
     ``base_model`` is not modified; it is only used to check the checkpoint's module names.
     """
-    from adapters_lib.model import _sites  # model imports this module; import back only when called
+    from adapters_lib.model import _check_base_model, _sites  # model imports this module; import back only when called
 
+    _check_base_model(base_model)  # before the checkpoint is matched against its modules
     config, weights = _read(directory)
     modules = _modules(weights)
     if not modules:  # no set to add: AdapterModel would say "adapter_configs: empty", naming nothing of the file
@@ -271,6 +284,16 @@ def peft_configs(base_model: nn.Module, directory: str | Path) -> list[AdapterCo
             f"target_modules: the checkpoint adapts the attention modules {attention[:5]}, whose LoRA PEFT keeps in "
             "layers of its own that this format does not carry"
         )
+    for name, parts in modules.items():
+        # lora_A and lora_B have the dimensions of the layer's weight (conv kernels included): the rank
+        # is read from lora_A's first axis, which a tensor of other dimensions does not have
+        weight = getattr(known[name].module, "weight", None)
+        for key in parts.values():
+            if isinstance(weight, torch.Tensor) and weights[key].dim() != weight.dim():
+                raise AdapterDimensionError(
+                    f"state: {key!r} has shape {tuple(weights[key].shape)}, expected a {weight.dim()}-D tensor "
+                    f"for the LoRA on {name!r} ({type(known[name].module).__name__})"
+                )
     for key, tensor in weights.items():
         base = _BASE_RE.match(key)
         if base is None:
@@ -293,8 +316,8 @@ def peft_configs(base_model: nn.Module, directory: str | Path) -> list[AdapterCo
         )
     groups: dict[tuple[int, float], list[str]] = {}
     for name, parts in modules.items():
-        r = int(parts["A"].shape[0])
-        alpha = _pattern_value(config.get("alpha_pattern") or {}, name, config.get("lora_alpha", 8))
+        r = int(weights[parts["A"]].shape[0])
+        alpha = _pattern_value("alpha_pattern", config.get("alpha_pattern") or {}, name, config.get("lora_alpha", 8))
         groups.setdefault((r, alpha), []).append(name)
     # the file's values as they are: AdapterConfig refuses a wrong kind, where bool("false") would
     # have switched rsLoRA on and float(True) made an alpha of 1
@@ -326,10 +349,18 @@ def peft_configs(base_model: nn.Module, directory: str | Path) -> list[AdapterCo
 def load_peft_weights(model: AdapterModel, directory: str | Path, adapter_name: str = "default") -> None:
     """Copy a PEFT checkpoint's LoRA tensors into the matching LoRA adapters of one set."""
     _, weights = _read(directory)
+    params = model._set_tensors(adapter_name)
     state = {}
     for name, parts in _modules(weights).items():
-        state[f"{name}.lora.lora_A"] = parts["A"]
-        state[f"{name}.lora.lora_B"] = parts["B"]
+        for part, key in parts.items():
+            ours = f"{name}.lora.lora_{part}"
+            # checked here, not by load_adapter_state_dict, to name the checkpoint's key, not ours
+            if ours in params and weights[key].shape != params[ours].shape:
+                raise AdapterDimensionError(
+                    f"state: {key!r} has shape {tuple(weights[key].shape)}, expected {tuple(params[ours].shape)} "
+                    f"for the LoRA on {name!r} of set {adapter_name!r}"
+                )
+            state[ours] = weights[key]
     model.load_adapter_state_dict(state, adapter_name)
 
 

@@ -540,18 +540,27 @@ def _checked_folder(path: Any) -> Path:
 
 
 def _featurizer_spec(featurizer: Featurizer) -> dict[str, Any] | None:
-    """How to rebuild ``featurizer`` at load time, where it is one of ours; None otherwise."""
-    if isinstance(featurizer, HashingFeaturizer):
+    """How to rebuild ``featurizer`` at load time, where it is one of ours; None otherwise (a
+    subclass of ours too: rebuilt as ours, it would compute what ours does, not what it does)."""
+    kind = type(featurizer)
+    if kind is HashingFeaturizer:
         return {"name": "hashing", "dim": featurizer.dim, "seed": featurizer.seed,
                 "char_ngrams": list(featurizer.char_ngrams) if featurizer.char_ngrams else None}
-    if isinstance(featurizer, SentenceEncoderFeaturizer):
+    if kind is SentenceEncoderFeaturizer:
         return {"name": "minilm", "model_path": featurizer.model_path, "dtype": featurizer.dtype}
-    if isinstance(featurizer, CombinedFeaturizer):
+    if kind is CombinedFeaturizer:
         parts = [(_featurizer_spec(f), w) for f, w in featurizer.parts]
         if any(spec is None for spec, _ in parts):
             return None
         return {"name": "combined", "parts": [{"featurizer": spec, "weight": w} for spec, w in parts]}
     return None
+
+
+def _class_name(featurizer: Featurizer) -> str:
+    """The qualified name of ``featurizer``'s class, which a saved selector records for its load to
+    say which featurizer to pass."""
+    kind = type(featurizer)
+    return f"{kind.__module__}.{kind.__qualname__}"
 
 
 def _featurizer_from_spec(spec: dict[str, Any]) -> Featurizer:
@@ -1198,6 +1207,7 @@ class FewShotToolSelector:
             "seed": self.seed,
             "dim": self.dim,
             "featurizer": _featurizer_spec(self.featurizer),
+            "featurizer_class": _class_name(self.featurizer),
             "episodes_trained": self.episodes_trained,
             "match_weight": self.match_weight,
             "calibrated": self.calibration.fitted,
@@ -1243,7 +1253,8 @@ class FewShotToolSelector:
     @classmethod
     def load(cls, path: str | os.PathLike[str], featurizer: Featurizer | None = None) -> "FewShotToolSelector":
         """Load a selector saved by :meth:`save`. ``featurizer`` is needed when it was not one of
-        ours (hashing or MiniLM); otherwise it is rebuilt from the saved spec. Files that are
+        ours (hashing or MiniLM, or those combined; a subclass is not), and the error names the class
+        saved; otherwise it is rebuilt from the saved spec. Files that are
         damaged or contradict each other raise ``toolrouter.errors.CorruptStateError`` (a
         ``ValueError``) naming the folder, the key or tensor and what is wrong; so does a
         ``selector.safetensors`` other than the one its ``selector.json`` was saved with (a save cut
@@ -1281,7 +1292,9 @@ class FewShotToolSelector:
             raise exc.within(where) from None
         if featurizer is None:
             if saved.featurizer is None:
-                raise ValueError("featurizer: the saved selector used a custom featurizer; pass it to load()")
+                raise ValueError(
+                    f"featurizer: the saved selector used a custom featurizer{_saved_class(saved)}; pass it to load()"
+                )
             featurizer = _featurizer_from_spec(saved.featurizer.model_dump())
         _check_featurizer_type(featurizer)  # before its dim is read
         dim = check_count("featurizer.dim", featurizer.dim, low=1, high=MAX_SAVED_DIM)
@@ -1296,18 +1309,18 @@ class FewShotToolSelector:
             probe = checked_array(arrays, _FEATURIZER_PROBE, (saved.dim,)) if _FEATURIZER_PROBE in arrays else None
         except CorruptStateError as exc:
             raise exc.within(where) from None
-        sel._check_featurizer(probe)
+        sel._check_featurizer(probe, _saved_class(saved))
         return sel
 
-    def _check_featurizer(self, probe: np.ndarray | None) -> None:
+    def _check_featurizer(self, probe: np.ndarray | None, saved_class: str) -> None:
         """A ``ValueError`` naming the featurizer unless it gives the saved ``probe`` (its vector
         for a fixed text; None where not saved) and a saved example (or description) the embedding
         saved with it: another featurizer, even one of the same dim, would put requests in another
         space than the saved prototypes (or the one the encoder was trained in), and route them at
-        random."""
+        random. ``saved_class`` names the class it was saved with, as ``_saved_class`` words it."""
         if probe is not None and not gives_probe(self.featurizer, probe):
             raise ValueError(
-                "featurizer: not the one the selector was saved with (its vector for a fixed text differs); "
+                f"featurizer: not the one the selector was saved with{saved_class} (its vector for a fixed text differs); "
                 "load with the featurizer it was saved with"
             )
         j = next((j for j, e in enumerate(self._example_z) if len(e)), None)
@@ -1320,7 +1333,7 @@ class FewShotToolSelector:
             saved, again = self._description_z[j], self.embed_descriptions([self._descriptions[self._tool_ids[j]]])
         if float((saved * again).sum()) < 0.99:  # unit vectors: a cosine, with room for float noise
             raise ValueError(
-                f"featurizer: not the one the selector was saved with (a saved text of tool {self._tool_ids[j]!r} "
+                f"featurizer: not the one the selector was saved with{saved_class} (a saved text of tool {self._tool_ids[j]!r} "
                 "comes out elsewhere); load with the featurizer it was saved with"
             )
 
@@ -1433,10 +1446,16 @@ class _SavedSelector(BaseModel):
     seed: Annotated[int, Field(strict=True, ge=-(2**63), lt=2**64)]
     dim: _SavedDim
     featurizer: _FeaturizerSpec | None
+    featurizer_class: StrictStr | None = None  # absent before it was recorded
     episodes_trained: Count
     match_weight: Annotated[FiniteFloat, Field(ge=0.0)]
     calibrated: StrictBool = False  # absent before calibration was saved
     tools: list[_SavedTool]
+
+
+def _saved_class(saved: _SavedSelector) -> str:
+    """", a <class name>" where the saved selector records its featurizer's class, for a message."""
+    return f", a {saved.featurizer_class}" if saved.featurizer_class else ""
 
 
 def _check_saved(meta: Any) -> _SavedSelector:

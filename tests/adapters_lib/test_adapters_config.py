@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -123,3 +125,20 @@ def test_a_peft_config_value_of_the_wrong_kind_is_named_not_coerced(tmp_path, fi
     (out / "adapter_config.json").write_text(json.dumps({**config, field: value}))
     with pytest.raises(ValueError, match=message):
         AdapterModel.from_peft(nn.Sequential(nn.Linear(8, 8)), out)
+
+
+@pytest.mark.parametrize("field", NUMBER_FIELDS)
+@pytest.mark.parametrize("text", ["4", b"4"])
+def test_a_number_string_is_no_number_for_any_numeric_field(field: str, text: object) -> None:
+    # pydantic reads "4" as 4: a value read from text and not converted, which meta's options refuse too
+    with pytest.raises(ValidationError, match=rf"{field}: expected a number, not a {type(text).__name__}, got {text!r}"):
+        AdapterConfig(**{"adapter_type": "lora", "input_dim": 8, field: text})
+
+
+@pytest.mark.parametrize("field", ["input_dim", "hidden_dim", "lora_r", "num_prefix_tokens", "phm_dim", "phm_rank", "seed"])
+@pytest.mark.parametrize("value", [4.0, np.float64(4)])
+def test_a_whole_float_is_no_integer_for_an_integer_field(field: str, value: object) -> None:
+    # pydantic reads 4.0 as 4: a saved "lora_r": 4.0 is damage, which meta's options refuse too
+    with pytest.raises(ValidationError, match=re.escape(f"{field}: expected an integer, not a {type(value).__name__}, got {value!r}")):
+        AdapterConfig(**{"adapter_type": "lora", "input_dim": 8, field: value})
+    assert AdapterConfig(**{"adapter_type": "lora", "input_dim": 8, field: np.int64(4)}).model_dump()[field] == 4
