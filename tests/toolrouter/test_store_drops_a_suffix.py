@@ -8,8 +8,10 @@ import sqlite3
 
 from structlog.testing import capture_logs
 from test_store import record
+from test_store_postgres import block, unblock
 
-from toolrouter.store import SQLiteStore, TraceClose
+from toolrouter.bench._postgres_server import LocalPostgres
+from toolrouter.store import SQLiteStore, TraceClose, open_store
 
 
 def test_sqlite_keeps_no_append_after_one_it_dropped(tmp_path) -> None:
@@ -36,3 +38,22 @@ def test_sqlite_keeps_no_append_after_one_it_dropped(tmp_path) -> None:
     assert full == [2, 4]  # once a run of drops, as a server store's journal_full
     store.close()
 
+
+def test_the_outage_journal_keeps_an_append_whole_or_not_at_all(
+    pg_url: str, pg_database: str, postgres_server: LocalPostgres
+) -> None:
+    # the journal kept the part of an append that fitted: a trace's attempts reached the server
+    # without its close
+    store = open_store(f"{pg_url}&timeout_s=0.5&retry_s=0.05&journal_max_attempts=3")
+    block(postgres_server, pg_database)
+    try:
+        assert store.append([record("a")]) == []
+        assert store.append([record("b"), record("c"), TraceClose("t", finished=True)]) == []
+        assert store.append([record("d")]) == []  # fits, but after one dropped
+        assert (store.pending, store.dropped) == (1, 4)
+    finally:
+        unblock(postgres_server, pg_database)
+    store.flush(timeout_s=10)
+    assert [type(r).__name__ for r in store.log()] == ["AttemptRecord"] and store.attempts()[0].tool_id == "a"
+    assert store.append([record("e")]) != []  # back online: written
+    store.close()
