@@ -624,7 +624,13 @@ class Store(ABC):
 
         A store returns ``[]`` for records it could not write now (a server store's outage, an
         SQLite file locked past its timeout): they are kept locally and written later, in order and
-        with their ``writer``, so they come back from ``attempts`` under ids assigned then."""
+        with their ``writer``, so they come back from ``attempts`` under ids assigned then. What it
+        keeps so is bounded (an SQLite store's ``max_pending``, a server store's
+        ``journal_max_attempts``): an append is kept whole or dropped whole (never a trace's attempts
+        without its close), and once one is dropped every later one is dropped too until what waits
+        has been written, so that what reaches the store is a prefix of the appends, in order. Each
+        dropped record is counted in the store's ``dropped``; a run of drops is logged once, when it
+        starts (``store_pending_full``, ``journal_full``)."""
 
     @abstractmethod
     def attempts(self, after_id: int = 0, limit: int | None = None) -> list[AttemptRecord]:

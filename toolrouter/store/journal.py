@@ -36,10 +36,9 @@ One the log holds already under its key (its first write reached the server but 
 lost, and a ``BEFORE INSERT`` trigger refuses it before the key's check) is written: it leaves the
 journal as written, not set aside to be appended twice.
 
-A journal holds at most ``max_attempts`` attempts (a few hundred bytes each). When it is full, the
-newest attempts are not kept: the router still learns from them locally, the store counts them
-(``dropped``) and logs ``journal_full``; the journal keeps the older ones so that what reaches the
-server is a prefix of the attempts, in order.
+A journal holds at most ``max_attempts`` attempts (a few hundred bytes each). An append that does
+not fit is not kept, nor is any after it until the journal has been written: ``Store.append`` says
+what the store then counts and logs.
 
 Trace closes (``TraceClose``) and tool removals (``ToolRemoval``) wait with the attempts, in order,
 under keys from the same counter:
@@ -237,10 +236,10 @@ class Journal:
         return self._size
 
     def add(self, seqs: Sequence[int], records: Sequence[LogEntry]) -> int:
-        """Keep ``records`` under their ``seqs`` while there is room; returns how many were kept.
-        One transaction: an add that fails (the disk full) keeps none of them."""
-        room = max(0, self.max_attempts - self._size)
-        kept = list(zip(seqs, records))[:room]
+        """Keep ``records`` under their ``seqs`` if they all fit; returns how many were kept (all or
+        none: never a trace's attempts without its close). One transaction: an add that fails (the
+        disk full) keeps none of them."""
+        kept = list(zip(seqs, records)) if self._size + len(records) <= self.max_attempts else []
         if kept:
             with self._conn:  # one transaction (the connection autocommits each statement): all or none
                 self._conn.execute("BEGIN")

@@ -859,6 +859,9 @@ class PostgresStore(Store):
         """Journal ``records`` (caller holds ``self._lock``). A journal that cannot be written (its
         disk full, its folder removed) drops them like a full one: the call that made them and the
         router go on."""
+        if self._dropping is not None:  # one was dropped: so is every later one until back online (see Store.append)
+            self.dropped += len(records)
+            return
         try:
             if self._journal is None:
                 self._journal = Journal.for_origin(
@@ -868,10 +871,8 @@ class PostgresStore(Store):
         except (OSError, sqlite3.Error) as exc:
             self._drop(len(records), "journal_unwritable", log.error, journal_dir=str(self._journal_dir), error=repr(exc))
             return
-        if kept < len(records):
-            self._drop(len(records) - kept, "journal_full", log.warning, journal=str(self._journal.path))
-        else:
-            self._dropping = None
+        if not kept:
+            self._drop(len(records), "journal_full", log.warning, journal=str(self._journal.path))
         if self._closed:  # an append that raced close(), which has left its journal already
             self._leave_journal()
 
@@ -888,12 +889,11 @@ class PostgresStore(Store):
         journal.close()
 
     def _drop(self, n: int, event: str, say: Callable[..., None], **fields: Any) -> None:
-        """Count ``n`` records lost for ``event``; logged when the losses start (or their cause
-        changes), not at each append of a long outage (``dropped`` keeps counting)."""
+        """Count ``n`` records lost for ``event``, which starts a run of drops (``_keep``); logged
+        once, not at each append of a long outage (``dropped`` keeps counting)."""
         self.dropped += n
-        if self._dropping != event:
-            self._dropping = event
-            say(event, url=self.url, dropped=self.dropped, **fields)
+        self._dropping = event
+        say(event, url=self.url, dropped=self.dropped, **fields)
 
     def _write(
         self, conn: Any, origin: str, seqs: Sequence[int], records: Sequence[LogEntry], *, journal: bool = False
@@ -1443,6 +1443,7 @@ class PostgresStore(Store):
                     journal = self._journal
                     if journal is None or len(journal) == 0:
                         self._online = True
+                        self._dropping = None  # what waited is written: appends are kept again
                         self._journal = None  # written: its files go now, not when the store closes
                         if journal is not None:
                             journal.close()

@@ -15,10 +15,10 @@ attempts wait, an ``append`` tries the lock without waiting for it (the first on
 ``timeout_s``), so a lock held for long does not hold every call that long; ``flush`` and
 ``close`` wait up to ``timeout_s``. Reads and snapshots that fail so raise
 ``StoreUnavailableError`` naming the store and the reason. At most ``max_pending`` records of the
-log wait, attempts, trace closes and tool removals alike (a few hundred bytes each); an append that
-does not fit is dropped whole, as it would have been written (all or none: never a trace's attempts
-without its close), counted in ``dropped`` and logged (``store_pending_full``), while the router still
-learns from its records.
+log wait, attempts, trace closes and tool removals alike (a few hundred bytes each); past that,
+appends are dropped as ``Store.append`` says (whole, and every later one with them until what waits
+is written), counted in ``dropped`` and logged once a run of drops (``store_pending_full``), while the
+router still learns from their records.
 """
 
 from __future__ import annotations
@@ -221,6 +221,7 @@ class SQLiteStore(Store):
         self.url = url or f"sqlite:///{path}"
         self._lock = threading.Lock()
         self._pending: list[LogEntry] = []  # not written yet, in order (see the module)
+        self._dropping = False  # an append was dropped since the last write: later ones are too
         self._closed = False
         self._pid = os.getpid()  # the process whose connection this is (see check_process)
         self.max_pending = max_pending
@@ -440,19 +441,21 @@ class SQLiteStore(Store):
             return []
         with process_lock(self._lock, self.url, self._pid):
             try:
-                ids = self._write(self._pending + rows, wait=not self._pending)
+                ids = self._write(self._pending + rows, wait=not (self._pending or self._dropping))
             except StoreUnavailableError as exc:
-                if not self._pending:  # once when attempts start to wait, not at every append
+                if not (self._pending or self._dropping):  # once when attempts start to wait, not at every append
                     log.warning("store_append_deferred", url=self.url, error=str(exc))
-                if len(self._pending) + len(rows) <= self.max_pending:
+                if not self._dropping and len(self._pending) + len(rows) <= self.max_pending:
                     self._pending.extend(rows)
-                else:  # all or none, as written (see the module)
+                else:  # whole, and every later one until what waits is written (see Store.append)
                     self.dropped += len(rows)
-                    log.warning("store_pending_full", url=self.url, dropped=self.dropped)
+                    if not self._dropping:
+                        log.warning("store_pending_full", url=self.url, dropped=self.dropped)
+                    self._dropping = True
                 return []
             if len(ids) > len(rows):
                 log.info("store_pending_written", url=self.url, attempts=len(ids) - len(rows))
-            self._pending = []
+            self._pending, self._dropping = [], False
         return ids[len(ids) - len(rows) :]
 
     def _write(self, rows: list[LogEntry], *, wait: bool = True) -> list[int]:
@@ -579,7 +582,7 @@ class SQLiteStore(Store):
             self._write(self._pending)
         except StoreUnavailableError as exc:
             raise StoreUnavailableError(f"{exc} ({len(self._pending)} attempts, trace closes or tool removals wait in memory)") from exc
-        self._pending = []
+        self._pending, self._dropping = [], False
 
     def attempts(self, after_id: int = 0, limit: int | None = None) -> list[AttemptRecord]:
         """See ``Store.attempts``."""
