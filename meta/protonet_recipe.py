@@ -45,7 +45,7 @@ from torch import nn
 from meta._checks import NumbersOnly
 from meta._log import event_log
 from meta.backbones import conv4
-from meta.base import NonFiniteLossError, gradients_finite, model_device, model_dtype, modes_kept, train_unfrozen
+from meta.base import NonFiniteLossError, buffers_restored, gradients_finite, model_device, model_dtype, modes_kept, train_unfrozen
 from meta.data.episodes import EpisodeSampler
 from meta.few_shot import PrototypicalNetwork
 
@@ -181,7 +181,8 @@ def train_protonet(
     Raises ``TypeError`` naming ``on_episode`` when it is not a function, before any update;
     ``ValueError`` naming the argument when the data cannot make the recipe's episodes or
     the encoder cannot take channels-last images (``recipe.channels_last``), and
-    ``NonFiniteLossError`` when the loss or a gradient becomes NaN (no update is applied then).
+    ``NonFiniteLossError`` when the loss or a gradient becomes NaN (no update is applied then: the
+    episode's BatchNorm statistics are put back too).
     """
     # a dict of the fields is validated as the recipe's own arguments are
     recipe = ProtoNetRecipe.model_validate(ProtoNetRecipe() if recipe is None else recipe)
@@ -247,26 +248,28 @@ def train_protonet(
                 if recipe.augment:
                     x = random_affine(x, generator, recipe.max_rotation_deg, recipe.max_scale, recipe.max_shift)
                 x = x.to(device).contiguous(memory_format=memory_format)
-                with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_bf16):
-                    try:
-                        z = network.embed(x)
-                    except RuntimeError as exc:  # torch's message names neither the option nor the fix
-                        if not recipe.channels_last or "view size is not compatible" not in str(exc):
-                            raise
-                        raise ValueError(
-                            "recipe.channels_last: the encoder failed on channels-last images, flattening them with .view "
-                            f"({str(exc)[:80]}...); pass a recipe with channels_last=False, or flatten with .reshape"
-                        ) from exc
-                z = z.to(torch.promote_types(z.dtype, torch.float32))  # float32 at least, float64 kept
-                protos = network.prototypes(z[:n_support], support_idx, recipe.n_way)
-                scores = network.logits(z[n_support:], protos)  # by the recipe's distance
-                loss = F.cross_entropy(scores, target)
-                if not torch.isfinite(loss):
-                    raise NonFiniteLossError(f"loss is {float(loss.detach())} at episode {episode + 1}; no update was applied")
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                if not gradients_finite(network.parameters()):
-                    raise NonFiniteLossError(f"a gradient is NaN or infinite at episode {episode + 1}; no update was applied")
+                # the forward pass updates BatchNorm's running statistics: a refused episode puts them back
+                with buffers_restored(network, on_success=False):
+                    with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_bf16):
+                        try:
+                            z = network.embed(x)
+                        except RuntimeError as exc:  # torch's message names neither the option nor the fix
+                            if not recipe.channels_last or "view size is not compatible" not in str(exc):
+                                raise
+                            raise ValueError(
+                                "recipe.channels_last: the encoder failed on channels-last images, flattening them with .view "
+                                f"({str(exc)[:80]}...); pass a recipe with channels_last=False, or flatten with .reshape"
+                            ) from exc
+                    z = z.to(torch.promote_types(z.dtype, torch.float32))  # float32 at least, float64 kept
+                    protos = network.prototypes(z[:n_support], support_idx, recipe.n_way)
+                    scores = network.logits(z[n_support:], protos)  # by the recipe's distance
+                    loss = F.cross_entropy(scores, target)
+                    if not torch.isfinite(loss):
+                        raise NonFiniteLossError(f"loss is {float(loss.detach())} at episode {episode + 1}; no update was applied")
+                    optimizer.zero_grad(set_to_none=True)
+                    loss.backward()
+                    if not gradients_finite(network.parameters()):
+                        raise NonFiniteLossError(f"a gradient is NaN or infinite at episode {episode + 1}; no update was applied")
                 optimizer.step()
                 episode += 1
                 metrics = {"loss": float(loss.detach()), "accuracy": float((scores.argmax(-1) == target).float().mean()), "lr": lr}
