@@ -120,9 +120,10 @@ class VisionExpert(Expert):
         """Meta-train the encoder with the ProtoNet recipe on ``images`` ``[n, *image_shape]`` of
         many classes (``labels`` ``[n]``), then learn every stored task again under it.
 
-        ``recipe`` defaults to ``ProtoNetRecipe(seed=self.seed, distance=self.distance)``: the
-        encoder learns for the score the expert serves with, and a recipe of the other distance
-        raises ``ExpertInputError``. Bad images (NaN or infinite
+        ``recipe`` defaults to ``ProtoNetRecipe(seed=self.seed, distance=self.distance)``, without
+        rotations as classes for images that are not square (a quarter turn would not keep their
+        shape): the encoder learns for the score the expert serves with, and a recipe of the other
+        distance raises ``ExpertInputError``. Bad images (NaN or infinite
         values too) or labels (too few classes with ``k_shot + n_query`` images for the recipe's
         ``n_way``, too) raise ``ExpertInputError`` naming them, and a recipe or ``on_episode``
         of another kind a ``TypeError``, before any training: the encoder is unchanged then, as
@@ -152,7 +153,8 @@ class VisionExpert(Expert):
             raise ExpertInputError(f"recipe: its distance {recipe.distance!r} is not the expert's {self.distance!r}")
         if on_episode is not None and not callable(on_episode):
             raise TypeError(f"on_episode: expected a function (episode, metrics) or None, got {short_repr(on_episode)}")
-        recipe = recipe or ProtoNetRecipe(seed=self.seed, distance=self.distance)
+        square = self.image_shape[1] == self.image_shape[2]
+        recipe = recipe or ProtoNetRecipe(seed=self.seed, distance=self.distance, rotation_classes=square)
         # the episodes' sampler refused too few images per class with a plain ValueError naming n_way
         need, counts = recipe.k_shot + recipe.n_query, Counter(labels.tolist()).values()
         enough = sum(n >= need for n in counts)
