@@ -269,6 +269,7 @@ def train_protonet(
                     optimizer.zero_grad(set_to_none=True)
                     loss.backward()
                     if not gradients_finite(network.parameters()):
+                        optimizer.zero_grad(set_to_none=True)  # NaN left in .grad would reach the caller's next step
                         raise NonFiniteLossError(f"a gradient is NaN or infinite at episode {episode + 1}; no update was applied")
                 optimizer.step()
                 episode += 1
