@@ -457,8 +457,10 @@ class FewShotLearner(OptimizerFollowsModule):
     ) -> dict[str, float]:
         """One optimiser step on one episode; returns the query ``loss`` and ``accuracy``. The
         tensors are taken as data, detached from any autograd graph they were computed in. The
-        network trains in training mode, a module frozen in evaluation mode inside it staying so
-        (``meta.base.train_mode``), and is left with each module in the mode it was in.
+        network trains in training mode, a module the user froze in evaluation mode staying so
+        (``meta.base.train_unfrozen``; of a prototypical, relation or matching network, the rule
+        reads the encoder's modes, not the network's own flag), and is left with each module in
+        the mode it was in.
 
         Raises ``NonFiniteLossError`` (with the episode number) on a NaN loss, or a NaN or infinite
         gradient, before any update: the weights, the optimiser and the buffers (BatchNorm's running
