@@ -474,8 +474,14 @@ def train_unfrozen(model: nn.Module) -> None:
     trains; ``model.train()`` switched it back to training, and the update moved its running
     statistics. A model wholly in evaluation mode (one serving) carries no such mark and trains
     whole, as ``model.train()`` puts it: freeze a module inside a model in training mode.
+
+    The rule reads the user's model, not a wrapper the library builds around it (a few-shot
+    network around its encoder: a class with ``wraps_user_model = True``). Such a wrapper's flag is
+    no mark, as it does not follow its modules' (an encoder put in evaluation mode to embed leaves
+    it in training mode), so each module it holds is read as a model of its own: wholly in
+    evaluation mode, it trains whole; with a module frozen inside, that module stays frozen.
     """
-    frozen = [(m, m.training) for parent in model.modules() if parent.training
+    frozen = [(m, m.training) for parent in model.modules() if parent.training and not getattr(parent, "wraps_user_model", False)
               for child in parent.children() if not child.training for m in child.modules()]
     model.train()  # through train(), which a module may override
     for m, training in frozen:

@@ -93,16 +93,17 @@ def relabel(support_y: torch.Tensor, query_y: torch.Tensor | None = None) -> tup
 class _MetricNetwork(nn.Module):
     """Shared plumbing: embed support and query with one encoder, score each query per class.
 
-    The network starts in its encoder's mode: an encoder in evaluation mode inside a network in
-    training mode would pass for one frozen by the user (``meta.base.train_unfrozen``), and train so.
+    The encoder is the user's model: training reads the modes the user gave it, never the
+    network's own flag (``wraps_user_model``, ``meta.base.train_unfrozen``).
     """
+
+    wraps_user_model = True
 
     def __init__(self, encoder: nn.Module) -> None:
         super().__init__()
         if not isinstance(encoder, nn.Module):
             raise TypeError(f"encoder must be a torch.nn.Module, got {type(encoder).__name__}")
         self.encoder = encoder
-        self.training = encoder.training  # its own flag only: the encoder's modules keep theirs
 
     def embed(self, x: torch.Tensor) -> torch.Tensor:
         """Flattened embeddings ``[n, d]``."""
@@ -456,8 +457,10 @@ class FewShotLearner(OptimizerFollowsModule):
     ) -> dict[str, float]:
         """One optimiser step on one episode; returns the query ``loss`` and ``accuracy``. The
         tensors are taken as data, detached from any autograd graph they were computed in. The
-        network trains in training mode, a module frozen in evaluation mode inside it staying so
-        (``meta.base.train_mode``), and is left with each module in the mode it was in.
+        network trains in training mode, a module the user froze in evaluation mode staying so
+        (``meta.base.train_unfrozen``; of a prototypical, relation or matching network, the rule
+        reads the encoder's modes, not the network's own flag), and is left with each module in
+        the mode it was in.
 
         Raises ``NonFiniteLossError`` (with the episode number) on a NaN loss, or a NaN or infinite
         gradient, before any update: the weights, the optimiser and the buffers (BatchNorm's running

@@ -45,7 +45,7 @@ from torch import nn
 from meta._checks import NumbersOnly
 from meta._log import event_log
 from meta.backbones import conv4
-from meta.base import NonFiniteLossError, gradients_finite, model_device, model_dtype, train_unfrozen
+from meta.base import NonFiniteLossError, buffers_restored, gradients_finite, model_device, model_dtype, modes_kept, train_unfrozen
 from meta.data.episodes import EpisodeSampler
 from meta.few_shot import PrototypicalNetwork
 
@@ -174,12 +174,15 @@ def train_protonet(
     module in training mode staying so (``meta.base.train_unfrozen``), and is returned in
     evaluation mode, every module of it: that mark is gone then, and a second training of the
     encoder trains the module too unless it is frozen again (or the training runs under
-    ``meta.base.modes_kept(encoder)``, as ``VisionExpert.meta_train`` does).
+    ``meta.base.modes_kept(encoder)``, as ``VisionExpert.meta_train`` does). A training that fails
+    or is stopped midway (an exception from ``on_episode``) leaves each module in the mode it was
+    in; the updates made until then stay in the weights.
 
     Raises ``TypeError`` naming ``on_episode`` when it is not a function, before any update;
     ``ValueError`` naming the argument when the data cannot make the recipe's episodes or
     the encoder cannot take channels-last images (``recipe.channels_last``), and
-    ``NonFiniteLossError`` when the loss or a gradient becomes NaN (no update is applied then).
+    ``NonFiniteLossError`` when the loss or a gradient becomes NaN (no update is applied then: the
+    episode's BatchNorm statistics are put back too).
     """
     # a dict of the fields is validated as the recipe's own arguments are
     recipe = ProtoNetRecipe.model_validate(ProtoNetRecipe() if recipe is None else recipe)
@@ -229,55 +232,60 @@ def train_protonet(
     n_support = recipe.n_way * recipe.k_shot
     target = torch.arange(recipe.n_way, device=device).repeat_interleave(recipe.n_query)
     support_idx = torch.arange(recipe.n_way, device=device).repeat_interleave(recipe.k_shot)
-    train_unfrozen(network)  # a module of the encoder frozen in eval mode stays so
     cpu0, wall0 = time.process_time(), time.perf_counter()
     history: list[dict[str, float]] = []
     episode, progress = 0, 0.0
-    try:
-        while progress < 1.0:
-            lr = recipe.lr * _lr_factor(recipe, progress)
-            for group in optimizer.param_groups:
-                group["lr"] = lr
-            task = sampler.sample()
-            x = torch.cat([task.support_x, task.query_x])
-            if recipe.augment:
-                x = random_affine(x, generator, recipe.max_rotation_deg, recipe.max_scale, recipe.max_shift)
-            x = x.to(device).contiguous(memory_format=memory_format)
-            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_bf16):
-                try:
-                    z = network.embed(x)
-                except RuntimeError as exc:  # torch's message names neither the option nor the fix
-                    if not recipe.channels_last or "view size is not compatible" not in str(exc):
-                        raise
-                    raise ValueError(
-                        "recipe.channels_last: the encoder failed on channels-last images, flattening them with .view "
-                        f"({str(exc)[:80]}...); pass a recipe with channels_last=False, or flatten with .reshape"
-                    ) from exc
-            z = z.to(torch.promote_types(z.dtype, torch.float32))  # float32 at least, float64 kept
-            protos = network.prototypes(z[:n_support], support_idx, recipe.n_way)
-            scores = network.logits(z[n_support:], protos)  # by the recipe's distance
-            loss = F.cross_entropy(scores, target)
-            if not torch.isfinite(loss):
-                raise NonFiniteLossError(f"loss is {float(loss.detach())} at episode {episode + 1}; no update was applied")
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            if not gradients_finite(network.parameters()):
-                raise NonFiniteLossError(f"a gradient is NaN or infinite at episode {episode + 1}; no update was applied")
-            optimizer.step()
-            episode += 1
-            metrics = {"loss": float(loss.detach()), "accuracy": float((scores.argmax(-1) == target).float().mean()), "lr": lr}
-            if on_episode is not None:
-                on_episode(episode, metrics)
-            if episode % 100 == 0:
-                history.append({"episode": float(episode), "cpu_seconds": time.process_time() - cpu0, **metrics})
-                log.info("protonet_training", episode=episode, **metrics)
-            progress = episode / recipe.episodes
-            if recipe.cpu_seconds is not None:
-                progress = max(progress, (time.process_time() - cpu0) / recipe.cpu_seconds)
-    finally:
-        # the encoder is the caller's: back in the usual layout when training fails too, or its
-        # outputs stay channels-last, and a .view of them (which the training may have failed on) fails
-        network.to(memory_format=torch.contiguous_format)
+    # only a finished training hands the network back in eval mode: a failed one puts each module back
+    with modes_kept(network, on_success=False):
+        train_unfrozen(network)  # a module of the encoder frozen in eval mode stays so
+        try:
+            while progress < 1.0:
+                lr = recipe.lr * _lr_factor(recipe, progress)
+                for group in optimizer.param_groups:
+                    group["lr"] = lr
+                task = sampler.sample()
+                x = torch.cat([task.support_x, task.query_x])
+                if recipe.augment:
+                    x = random_affine(x, generator, recipe.max_rotation_deg, recipe.max_scale, recipe.max_shift)
+                x = x.to(device).contiguous(memory_format=memory_format)
+                # the forward pass updates BatchNorm's running statistics: a refused episode puts them back
+                with buffers_restored(network, on_success=False):
+                    with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_bf16):
+                        try:
+                            z = network.embed(x)
+                        except RuntimeError as exc:  # torch's message names neither the option nor the fix
+                            if not recipe.channels_last or "view size is not compatible" not in str(exc):
+                                raise
+                            raise ValueError(
+                                "recipe.channels_last: the encoder failed on channels-last images, flattening them with .view "
+                                f"({str(exc)[:80]}...); pass a recipe with channels_last=False, or flatten with .reshape"
+                            ) from exc
+                    z = z.to(torch.promote_types(z.dtype, torch.float32))  # float32 at least, float64 kept
+                    protos = network.prototypes(z[:n_support], support_idx, recipe.n_way)
+                    scores = network.logits(z[n_support:], protos)  # by the recipe's distance
+                    loss = F.cross_entropy(scores, target)
+                    if not torch.isfinite(loss):
+                        raise NonFiniteLossError(f"loss is {float(loss.detach())} at episode {episode + 1}; no update was applied")
+                    optimizer.zero_grad(set_to_none=True)
+                    loss.backward()
+                    if not gradients_finite(network.parameters()):
+                        optimizer.zero_grad(set_to_none=True)  # NaN left in .grad would reach the caller's next step
+                        raise NonFiniteLossError(f"a gradient is NaN or infinite at episode {episode + 1}; no update was applied")
+                optimizer.step()
+                episode += 1
+                metrics = {"loss": float(loss.detach()), "accuracy": float((scores.argmax(-1) == target).float().mean()), "lr": lr}
+                if on_episode is not None:
+                    on_episode(episode, metrics)
+                if episode % 100 == 0:
+                    history.append({"episode": float(episode), "cpu_seconds": time.process_time() - cpu0, **metrics})
+                    log.info("protonet_training", episode=episode, **metrics)
+                progress = episode / recipe.episodes
+                if recipe.cpu_seconds is not None:
+                    progress = max(progress, (time.process_time() - cpu0) / recipe.cpu_seconds)
+        finally:
+            # the encoder is the caller's: back in the usual layout when training fails too, or its
+            # outputs stay channels-last, and a .view of them (which the training may have failed on) fails
+            network.to(memory_format=torch.contiguous_format)
     network.eval()
     return ProtoNetTraining(
         network=network,

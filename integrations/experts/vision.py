@@ -22,6 +22,7 @@ Example:
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from typing import Any, ClassVar
 
@@ -119,10 +120,12 @@ class VisionExpert(Expert):
         """Meta-train the encoder with the ProtoNet recipe on ``images`` ``[n, *image_shape]`` of
         many classes (``labels`` ``[n]``), then learn every stored task again under it.
 
-        ``recipe`` defaults to ``ProtoNetRecipe(seed=self.seed, distance=self.distance)``: the
-        encoder learns for the score the expert serves with, and a recipe of the other distance
-        raises ``ExpertInputError``. Bad images (NaN or infinite
-        values too) or labels raise ``ExpertInputError`` naming them, and a recipe or ``on_episode``
+        ``recipe`` defaults to ``ProtoNetRecipe(seed=self.seed, distance=self.distance)``, without
+        rotations as classes for images that are not square (a quarter turn would not keep their
+        shape): the encoder learns for the score the expert serves with, and a recipe of the other
+        distance raises ``ExpertInputError``. Bad images (NaN or infinite
+        values too) or labels (too few classes with ``k_shot + n_query`` images for the recipe's
+        ``n_way``, too) raise ``ExpertInputError`` naming them, and a recipe or ``on_episode``
         of another kind a ``TypeError``, before any training: the encoder is unchanged then, as
         it is when training fails or is stopped midway (an exception from ``on_episode``). Each
         module of the encoder is left in the mode it was in: a BatchNorm frozen in eval mode stays
@@ -150,8 +153,20 @@ class VisionExpert(Expert):
             raise ExpertInputError(f"recipe: its distance {recipe.distance!r} is not the expert's {self.distance!r}")
         if on_episode is not None and not callable(on_episode):
             raise TypeError(f"on_episode: expected a function (episode, metrics) or None, got {short_repr(on_episode)}")
+        square = self.image_shape[1] == self.image_shape[2]
+        recipe = recipe or ProtoNetRecipe(seed=self.seed, distance=self.distance, rotation_classes=square)
+        # the episodes' sampler refused too few images per class with a plain ValueError naming n_way
+        need, counts = recipe.k_shot + recipe.n_query, Counter(labels.tolist()).values()
+        enough = sum(n >= need for n in counts)
+        if enough * (4 if recipe.rotation_classes else 1) < recipe.n_way:
+            raise ExpertInputError(
+                f"labels: {enough} of the {len(counts)} classes have k_shot + n_query = {need} images or more"
+                + (" (4 classes each with rotation_classes)" if recipe.rotation_classes else "")
+                + f", and {recipe.n_way}-way episodes (recipe.n_way) need {recipe.n_way}: give more images per class, "
+                "more classes, or a recipe with a smaller n_way, k_shot or n_query"
+            )
         with self._meta_training():
-            result = train_protonet(self._model_input(images), labels, recipe or ProtoNetRecipe(seed=self.seed, distance=self.distance), encoder=self.model, on_episode=on_episode)
+            result = train_protonet(self._model_input(images), labels, recipe, encoder=self.model, on_episode=on_episode)
         return result
 
     def _attach_meta_learning(self, learner: Any) -> None:
