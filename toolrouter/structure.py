@@ -436,8 +436,8 @@ class StructureProposal:
 class _Trace:
     """A trace that may still get steps: its task type, complexity level, request and steps."""
 
-    __slots__ = ("task_type", "complexity", "request", "steps", "failed", "unfinished", "key", "text", "features",
-                 "conversation", "ran_before", "ran", "conversation_ran")
+    __slots__ = ("task_type", "complexity", "request", "steps", "failed", "unfinished", "key", "size", "text",
+                 "features", "conversation", "ran_before", "ran", "conversation_ran")
 
     def __init__(self, task_type: str, complexity: str | None, request: str | None, conversation: str | None = None) -> None:
         self.task_type = task_type
@@ -457,6 +457,9 @@ class _Trace:
         self.failed: set[str] = set()  # steps without a successful attempt so far
         self.unfinished = False  # closed with steps that never ran (skipped, cancelled)
         self.key: Key | None = None  # the structure it is counted with (None: not counted)
+        # the size it is counted with in the size prior: its structure's, kept where that is dropped
+        # (as a closed trace's is) while the trace may be recounted (None: not counted)
+        self.size: int | None = None
         self.text = False  # whether its request is in the text model's precision A
         self.features: np.ndarray | None | bool = False  # the request's, once computed
 
@@ -1167,19 +1170,21 @@ class StructureModel:
         new, names = _canonical(list(trace.steps.values())) if trace.ended_well() else (None, ())
         if trace.conversation is not None:
             self._converse(trace, new)
-        if old is None and new is None:
+        if old is None and new is None and trace.size is None:
             return
         trace.key = new
         counts = self._counts.setdefault(trace.task_type, Counter())
         sizes = self._sizes.setdefault(_level(trace.complexity), Counter())
+        if trace.size is not None:
+            sizes[trace.size] -= 1
+            if sizes[trace.size] <= 0:
+                del sizes[trace.size]
+        trace.size = None if new is None else len(new)
         if old is not None:
             for c in (counts, self._total):
                 c[old] -= 1
                 if c[old] <= 0:
                     del c[old]
-            sizes[len(old)] -= 1
-            if sizes[len(old)] <= 0:
-                del sizes[len(old)]
             if not counts and new is None:  # kept empty, each type a trace ever counted stayed
                 del self._counts[trace.task_type]
                 self._over.discard(trace.task_type)
@@ -1189,7 +1194,7 @@ class StructureModel:
             self._names.setdefault(new, names)
             counts[new] += 1
             self._total[new] += 1
-            sizes[len(new)] += 1
+            sizes[trace.size] += 1  # type: ignore[index]
         if self._catalogue is not None:
             for key in (old, new):
                 if key is not None:
@@ -1258,7 +1263,7 @@ class StructureModel:
         a new structure has one trace, the fewest, and a full type whose structures had more
         would drop each new one at once. A one-call trace that may still be recounted
         (``_calls``, ``_uncounted``) and was counted with a dropped structure is counted with none:
-        its recount counts it afresh."""
+        its recount counts it afresh, and moves its size, which stays counted as a closed trace's."""
         if task_type not in self._counts:  # dropped, or emptied, since it went over
             self._over.discard(task_type)
             return
@@ -1302,11 +1307,7 @@ class StructureModel:
         counts = self._counts[task_type]
         for trace in itertools.chain(self._calls.values(), self._uncounted) if dropped else ():
             if trace.task_type == task_type and trace.key in dropped:
-                sizes = self._sizes[_level(trace.complexity)]
-                sizes[len(trace.key)] -= 1
-                if sizes[len(trace.key)] <= 0:
-                    del sizes[len(trace.key)]
-                trace.key = None
+                trace.key = None  # its size stays counted, as a closed trace's does, until its recount
         for key in dropped:
             self._total[key] -= counts.pop(key)
             if self._total[key] <= 0:
@@ -1842,6 +1843,7 @@ class StructureModel:
             if not trace.failed <= trace.steps.keys() or len(trace.failed) != len(t.failed):
                 raise CorruptStateError(f"state.{part}[{i}].failed: {t.failed!r} must name steps of the trace, each once")
             trace.key = _key(list(trace.steps.values())) if trace.steps and trace.ended_well() else None
+            trace.size = None if trace.key is None else len(trace.key)
             # a counted trace of a conversation was weighed against what the conversation ran before it
             if (t.conversation is None and t.ran_before is not None) or (
                 t.conversation is not None and trace.key is not None and t.ran_before is None
