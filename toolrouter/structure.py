@@ -55,15 +55,15 @@ request only the first and the last term count: with the default weights of 1, a
   where they do, the term fades to 0. Without ``observe_conversation``, or without ``earlier``, it is 0.
   The model follows conversations itself: a trace observed with ``conversation=`` (the id its
   task's conversation has, ``TaskProfile.conversation_id``) is, once it counts, a task of that
-  conversation: the capabilities the conversation's traces counted before it ran are its
-  ``earlier``, those it ran its ``used`` (``observe_conversation``), and they join the
-  conversation's. A proposal given ``conversation=`` and no ``earlier`` takes the conversation's as
-  ``earlier``. A trace whose count moves (a step added, a failure, a close as unfinished) moves its
-  part with it, against the same ``earlier``, so that counting a trace while it runs and counting it
-  once it ended, as a replay of the store may, learn the same (for turns run one after another:
-  of two turns of a conversation run side by side, which counts first, and so is the other's
-  ``earlier``, may differ). The ``max_conversations`` conversations whose traces started latest
-  are kept.
+  conversation: the capabilities the conversation's traces counted before it ran (as its first
+  attempt was observed) are its ``earlier``, those it ran its ``used`` (``observe_conversation``),
+  and they join the conversation's. A proposal given ``conversation=`` and no ``earlier`` takes the
+  conversation's as ``earlier``. A trace whose count moves (a step added, a failure, a close as
+  unfinished) moves its part with it, against the same ``earlier``, so that counting a trace while
+  it runs and counting it once it ended, as a replay of the store may, learn the same (of two turns
+  run side by side, the later one's ``earlier`` is what the other had run when it started). The
+  ``max_conversations`` conversations whose traces started latest are kept; a trace of one
+  forgotten since it started counts in none, not in one that starts under its id.
   Weighing a predicted earlier capability by how sure its prediction was matters: a capability
   wrongly predicted for an earlier turn, held back in full, is missed where it is called.
 - ``P(k | complexity)``: the sizes the traces of that complexity had, around a prior centred on
@@ -333,7 +333,8 @@ class StructureConfig(NumbersOnly):
             the task's conversation already ran, times how sure that is (``earlier``; nothing without
             ``observe_conversation``). See ``docs/benchmarks/planning.md`` for what it gave on BFCL.
         max_conversations: conversations whose capabilities are kept (those a trace started in
-            latest); an older one is forgotten: a later task of it plans as its first.
+            latest); an older one is forgotten: a later task of it plans as its first, and a trace
+            of it that started before counts in none.
         prior_fade: how fast those two give way to the text model as it learns requests like the
             task's (``u``: see the module's docstring; 0: fixed weights).
         size_prior: pseudo-traces of the size prior per complexity.
@@ -435,23 +436,30 @@ class StructureProposal:
 class _Trace:
     """A trace that may still get steps: its task type, complexity level, request and steps."""
 
-    __slots__ = ("task_type", "complexity", "request", "steps", "failed", "unfinished", "key", "text", "features",
-                 "conversation", "ran_before", "ran")
+    __slots__ = ("task_type", "complexity", "request", "steps", "failed", "unfinished", "key", "size", "text",
+                 "features", "conversation", "ran_before", "ran", "conversation_ran")
 
     def __init__(self, task_type: str, complexity: str | None, request: str | None, conversation: str | None = None) -> None:
         self.task_type = task_type
         self.complexity = complexity
         self.request = request
         self.conversation = conversation  # the conversation its task is a turn of (None: none)
-        # what its conversation's traces ran before it counted first (None: never counted), kept so
+        # what its conversation's traces ran before it started (None: restored from a state saved
+        # before that was kept, until it counts), kept so
         # that a recount weighs its capabilities against the same ``earlier``; and the
         # capabilities it adds to the conversation now (None: not counted)
         self.ran_before: frozenset[str] | None = None
         self.ran: tuple[str, ...] | None = None
+        # what its conversation's counted traces ran: the conversation's entry where the trace
+        # started (None: forgotten since), never one its id got since (forgotten, then started again)
+        self.conversation_ran: Counter[str] | None = None
         self.steps: dict[str, TraceStep] = {}  # in the order they first ran
         self.failed: set[str] = set()  # steps without a successful attempt so far
         self.unfinished = False  # closed with steps that never ran (skipped, cancelled)
         self.key: Key | None = None  # the structure it is counted with (None: not counted)
+        # the size it is counted with in the size prior: its structure's, kept where that is dropped
+        # (as a closed trace's is) while the trace may be recounted (None: not counted)
+        self.size: int | None = None
         self.text = False  # whether its request is in the text model's precision A
         self.features: np.ndarray | None | bool = False  # the request's, once computed
 
@@ -466,8 +474,9 @@ class _Trace:
         return self.failed <= consumed
 
 
-def _saved_trace(trace_id: str, t: _Trace) -> dict[str, Any]:
-    """An open (or pushed out) trace as ``StructureModel.state`` saves it."""
+def _saved_trace(trace_id: str, t: _Trace, followed: Mapping[str, Counter[str]]) -> dict[str, Any]:
+    """An open (or pushed out) trace as ``StructureModel.state`` saves it (``followed``: the
+    model's conversations)."""
     saved = {
         "trace_id": trace_id,
         "task_type": t.task_type,
@@ -480,6 +489,8 @@ def _saved_trace(trace_id: str, t: _Trace) -> dict[str, Any]:
     if t.conversation is not None:  # its part in the conversation is its count's (``ran``)
         saved["conversation"] = t.conversation
         saved["ran_before"] = None if t.ran_before is None else sorted(t.ran_before)
+        if followed.get(t.conversation) is not t.conversation_ran and t.conversation in followed:
+            saved["forgotten"] = True  # its conversation's id is another conversation's now
     return saved
 
 
@@ -1086,7 +1097,8 @@ class StructureModel:
         if trace is None:
             trace = _Trace(task_type, complexity, request, conversation)
             if conversation is not None:
-                self._seen_conversation(conversation)
+                trace.conversation_ran = self._seen_conversation(conversation)
+                trace.ran_before = frozenset(trace.conversation_ran)
             if trace_id.startswith(CALL_TRACE_PREFIX):
                 self._calls[trace_id] = trace
                 if len(self._calls) > _RECENT_CALLS:
@@ -1158,19 +1170,21 @@ class StructureModel:
         new, names = _canonical(list(trace.steps.values())) if trace.ended_well() else (None, ())
         if trace.conversation is not None:
             self._converse(trace, new)
-        if old is None and new is None:
+        if old is None and new is None and trace.size is None:
             return
         trace.key = new
         counts = self._counts.setdefault(trace.task_type, Counter())
         sizes = self._sizes.setdefault(_level(trace.complexity), Counter())
+        if trace.size is not None:
+            sizes[trace.size] -= 1
+            if sizes[trace.size] <= 0:
+                del sizes[trace.size]
+        trace.size = None if new is None else len(new)
         if old is not None:
             for c in (counts, self._total):
                 c[old] -= 1
                 if c[old] <= 0:
                     del c[old]
-            sizes[len(old)] -= 1
-            if sizes[len(old)] <= 0:
-                del sizes[len(old)]
             if not counts and new is None:  # kept empty, each type a trace ever counted stayed
                 del self._counts[trace.task_type]
                 self._over.discard(trace.task_type)
@@ -1180,7 +1194,7 @@ class StructureModel:
             self._names.setdefault(new, names)
             counts[new] += 1
             self._total[new] += 1
-            sizes[len(new)] += 1
+            sizes[trace.size] += 1  # type: ignore[index]
         if self._catalogue is not None:
             for key in (old, new):
                 if key is not None:
@@ -1200,38 +1214,42 @@ class StructureModel:
     def _converse(self, trace: _Trace, key: Key | None) -> None:
         """``trace``'s part in its conversation as it counts with structure ``key`` (``None``: not
         counted): the part of the count it had is taken back, the new one added, against what the
-        conversation ran before it first counted (``observe_conversation``'s ``earlier``). Apart
+        conversation ran before it started (``observe_conversation``'s ``earlier``). Apart
         from ``trace.key``, which a dropped structure clears while the trace still ran what it ran."""
         used = None if key is None else _capabilities(key)
         if used == trace.ran:
             return
-        ran = self._conversations.get(trace.conversation)  # type: ignore[arg-type]
+        ran = trace.conversation_ran
+        if ran is not None and self._conversations.get(trace.conversation) is not ran:  # type: ignore[arg-type]
+            ran = trace.conversation_ran = None  # forgotten since the trace started
         before = trace.ran_before
         if trace.ran is not None:
             assert before is not None
             self._again -= len(before.intersection(trace.ran))
             self._earlier -= len(before)
-            if ran is not None:  # else forgotten since: nothing of it to take back
+            if ran is not None:
                 ran.subtract(trace.ran)
                 for c in trace.ran:
                     if ran[c] <= 0:
                         del ran[c]
         if used is not None:
-            if before is None:
+            if before is None:  # restored from a state saved before it was kept from the start
                 before = trace.ran_before = frozenset(ran or ())
             self._again += len(before.intersection(used))
             self._earlier += len(before)
-            if ran is None:  # forgotten since the trace started: known again from it on
-                ran = self._seen_conversation(trace.conversation)  # type: ignore[arg-type]
-            ran.update(used)
+            if ran is not None:
+                ran.update(used)
         trace.ran = used
 
     def _seen_conversation(self, conversation: str) -> Counter[str]:
-        """What ``conversation`` ran, now its latest: where a trace of it starts, an order the
-        attempts' order fixes, not when the counts are read."""
+        """What ``conversation`` ran, its traces that wait to be counted counted, now its latest:
+        where a trace of it starts, an order the attempts' order fixes, not when the counts are
+        read."""
         ran = self._conversations.get(conversation)
         if ran is None:
             ran = self._conversations[conversation] = Counter()
+        elif any(t.conversation_ran is ran for t in self._uncounted):
+            self._count()  # as a read of the counts: what it ran is what they ran too, read or not
         self._conversations.move_to_end(conversation)
         while len(self._conversations) > self.config.max_conversations:
             self._conversations.popitem(last=False)
@@ -1245,7 +1263,7 @@ class StructureModel:
         a new structure has one trace, the fewest, and a full type whose structures had more
         would drop each new one at once. A one-call trace that may still be recounted
         (``_calls``, ``_uncounted``) and was counted with a dropped structure is counted with none:
-        its recount counts it afresh."""
+        its recount counts it afresh, and moves its size, which stays counted as a closed trace's."""
         if task_type not in self._counts:  # dropped, or emptied, since it went over
             self._over.discard(task_type)
             return
@@ -1289,11 +1307,7 @@ class StructureModel:
         counts = self._counts[task_type]
         for trace in itertools.chain(self._calls.values(), self._uncounted) if dropped else ():
             if trace.task_type == task_type and trace.key in dropped:
-                sizes = self._sizes[_level(trace.complexity)]
-                sizes[len(trace.key)] -= 1
-                if sizes[len(trace.key)] <= 0:
-                    del sizes[len(trace.key)]
-                trace.key = None
+                trace.key = None  # its size stays counted, as a closed trace's does, until its recount
         for key in dropped:
             self._total[key] -= counts.pop(key)
             if self._total[key] <= 0:
@@ -1740,8 +1754,8 @@ class StructureModel:
             ],
             "counts": {t: [[index[k], n] for k, n in c.items()] for t, c in self._counts.items() if c},
             "sizes": [[level, size, n] for level, c in self._sizes.items() for size, n in c.items() if n],
-            "open": [_saved_trace(tid, t) for tid, t in self._open.items()],
-            "evicted": [_saved_trace(tid, t) for tid, t in self._evicted.items()],
+            "open": [_saved_trace(tid, t, self._conversations) for tid, t in self._open.items()],
+            "evicted": [_saved_trace(tid, t, self._conversations) for tid, t in self._evicted.items()],
             "text_traces": self._text_traces,
             "text_structures": [index[k] for k in self._slots if k in index],
             "text_capabilities": list(self._by_capability),
@@ -1807,6 +1821,18 @@ class StructureModel:
             if level > TaskComplexity.EXPERT.level or size < 1 or n < 1 or size in fresh._sizes.get(level, {}):
                 raise CorruptStateError(f"state.sizes: entry [{level}, {size}, {n}] is not a (level, size, traces) count")
             fresh._sizes.setdefault(level, Counter())[size] = n
+        if saved.conversation[0] > saved.conversation[1]:
+            raise CorruptStateError(f"state.conversation: {list(saved.conversation)!r}: more capabilities run again than run before")
+        fresh._again, fresh._earlier = saved.conversation
+        for i, (cid, ran) in enumerate(saved.conversations):
+            names = [c for c, _ in ran]
+            if cid in fresh._conversations or len(set(names)) != len(names) or any(n < 1 for _, n in ran):
+                raise CorruptStateError(
+                    f"state.conversations[{i}]: conversation {cid!r} repeats, or a capability of it repeats or counts no trace"
+                )
+            fresh._conversations[cid] = Counter(dict(ran))
+        while len(fresh._conversations) > self.config.max_conversations:  # saved with a larger limit: the latest stay
+            fresh._conversations.popitem(last=False)
         for part, i, t in [("evicted", i, t) for i, t in enumerate(saved.evicted)] + [("open", i, t) for i, t in enumerate(saved.open)]:
             trace = _Trace(t.task_type, t.complexity, t.request)
             for step, capability, parents in t.steps:
@@ -1817,6 +1843,7 @@ class StructureModel:
             if not trace.failed <= trace.steps.keys() or len(trace.failed) != len(t.failed):
                 raise CorruptStateError(f"state.{part}[{i}].failed: {t.failed!r} must name steps of the trace, each once")
             trace.key = _key(list(trace.steps.values())) if trace.steps and trace.ended_well() else None
+            trace.size = None if trace.key is None else len(trace.key)
             # a counted trace of a conversation was weighed against what the conversation ran before it
             if (t.conversation is None and t.ran_before is not None) or (
                 t.conversation is not None and trace.key is not None and t.ran_before is None
@@ -1824,7 +1851,11 @@ class StructureModel:
                 raise CorruptStateError(
                     f"state.{part}[{i}].ran_before: {t.ran_before!r} must be what its conversation ran before a counted trace"
                 )
+            if t.forgotten and t.conversation is None:
+                raise CorruptStateError(f"state.{part}[{i}].forgotten: a trace of no conversation forgot none")
             trace.conversation = t.conversation
+            if t.conversation is not None and not t.forgotten:
+                trace.conversation_ran = fresh._conversations.get(t.conversation)
             if t.ran_before is not None:
                 trace.ran_before = frozenset(t.ran_before)
             if t.conversation is not None and trace.key is not None:
@@ -1839,18 +1870,6 @@ class StructureModel:
             (fresh._open if part == "open" else fresh._evicted)[t.trace_id] = trace
         fresh._trim()  # saved with a larger limit: the latest stay open
         fresh._text_traces = saved.text_traces
-        if saved.conversation[0] > saved.conversation[1]:
-            raise CorruptStateError(f"state.conversation: {list(saved.conversation)!r}: more capabilities run again than run before")
-        fresh._again, fresh._earlier = saved.conversation
-        for i, (cid, ran) in enumerate(saved.conversations):
-            names = [c for c, _ in ran]
-            if cid in fresh._conversations or len(set(names)) != len(names) or any(n < 1 for _, n in ran):
-                raise CorruptStateError(
-                    f"state.conversations[{i}]: conversation {cid!r} repeats, or a capability of it repeats or counts no trace"
-                )
-            fresh._conversations[cid] = Counter(dict(ran))
-        while len(fresh._conversations) > self.config.max_conversations:  # saved with a larger limit: the latest stay
-            fresh._conversations.popitem(last=False)
         if "A" in arrays:
             a = arrays["A"]
             dim = a.shape[0] if isinstance(a, np.ndarray) and a.ndim == 2 else -1
@@ -1943,10 +1962,14 @@ class _SavedTrace(BaseModel):
     steps: list[tuple[_Name, _Name | None, list[_Name]]]
     failed: list[_Name] = []  # steps without a successful attempt (states saved before: none)
     text: StrictBool | None = None  # whether its request is in A (states saved before: if counted)
-    # the conversation its task is a turn of, and what that had run before it counted first
+    # the conversation its task is a turn of, and what that had run before it started (before it
+    # counted first in states saved before)
     # (states saved before conversations were followed: none)
     conversation: _Name | None = None
     ran_before: list[_Name] | None = None
+    # its conversation was forgotten since it started, and its id is another one's now (states
+    # saved before: its conversation is the one of that id)
+    forgotten: StrictBool = False
 
 
 class _SavedStructures(BaseModel):
