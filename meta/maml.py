@@ -104,6 +104,7 @@ from meta.base import (
     check_input_dtype,
     checked_optimizer,
     integer_inputs_named,
+    refused_step_undone,
     validate_task_tensors,
 )
 from meta.vmap_guard import (
@@ -886,14 +887,10 @@ class MAML(BaseMetaLearner):
         """
         batch = as_meta_batch(tasks)
         self.zero_meta_grad()
-        try:
-            with buffers_restored(self.model, on_success=False):
-                sums = self.compute_meta_gradients(batch)
-                meta_loss = float(sums["query"]) / len(batch)
-                self.apply_meta_update(meta_loss)
-        except Exception:
-            self.zero_meta_grad()
-            raise
+        with refused_step_undone(self.model, self.meta_parameters()):
+            sums = self.compute_meta_gradients(batch)
+            meta_loss = float(sums["query"]) / len(batch)
+            self.apply_meta_update(meta_loss)
         metrics: dict[str, Any] = {
             "meta_loss": meta_loss,
             "support_loss": float(sums["support"]) / len(batch),
