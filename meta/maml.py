@@ -861,13 +861,18 @@ class MAML(BaseMetaLearner):
         return self._gradients(batch, self.path, total)
 
     def apply_meta_update(self, meta_loss: float) -> None:
-        """Check the loss and gradients for NaN, clip, and take one meta-optimiser step."""
-        self._check_finite(meta_loss)
-        params = [p for p in self.meta_parameters() if p.grad is not None]
-        norm = torch.nn.utils.clip_grad_norm_(params, self.grad_clip or float("inf"))
-        if not torch.isfinite(norm):
+        """Check the loss and gradients for NaN, clip, and take one meta-optimiser step. A refused
+        update clears the meta-gradients: ``compute_meta_gradients`` adds to them, so they would
+        carry the refused step into the next."""
+        try:
+            self._check_finite(meta_loss)
+            params = [p for p in self.meta_parameters() if p.grad is not None]
+            norm = torch.nn.utils.clip_grad_norm_(params, self.grad_clip or float("inf"))
+            if not torch.isfinite(norm):
+                self._check_finite(float("nan"), what="meta-gradient norm")
+        except NonFiniteLossError:
             self.zero_meta_grad()
-            self._check_finite(float("nan"), what="meta-gradient norm")
+            raise
         self.meta_optimizer.step()
         self.meta_step_count += 1
 

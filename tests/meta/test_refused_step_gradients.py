@@ -62,3 +62,14 @@ def test_a_refused_few_shot_episode_and_meta_step_leave_no_gradient() -> None:
     with pytest.raises(NonFiniteLossError):
         maml.meta_train_step(tasks)
     _left_as_it_was(maml.model, before)
+
+
+def test_a_meta_update_refused_for_its_loss_clears_the_meta_gradients() -> None:
+    # compute_meta_gradients adds to .grad: the refused step's gradient was carried into the next
+    torch.manual_seed(0)
+    maml = MAML(nn.Linear(3, 1))
+    tasks = [(torch.randn(5, 3), torch.randn(5, 1), torch.randn(5, 3), torch.randn(5, 1)) for _ in range(2)]
+    maml.compute_meta_gradients(tasks)
+    with pytest.raises(NonFiniteLossError, match="meta-loss is nan"):
+        maml.apply_meta_update(float("nan"))
+    assert [p.grad for p in maml.meta_parameters()] == [None, None] and maml.meta_step_count == 0
