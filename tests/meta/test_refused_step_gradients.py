@@ -1,9 +1,12 @@
 """A refused training step leaves no NaN in the parameters' ``.grad``: the continual learner and
 the drift adapter put weights and buffers back but kept the gradient the step was refused for, which
-the caller's next optimiser step (or ``clip_grad_norm_``) then took in. ``FewShotLearner`` and the
-MAML family clear it already."""
+the caller's next optimiser step (or ``clip_grad_norm_``) then took in; ``MAML.apply_meta_update``
+kept it when it refused the loss, and the next ``compute_meta_gradients`` added to it. A refusal
+is also reported without a torch warning on the way."""
 
 from __future__ import annotations
+
+import warnings
 
 import pytest
 import torch
@@ -73,3 +76,14 @@ def test_a_meta_update_refused_for_its_loss_clears_the_meta_gradients() -> None:
     with pytest.raises(NonFiniteLossError, match="meta-loss is nan"):
         maml.apply_meta_update(float("nan"))
     assert [p.grad for p in maml.meta_parameters()] == [None, None] and maml.meta_step_count == 0
+
+
+def test_a_drift_batch_refused_for_its_loss_reports_it_without_a_warning() -> None:
+    # float() of a loss that requires grad warned "Converting a tensor with requires_grad=True"
+    torch.manual_seed(0)
+    adapter = DriftAdapter(nn.Linear(3, 1), steps=3, lr=1e30, ewc_lambda=0.0, buffer_size=0)
+    x = torch.randn(16, 3) * 1e6
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(FloatingPointError, match="loss: became (nan|inf) at step"):
+            adapter.adapt(x, x.sum(dim=1))
