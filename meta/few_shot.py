@@ -332,8 +332,10 @@ class FewShotLearner(OptimizerFollowsModule):
 
     Threads: ``train_episode``, ``predict``, ``evaluate``, ``save`` and ``load`` hold the learner's
     lock, so threads may share one learner (predicting while another trains, say); its calls then
-    run one at a time, each on a consistent network in the right mode. To predict in parallel,
-    give each thread its own copy (``copy.deepcopy(learner)``).
+    run one at a time, each on a consistent network in the right mode. Attached to an expert
+    (``Expert.add_meta_learning``), they hold the expert's lock instead, so they also take turns
+    with the inputs it serves with the same encoder. To predict in parallel, give each thread its
+    own copy (``copy.deepcopy(learner)``).
 
     Example:
         >>> import torch

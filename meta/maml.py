@@ -306,8 +306,10 @@ class MAML(BaseMetaLearner):
     ``save`` and ``load`` hold the learner's lock, so threads may share one learner (adapting to
     tasks while another thread meta-trains); its calls then run one at a time and never mix one
     step's gradients with another's. ``compute_meta_gradients`` and ``apply_meta_update``, the parts of a step that
-    ``DistributedMetaTrainer`` calls, belong to one thread. To adapt in parallel, give each thread
-    its own copy (``copy.deepcopy(learner)``).
+    ``DistributedMetaTrainer`` calls, belong to one thread. Attached to an expert
+    (``Expert.add_meta_learning``), the locked calls hold the expert's lock instead, so they also
+    take turns with the inputs it serves with the same model. To adapt in parallel, give each
+    thread its own copy (``copy.deepcopy(learner)``).
 
     Example:
         >>> import torch
