@@ -25,6 +25,15 @@ def instance_lock(obj: Any) -> threading.RLock:
     return lock
 
 
+def share_lock(obj: Any, lock: threading.RLock) -> None:
+    """Make ``obj``'s calls hold ``lock`` from now on, the lock of an object that shares a model with
+    it (an expert serving with the model a learner trains), so the two take turns on that model;
+    each lock alone left one switching the model's modes, or stepping its weights, in the middle of
+    the other's forward pass. A call of ``obj`` in flight ends first."""
+    with instance_lock(obj), _locks_guard:
+        _locks[obj] = lock
+
+
 def synchronized(method: F) -> F:
     """Run ``method`` holding its instance's lock.
 
@@ -36,7 +45,10 @@ def synchronized(method: F) -> F:
 
     @functools.wraps(method)
     def locked(self: Any, *args: Any, **kwargs: Any) -> Any:
-        with instance_lock(self):
-            return method(self, *args, **kwargs)
+        while True:
+            lock = instance_lock(self)
+            with lock:
+                if instance_lock(self) is lock:  # else shared (share_lock) while this call waited
+                    return method(self, *args, **kwargs)
 
     return locked  # type: ignore[return-value]

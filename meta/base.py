@@ -522,6 +522,22 @@ def buffers_restored(model: nn.Module, on_success: bool = True) -> Iterator[None
                     module.reset_running_stats()
 
 
+@contextmanager
+def refused_step_undone(model: nn.Module, params: Iterable[torch.Tensor] | None = None) -> Iterator[None]:
+    """Around one training step's forward and backward passes: when the block raises (a NaN loss or
+    gradient refused, the model failing) ``model``'s buffers are put back and the gradients of
+    ``params`` (by default the model's parameters) cleared, then the error goes on. The refused step
+    leaves neither NaN running statistics nor the NaN gradient it was refused for, which the
+    caller's next optimiser step would take in."""
+    with buffers_restored(model, on_success=False):
+        try:
+            yield
+        except BaseException:
+            for p in model.parameters() if params is None else params:
+                p.grad = None
+            raise
+
+
 class OptimizerFollowsModule(nn.Module):
     """A module whose optimiser (the attribute ``_optimizer_attribute`` names) keeps its state
     (Adam's moments, say) on the device and dtype of the parameters.

@@ -53,6 +53,7 @@ from meta.base import (
     integer_inputs_named,
     model_device,
     model_dtype,
+    refused_step_undone,
     train_mode,
     validate_task_tensors,
 )
@@ -331,8 +332,10 @@ class FewShotLearner(OptimizerFollowsModule):
 
     Threads: ``train_episode``, ``predict``, ``evaluate``, ``save`` and ``load`` hold the learner's
     lock, so threads may share one learner (predicting while another trains, say); its calls then
-    run one at a time, each on a consistent network in the right mode. To predict in parallel,
-    give each thread its own copy (``copy.deepcopy(learner)``).
+    run one at a time, each on a consistent network in the right mode. Attached to an expert
+    (``Expert.add_meta_learning``), they hold the expert's lock instead, so they also take turns
+    with the inputs it serves with the same encoder. To predict in parallel, give each thread its
+    own copy (``copy.deepcopy(learner)``).
 
     Example:
         >>> import torch
@@ -476,7 +479,7 @@ class FewShotLearner(OptimizerFollowsModule):
         support_y, query_y = support_y.to(d).detach(), query_y.to(d).detach()
         _, _, target = relabel(support_y, query_y)
         # the forward pass updates BatchNorm's running statistics: a refused episode puts them back
-        with train_mode(self.network), buffers_restored(self.network, on_success=False):
+        with train_mode(self.network), refused_step_undone(self.network):
             scores = self._scores(support_x, support_y, query_x)
             loss = self.network.loss(scores, target)
             if not torch.isfinite(loss):
@@ -489,7 +492,6 @@ class FewShotLearner(OptimizerFollowsModule):
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
             if not gradients_finite(self.parameters()):
-                self.optimizer.zero_grad(set_to_none=True)
                 raise NonFiniteLossError(
                     f"a gradient is NaN or infinite at episode {self.episodes_trained + 1} (the loss is "
                     f"{float(loss.detach())}); no update was applied"

@@ -104,6 +104,7 @@ from meta.base import (
     check_input_dtype,
     checked_optimizer,
     integer_inputs_named,
+    refused_step_undone,
     validate_task_tensors,
 )
 from meta.vmap_guard import (
@@ -305,8 +306,10 @@ class MAML(BaseMetaLearner):
     ``save`` and ``load`` hold the learner's lock, so threads may share one learner (adapting to
     tasks while another thread meta-trains); its calls then run one at a time and never mix one
     step's gradients with another's. ``compute_meta_gradients`` and ``apply_meta_update``, the parts of a step that
-    ``DistributedMetaTrainer`` calls, belong to one thread. To adapt in parallel, give each thread
-    its own copy (``copy.deepcopy(learner)``).
+    ``DistributedMetaTrainer`` calls, belong to one thread. Attached to an expert
+    (``Expert.add_meta_learning``), the locked calls hold the expert's lock instead, so they also
+    take turns with the inputs it serves with the same model. To adapt in parallel, give each
+    thread its own copy (``copy.deepcopy(learner)``).
 
     Example:
         >>> import torch
@@ -860,13 +863,18 @@ class MAML(BaseMetaLearner):
         return self._gradients(batch, self.path, total)
 
     def apply_meta_update(self, meta_loss: float) -> None:
-        """Check the loss and gradients for NaN, clip, and take one meta-optimiser step."""
-        self._check_finite(meta_loss)
-        params = [p for p in self.meta_parameters() if p.grad is not None]
-        norm = torch.nn.utils.clip_grad_norm_(params, self.grad_clip or float("inf"))
-        if not torch.isfinite(norm):
+        """Check the loss and gradients for NaN, clip, and take one meta-optimiser step. A refused
+        update clears the meta-gradients: ``compute_meta_gradients`` adds to them, so they would
+        carry the refused step into the next."""
+        try:
+            self._check_finite(meta_loss)
+            params = [p for p in self.meta_parameters() if p.grad is not None]
+            norm = torch.nn.utils.clip_grad_norm_(params, self.grad_clip or float("inf"))
+            if not torch.isfinite(norm):
+                self._check_finite(float("nan"), what="meta-gradient norm")
+        except NonFiniteLossError:
             self.zero_meta_grad()
-            self._check_finite(float("nan"), what="meta-gradient norm")
+            raise
         self.meta_optimizer.step()
         self.meta_step_count += 1
 
@@ -886,14 +894,10 @@ class MAML(BaseMetaLearner):
         """
         batch = as_meta_batch(tasks)
         self.zero_meta_grad()
-        try:
-            with buffers_restored(self.model, on_success=False):
-                sums = self.compute_meta_gradients(batch)
-                meta_loss = float(sums["query"]) / len(batch)
-                self.apply_meta_update(meta_loss)
-        except Exception:
-            self.zero_meta_grad()
-            raise
+        with refused_step_undone(self.model, self.meta_parameters()):
+            sums = self.compute_meta_gradients(batch)
+            meta_loss = float(sums["query"]) / len(batch)
+            self.apply_meta_update(meta_loss)
         metrics: dict[str, Any] = {
             "meta_loss": meta_loss,
             "support_loss": float(sums["support"]) / len(batch),

@@ -45,7 +45,7 @@ from torch import nn
 from meta._checks import NumbersOnly
 from meta._log import event_log
 from meta.backbones import conv4
-from meta.base import NonFiniteLossError, buffers_restored, gradients_finite, model_device, model_dtype, modes_kept, train_unfrozen
+from meta.base import NonFiniteLossError, gradients_finite, model_device, model_dtype, modes_kept, refused_step_undone, train_unfrozen
 from meta.data.episodes import EpisodeSampler
 from meta.few_shot import PrototypicalNetwork
 
@@ -249,7 +249,7 @@ def train_protonet(
                     x = random_affine(x, generator, recipe.max_rotation_deg, recipe.max_scale, recipe.max_shift)
                 x = x.to(device).contiguous(memory_format=memory_format)
                 # the forward pass updates BatchNorm's running statistics: a refused episode puts them back
-                with buffers_restored(network, on_success=False):
+                with refused_step_undone(network):
                     with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_bf16):
                         try:
                             z = network.embed(x)
@@ -269,7 +269,6 @@ def train_protonet(
                     optimizer.zero_grad(set_to_none=True)
                     loss.backward()
                     if not gradients_finite(network.parameters()):
-                        optimizer.zero_grad(set_to_none=True)  # NaN left in .grad would reach the caller's next step
                         raise NonFiniteLossError(f"a gradient is NaN or infinite at episode {episode + 1}; no update was applied")
                 optimizer.step()
                 episode += 1

@@ -46,6 +46,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from meta._checks import check_seed
+from meta._sync import share_lock
 from meta.base import modes_kept
 from toolrouter._checks import check_count
 from toolrouter.errors import CorruptStateError
@@ -332,6 +333,11 @@ class Expert(abc.ABC):
         (``relearn_tasks`` learns them again as a new task would be); the tasks learned from then
         on, and a ``LanguageExpert``'s router capabilities when next served, are learned with it.
 
+        From then on the learner's calls (``train_episode``, ``meta_train_step``, ``predict``...)
+        hold the expert's lock: made from another thread, they wait for an input being served, and
+        an input waits for them, as for ``meta_train``. (The stored tasks are learned again after
+        ``meta_train`` only: after training the learner directly, call ``relearn_tasks``.)
+
         Raises ``LearnerModelError`` naming the problem for a learner built on another model or of
         another kind; the expert is unchanged then. Returns the expert.
         """
@@ -344,6 +350,8 @@ class Expert(abc.ABC):
             )
         with self._lock:  # an input served meanwhile is scored as before the learner, or after
             self._attach_meta_learning(learner)
+            # the learner trains the model the expert serves with: its calls take the expert's turns
+            share_lock(learner, self._lock)
             self.meta_learner = learner
         log.info("expert_meta_learning", expert=type(self).__name__, learner=type(learner).__name__)
         return self

@@ -20,6 +20,8 @@ def _module_undo(module: nn.Module) -> Callable[[], None]:
     so a column added by the block goes away again and the parameters stay the same objects (an
     optimiser or another learner holding them keeps working). Tensors are copied by value only,
     never the module: a training call pays for one copy of its weights, not a deep copy of it.
+    The parameters' gradients are cleared, as a refused step of the meta-learners clears them: the
+    NaN gradient a step was refused for would otherwise reach the caller's next optimiser step.
     """
     tree = [(m, {k: v.copy() if isinstance(v, (dict, list, set)) else v for k, v in vars(m).items()})
             for m in module.modules()]
@@ -36,6 +38,7 @@ def _module_undo(module: nn.Module) -> Callable[[], None]:
                 t.copy_(value)
         for p, flag in flags:
             p.requires_grad_(flag)
+            p.grad = None
 
     return restore
 
@@ -61,10 +64,10 @@ def restored_on_failure(ctx: TrainingContext, *objects: object) -> Iterator[None
     """Restore ``objects`` in place if the block raises, then re-raise.
 
     A module gets back its parameters' and buffers' values, ``requires_grad`` and training flags
-    and its submodules (see :func:`_module_undo`); a strategy with a ``state_dict`` gets back the
-    state it had, through ``load_state_dict(state, ctx)``; any other object gets back its
-    attributes from a copy taken before the block. Modules are restored first, since a strategy
-    checks its state against ``ctx.model``.
+    and its submodules, its gradients cleared (see :func:`_module_undo`); a strategy with a
+    ``state_dict`` gets back the state it had, through ``load_state_dict(state, ctx)``; any other
+    object gets back its attributes from a copy taken before the block. Modules are restored
+    first, since a strategy checks its state against ``ctx.model``.
     """
     undo = [(isinstance(obj, nn.Module), _undo(obj, ctx)) for obj in objects]
     try:

@@ -253,7 +253,7 @@ class DriftAdapter:
             if penalty is not None:
                 loss = loss + penalty
             if not torch.isfinite(loss):
-                raise FloatingPointError(f"loss: became {float(loss)} at step {step}; lower lr or ewc_lambda")
+                raise FloatingPointError(f"loss: became {float(loss.detach())} at step {step}; lower lr or ewc_lambda")
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             if not gradients_finite(self.model.parameters()):
