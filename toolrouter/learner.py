@@ -87,7 +87,7 @@ from toolrouter.serialization import (
     write_atomically,
     write_blob,
 )
-from toolrouter.store import AttemptRecord, Store, StoreOpenError, StoreUnavailableError, StoreUnreachableError, open_store
+from toolrouter.store import AttemptRecord, NoStoreError, Store, StoreUnavailableError, open_store
 from toolrouter.store.base import MAX_REQUEST_CHARS, MAX_SNAPSHOT_NAME, ROUTER_STATE_KEY, LogEntry, ToolRemoval, TraceClose
 from toolrouter.structure import CALL_TRACE_PREFIX, DEFAULT_STEP, StructureConfig, StructureModel, TraceStep, check_trace_id
 
@@ -3710,14 +3710,12 @@ def _every(name: str, value: Any) -> int | None:
 
 
 def _existing_store(url: str) -> Store | None:
-    """The store at ``url`` if there is one; ``None`` where there is none yet (nothing created), or
-    the URL cannot be opened (opening it to create it says why). One that cannot be reached now
-    raises: trying again would wait as long again."""
+    """The store at ``url`` if there is one; ``None`` where there is none yet (nothing created).
+    Any other failure raises: opening the URL again to create the store would only fail again (a
+    refused login tried twice, a registered factory called twice)."""
     try:
         return open_store(url, create=False)
-    except StoreUnreachableError:
-        raise
-    except StoreOpenError:
+    except NoStoreError:
         return None
 
 
