@@ -3164,12 +3164,17 @@ class ToolMetaLearner:
         if saved.reward_model is not None and "reward_model" not in args:
             args["reward_model"] = saved.reward_model
         router = cls(**args)
-        st = None if store is None else open_store(store)
+        keep_tools = "tools" in kwargs
+        opened = store is not None and not isinstance(store, Store)
+        st = _existing_store(store) if opened else store
+        if opened and st is None:  # none there yet: every check of the state is made before it is created
+            router._restore(saved, keep_tools=keep_tools)
+            st = open_store(store)
         try:
             if st is not None:  # first: the saved watermark counts only if it is this store's
                 router._attach(st)
-                router._owns_store = st is not store
-            router._restore(saved, keep_tools="tools" in kwargs)
+                router._owns_store = opened
+            router._restore(saved, keep_tools=keep_tools)
             if st is not None:
                 router.sync()
         except BaseException:  # as a load from a URL: a store this call opened is closed again
