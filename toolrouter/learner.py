@@ -2947,9 +2947,10 @@ class ToolMetaLearner:
         and ``options`` go to ``meta_train``: without ``from_kept``, rounds after a prune that
         would lose what the routes learned are refused). A failed round is logged
         (``meta_training_failed``) and retried at the next interval; routing never waits for
-        training, only for the installation at its end."""
+        training, only for the installation at its end. Refused (``ValueError``) after ``close``."""
         if self.store is None:
             raise ValueError("store: background meta-training learns from the store; open the router with a store")
+        self._check_store_open()  # else its thread would fail at every round, for good
         self._require_neural_linear("meta-training")
         # the thread waits interval_s at a time: beyond TIMEOUT_MAX the wait raises and the thread dies
         # a bool is no number of seconds (True would train every second)
