@@ -3206,14 +3206,12 @@ class ToolMetaLearner:
             raise ValueError(
                 f"policy_options: the saved state used {config.policy_options!r}, this router {self._policy_options!r}"
             )
-        if config.policy is None and config.routes:  # saved with a custom factory: its routes name what it made
+        if (config.policy is None or not isinstance(self._policy_spec, str)) and config.routes:  # a factory: the routes name what they hold
             made = self._new_policy("default", "default").name
             kinds = sorted({str(rc.policy.get("policy")) for rc in config.routes} - {made})
             if kinds:
-                raise ValueError(
-                    f"policy: {saved.source} holds {', '.join(kinds)} policies, this router makes {made}; "
-                    "pass the factory it was saved with"
-                )
+                hint = "pass the factory it was saved with" if config.policy is None else f"leave policy= out to make {config.policy!r} ones"
+                raise ValueError(f"policy: {saved.source} holds {', '.join(kinds)} policies, this router makes {made}; {hint}")
         saved_tools = {p.tool_id: p for p in config.tools}
         tools = dict(self._tools) if keep_tools else saved_tools
         watermark, own_ahead = self._saved_watermark(saved)

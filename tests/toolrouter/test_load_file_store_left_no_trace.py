@@ -40,3 +40,15 @@ def test_a_load_onto_its_own_store_resumes_after_the_saved_position(tmp_path: Pa
     _saved(tmp_path / "r.st", store=url)
     with ToolMetaLearner.load(tmp_path / "r.st", policy=_ucb1, store=url) as router:
         assert router.tool_statistics()["web"].calls == 1  # not learned twice
+
+
+def test_a_factory_of_other_policies_than_a_named_saved_one_is_named_as_such(tmp_path: Path) -> None:
+    # it was taken for a damaged file: CorruptStateError "state.config.policy: expected ..."
+    with ToolMetaLearner(TOOLS, policy="ucb1", seed=0) as router:
+        router.record_attempt(ExecutionResult(tool_id="web", success=True), capability="search")
+        router.save(tmp_path / "r.st")
+    gaussian = lambda seed: make_policy("gaussian_ts", seed=seed)  # noqa: E731
+    with pytest.raises(ValueError, match="holds ucb1 policies, this router makes gaussian_ts; leave policy= out") as refused:
+        ToolMetaLearner.load(tmp_path / "r.st", policy=gaussian)
+    assert type(refused.value) is ValueError
+    assert ToolMetaLearner.load(tmp_path / "r.st", policy=_ucb1).tool_statistics()["web"].calls == 1
