@@ -14,6 +14,7 @@ __all__ = [
     "CorruptStateError",
     "DataError",
     "StoreOpenError",
+    "NoStoreError",
     "PrunedLogError",
     "TaskGraphError",
     "CyclicTaskGraphError",
@@ -112,6 +113,12 @@ class DataError(ToolRouterError, ValueError):
 class StoreOpenError(ToolRouterError, ValueError):
     """A store URL that cannot be opened (bad URL, a directory, a file that is not a store, a
     location this process cannot read and write); the message names the URL and what is wrong."""
+
+
+class NoStoreError(StoreOpenError):
+    """An open with ``create=False`` (or ``read_only=True``) found no store at the URL yet, and
+    created nothing: the one ``StoreOpenError`` that opening the URL to create the store would not
+    raise again."""
 
 
 class CorruptStateError(ToolRouterError, ValueError):

@@ -87,7 +87,7 @@ from toolrouter.serialization import (
     write_atomically,
     write_blob,
 )
-from toolrouter.store import AttemptRecord, Store, StoreOpenError, StoreUnavailableError, StoreUnreachableError, open_store
+from toolrouter.store import AttemptRecord, NoStoreError, Store, StoreUnavailableError, open_store
 from toolrouter.store.base import MAX_REQUEST_CHARS, MAX_SNAPSHOT_NAME, ROUTER_STATE_KEY, LogEntry, ToolRemoval, TraceClose
 from toolrouter.structure import CALL_TRACE_PREFIX, DEFAULT_STEP, StructureConfig, StructureModel, TraceStep, check_trace_id
 
@@ -2947,9 +2947,10 @@ class ToolMetaLearner:
         and ``options`` go to ``meta_train``: without ``from_kept``, rounds after a prune that
         would lose what the routes learned are refused). A failed round is logged
         (``meta_training_failed``) and retried at the next interval; routing never waits for
-        training, only for the installation at its end."""
+        training, only for the installation at its end. Refused (``ValueError``) after ``close``."""
         if self.store is None:
             raise ValueError("store: background meta-training learns from the store; open the router with a store")
+        self._check_store_open()  # else its thread would fail at every round, for good
         self._require_neural_linear("meta-training")
         # the thread waits interval_s at a time: beyond TIMEOUT_MAX the wait raises and the thread dies
         # a bool is no number of seconds (True would train every second)
@@ -3164,12 +3165,17 @@ class ToolMetaLearner:
         if saved.reward_model is not None and "reward_model" not in args:
             args["reward_model"] = saved.reward_model
         router = cls(**args)
-        st = None if store is None else open_store(store)
+        keep_tools = "tools" in kwargs
+        opened = store is not None and not isinstance(store, Store)
+        st = _existing_store(store) if opened else store
+        if opened and st is None:  # none there yet: every check of the state is made before it is created
+            router._restore(saved, keep_tools=keep_tools)
+            st = open_store(store)
         try:
             if st is not None:  # first: the saved watermark counts only if it is this store's
                 router._attach(st)
-                router._owns_store = st is not store
-            router._restore(saved, keep_tools="tools" in kwargs)
+                router._owns_store = opened
+            router._restore(saved, keep_tools=keep_tools)
             if st is not None:
                 router.sync()
         except BaseException:  # as a load from a URL: a store this call opened is closed again
@@ -3200,14 +3206,12 @@ class ToolMetaLearner:
             raise ValueError(
                 f"policy_options: the saved state used {config.policy_options!r}, this router {self._policy_options!r}"
             )
-        if config.policy is None and config.routes:  # saved with a custom factory: its routes name what it made
+        if (config.policy is None or not isinstance(self._policy_spec, str)) and config.routes:  # a factory: the routes name what they hold
             made = self._new_policy("default", "default").name
             kinds = sorted({str(rc.policy.get("policy")) for rc in config.routes} - {made})
             if kinds:
-                raise ValueError(
-                    f"policy: {saved.source} holds {', '.join(kinds)} policies, this router makes {made}; "
-                    "pass the factory it was saved with"
-                )
+                hint = "pass the factory it was saved with" if config.policy is None else f"leave policy= out to make {config.policy!r} ones"
+                raise ValueError(f"policy: {saved.source} holds {', '.join(kinds)} policies, this router makes {made}; {hint}")
         saved_tools = {p.tool_id: p for p in config.tools}
         tools = dict(self._tools) if keep_tools else saved_tools
         watermark, own_ahead = self._saved_watermark(saved)
@@ -3710,14 +3714,12 @@ def _every(name: str, value: Any) -> int | None:
 
 
 def _existing_store(url: str) -> Store | None:
-    """The store at ``url`` if there is one; ``None`` where there is none yet (nothing created), or
-    the URL cannot be opened (opening it to create it says why). One that cannot be reached now
-    raises: trying again would wait as long again."""
+    """The store at ``url`` if there is one; ``None`` where there is none yet (nothing created).
+    Any other failure raises: opening the URL again to create the store would only fail again (a
+    refused login tried twice, a registered factory called twice)."""
     try:
         return open_store(url, create=False)
-    except StoreUnreachableError:
-        raise
-    except StoreOpenError:
+    except NoStoreError:
         return None
 
 

@@ -575,12 +575,13 @@ class ToolMiddleware(ClosesWhatItBuilt):
     def close(self) -> None:
         """Close the router this middleware built (see the class's docstring): refuse new calls,
         let the calls in flight end and record their attempts, then close it."""
-        if self._runner is not None:
-            self._runner.close()  # its idle workers leave now (it stays usable)
-        if self._built is None:
-            return  # a router passed in is its owner's to close, and calls go on
-        self._closing = True
-        super().close()  # the router lets the calls in flight end first (ToolMetaLearner.close)
+        try:
+            if self._built is not None:  # a router passed in is its owner's to close, and calls go on
+                self._closing = True
+                super().close()  # the router lets the calls in flight end first (ToolMetaLearner.close)
+        finally:
+            if self._runner is not None:  # last: the workers of the calls it waited for are idle now
+                self._runner.close()  # its idle workers leave now (it stays usable)
 
     # --- internals ----------------------------------------------------------------------------
     def _enter(self) -> Entered:

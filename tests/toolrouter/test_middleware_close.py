@@ -3,6 +3,8 @@ its attempt recorded, before the router it built is closed; new calls are refuse
 
 from __future__ import annotations
 
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -55,3 +57,27 @@ def test_registering_after_close_is_refused_and_changes_nothing() -> None:
     assert tools.tool_ids == ["echo"] and list(tools.learner.tools) == ["echo"]
     with pytest.raises(ValueError, match="closed"):
         tools.call("x")
+
+
+def test_close_lets_the_workers_of_the_calls_it_waited_for_leave(tmp_path: Path) -> None:
+    # the pool of its own was told to let its idle workers leave before the calls in flight ended:
+    # their workers stayed, idle, for the pool's idle_s (a minute)
+    before = set(threading.enumerate())
+    tools = ToolMiddleware(store=f"sqlite:///{tmp_path / 'r.db'}", seed=0, max_workers=2)
+    started = threading.Event()
+
+    @tools.tool("slow")
+    def slow() -> str:
+        started.set()
+        time.sleep(0.05)
+        return "done"
+
+    caller = threading.Thread(target=tools.call, args=("slow",))
+    caller.start()
+    started.wait()
+    tools.close()  # waits for the call
+    caller.join()
+    left = set(threading.enumerate()) - before
+    for thread in left:
+        thread.join(timeout=5)
+    assert [t.name for t in left if t.is_alive()] == []

@@ -61,3 +61,13 @@ def test_close_waits_for_a_plan_run_in_flight(tmp_path: Path) -> None:
     assert router.closed and stored(url) == [("web", True)]
     with pytest.raises(ValueError, match="closed by ToolMetaLearner.close()"):
         router.execute(TaskProfile(task_id="t2", required_capabilities=["search"]))
+
+
+def test_background_meta_training_after_close_is_refused_and_starts_no_thread(tmp_path: Path) -> None:
+    # it started a thread that read the closed store at every round, logging the failure, for good
+    router = ToolMetaLearner(policy="neural_linear", store=f"sqlite:///{tmp_path / 'r.db'}", seed=0)
+    router.close()
+    before = set(threading.enumerate())
+    with pytest.raises(ValueError, match="closed by ToolMetaLearner.close()"):
+        router.start_background_meta_training(60)
+    assert set(threading.enumerate()) - before == set()

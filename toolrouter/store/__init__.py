@@ -35,7 +35,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from toolrouter.errors import StoreOpenError
+from toolrouter.errors import NoStoreError, StoreOpenError
 from toolrouter.serialization import short_repr
 from toolrouter.store.base import AttemptRecord, Snapshot, SnapshotInfo, Store, StoreUnavailableError, StoreUnreachableError, ToolRemoval, ToolSummary, TraceClose, check_create
 from toolrouter.store.memory import MemoryStore
@@ -45,6 +45,7 @@ from toolrouter.store.sqlite import SQLiteStore
 __all__ = [
     "AttemptRecord",
     "MemoryStore",
+    "NoStoreError",
     "PostgresStore",
     "SQLiteStore",
     "Snapshot",
@@ -84,7 +85,7 @@ def _memory_url(url: str) -> str:
 def _memory(url: str, create: bool = True, read_only: bool = False) -> Store:
     if not create:
         asked = "read_only=True" if read_only else "create=False"  # the argument the caller gave
-        raise StoreOpenError(f"store {_memory_url(url)!r}: lasts one process, so it is a new, empty store at every open ({asked})")
+        raise NoStoreError(f"store {_memory_url(url)!r}: lasts one process, so it is a new, empty store at every open ({asked})")
     return MemoryStore(_memory_url(url))
 
 
@@ -139,7 +140,7 @@ def open_store(url: "str | Store", *, create: bool = True, read_only: bool = Fal
 
     ``create=False`` opens only a store that exists: a URL of this package's stores where there is
     none yet (a missing or empty SQLite file, a PostgreSQL database without the ``toolrouter``
-    schema, ``memory://``) raises ``StoreOpenError`` and creates nothing, as what only reads a store
+    schema, ``memory://``) raises ``NoStoreError`` (a ``StoreOpenError``) and creates nothing, as what only reads a store
     (``toolrouter stats``) wants. A factory of ``register_store`` is given the URL alone and decides.
 
     ``read_only=True`` (implies ``create=False``) is for what only reads: nothing is written to the

@@ -121,7 +121,7 @@ from urllib.parse import unquote, urlsplit
 from pydantic import ConfigDict, Field, ValidationError
 
 from toolrouter._checks import NumbersNotBools, check_real
-from toolrouter.errors import StoreOpenError, UnknownSnapshotError
+from toolrouter.errors import NoStoreError, StoreOpenError, UnknownSnapshotError
 from toolrouter.logging import EventLog
 from toolrouter.serialization import short_repr
 from toolrouter.store.base import (
@@ -161,7 +161,7 @@ from toolrouter.store.base import (
     stored_watermark,
 )
 from toolrouter.store.journal import Journal
-from toolrouter.store.postgres_schema import CHANNEL, MAX_APPEND, SchemaError, migrate
+from toolrouter.store.postgres_schema import CHANNEL, MAX_APPEND, NoSchemaError, SchemaError, migrate
 
 __all__ = ["MAX_SNAPSHOT_BYTES", "PostgresOptions", "PostgresStore"]
 
@@ -707,7 +707,8 @@ class PostgresStore(Store):
             os.close(self._wake_r)
             os.close(self._wake_w)
             if isinstance(exc, SchemaError):
-                raise StoreOpenError(f"store {self.url!r}: {exc}") from None
+                error = NoStoreError if isinstance(exc, NoSchemaError) else StoreOpenError
+                raise error(f"store {self.url!r}: {exc}") from None
             if isinstance(exc, psycopg.Error):
                 refused = _login_refused(exc) or _malformed_option(exc)
                 if refused:  # libpq or the server said no: the URL is wrong, and trying again would not help

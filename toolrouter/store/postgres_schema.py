@@ -261,6 +261,10 @@ class SchemaError(Exception):
     """The database holds something this code cannot use (``problem`` says what)."""
 
 
+class NoSchemaError(SchemaError):
+    """The database holds no store, and ``migrate`` was not to create one."""
+
+
 def schema_version(conn: Any) -> int:
     """The database's schema version: 0 for a database without a toolrouter store."""
     if conn.execute("SELECT to_regclass('toolrouter.meta')").fetchone()[0] is None:
@@ -298,7 +302,7 @@ def migrate(conn: Any, target: int = SCHEMA_VERSION, *, create: bool = True, rea
                 "upgrade toolrouter on this host"
             )
         if found == 0 and not create:
-            raise SchemaError("the database holds no toolrouter store (no schema 'toolrouter'); nothing was created")
+            raise NoSchemaError("the database holds no toolrouter store (no schema 'toolrouter'); nothing was created")
         if read_only and found < target:
             raise SchemaError(
                 f"the database has schema_version {found}, this toolrouter reads {target}; opened read-only, it "

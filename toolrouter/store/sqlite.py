@@ -33,7 +33,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from toolrouter._checks import check_count, check_real
-from toolrouter.errors import CorruptStateError, StoreOpenError, UnknownSnapshotError
+from toolrouter.errors import CorruptStateError, NoStoreError, StoreOpenError, UnknownSnapshotError
 from toolrouter.logging import EventLog
 from toolrouter.serialization import short_repr
 from toolrouter.store.base import (
@@ -231,7 +231,7 @@ class SQLiteStore(Store):
         in_memory = path == ":memory:"
         if in_memory and not self._create:
             asked = "read_only=True" if read_only else "create=False"  # the argument the caller gave
-            raise StoreOpenError(f"store {self.url!r}: ':memory:' is a new, empty database at every open ({asked})")
+            raise NoStoreError(f"store {self.url!r}: ':memory:' is a new, empty database at every open ({asked})")
         if not in_memory:
             self._check_location()
         # a file this open creates goes again if the open fails: no half-made store is left behind
@@ -272,7 +272,7 @@ class SQLiteStore(Store):
         target, uri = self.path, False
         if self._read_only:  # SQLite's read-only open: no file, journal or migration is made
             if not os.path.exists(self.path):
-                raise StoreOpenError(
+                raise NoStoreError(
                     f"store {self.url!r}: no SQLite store at {os.path.abspath(self.path)!r} (no file); nothing was created"
                 )
             target = f"{Path(os.path.abspath(self.path)).as_uri()}?mode=ro" + ("&immutable=1" if immutable else "")
@@ -336,7 +336,7 @@ class SQLiteStore(Store):
                 f"(tables {sorted(tables)!r}), not a toolrouter store"
             )
         if not tables and not self._create:
-            raise StoreOpenError(
+            raise NoStoreError(
                 f"store {self.url!r}: no SQLite store at {os.path.abspath(self.path)!r} (no file, or an empty one); "
                 "nothing was created"
             )
