@@ -558,9 +558,12 @@ def _featurizer_spec(featurizer: Featurizer) -> dict[str, Any] | None:
 
 def _class_name(featurizer: Featurizer) -> str:
     """The qualified name of ``featurizer``'s class, which a saved selector records for its load to
-    say which featurizer to pass."""
+    say which featurizer to pass; a combined one's parts too, to say which of them is custom."""
     kind = type(featurizer)
-    return f"{kind.__module__}.{kind.__qualname__}"
+    name = f"{kind.__module__}.{kind.__qualname__}"
+    if isinstance(featurizer, CombinedFeaturizer):
+        name += f"({', '.join(_class_name(f) for f, _ in featurizer.parts)})"
+    return name
 
 
 def _featurizer_from_spec(spec: dict[str, Any]) -> Featurizer:

@@ -1,0 +1,31 @@
+"""What a saved selector records of its featurizer: a combined featurizer with a custom part names
+its parts' classes, so that the error says which part to pass."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from toolrouter.features import CombinedFeaturizer, HashingFeaturizer
+from toolrouter.selection import FewShotToolSelector
+
+
+class _OwnHashing(HashingFeaturizer):
+    """A custom featurizer: a subclass of ours is not rebuilt from a spec."""
+
+
+def _saved(tmp_path: Path, featurizer: HashingFeaturizer | CombinedFeaturizer) -> Path:
+    sel = FewShotToolSelector(featurizer)
+    sel.add_tool("search", "search the web", ["find the weather"])
+    return sel.save(tmp_path / "sel")
+
+
+def test_a_combined_featurizer_with_a_custom_part_names_the_parts(tmp_path: Path) -> None:
+    folder = _saved(tmp_path, CombinedFeaturizer([(HashingFeaturizer(dim=16), 1.0), (_OwnHashing(dim=16, seed=1), 0.5)]))
+    part = f"{__name__}._OwnHashing"
+    recorded = json.loads((folder / "selector.json").read_text())["featurizer_class"]
+    assert recorded == f"toolrouter.features.CombinedFeaturizer(toolrouter.features.HashingFeaturizer, {part})"
+    with pytest.raises(ValueError, match=rf"custom featurizer, .*CombinedFeaturizer\(.*HashingFeaturizer, {part}\); pass it"):
+        FewShotToolSelector.load(folder)
