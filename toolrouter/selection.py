@@ -1299,6 +1299,10 @@ class FewShotToolSelector:
                     f"featurizer: the saved selector used a custom featurizer{_saved_class(saved)}; pass it to load()"
                 )
             featurizer = _featurizer_from_spec(saved.featurizer.model_dump())
+            if featurizer.dim != saved.dim:  # the file contradicts itself: no featurizer passed would help
+                raise CorruptStateError(
+                    f"selector.featurizer: its spec makes vectors of dim {featurizer.dim}, and selector.dim is {saved.dim}", where
+                )
         _check_featurizer_type(featurizer)  # before its dim is read
         dim = check_count("featurizer.dim", featurizer.dim, low=1, high=MAX_SAVED_DIM)
         if dim != saved.dim:

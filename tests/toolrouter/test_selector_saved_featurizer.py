@@ -1,5 +1,6 @@
-"""What a saved selector records of its featurizer: a combined featurizer with a custom part names
-its parts' classes, so that the error says which part to pass."""
+"""What a saved selector records of its featurizer: a spec whose dim contradicts the saved dim is a
+damaged file (no featurizer passed would load it), and a combined featurizer with a custom part
+names its parts' classes, so that the error says which part to pass."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from toolrouter import CorruptStateError
 from toolrouter.features import CombinedFeaturizer, HashingFeaturizer
 from toolrouter.selection import FewShotToolSelector
 
@@ -20,6 +22,15 @@ def _saved(tmp_path: Path, featurizer: HashingFeaturizer | CombinedFeaturizer) -
     sel = FewShotToolSelector(featurizer)
     sel.add_tool("search", "search the web", ["find the weather"])
     return sel.save(tmp_path / "sel")
+
+
+def test_a_spec_whose_dim_contradicts_the_saved_dim_is_a_damaged_file(tmp_path: Path) -> None:
+    folder = _saved(tmp_path, HashingFeaturizer(dim=32))
+    meta = json.loads((folder / "selector.json").read_text())
+    meta["featurizer"]["dim"] = 64
+    (folder / "selector.json").write_text(json.dumps(meta))
+    with pytest.raises(CorruptStateError, match=rf"{str(folder)!r}: selector.featurizer: .*dim 64, and selector.dim is 32$"):
+        FewShotToolSelector.load(folder)
 
 
 def test_a_combined_featurizer_with_a_custom_part_names_the_parts(tmp_path: Path) -> None:
