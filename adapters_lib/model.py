@@ -831,6 +831,11 @@ class AdapterModel(nn.Module):
                 f"path: {str(path)!r} was saved in format_version {version!r} by another adapters_lib, and this one "
                 f"reads {_FORMAT_VERSION!r} only: load it with the version that saved it, or a newer one"
             )
+        if adapter_name is None and not _SET_NAME_RE.match(metadata["adapter_name"]):
+            raise ValueError(
+                f"path: {str(path)!r}, metadata 'adapter_name': {metadata['adapter_name']!r} is not an identifier; "
+                "load it under another name (load_adapters(path, adapter_name='new_name'))"
+            )
         name = adapter_name if adapter_name is not None else metadata["adapter_name"]
         raw = read_json(metadata["configs"], f"path: {str(path)!r}, metadata 'configs'")
         if not isinstance(raw, list) or not all(isinstance(c, dict) for c in raw):
