@@ -802,9 +802,9 @@ class AdapterModel(nn.Module):
 
         Into a set that exists, the file's configs must agree, on each module, on every setting that
         changes what the weights compute (LoRA's alpha and scaling rule, a bottleneck's activation,
-        placement and scaling...), else AdapterStateError names each difference and nothing is loaded;
-        and their ``target_modules`` must match modules of this model, else AdapterTargetError names
-        the patterns that match none.
+        placement and scaling...), else AdapterStateError names each difference and nothing is loaded.
+        Into any set, the file's ``target_modules`` must match modules of this model, else
+        AdapterTargetError names the file and the patterns that match none.
 
         A file of another ``format_version`` than the one this adapters_lib writes is refused,
         naming both, before anything is loaded.
@@ -838,7 +838,7 @@ class AdapterModel(nn.Module):
             )
         name = adapter_name if adapter_name is not None else metadata["adapter_name"]
         raw = read_json(metadata["configs"], f"path: {str(path)!r}, metadata 'configs'")
-        if not isinstance(raw, list) or not all(isinstance(c, dict) for c in raw):
+        if not isinstance(raw, list) or not raw or not all(isinstance(c, dict) for c in raw):  # a set has a config
             raise ValueError(f"path: {str(path)!r}, metadata 'configs': expected a list of configs, got {metadata['configs'][:80]!r}")
         saved = []
         for index, c in enumerate(raw):
@@ -850,15 +850,15 @@ class AdapterModel(nn.Module):
         modalities = read_json(metadata.get("modalities", "{}"), f"path: {str(path)!r}, metadata 'modalities'")
         if not isinstance(modalities, dict):
             raise ValueError(f"path: {str(path)!r}, metadata 'modalities': expected a mapping module -> modality, got {metadata['modalities'][:80]!r}")
+        # Configs that name modules this model lacks were not written for it, even where the
+        # weight keys match: the file's configs would not describe the set they were loaded into.
+        unmatched = _unmatched(saved, _sites(self.base_model))
+        if unmatched:
+            raise AdapterTargetError(
+                f"path: {str(path)!r} holds configs whose target_modules match no module of this model "
+                f"({', '.join(unmatched)}); nothing was loaded into set {name!r}"
+            )
         if name in self._sets:
-            # Configs that name modules this model lacks were not written for it, even where the
-            # weight keys match: the file's configs would not describe the set they were loaded into.
-            unmatched = _unmatched(saved, _sites(self.base_model))
-            if unmatched:
-                raise AdapterTargetError(
-                    f"path: {str(path)!r} holds configs whose target_modules match no module of this model "
-                    f"({', '.join(unmatched)}); nothing was loaded into set {name!r}"
-                )
             # The weights mean what they meant only under the settings they were trained with
             # (LoRA's alpha, a bottleneck's activation...): a set that differs would compute otherwise.
             differ = self._setting_differences(name, saved)

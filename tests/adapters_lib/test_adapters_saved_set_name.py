@@ -1,5 +1,7 @@
-"""load_adapters takes a file's set name only where it is an identifier, and otherwise says that the
-name came from the file (a damaged or hand-edited one) and how to load it under another."""
+"""load_adapters refuses a file's metadata that cannot make a set naming the file: a saved set name
+that is not an identifier (with how to load it under another), no configs, or target_modules that
+match no module of the model (said only of a set that existed before; a new set's error named
+neither the file nor that the configs came from it)."""
 
 from __future__ import annotations
 
@@ -7,7 +9,7 @@ import pytest
 from safetensors.torch import save_file
 from torch import nn
 
-from adapters_lib import AdapterConfig, AdapterModel
+from adapters_lib import AdapterConfig, AdapterModel, AdapterTargetError
 from adapters_lib.files import read_safetensors
 
 
@@ -24,3 +26,21 @@ def test_a_saved_set_name_that_is_not_an_identifier_names_the_file(tmp_path) -> 
         model.load_adapters(path)
     assert model.adapter_names == ["default"]
     assert model.load_adapters(path, adapter_name="renamed") == "renamed"
+
+
+@pytest.mark.parametrize(
+    ("configs", "error", "message"),
+    [
+        ("[]", ValueError, "metadata 'configs': expected a list of configs, got '\\[\\]'"),
+        ('[{"adapter_type": "lora", "lora_r": 2, "target_modules": ["nowhere"]}]', AdapterTargetError,
+         "holds configs whose target_modules match no module of this model \\('nowhere'"),
+    ],
+)
+def test_a_new_set_from_configs_that_cannot_make_it_names_the_file(tmp_path, configs, error, message) -> None:  # type: ignore[no-untyped-def]
+    path = _model().save_adapters(tmp_path / "a.safetensors")
+    metadata, state = read_safetensors(path)
+    save_file(state, str(path), metadata={**metadata, "configs": configs})
+    model = _model()
+    with pytest.raises(error, match=rf"^path: {str(path)!r}.*{message}"):
+        model.load_adapters(path, adapter_name="new")
+    assert model.adapter_names == ["default"]
