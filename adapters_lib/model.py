@@ -742,24 +742,28 @@ class AdapterModel(nn.Module):
     def load_adapter_state_dict(self, state: dict[str, torch.Tensor], adapter_name: str = "default") -> None:
         """Load tensors from :meth:`adapter_state_dict`; every key and shape is checked before any copy."""
         self._check_unmerged("load_adapter_state_dict")
+        self._load_state(state, adapter_name, "state")
+
+    def _load_state(self, state: dict[str, torch.Tensor], adapter_name: str, field: str) -> None:
+        """:meth:`load_adapter_state_dict`, its errors naming ``field`` (the argument, or a file's tensors)."""
         params = self._set_tensors(adapter_name)
         if not isinstance(state, Mapping):
-            raise TypeError(f"state: expected a mapping of key -> tensor, got {type(state).__name__}")
+            raise TypeError(f"{field}: expected a mapping of key -> tensor, got {type(state).__name__}")
         wrong = [key for key, value in state.items() if not isinstance(key, str) or not isinstance(value, torch.Tensor)]
         if wrong:
-            raise TypeError(f"state: entries {wrong[:5]!r} are not str -> tensor")
+            raise TypeError(f"{field}: entries {wrong[:5]!r} are not str -> tensor")
         missing = sorted(set(params) - set(state))
         unexpected = sorted(set(state) - set(params))
         if missing or unexpected:
-            raise AdapterKeyError(f"state: missing keys {missing[:5]}, unexpected keys {unexpected[:5]} for set {adapter_name!r}")
+            raise AdapterKeyError(f"{field}: missing keys {missing[:5]}, unexpected keys {unexpected[:5]} for set {adapter_name!r}")
         for key, p in params.items():
             value = state[key]
             if tuple(value.shape) != tuple(p.shape):
-                raise AdapterDimensionError(f"state[{key!r}]: shape {tuple(value.shape)}, expected {tuple(p.shape)}")
+                raise AdapterDimensionError(f"{field}[{key!r}]: shape {tuple(value.shape)}, expected {tuple(p.shape)}")
             if not value.is_floating_point():
-                raise TypeError(f"state[{key!r}]: dtype {value.dtype}; adapter weights are floating-point tensors")
+                raise TypeError(f"{field}[{key!r}]: dtype {value.dtype}; adapter weights are floating-point tensors")
             if not torch.isfinite(value).all():
-                raise ValueError(f"state[{key!r}]: non-finite values")
+                raise ValueError(f"{field}[{key!r}]: non-finite values")
         with torch.no_grad():
             for key, p in params.items():
                 p.copy_(state[key])
@@ -869,7 +873,7 @@ class AdapterModel(nn.Module):
                     "(load_adapters(path, adapter_name='new_name')) or build the set with the file's configs"
                 )
             chosen = self._saved_modalities(name, modalities, path)
-            self.load_adapter_state_dict(state, name)
+            self._load_state(state, name, f"path: {str(path)!r}, tensors")
             for adapter, modality in chosen:
                 adapter.set_modality(modality)
             return name
@@ -884,7 +888,7 @@ class AdapterModel(nn.Module):
         self.add_adapter(name, saved, activate=activate)
         try:
             chosen = self._saved_modalities(name, modalities, path)
-            self.load_adapter_state_dict(state, name)
+            self._load_state(state, name, f"path: {str(path)!r}, tensors")
             for adapter, modality in chosen:
                 adapter.set_modality(modality)
         except Exception:

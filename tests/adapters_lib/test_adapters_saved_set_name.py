@@ -1,15 +1,17 @@
 """load_adapters refuses a file's metadata that cannot make a set naming the file: a saved set name
 that is not an identifier (with how to load it under another), no configs, or target_modules that
 match no module of the model (said only of a set that existed before; a new set's error named
-neither the file nor that the configs came from it)."""
+neither the file nor that the configs came from it); and tensors that do not fit the set (named
+"state", as if the caller had passed them)."""
 
 from __future__ import annotations
 
 import pytest
+import torch
 from safetensors.torch import save_file
 from torch import nn
 
-from adapters_lib import AdapterConfig, AdapterModel, AdapterTargetError
+from adapters_lib import AdapterConfig, AdapterDimensionError, AdapterKeyError, AdapterModel, AdapterTargetError
 from adapters_lib.files import read_safetensors
 
 
@@ -44,3 +46,22 @@ def test_a_new_set_from_configs_that_cannot_make_it_names_the_file(tmp_path, con
     with pytest.raises(error, match=rf"^path: {str(path)!r}.*{message}"):
         model.load_adapters(path, adapter_name="new")
     assert model.adapter_names == ["default"]
+
+
+@pytest.mark.parametrize("name", ["default", "new"])
+def test_tensors_that_do_not_fit_the_set_name_the_file(tmp_path, name) -> None:  # type: ignore[no-untyped-def]
+    path = _model().save_adapters(tmp_path / "a.safetensors")
+    metadata, state = read_safetensors(path)
+    key = next(iter(state))
+    edits = [
+        ({**state, key: state[key][:1].clone()}, AdapterDimensionError, rf"tensors\[{key!r}\]: shape"),
+        ({k: v for k, v in state.items() if k != key}, AdapterKeyError, rf"tensors: missing keys \[{key!r}\]"),
+    ]
+    model = _model()
+    before = {k: v.clone() for k, v in model.adapter_state_dict().items()}
+    for tensors, error, message in edits:
+        save_file(tensors, str(path), metadata=metadata)
+        with pytest.raises(error, match=rf"^path: {str(path)!r}, {message}"):
+            model.load_adapters(path, adapter_name=name)
+    assert model.adapter_names == ["default"]
+    assert all(torch.equal(v, before[k]) for k, v in model.adapter_state_dict().items())
