@@ -70,7 +70,7 @@ from typing import Annotated, Any, Literal, NamedTuple, Union
 import numpy as np
 import torch
 import torch.nn.functional as F
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictStr, model_validator
 from safetensors.torch import save as save_bytes
 from torch import nn
 
@@ -1435,12 +1435,21 @@ _FeaturizerSpec = Annotated[Union[_HashingSpec, _MiniLMSpec, _CombinedSpec], Fie
 _CombinedPart.model_rebuild()
 
 
+def _non_blank(text: str) -> str:
+    if not text.strip():
+        raise ValueError("must be a non-empty string, as add_tool takes")
+    return text
+
+
+_SavedText = Annotated[StrictStr, AfterValidator(_non_blank)]
+
+
 class _SavedTool(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    tool_id: StrictStr
-    description: StrictStr | None
-    examples: list[StrictStr]
+    tool_id: _SavedText
+    description: _SavedText | None
+    examples: list[_SavedText]
 
 
 class _SavedSelector(BaseModel):

@@ -1,6 +1,7 @@
-"""What a saved selector records of its featurizer: a spec whose dim contradicts the saved dim is a
-damaged file (no featurizer passed would load it), and a combined featurizer with a custom part
-names its parts' classes, so that the error says which part to pass."""
+"""What a saved selector records of its featurizer and its tools: a spec whose dim contradicts the
+saved dim is a damaged file (no featurizer passed would load it); a combined featurizer with a
+custom part names its parts' classes, so that the error says which part to pass; and a blank tool id
+or text, which add_tool refuses, is a damaged file too (it loaded)."""
 
 from __future__ import annotations
 
@@ -39,4 +40,17 @@ def test_a_combined_featurizer_with_a_custom_part_names_the_parts(tmp_path: Path
     recorded = json.loads((folder / "selector.json").read_text())["featurizer_class"]
     assert recorded == f"toolrouter.features.CombinedFeaturizer(toolrouter.features.HashingFeaturizer, {part})"
     with pytest.raises(ValueError, match=rf"custom featurizer, .*CombinedFeaturizer\(.*HashingFeaturizer, {part}\); pass it"):
+        FewShotToolSelector.load(folder)
+
+
+@pytest.mark.parametrize(
+    ("edit", "field"),
+    [({"tool_id": " "}, "tool_id"), ({"description": ""}, "description"), ({"examples": ["find the weather", "\n"]}, r"examples\[1\]")],
+)
+def test_a_blank_saved_text_is_a_damaged_file(tmp_path: Path, edit: dict, field: str) -> None:  # type: ignore[type-arg]
+    folder = _saved(tmp_path, HashingFeaturizer(dim=32))
+    meta = json.loads((folder / "selector.json").read_text())
+    meta["tools"][0].update(edit)
+    (folder / "selector.json").write_text(json.dumps(meta))
+    with pytest.raises(CorruptStateError, match=rf"^path: {str(folder)!r}: selector.tools\[0\].{field}: .*non-empty string"):
         FewShotToolSelector.load(folder)
