@@ -1486,4 +1486,10 @@ def _check_saved(meta: Any) -> _SavedSelector:
     cfg = saved.config
     if cfg.finetune_lora_rank > 0 and cfg.finetune_layers == 0:
         raise CorruptStateError(f"selector.config: finetune_lora_rank {cfg.finetune_lora_rank} without finetune_layers")
+    if cfg.finetune_layers > 0 and saved.featurizer is not None and saved.featurizer.name != "minilm":
+        # fine-tuning takes a SentenceEncoderFeaturizer's layers; a spec is saved for ours only
+        raise CorruptStateError(
+            f"selector.config: finetune_layers {cfg.finetune_layers} with a {saved.featurizer.name} featurizer, "
+            "where fine-tuning needs a minilm one"
+        )
     return saved

@@ -1,7 +1,8 @@
 """What a saved selector records of its featurizer and its tools: a spec whose dim contradicts the
 saved dim is a damaged file (no featurizer passed would load it); a combined featurizer with a
 custom part names its parts' classes, so that the error says which part to pass; and a blank tool id
-or text, which add_tool refuses, is a damaged file too (it loaded)."""
+or text, which add_tool refuses, is a damaged file too (it loaded), as are fine-tuned layers saved
+beside a featurizer spec that has none."""
 
 from __future__ import annotations
 
@@ -53,4 +54,13 @@ def test_a_blank_saved_text_is_a_damaged_file(tmp_path: Path, edit: dict, field:
     meta["tools"][0].update(edit)
     (folder / "selector.json").write_text(json.dumps(meta))
     with pytest.raises(CorruptStateError, match=rf"^path: {str(folder)!r}: selector.tools\[0\].{field}: .*non-empty string"):
+        FewShotToolSelector.load(folder)
+
+
+def test_fine_tuned_layers_with_a_hashing_spec_is_a_damaged_file(tmp_path: Path) -> None:
+    folder = _saved(tmp_path, HashingFeaturizer(dim=32))
+    meta = json.loads((folder / "selector.json").read_text())
+    meta["config"]["finetune_layers"] = 2
+    (folder / "selector.json").write_text(json.dumps(meta))
+    with pytest.raises(CorruptStateError, match=rf"^path: {str(folder)!r}: selector.config: finetune_layers 2 with a hashing featurizer"):
         FewShotToolSelector.load(folder)
