@@ -1298,7 +1298,12 @@ class FewShotToolSelector:
                 raise ValueError(
                     f"featurizer: the saved selector used a custom featurizer{_saved_class(saved)}; pass it to load()"
                 )
-            featurizer = _featurizer_from_spec(saved.featurizer.model_dump())
+            try:
+                featurizer = _featurizer_from_spec(saved.featurizer.model_dump())
+            except FileNotFoundError as exc:  # a model folder of the machine it was saved on
+                raise FileNotFoundError(
+                    f"{where}: selector.featurizer: {exc}; pass load() the featurizer it was saved with"
+                ) from None
             if featurizer.dim != saved.dim:  # the file contradicts itself: no featurizer passed would help
                 raise CorruptStateError(
                     f"selector.featurizer: its spec makes vectors of dim {featurizer.dim}, and selector.dim is {saved.dim}", where

@@ -2,7 +2,8 @@
 saved dim is a damaged file (no featurizer passed would load it); a combined featurizer with a
 custom part names its parts' classes, so that the error says which part to pass; and a blank tool id
 or text, which add_tool refuses, is a damaged file too (it loaded), as are fine-tuned layers saved
-beside a featurizer spec that has none."""
+beside a featurizer spec that has none. A saved model folder that is not on this machine names the
+saved selector it was read from."""
 
 from __future__ import annotations
 
@@ -63,4 +64,14 @@ def test_fine_tuned_layers_with_a_hashing_spec_is_a_damaged_file(tmp_path: Path)
     meta["config"]["finetune_layers"] = 2
     (folder / "selector.json").write_text(json.dumps(meta))
     with pytest.raises(CorruptStateError, match=rf"^path: {str(folder)!r}: selector.config: finetune_layers 2 with a hashing featurizer"):
+        FewShotToolSelector.load(folder)
+
+
+def test_a_saved_model_folder_that_is_not_here_names_the_saved_selector(tmp_path: Path) -> None:
+    folder = _saved(tmp_path, HashingFeaturizer(dim=32))
+    meta = json.loads((folder / "selector.json").read_text())
+    meta["featurizer"] = {"name": "minilm", "model_path": str(tmp_path / "gone"), "dtype": "float32"}
+    (folder / "selector.json").write_text(json.dumps(meta))
+    gone = str(tmp_path / "gone")
+    with pytest.raises(FileNotFoundError, match=rf"^path: {str(folder)!r}: selector.featurizer: model_path: .*{gone!r}; pass load\(\)"):
         FewShotToolSelector.load(folder)
