@@ -2,7 +2,8 @@
 that is not an identifier (with how to load it under another), no configs, or target_modules that
 match no module of the model (said only of a set that existed before; a new set's error named
 neither the file nor that the configs came from it); and tensors that do not fit the set (named
-"state", as if the caller had passed them)."""
+"state", as if the caller had passed them); and metadata JSON nested deeper than the decoder
+follows (a RecursionError)."""
 
 from __future__ import annotations
 
@@ -65,3 +66,14 @@ def test_tensors_that_do_not_fit_the_set_name_the_file(tmp_path, name) -> None: 
             model.load_adapters(path, adapter_name=name)
     assert model.adapter_names == ["default"]
     assert all(torch.equal(v, before[k]) for k, v in model.adapter_state_dict().items())
+
+
+@pytest.mark.parametrize("field", ["configs", "modalities"])
+def test_metadata_nested_too_deep_for_the_decoder_names_the_file(tmp_path, field) -> None:  # type: ignore[no-untyped-def]
+    path = _model().save_adapters(tmp_path / "a.safetensors")
+    metadata, state = read_safetensors(path)
+    save_file(state, str(path), metadata={**metadata, field: "[" * 100_000 + "]" * 100_000})
+    model = _model()
+    with pytest.raises(ValueError, match=rf"^path: {str(path)!r}, metadata '{field}': not valid JSON \(maximum recursion depth"):
+        model.load_adapters(path, adapter_name="new")
+    assert model.adapter_names == ["default"]
