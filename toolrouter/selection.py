@@ -60,6 +60,7 @@ import hashlib
 import json
 import math
 import os
+import re
 import time
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -1272,13 +1273,16 @@ class FewShotToolSelector:
         except (ValueError, RecursionError) as exc:  # the JSON decoder's errors (UnicodeDecodeError is one)
             raise CorruptStateError(f"selector.json is not JSON ({exc})", where) from None
         weights = (folder / "selector.safetensors").read_bytes()
-        digest = meta.pop(_WEIGHTS_DIGEST, None) if isinstance(meta, dict) else None
-        if digest is not None and digest != hashlib.sha256(weights).hexdigest():
-            raise CorruptStateError(
-                f"selector.safetensors is not the one selector.json was saved with (its SHA-256 digest differs from "
-                f"selector.json's {_WEIGHTS_DIGEST} {short_repr(digest)}): a save cut short between the two files; save again",
-                where,
-            )
+        if isinstance(meta, dict) and _WEIGHTS_DIGEST in meta:  # folders saved before it was recorded lack it
+            digest = meta.pop(_WEIGHTS_DIGEST)
+            if not isinstance(digest, str) or not re.fullmatch("[0-9a-f]{64}", digest):
+                raise CorruptStateError(f"selector.{_WEIGHTS_DIGEST}: expected a SHA-256 hex digest, got {short_repr(digest)}", where)
+            if digest != hashlib.sha256(weights).hexdigest():
+                raise CorruptStateError(
+                    f"selector.safetensors is not the one selector.json was saved with (its SHA-256 digest differs from "
+                    f"selector.json's {_WEIGHTS_DIGEST} {short_repr(digest)}): a save cut short between the two files; save again",
+                    where,
+                )
         try:
             arrays = read_blob(weights).arrays
         except CorruptStateError as exc:

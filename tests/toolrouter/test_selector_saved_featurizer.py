@@ -3,7 +3,8 @@ saved dim is a damaged file (no featurizer passed would load it); a combined fea
 custom part names its parts' classes, so that the error says which part to pass; and a blank tool id
 or text, which add_tool refuses, is a damaged file too (it loaded), as are fine-tuned layers saved
 beside a featurizer spec that has none. A saved model folder that is not on this machine names the
-saved selector it was read from."""
+saved selector it was read from. A weights digest that is not one is named as such (null skipped the
+check, and a number was taken for a save cut short)."""
 
 from __future__ import annotations
 
@@ -74,4 +75,14 @@ def test_a_saved_model_folder_that_is_not_here_names_the_saved_selector(tmp_path
     (folder / "selector.json").write_text(json.dumps(meta))
     gone = str(tmp_path / "gone")
     with pytest.raises(FileNotFoundError, match=rf"^path: {str(folder)!r}: selector.featurizer: model_path: .*{gone!r}; pass load\(\)"):
+        FewShotToolSelector.load(folder)
+
+
+@pytest.mark.parametrize("digest", [None, 5, "abc", ["x"]])
+def test_a_saved_weights_digest_that_is_not_one_is_named(tmp_path: Path, digest: object) -> None:
+    folder = _saved(tmp_path, HashingFeaturizer(dim=32))
+    meta = json.loads((folder / "selector.json").read_text())
+    meta["weights_sha256"] = digest
+    (folder / "selector.json").write_text(json.dumps(meta))
+    with pytest.raises(CorruptStateError, match=rf"^path: {str(folder)!r}: selector.weights_sha256: expected a SHA-256 hex digest, got"):
         FewShotToolSelector.load(folder)
