@@ -1297,7 +1297,8 @@ class FewShotToolSelector:
             saved = _check_saved(meta)
         except CorruptStateError as exc:
             raise exc.within(where) from None
-        if featurizer is None:
+        rebuilt = featurizer is None
+        if rebuilt:
             if saved.featurizer is None:
                 raise ValueError(
                     f"featurizer: the saved selector used a custom featurizer{_saved_class(saved)}; pass it to load()"
@@ -1325,15 +1326,18 @@ class FewShotToolSelector:
             probe = checked_array(arrays, _FEATURIZER_PROBE, (saved.dim,)) if _FEATURIZER_PROBE in arrays else None
         except CorruptStateError as exc:
             raise exc.within(where) from None
-        sel._check_featurizer(probe, _saved_class(saved))
+        sel._check_featurizer(probe, _saved_class(saved), where if rebuilt else None)
         return sel
 
-    def _check_featurizer(self, probe: np.ndarray | None, saved_class: str) -> None:
+    def _check_featurizer(self, probe: np.ndarray | None, saved_class: str, rebuilt_in: str | None = None) -> None:
         """A ``ValueError`` naming the featurizer unless it gives the saved ``probe`` (its vector
         for a fixed text; None where not saved) and a saved example (or description) the embedding
         saved with it: another featurizer, even one of the same dim, would put requests in another
         space than the saved prototypes (or the one the encoder was trained in), and route them at
-        random. ``saved_class`` names the class it was saved with, as ``_saved_class`` words it."""
+        random. ``saved_class`` names the class it was saved with, as ``_saved_class`` words it.
+        ``rebuilt_in`` names the saved state where the featurizer was rebuilt from its spec: one
+        that gives the probe is then the saved one, and a saved text that comes out elsewhere is a
+        damaged file (a ``CorruptStateError``)."""
         if probe is not None and not gives_probe(self.featurizer, probe):
             raise ValueError(
                 f"featurizer: not the one the selector was saved with{saved_class} (its vector for a fixed text differs); "
@@ -1348,6 +1352,12 @@ class FewShotToolSelector:
                 return
             saved, again = self._description_z[j], self.embed_descriptions([self._descriptions[self._tool_ids[j]]])
         if float((saved * again).sum()) < 0.99:  # unit vectors: a cosine, with room for float noise
+            if probe is not None and rebuilt_in is not None:
+                raise CorruptStateError(
+                    f"selector.tools: a saved text of tool {self._tool_ids[j]!r} does not give the embedding saved with it, "
+                    "with the featurizer its spec rebuilds (which gives the saved probe)",
+                    rebuilt_in,
+                )
             raise ValueError(
                 f"featurizer: not the one the selector was saved with{saved_class} (a saved text of tool {self._tool_ids[j]!r} "
                 "comes out elsewhere); load with the featurizer it was saved with"

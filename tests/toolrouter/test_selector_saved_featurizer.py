@@ -4,7 +4,8 @@ custom part names its parts' classes, so that the error says which part to pass;
 or text, which add_tool refuses, is a damaged file too (it loaded), as are fine-tuned layers saved
 beside a featurizer spec that has none. A saved model folder that is not on this machine names the
 saved selector it was read from. A weights digest that is not one is named as such (null skipped the
-check, and a number was taken for a save cut short)."""
+check, and a number was taken for a save cut short). A saved text edited away from its saved
+embedding, with the featurizer its spec rebuilds, is a damaged file, not a wrong featurizer."""
 
 from __future__ import annotations
 
@@ -85,4 +86,13 @@ def test_a_saved_weights_digest_that_is_not_one_is_named(tmp_path: Path, digest:
     meta["weights_sha256"] = digest
     (folder / "selector.json").write_text(json.dumps(meta))
     with pytest.raises(CorruptStateError, match=rf"^path: {str(folder)!r}: selector.weights_sha256: expected a SHA-256 hex digest, got"):
+        FewShotToolSelector.load(folder)
+
+
+def test_a_saved_text_edited_away_from_its_embedding_is_a_damaged_file(tmp_path: Path) -> None:
+    folder = _saved(tmp_path, HashingFeaturizer(dim=32))
+    meta = json.loads((folder / "selector.json").read_text())
+    meta["tools"][0]["examples"] = ["book a flight to Rome"]
+    (folder / "selector.json").write_text(json.dumps(meta))
+    with pytest.raises(CorruptStateError, match=rf"^path: {str(folder)!r}: selector.tools: a saved text of tool 'search' does not give"):
         FewShotToolSelector.load(folder)
