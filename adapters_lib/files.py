@@ -75,8 +75,9 @@ def read_safetensors(path: str | Path) -> tuple[dict[str, str], dict[str, torch.
 
 
 def read_json(text: str, where: str) -> Any:
-    """``json.loads(text)``; ValueError naming ``where`` (a file, a metadata field) when it is not JSON."""
+    """``json.loads(text)``; ValueError naming ``where`` (a file, a metadata field) when it is not JSON,
+    or nests deeper than the decoder can follow."""
     try:
         return json.loads(text)
-    except json.JSONDecodeError as exc:
+    except (json.JSONDecodeError, RecursionError) as exc:
         raise ValueError(f"{where}: not valid JSON ({exc})") from None

@@ -742,24 +742,28 @@ class AdapterModel(nn.Module):
     def load_adapter_state_dict(self, state: dict[str, torch.Tensor], adapter_name: str = "default") -> None:
         """Load tensors from :meth:`adapter_state_dict`; every key and shape is checked before any copy."""
         self._check_unmerged("load_adapter_state_dict")
+        self._load_state(state, adapter_name, "state")
+
+    def _load_state(self, state: dict[str, torch.Tensor], adapter_name: str, field: str) -> None:
+        """:meth:`load_adapter_state_dict`, its errors naming ``field`` (the argument, or a file's tensors)."""
         params = self._set_tensors(adapter_name)
         if not isinstance(state, Mapping):
-            raise TypeError(f"state: expected a mapping of key -> tensor, got {type(state).__name__}")
+            raise TypeError(f"{field}: expected a mapping of key -> tensor, got {type(state).__name__}")
         wrong = [key for key, value in state.items() if not isinstance(key, str) or not isinstance(value, torch.Tensor)]
         if wrong:
-            raise TypeError(f"state: entries {wrong[:5]!r} are not str -> tensor")
+            raise TypeError(f"{field}: entries {wrong[:5]!r} are not str -> tensor")
         missing = sorted(set(params) - set(state))
         unexpected = sorted(set(state) - set(params))
         if missing or unexpected:
-            raise AdapterKeyError(f"state: missing keys {missing[:5]}, unexpected keys {unexpected[:5]} for set {adapter_name!r}")
+            raise AdapterKeyError(f"{field}: missing keys {missing[:5]}, unexpected keys {unexpected[:5]} for set {adapter_name!r}")
         for key, p in params.items():
             value = state[key]
             if tuple(value.shape) != tuple(p.shape):
-                raise AdapterDimensionError(f"state[{key!r}]: shape {tuple(value.shape)}, expected {tuple(p.shape)}")
+                raise AdapterDimensionError(f"{field}[{key!r}]: shape {tuple(value.shape)}, expected {tuple(p.shape)}")
             if not value.is_floating_point():
-                raise TypeError(f"state[{key!r}]: dtype {value.dtype}; adapter weights are floating-point tensors")
+                raise TypeError(f"{field}[{key!r}]: dtype {value.dtype}; adapter weights are floating-point tensors")
             if not torch.isfinite(value).all():
-                raise ValueError(f"state[{key!r}]: non-finite values")
+                raise ValueError(f"{field}[{key!r}]: non-finite values")
         with torch.no_grad():
             for key, p in params.items():
                 p.copy_(state[key])
@@ -802,9 +806,9 @@ class AdapterModel(nn.Module):
 
         Into a set that exists, the file's configs must agree, on each module, on every setting that
         changes what the weights compute (LoRA's alpha and scaling rule, a bottleneck's activation,
-        placement and scaling...), else AdapterStateError names each difference and nothing is loaded;
-        and their ``target_modules`` must match modules of this model, else AdapterTargetError names
-        the patterns that match none.
+        placement and scaling...), else AdapterStateError names each difference and nothing is loaded.
+        Into any set, the file's ``target_modules`` must match modules of this model, else
+        AdapterTargetError names the file and the patterns that match none.
 
         A file of another ``format_version`` than the one this adapters_lib writes is refused,
         naming both, before anything is loaded.
@@ -831,9 +835,14 @@ class AdapterModel(nn.Module):
                 f"path: {str(path)!r} was saved in format_version {version!r} by another adapters_lib, and this one "
                 f"reads {_FORMAT_VERSION!r} only: load it with the version that saved it, or a newer one"
             )
+        if adapter_name is None and not _SET_NAME_RE.match(metadata["adapter_name"]):
+            raise ValueError(
+                f"path: {str(path)!r}, metadata 'adapter_name': {metadata['adapter_name']!r} is not an identifier; "
+                "load it under another name (load_adapters(path, adapter_name='new_name'))"
+            )
         name = adapter_name if adapter_name is not None else metadata["adapter_name"]
         raw = read_json(metadata["configs"], f"path: {str(path)!r}, metadata 'configs'")
-        if not isinstance(raw, list) or not all(isinstance(c, dict) for c in raw):
+        if not isinstance(raw, list) or not raw or not all(isinstance(c, dict) for c in raw):  # a set has a config
             raise ValueError(f"path: {str(path)!r}, metadata 'configs': expected a list of configs, got {metadata['configs'][:80]!r}")
         saved = []
         for index, c in enumerate(raw):
@@ -845,15 +854,15 @@ class AdapterModel(nn.Module):
         modalities = read_json(metadata.get("modalities", "{}"), f"path: {str(path)!r}, metadata 'modalities'")
         if not isinstance(modalities, dict):
             raise ValueError(f"path: {str(path)!r}, metadata 'modalities': expected a mapping module -> modality, got {metadata['modalities'][:80]!r}")
+        # Configs that name modules this model lacks were not written for it, even where the
+        # weight keys match: the file's configs would not describe the set they were loaded into.
+        unmatched = _unmatched(saved, _sites(self.base_model))
+        if unmatched:
+            raise AdapterTargetError(
+                f"path: {str(path)!r} holds configs whose target_modules match no module of this model "
+                f"({', '.join(unmatched)}); nothing was loaded into set {name!r}"
+            )
         if name in self._sets:
-            # Configs that name modules this model lacks were not written for it, even where the
-            # weight keys match: the file's configs would not describe the set they were loaded into.
-            unmatched = _unmatched(saved, _sites(self.base_model))
-            if unmatched:
-                raise AdapterTargetError(
-                    f"path: {str(path)!r} holds configs whose target_modules match no module of this model "
-                    f"({', '.join(unmatched)}); nothing was loaded into set {name!r}"
-                )
             # The weights mean what they meant only under the settings they were trained with
             # (LoRA's alpha, a bottleneck's activation...): a set that differs would compute otherwise.
             differ = self._setting_differences(name, saved)
@@ -864,7 +873,7 @@ class AdapterModel(nn.Module):
                     "(load_adapters(path, adapter_name='new_name')) or build the set with the file's configs"
                 )
             chosen = self._saved_modalities(name, modalities, path)
-            self.load_adapter_state_dict(state, name)
+            self._load_state(state, name, f"path: {str(path)!r}, tensors")
             for adapter, modality in chosen:
                 adapter.set_modality(modality)
             return name
@@ -879,7 +888,7 @@ class AdapterModel(nn.Module):
         self.add_adapter(name, saved, activate=activate)
         try:
             chosen = self._saved_modalities(name, modalities, path)
-            self.load_adapter_state_dict(state, name)
+            self._load_state(state, name, f"path: {str(path)!r}, tensors")
             for adapter, modality in chosen:
                 adapter.set_modality(modality)
         except Exception:

@@ -60,6 +60,7 @@ import hashlib
 import json
 import math
 import os
+import re
 import time
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -70,7 +71,7 @@ from typing import Annotated, Any, Literal, NamedTuple, Union
 import numpy as np
 import torch
 import torch.nn.functional as F
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictStr, model_validator
 from safetensors.torch import save as save_bytes
 from torch import nn
 
@@ -558,9 +559,12 @@ def _featurizer_spec(featurizer: Featurizer) -> dict[str, Any] | None:
 
 def _class_name(featurizer: Featurizer) -> str:
     """The qualified name of ``featurizer``'s class, which a saved selector records for its load to
-    say which featurizer to pass."""
+    say which featurizer to pass; a combined one's parts too, to say which of them is custom."""
     kind = type(featurizer)
-    return f"{kind.__module__}.{kind.__qualname__}"
+    name = f"{kind.__module__}.{kind.__qualname__}"
+    if isinstance(featurizer, CombinedFeaturizer):
+        name += f"({', '.join(_class_name(f) for f, _ in featurizer.parts)})"
+    return name
 
 
 def _featurizer_from_spec(spec: dict[str, Any]) -> Featurizer:
@@ -1269,13 +1273,16 @@ class FewShotToolSelector:
         except (ValueError, RecursionError) as exc:  # the JSON decoder's errors (UnicodeDecodeError is one)
             raise CorruptStateError(f"selector.json is not JSON ({exc})", where) from None
         weights = (folder / "selector.safetensors").read_bytes()
-        digest = meta.pop(_WEIGHTS_DIGEST, None) if isinstance(meta, dict) else None
-        if digest is not None and digest != hashlib.sha256(weights).hexdigest():
-            raise CorruptStateError(
-                f"selector.safetensors is not the one selector.json was saved with (its SHA-256 digest differs from "
-                f"selector.json's {_WEIGHTS_DIGEST} {short_repr(digest)}): a save cut short between the two files; save again",
-                where,
-            )
+        if isinstance(meta, dict) and _WEIGHTS_DIGEST in meta:  # folders saved before it was recorded lack it
+            digest = meta.pop(_WEIGHTS_DIGEST)
+            if not isinstance(digest, str) or not re.fullmatch("[0-9a-f]{64}", digest):
+                raise CorruptStateError(f"selector.{_WEIGHTS_DIGEST}: expected a SHA-256 hex digest, got {short_repr(digest)}", where)
+            if digest != hashlib.sha256(weights).hexdigest():
+                raise CorruptStateError(
+                    f"selector.safetensors is not the one selector.json was saved with (its SHA-256 digest differs from "
+                    f"selector.json's {_WEIGHTS_DIGEST} {short_repr(digest)}): a save cut short between the two files; save again",
+                    where,
+                )
         try:
             arrays = read_blob(weights).arrays
         except CorruptStateError as exc:
@@ -1290,12 +1297,22 @@ class FewShotToolSelector:
             saved = _check_saved(meta)
         except CorruptStateError as exc:
             raise exc.within(where) from None
-        if featurizer is None:
+        rebuilt = featurizer is None
+        if rebuilt:
             if saved.featurizer is None:
                 raise ValueError(
                     f"featurizer: the saved selector used a custom featurizer{_saved_class(saved)}; pass it to load()"
                 )
-            featurizer = _featurizer_from_spec(saved.featurizer.model_dump())
+            try:
+                featurizer = _featurizer_from_spec(saved.featurizer.model_dump())
+            except FileNotFoundError as exc:  # a model folder of the machine it was saved on
+                raise FileNotFoundError(
+                    f"{where}: selector.featurizer: {exc}; pass load() the featurizer it was saved with"
+                ) from None
+            if featurizer.dim != saved.dim:  # the file contradicts itself: no featurizer passed would help
+                raise CorruptStateError(
+                    f"selector.featurizer: its spec makes vectors of dim {featurizer.dim}, and selector.dim is {saved.dim}", where
+                )
         _check_featurizer_type(featurizer)  # before its dim is read
         dim = check_count("featurizer.dim", featurizer.dim, low=1, high=MAX_SAVED_DIM)
         if dim != saved.dim:
@@ -1309,15 +1326,18 @@ class FewShotToolSelector:
             probe = checked_array(arrays, _FEATURIZER_PROBE, (saved.dim,)) if _FEATURIZER_PROBE in arrays else None
         except CorruptStateError as exc:
             raise exc.within(where) from None
-        sel._check_featurizer(probe, _saved_class(saved))
+        sel._check_featurizer(probe, _saved_class(saved), where if rebuilt else None)
         return sel
 
-    def _check_featurizer(self, probe: np.ndarray | None, saved_class: str) -> None:
+    def _check_featurizer(self, probe: np.ndarray | None, saved_class: str, rebuilt_in: str | None = None) -> None:
         """A ``ValueError`` naming the featurizer unless it gives the saved ``probe`` (its vector
         for a fixed text; None where not saved) and a saved example (or description) the embedding
         saved with it: another featurizer, even one of the same dim, would put requests in another
         space than the saved prototypes (or the one the encoder was trained in), and route them at
-        random. ``saved_class`` names the class it was saved with, as ``_saved_class`` words it."""
+        random. ``saved_class`` names the class it was saved with, as ``_saved_class`` words it.
+        ``rebuilt_in`` names the saved state where the featurizer was rebuilt from its spec: one
+        that gives the probe is then the saved one, and a saved text that comes out elsewhere is a
+        damaged file (a ``CorruptStateError``)."""
         if probe is not None and not gives_probe(self.featurizer, probe):
             raise ValueError(
                 f"featurizer: not the one the selector was saved with{saved_class} (its vector for a fixed text differs); "
@@ -1332,6 +1352,12 @@ class FewShotToolSelector:
                 return
             saved, again = self._description_z[j], self.embed_descriptions([self._descriptions[self._tool_ids[j]]])
         if float((saved * again).sum()) < 0.99:  # unit vectors: a cosine, with room for float noise
+            if probe is not None and rebuilt_in is not None:
+                raise CorruptStateError(
+                    f"selector.tools: a saved text of tool {self._tool_ids[j]!r} does not give the embedding saved with it, "
+                    "with the featurizer its spec rebuilds (which gives the saved probe)",
+                    rebuilt_in,
+                )
             raise ValueError(
                 f"featurizer: not the one the selector was saved with{saved_class} (a saved text of tool {self._tool_ids[j]!r} "
                 "comes out elsewhere); load with the featurizer it was saved with"
@@ -1428,12 +1454,21 @@ _FeaturizerSpec = Annotated[Union[_HashingSpec, _MiniLMSpec, _CombinedSpec], Fie
 _CombinedPart.model_rebuild()
 
 
+def _non_blank(text: str) -> str:
+    if not text.strip():
+        raise ValueError("must be a non-empty string, as add_tool takes")
+    return text
+
+
+_SavedText = Annotated[StrictStr, AfterValidator(_non_blank)]
+
+
 class _SavedTool(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    tool_id: StrictStr
-    description: StrictStr | None
-    examples: list[StrictStr]
+    tool_id: _SavedText
+    description: _SavedText | None
+    examples: list[_SavedText]
 
 
 class _SavedSelector(BaseModel):
@@ -1470,4 +1505,10 @@ def _check_saved(meta: Any) -> _SavedSelector:
     cfg = saved.config
     if cfg.finetune_lora_rank > 0 and cfg.finetune_layers == 0:
         raise CorruptStateError(f"selector.config: finetune_lora_rank {cfg.finetune_lora_rank} without finetune_layers")
+    if cfg.finetune_layers > 0 and saved.featurizer is not None and saved.featurizer.name != "minilm":
+        # fine-tuning takes a SentenceEncoderFeaturizer's layers; a spec is saved for ours only
+        raise CorruptStateError(
+            f"selector.config: finetune_layers {cfg.finetune_layers} with a {saved.featurizer.name} featurizer, "
+            "where fine-tuning needs a minilm one"
+        )
     return saved

@@ -34,7 +34,7 @@ def test_a_subclass_is_named_at_load_and_loads_when_passed(tmp_path: Path, wrap:
     featurizer = Shouting(dim=64)
     sel = selector(CombinedFeaturizer([(featurizer, 1.0)]) if wrap else featurizer)
     sel.save(tmp_path)
-    name = "toolrouter.features.CombinedFeaturizer" if wrap else NAME
+    name = rf"toolrouter.features.CombinedFeaturizer\({NAME}\)" if wrap else NAME
     with pytest.raises(ValueError, match=rf"^featurizer: the saved selector used a custom featurizer, a {name}; pass it to load\(\)"):
         FewShotToolSelector.load(tmp_path)
     with pytest.raises(ValueError, match=rf"^featurizer: the saved selector used a custom featurizer, a {name}; pass"):
