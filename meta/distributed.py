@@ -57,7 +57,7 @@ from torch.nn.parameter import is_lazy
 
 from meta._checks import check_count, check_flag, check_real, check_seed
 from meta._log import event_log
-from meta.base import MetaBatch, TaskLike, as_meta_batch, buffers_restored
+from meta.base import MetaBatch, TaskLike, as_meta_batch, refused_step_undone
 from meta.checkpoint import pack_state, unpack_state
 from meta.maml import MAML, MAMLFirstOrder, MetaSGD, MultiTaskMAML, Reptile
 
@@ -191,8 +191,9 @@ class DistributedMetaTrainer:
         :class:`RankFailedError` naming its rank when it ran on their host, the backend's error
         otherwise.
         """
-        # a step no process takes leaves every process's running statistics as they were too
-        with buffers_restored(self.learner.model, on_success=False):
+        # a step no process takes leaves every process's running statistics as they were too, and
+        # no gradient of its own for a later step to take in (an interrupt included)
+        with refused_step_undone(self.learner.model, self.learner.meta_parameters()):
             return self._step(tasks)
 
     def _step(self, tasks: MetaBatch | Iterable[TaskLike]) -> dict[str, Any]:
@@ -215,12 +216,10 @@ class DistributedMetaTrainer:
         try:
             dist.all_reduce(flat, group=self.group)
         except RuntimeError as exc:
-            learner.zero_meta_grad()
             self._raise_if_gone(exc)
             raise
         failed_ranks = [int(r) for r in flat[-self.world_size :].nonzero().flatten()]
         if failed_ranks:
-            learner.zero_meta_grad()
             if error is not None:
                 raise error
             log.warning("distributed_step_failed", rank=self.rank, failed_ranks=failed_ranks)
@@ -228,20 +227,16 @@ class DistributedMetaTrainer:
                 f"rank {', '.join(map(str, failed_ranks))}: failed in this meta-step (its own error is raised "
                 f"there); no process of the group took the step"
             )
-        try:
-            offset = 0
-            for p in params:
-                n = p.numel()
-                grad = flat[offset : offset + n].view_as(p)
-                # torch.cat promoted a model of mixed dtypes to the widest: each parameter's own back
-                p.grad = grad.clone() if grad.dtype == p.dtype else grad.to(p.dtype)
-                offset += n
-            query, support, acc = (float(v) for v in flat[offset : offset + 3])
-            meta_loss = query / len(batch)
-            learner.apply_meta_update(meta_loss)
-        except Exception:
-            learner.zero_meta_grad()
-            raise
+        offset = 0
+        for p in params:
+            n = p.numel()
+            grad = flat[offset : offset + n].view_as(p)
+            # torch.cat promoted a model of mixed dtypes to the widest: each parameter's own back
+            p.grad = grad.clone() if grad.dtype == p.dtype else grad.to(p.dtype)
+            offset += n
+        query, support, acc = (float(v) for v in flat[offset : offset + 3])
+        meta_loss = query / len(batch)
+        learner.apply_meta_update(meta_loss)
         self._average_buffers()
         metrics: dict[str, Any] = {"meta_loss": meta_loss, "support_loss": support / len(batch), "path": learner.path}
         if learner.classification:

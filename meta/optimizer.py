@@ -418,7 +418,9 @@ class AdaptiveOptimizer:
         ``optimizer.step(loss.item())`` needs one. A NaN or infinite loss, or a step with no gradient
         anywhere (the zeros ``zero_grad(set_to_none=False)`` leaves count as none until a backward
         pass), raises ValueError and leaves the parameters unchanged; a base optimiser step that
-        raises leaves the learned rates as they were.
+        raises leaves the learned rates as they were. A step refused (a NaN or infinite gradient, the
+        base optimiser raising) after backpropagating the loss tensor itself leaves no gradient behind:
+        the next ``step(loss)`` backpropagates its own loss, ``zero_grad`` or not.
         """
         self._adopt_new_groups()
         closure_loss = None
@@ -435,6 +437,7 @@ class AdaptiveOptimizer:
 
             base_closure = evaluate
         loss_float: float | None = None
+        backpropagated = False  # whether the gradients are this step's own, from the loss tensor given
         if loss_value is not None:
             if isinstance(loss_value, torch.Tensor):
                 if loss_value.numel() != 1:
@@ -453,6 +456,7 @@ class AdaptiveOptimizer:
                 raise ValueError(f"loss_value: must be finite, got {loss_float!r}")
             if isinstance(loss_value, torch.Tensor) and loss_value.requires_grad and not self._backward_seen.seen:
                 loss_value.backward()
+                backpropagated = True
         if not self._has_grad():
             raise ValueError(
                 f"loss_value: no parameter has a gradient (got {loss_value!r}); call loss.backward() before "
@@ -461,6 +465,8 @@ class AdaptiveOptimizer:
         for group in self.optimizer.param_groups:
             for p in group["params"]:
                 if p.grad is not None and not torch.isfinite(_as_real_dense(p.grad)).all():
+                    if backpropagated:
+                        self._drop_gradients()
                     raise ValueError("gradients: a parameter gradient is NaN or infinite; step refused")
 
         rates, hypergradients = [g["lr"] for g in self.optimizer.param_groups], list(self.hypergradients)
@@ -478,6 +484,8 @@ class AdaptiveOptimizer:
             for group, rate in zip(self.optimizer.param_groups, rates):
                 group["lr"] = rate
             self.hypergradients = hypergradients
+            if backpropagated:
+                self._drop_gradients()
             raise
         for gi, group in enumerate(self.optimizer.param_groups):
             lr = group["lr"]
@@ -492,6 +500,16 @@ class AdaptiveOptimizer:
         if loss_float is not None:
             self._observe_loss(loss_float)
         return closure_loss
+
+    def _drop_gradients(self) -> None:
+        """Clear the gradients a refused step backpropagated itself: the caller never saw them, so
+        would not clear them, and the next step would be refused on them (or take them in) again
+        instead of backpropagating its own loss."""
+        for group in self.optimizer.param_groups:
+            for p in group["params"]:
+                p.grad = None
+        self._backward_seen.seen = False
+        self._grads_zeroed = False
 
     def _has_grad(self) -> bool:
         if self._grads_zeroed and not self._backward_seen.seen:

@@ -70,6 +70,7 @@ def test_a_base_step_that_fails_leaves_the_learned_rates_as_they_were() -> None:
         opt.step((x**2).sum())  # successive gradients agree: the hypergradient would raise the rate
     assert opt.get_optimization_stats()["learning_rates"] == rates and opt.hypergradients == hypergradients
     assert torch.equal(x.detach(), before) and opt.step_count == 3
+    assert x.grad is None  # the step's own backward pass is not left for the next step to take in
 
 
 @pytest.mark.parametrize("backward_inside", [True, False])
@@ -121,3 +122,14 @@ def test_gradients_zeroed_in_place_are_no_gradient_for_a_float_loss() -> None:
     (x**2).sum().backward()  # with the backward pass the step is taken
     opt.step((x**2).sum().item())
     assert opt.step_count == 2 and not torch.equal(x.detach(), before)
+
+
+def test_a_step_refused_on_the_gradient_it_backpropagated_leaves_none_behind() -> None:
+    x = torch.nn.Parameter(torch.tensor([0.0, 1.0, 4.0]))
+    opt = AdaptiveOptimizer([x], base_optimizer="sgd", use_meta_learning=False, learning_rate=0.1)
+    with pytest.raises(ValueError, match="gradient is NaN or infinite"):
+        opt.step(x.abs().sqrt().sum())  # finite loss, non-finite gradient at 0
+    assert x.grad is None and torch.equal(x.detach(), torch.tensor([0.0, 1.0, 4.0]))
+    # no zero_grad in between: the next loss is backpropagated and stepped on, not the refused gradient
+    opt.step((x**2).sum())
+    torch.testing.assert_close(x.detach(), torch.tensor([0.0, 0.8, 3.2]))
