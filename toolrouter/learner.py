@@ -1943,6 +1943,10 @@ class ToolMetaLearner:
         """Learn from one attempt of a one-step call; returns its utility. Checks as
         ``learn_from_execution`` does.
 
+        The attempt is recorded at ``step``; without it, at the step ``result`` names
+        (``ExecutionResult.step``, when given), else at the capability's name (``"main"`` without
+        one). A result naming another step than ``step`` is refused, naming both.
+
         With ``trace_id`` the attempt joins that trace (``learn_from_execution``): its step after
         the trace's earlier ones, consuming ``result.depends_on`` (default: the step before), with
         ``context`` as the trace's request text and ``conversation_id`` as the conversation its
@@ -1997,11 +2001,11 @@ class ToolMetaLearner:
             self.sync()
         capability, task_type, step = _route_names(capability, task_type, step)
         _check_task_id(task_id)
-        step = step or capability or DEFAULT_STEP
-        x = self._context(features, context)
-        weights = None if weights is None else checked_weights(weights)
         if type(result) is not ExecutionResult:
             (result,) = self._results([result])
+        step = _attempt_step(result, step, capability)
+        x = self._context(features, context)
+        weights = None if weights is None else checked_weights(weights)
         if conversation_id is not None:
             conversation_id = check_conversation_id(conversation_id)
             if trace_id is None:  # learned of its traces alone: kept, it would teach nothing, silently
@@ -3573,6 +3577,18 @@ def _route_names(capability: Any, task_type: Any, step: Any) -> tuple[str | None
         _identifier("task_type", task_type),
         None if step is None else _identifier("step", step),
     )
+
+
+def _attempt_step(result: ExecutionResult, step: str | None, capability: str | None) -> str:
+    """The step a one-step attempt is recorded at: ``step`` if given, else the step ``result``
+    names (``ExecutionResult.step`` given, ``"main"`` too), else the capability (or ``"main"``).
+    A result naming another step than ``step`` is refused naming both: recorded at either, the
+    other would be lost silently. A result's step left unset (its default ``"main"``) names none."""
+    if "step" not in result.model_fields_set:
+        return step or capability or DEFAULT_STEP
+    if step is not None and result.step != step:
+        raise InvalidOutcomeError(f"execution_results[0].step: {result.step!r} differs from step={step!r}")
+    return result.step
 
 
 def _profiles(tools: Any) -> list[ToolProfile]:

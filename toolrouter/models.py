@@ -575,7 +575,9 @@ class ExecutionResult(NumbersOnly):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     tool_id: Identifier = Field(description="The tool that was called.")
-    step: Identifier = Field("main", description="The plan step the call served.")
+    step: Identifier = Field(
+        "main", description="The plan step the call served (unset: record_attempt's step, default the capability)."
+    )
     capability: Identifier | None = Field(
         None, description="The capability the call served; default: from the task's step, or the tool's."
     )
