@@ -1951,7 +1951,8 @@ class ToolMetaLearner:
         the trace's earlier ones, consuming ``result.depends_on`` (default: the step before), with
         ``context`` as the trace's request text and ``conversation_id`` as the conversation its
         task is a turn of (``TaskProfile.conversation_id``; as the request, the trace's first
-        attempt says); without, it is no trace (and a ``conversation_id`` is refused)."""
+        attempt says); without, it is no trace (and a ``conversation_id`` or ``result.depends_on`` is
+        refused)."""
         with self._lock:  # checked and recorded at once: a trace's next step sees this one
             task_type, outcome, x, trace = self._check_attempt(
                 result, capability, task_type, step, task_id, context, features, weights, trace_id, conversation_id
@@ -2013,6 +2014,11 @@ class ToolMetaLearner:
                     f"conversation_id: an attempt outside a trace is part of no conversation's tasks; give its trace_id "
                     f"too, got conversation_id={conversation_id!r}"
                 )
+        if result.depends_on is not None and trace_id is None:  # stored without them: dropped, silently
+            raise InvalidOutcomeError(
+                f"execution_results[0].depends_on: an attempt outside a trace consumes no step's output; give its "
+                f"trace_id too, got depends_on={list(result.depends_on)!r}"
+            )
         trace = None if trace_id is None else _Trace(_checked_trace_id(trace_id), _request(context), None, conversation_id)
         with self._lock:
             outcome = self._attempt_outcome(result, capability, task_type, step, weights, trace)

@@ -36,3 +36,13 @@ def test_a_result_without_a_step_takes_the_one_given_or_the_capability() -> None
     router.record_attempt(ExecutionResult(tool_id="auth", success=True), capability="login", step="sso")
     router.record_attempt(ExecutionResult(tool_id="auth", step="main", success=True), capability="login")
     assert sorted(router.routes) == [("default", "login", "login"), ("default", "main", "login"), ("default", "sso", "login")]
+
+
+def test_a_result_consuming_steps_outside_a_trace_is_refused_and_nothing_recorded() -> None:
+    # its depends_on was dropped silently: an attempt outside a trace is stored without parents
+    router = ToolMetaLearner([ToolProfile(tool_id="auth", capabilities=["login"])], seed=0, store="memory://")
+    result = ExecutionResult(tool_id="auth", step="login", depends_on=["search"], success=True)
+    for check in (router.record_attempt, router.check_attempt):
+        with pytest.raises(InvalidOutcomeError, match=r"^execution_results\[0\]\.depends_on: .*give its trace_id too, got depends_on=\['search'\]$"):
+            check(result, capability="login")
+    assert router.store.count() == 0 and router.routes == []
