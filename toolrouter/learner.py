@@ -3454,10 +3454,12 @@ def _request(text: str | None) -> str | None:
 
 
 def _check_task_id(task_id: Any) -> None:
-    """Refuse a ``task_id`` that is no string: each store failed on it in its own words, or kept it
-    as it was, and the decision log would carry it as given."""
+    """Refuse a ``task_id`` that is no string, or an empty one: each store failed on it in its own
+    words, or kept it as it was, and the decision log would carry it as given."""
     if not isinstance(task_id, str):
         raise TypeError(f"task_id: expected a string, got {short_repr(task_id)}")
+    if not task_id or task_id.isspace():  # as TaskProfile refuses: the log would name no task
+        raise ValueError(f"task_id: expected a non-empty string, got {task_id!r}")
 
 
 def _checked_trace_id(trace_id: Any) -> str:

@@ -46,3 +46,16 @@ def test_a_result_consuming_steps_outside_a_trace_is_refused_and_nothing_recorde
         with pytest.raises(InvalidOutcomeError, match=r"^execution_results\[0\]\.depends_on: .*give its trace_id too, got depends_on=\['search'\]$"):
             check(result, capability="login")
     assert router.store.count() == 0 and router.routes == []
+
+
+@pytest.mark.parametrize("task_id", ["", "  "])
+def test_an_empty_task_id_is_refused_and_nothing_recorded(task_id: str) -> None:
+    # TaskProfile refuses it; record_attempt stored it, an attempt of no task
+    router = ToolMetaLearner([ToolProfile(tool_id="auth", capabilities=["login"])], seed=0, store="memory://")
+    match = rf"^task_id: expected a non-empty string, got {task_id!r}$"
+    for check in (router.record_attempt, router.check_attempt):
+        with pytest.raises(ValueError, match=match):
+            check(ExecutionResult(tool_id="auth", success=True), capability="login", task_id=task_id)
+    with pytest.raises(ValueError, match=match):
+        router.rank_tools("login", task_id=task_id)
+    assert router.store.count() == 0 and router.routes == []
