@@ -1943,11 +1943,16 @@ class ToolMetaLearner:
         """Learn from one attempt of a one-step call; returns its utility. Checks as
         ``learn_from_execution`` does.
 
+        The attempt is recorded at ``step``; without it, at the step ``result`` names
+        (``ExecutionResult.step``, when given), else at the capability's name (``"main"`` without
+        one). A result naming another step than ``step`` is refused, naming both.
+
         With ``trace_id`` the attempt joins that trace (``learn_from_execution``): its step after
         the trace's earlier ones, consuming ``result.depends_on`` (default: the step before), with
         ``context`` as the trace's request text and ``conversation_id`` as the conversation its
         task is a turn of (``TaskProfile.conversation_id``; as the request, the trace's first
-        attempt says); without, it is no trace (and a ``conversation_id`` is refused)."""
+        attempt says); without, it is no trace (and a ``conversation_id`` or ``result.depends_on`` is
+        refused)."""
         with self._lock:  # checked and recorded at once: a trace's next step sees this one
             task_type, outcome, x, trace = self._check_attempt(
                 result, capability, task_type, step, task_id, context, features, weights, trace_id, conversation_id
@@ -1997,11 +2002,11 @@ class ToolMetaLearner:
             self.sync()
         capability, task_type, step = _route_names(capability, task_type, step)
         _check_task_id(task_id)
-        step = step or capability or DEFAULT_STEP
-        x = self._context(features, context)
-        weights = None if weights is None else checked_weights(weights)
         if type(result) is not ExecutionResult:
             (result,) = self._results([result])
+        step = _attempt_step(result, step, capability)
+        x = self._context(features, context)
+        weights = None if weights is None else checked_weights(weights)
         if conversation_id is not None:
             conversation_id = check_conversation_id(conversation_id)
             if trace_id is None:  # learned of its traces alone: kept, it would teach nothing, silently
@@ -2009,6 +2014,11 @@ class ToolMetaLearner:
                     f"conversation_id: an attempt outside a trace is part of no conversation's tasks; give its trace_id "
                     f"too, got conversation_id={conversation_id!r}"
                 )
+        if result.depends_on is not None and trace_id is None:  # stored without them: dropped, silently
+            raise InvalidOutcomeError(
+                f"execution_results[0].depends_on: an attempt outside a trace consumes no step's output; give its "
+                f"trace_id too, got depends_on={list(result.depends_on)!r}"
+            )
         trace = None if trace_id is None else _Trace(_checked_trace_id(trace_id), _request(context), None, conversation_id)
         with self._lock:
             outcome = self._attempt_outcome(result, capability, task_type, step, weights, trace)
@@ -3444,10 +3454,12 @@ def _request(text: str | None) -> str | None:
 
 
 def _check_task_id(task_id: Any) -> None:
-    """Refuse a ``task_id`` that is no string: each store failed on it in its own words, or kept it
-    as it was, and the decision log would carry it as given."""
+    """Refuse a ``task_id`` that is no string, or an empty one: each store failed on it in its own
+    words, or kept it as it was, and the decision log would carry it as given."""
     if not isinstance(task_id, str):
         raise TypeError(f"task_id: expected a string, got {short_repr(task_id)}")
+    if not task_id or task_id.isspace():  # as TaskProfile refuses: the log would name no task
+        raise ValueError(f"task_id: expected a non-empty string, got {task_id!r}")
 
 
 def _checked_trace_id(trace_id: Any) -> str:
@@ -3573,6 +3585,18 @@ def _route_names(capability: Any, task_type: Any, step: Any) -> tuple[str | None
         _identifier("task_type", task_type),
         None if step is None else _identifier("step", step),
     )
+
+
+def _attempt_step(result: ExecutionResult, step: str | None, capability: str | None) -> str:
+    """The step a one-step attempt is recorded at: ``step`` if given, else the step ``result``
+    names (``ExecutionResult.step`` given, ``"main"`` too), else the capability (or ``"main"``).
+    A result naming another step than ``step`` is refused naming both: recorded at either, the
+    other would be lost silently. A result's step left unset (its default ``"main"``) names none."""
+    if "step" not in result.model_fields_set:
+        return step or capability or DEFAULT_STEP
+    if step is not None and result.step != step:
+        raise InvalidOutcomeError(f"execution_results[0].step: {result.step!r} differs from step={step!r}")
+    return result.step
 
 
 def _profiles(tools: Any) -> list[ToolProfile]:

@@ -570,12 +570,19 @@ class ExecutionResult(NumbersOnly):
     the trace). The router learns the task type's structure from traces
     (``toolrouter.structure``). For a task with declared steps both come from the declaration; a
     result that gives them must agree with it.
+
+    ``ToolMetaLearner.record_attempt`` (one attempt, no task) records a result at its ``step``
+    when the result gives one, which must agree with the call's ``step=``; a result that leaves
+    it unset takes the call's ``step=`` (default: its capability). Its ``depends_on`` needs a
+    ``trace_id``.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     tool_id: Identifier = Field(description="The tool that was called.")
-    step: Identifier = Field("main", description="The plan step the call served.")
+    step: Identifier = Field(
+        "main", description="The plan step the call served (unset: record_attempt's step, default the capability)."
+    )
     capability: Identifier | None = Field(
         None, description="The capability the call served; default: from the task's step, or the tool's."
     )

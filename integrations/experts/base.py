@@ -34,6 +34,7 @@ import itertools
 import os
 import threading
 import time
+import weakref
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -68,6 +69,11 @@ __all__ = [
 ]
 
 log = EventLog(__name__)
+
+#: The expert each attached meta-learner takes turns with (``add_meta_learning``), so that one
+#: learner is attached to one expert at a time: its calls hold that expert's lock alone.
+_learner_experts: weakref.WeakKeyDictionary[Any, weakref.ref[Any]] = weakref.WeakKeyDictionary()
+_learner_experts_guard = threading.Lock()
 
 #: A class label: a string or an integer (kept as such through save and load).
 Label = Union[str, int]
@@ -338,8 +344,13 @@ class Expert(abc.ABC):
         an input waits for them, as for ``meta_train``. (The stored tasks are learned again after
         ``meta_train`` only: after training the learner directly, call ``relearn_tasks``.)
 
+        A learner is attached to one expert at a time: one attached to another expert (until that
+        one attaches another learner) is refused, as its calls, holding this expert's lock, would
+        no longer take turns with that one.
+
         Raises ``LearnerModelError`` naming the problem for a learner built on another model or of
-        another kind; the expert is unchanged then. Returns the expert.
+        another kind, or attached to another expert; the expert and learner are unchanged then.
+        Returns the expert.
         """
         built_on = learner_model(learner)
         if built_on is not self.model and getattr(built_on, "encoder", None) is not self.model:
@@ -349,7 +360,19 @@ class Expert(abc.ABC):
                 f"expert.model, e.g. {type(learner).__name__}(expert.model)"
             )
         with self._lock:  # an input served meanwhile is scored as before the learner, or after
-            self._attach_meta_learning(learner)
+            with _learner_experts_guard:  # two experts attaching one learner at once: one is refused
+                other = _learner_experts.get(learner)
+                other = None if other is None else other()
+                if other is not None and other is not self:
+                    raise LearnerModelError(
+                        f"learner: this {type(learner).__name__} is attached to another {type(other).__name__} "
+                        f"already; attached to this {type(self).__name__} too, its calls would no longer take "
+                        "turns with that one's: attach one learner to one expert"
+                    )
+                self._attach_meta_learning(learner)
+                if self.meta_learner is not None:
+                    _learner_experts.pop(self.meta_learner, None)  # no longer in this expert's turns
+                _learner_experts[learner] = weakref.ref(self)
             # the learner trains the model the expert serves with: its calls take the expert's turns
             share_lock(learner, self._lock)
             self.meta_learner = learner

@@ -250,3 +250,20 @@ def test_a_timestamp_with_no_utc_time_in_range_is_refused_naming_it(hours) -> No
     with pytest.raises(ValueError, match=r"^timestamp: .* is out of datetime's range in UTC$"):
         AttemptRecord(task_id="t", task_type="t", step="s", capability=None, tool_id="a", success=True, quality=1.0,
                       cost=0.0, latency_s=0.0, utility=1.0, timestamp=edge.replace(tzinfo=timezone(timedelta(hours=hours))))
+
+
+def test_what_a_registered_factory_returns_that_is_not_a_store_is_closed_as_it_is_refused(tmp_path) -> None:
+    # a connection or a file the factory opened was left open, held by nothing
+    import sqlite3
+
+    from toolrouter.store import _FACTORIES
+
+    opened = []
+    register_store("rawsqlite", lambda url: opened.append(sqlite3.connect(tmp_path / "raw.db")) or opened[-1])
+    try:
+        with pytest.raises(TypeError, match=r"^store 'rawsqlite://x': the factory registered for 'rawsqlite' returned .*, not a Store$"):
+            open_store("rawsqlite://x")
+    finally:
+        _FACTORIES.pop("rawsqlite")
+    with pytest.raises(sqlite3.ProgrammingError, match="closed"):
+        opened[0].execute("select 1")

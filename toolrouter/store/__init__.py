@@ -141,7 +141,8 @@ def open_store(url: "str | Store", *, create: bool = True, read_only: bool = Fal
     ``create=False`` opens only a store that exists: a URL of this package's stores where there is
     none yet (a missing or empty SQLite file, a PostgreSQL database without the ``toolrouter``
     schema, ``memory://``) raises ``NoStoreError`` (a ``StoreOpenError``) and creates nothing, as what only reads a store
-    (``toolrouter stats``) wants. A factory of ``register_store`` is given the URL alone and decides.
+    (``toolrouter stats``) wants. A factory of ``register_store`` is given the URL alone and decides;
+    what it returns that is not a ``Store`` is closed (if it has a ``close``) and refused with a ``TypeError``.
 
     ``read_only=True`` (implies ``create=False``) is for what only reads: nothing is written to the
     store, and its writes are refused. An SQLite store is opened with SQLite's read-only open, so a
@@ -159,7 +160,14 @@ def open_store(url: "str | Store", *, create: bool = True, read_only: bool = Fal
         store = factory(url, create=False, read_only=read_only)  # type: ignore[call-arg]
     if not isinstance(store, Store):  # the router would fail later, at its first read, in other words
         scheme = url.split("://", 1)[0]
-        raise TypeError(f"store {_shown(url)}: the factory registered for {scheme!r} returned {short_repr(store)}, not a Store")
+        error = TypeError(f"store {_shown(url)}: the factory registered for {scheme!r} returned {short_repr(store)}, not a Store")
+        close = getattr(store, "close", None)
+        if callable(close):  # it may hold a connection or a file that nothing else will close
+            try:
+                close()
+            except Exception as exc:
+                raise error from exc
+        raise error
     return store
 
 
