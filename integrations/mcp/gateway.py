@@ -236,6 +236,7 @@ class Gateway:
         or a signal (SIGTERM, SIGINT) arrives."""
         from mcp.server.stdio import stdio_server
 
+        check_stdio()
         try:
             async with anyio.create_task_group() as group:
                 # heard before the servers start: a stop while they start (one slow to answer)
@@ -754,6 +755,15 @@ def _request_id_of(head: bytes) -> int | str | None:
     matched = _HEAD.match(head)
     found = _ID.search(matched.group()) if matched and b'"method"' in matched.group() else None
     return None if found is None else from_json(found.group(1))
+
+
+def check_stdio() -> None:
+    """``OSError`` naming stdin or stdout where this process started with it closed: a descriptor
+    opened since (a config, a store) may hold its number, and is no client to read or answer."""
+    for name in ("stdin", "stdout"):
+        if getattr(sys, f"__{name}__") is None:  # Python found its descriptor closed at startup
+            raise OSError(f"{name}: closed; over stdio the gateway reads requests from stdin and answers on stdout "
+                          "(start it with a pipe or a socket on both, or serve --http)")
 
 
 async def _stdin_lines(answers: _DirectAnswers | None = None) -> Any:
