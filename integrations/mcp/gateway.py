@@ -464,7 +464,8 @@ class _DirectAnswers:
 
     async def flush(self) -> None:
         """The SDK's writer's ``flush``: wait while the client is behind."""
-        await self._out.flush()
+        with contextlib.suppress(ConnectionError):  # the client closed stdout: drained() sees it gone
+            await self._out.flush()
 
     async def close(self) -> None:
         """Cancel the calls still in flight (the gateway is stopping: they get no answer) and
