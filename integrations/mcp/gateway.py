@@ -772,13 +772,17 @@ def check_stdio() -> None:
 
 async def _stdin_lines(answers: _DirectAnswers | None = None) -> Any:
     """stdin as ``_PipeLines`` (passing its lines by ``answers`` first) when it is a pipe or a
-    socket (as MCP clients start servers) or a regular file (``toolrouter mcp serve <
-    recorded.jsonl``); else ``None``, the SDK's own reader."""
+    socket (as MCP clients start servers), a regular file (``toolrouter mcp serve <
+    recorded.jsonl``) or a device other than a terminal (``/dev/null``); else (a terminal)
+    ``None``, the SDK's own reader."""
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader(limit=_MAX_MESSAGE_BYTES)
     pipe = os.fdopen(os.dup(0), "rb", buffering=0)
     try:
-        if stat.S_ISREG(os.fstat(pipe.fileno()).st_mode):
+        mode = os.fstat(pipe.fileno()).st_mode
+        # a device other than a terminal (/dev/null) is read as a file: the event loop cannot watch
+        # it, and the SDK's reader never ended the gateway at its end
+        if stat.S_ISREG(mode) or (stat.S_ISCHR(mode) and not pipe.isatty()):
             transport: asyncio.BaseTransport = _FileFeed(pipe, reader)
         else:
             transport, _ = await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), pipe)

@@ -91,3 +91,12 @@ async def test_a_socket_client_that_closes_it_is_not_waited_for(tmp_path: Path, 
             assert [a["id"] for a in await read_all(ours, until="list")] == ["init", "list"]
         ours.sendall(json.dumps(tool_call(1, "search", {"query": "q"})).encode() + b"\n")
     assert process.wait(timeout=30) == 0
+
+
+def test_stdin_from_dev_null_ends_the_gateway(tmp_path: Path) -> None:
+    # the event loop cannot watch /dev/null: the SDK's reader read it, and the gateway never exited
+    config = write_config(tmp_path, {"a": {"command": "/nonexistent/server"}})
+    command = [sys.executable, "-m", "toolrouter.cli", "mcp", "serve", str(config)]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True, cwd=str(ROOT), env=env, timeout=30)
+    assert done.returncode == 0 and done.stdout == b"", done.stderr
