@@ -15,7 +15,7 @@ from rich.table import Table
 
 from integrations.mcp.backends import McpBackends, server_and_tool
 from integrations.mcp.config import GatewayConfig, load_config
-from integrations.mcp.gateway import Gateway, check_served_host, make_featurizer_of
+from integrations.mcp.gateway import Gateway, check_served_host, check_stdio, make_featurizer_of
 from toolrouter.middleware import ToolMiddleware
 from toolrouter.store import Store
 
@@ -52,6 +52,8 @@ def serve(config_path: str, http: str | None = None, allow_remote: bool = False)
         check_served_host(address[0], allow_remote, "--http", "--allow-remote")
     elif allow_remote:
         raise ValueError("--allow-remote: applies to --http only (over stdio the gateway serves the client that started it)")
+    else:
+        check_stdio()  # as --http above: refused before the router is built
     # the CLI sets the level of the toolrouter loggers; the gateway's events follow it
     logging.getLogger("integrations").setLevel(logging.getLogger("toolrouter").getEffectiveLevel())
     gateway = Gateway(load_config(config_path))

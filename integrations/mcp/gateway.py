@@ -34,6 +34,7 @@ import functools
 import math
 import os
 import re
+import select
 import signal
 import socket
 import stat
@@ -74,6 +75,8 @@ _MAX_CLIENTS = 256
 _MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 #: Longest wait for the last answers to reach the client when the gateway stops.
 _CLOSE_S = 5
+#: How often a socket that is stdin and stdout is checked for its client gone, once stdin ended.
+_HANG_UP_POLL_S = 0.1
 #: The hosts on which the MCP SDK keeps its DNS-rebinding protection (it refuses a request whose
 #: ``Host`` or ``Origin`` header is foreign); the gateway serves any other only when told to.
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
@@ -236,6 +239,7 @@ class Gateway:
         or a signal (SIGTERM, SIGINT) arrives."""
         from mcp.server.stdio import stdio_server
 
+        check_stdio()
         try:
             async with anyio.create_task_group() as group:
                 # heard before the servers start: a stop while they start (one slow to answer)
@@ -460,7 +464,8 @@ class _DirectAnswers:
 
     async def flush(self) -> None:
         """The SDK's writer's ``flush``: wait while the client is behind."""
-        await self._out.flush()
+        with contextlib.suppress(ConnectionError):  # the client closed stdout: drained() sees it gone
+            await self._out.flush()
 
     async def close(self) -> None:
         """Cancel the calls still in flight (the gateway is stopping: they get no answer) and
@@ -756,15 +761,28 @@ def _request_id_of(head: bytes) -> int | str | None:
     return None if found is None else from_json(found.group(1))
 
 
+def check_stdio() -> None:
+    """``OSError`` naming stdin or stdout where this process started with it closed: a descriptor
+    opened since (a config, a store) may hold its number, and is no client to read or answer."""
+    for name in ("stdin", "stdout"):
+        if getattr(sys, f"__{name}__") is None:  # Python found its descriptor closed at startup
+            raise OSError(f"{name}: closed; over stdio the gateway reads requests from stdin and answers on stdout "
+                          "(start it with a pipe or a socket on both, or serve --http)")
+
+
 async def _stdin_lines(answers: _DirectAnswers | None = None) -> Any:
     """stdin as ``_PipeLines`` (passing its lines by ``answers`` first) when it is a pipe or a
-    socket (as MCP clients start servers) or a regular file (``toolrouter mcp serve <
-    recorded.jsonl``); else ``None``, the SDK's own reader."""
+    socket (as MCP clients start servers), a regular file (``toolrouter mcp serve <
+    recorded.jsonl``) or a device other than a terminal (``/dev/null``); else (a terminal)
+    ``None``, the SDK's own reader."""
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader(limit=_MAX_MESSAGE_BYTES)
     pipe = os.fdopen(os.dup(0), "rb", buffering=0)
     try:
-        if stat.S_ISREG(os.fstat(pipe.fileno()).st_mode):
+        mode = os.fstat(pipe.fileno()).st_mode
+        # a device other than a terminal (/dev/null) is read as a file: the event loop cannot watch
+        # it, and the SDK's reader never ended the gateway at its end
+        if stat.S_ISREG(mode) or (stat.S_ISCHR(mode) and not pipe.isatty()):
             transport: asyncio.BaseTransport = _FileFeed(pipe, reader)
         else:
             transport, _ = await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), pipe)
@@ -822,8 +840,9 @@ class _PipeWriter:
     message in a worker thread: two thread hops per message, the largest cost of answering a
     call."""
 
-    def __init__(self, writer: asyncio.StreamWriter) -> None:
+    def __init__(self, writer: asyncio.StreamWriter, socket_fd: int | None = None) -> None:
         self._writer = writer
+        self._socket_fd = socket_fd  # stdout that is a socket, stdin's too: watched for a hang-up
         self._queued: list[bytes] = []
 
     def send(self, text: str) -> None:
@@ -853,9 +872,16 @@ class _PipeWriter:
         """Return once the client has closed its end (a pipe's or a socket's; never a file's)."""
         if isinstance(self._writer, _FileStream):
             await asyncio.Event().wait()
+        # shielded: cancelling this wait would cancel the writer's own, which closing awaits
+        closed = asyncio.shield(self._writer.wait_closed())
+        # a socket's end of stdin (its client's half-close) is no hang-up: polled until both
+        # directions are shut down (the client closed it), or a write failed
+        while self._socket_fd is not None and not closed.done():
+            if _hung_up(self._socket_fd):
+                return
+            await asyncio.wait([closed], timeout=_HANG_UP_POLL_S)
         with contextlib.suppress(OSError):  # BrokenPipeError, with answers still queued
-            # shielded: cancelling this wait would cancel the writer's own, which closing awaits
-            await asyncio.shield(self._writer.wait_closed())
+            await closed
 
     def close(self) -> None:
         """Write what is queued and close the pipe once it is sent."""
@@ -921,7 +947,13 @@ async def _stdout_pipe() -> AsyncIterator[_PipeWriter | None]:
             writer: Any = asyncio.StreamWriter(transport, protocol, reader, loop)
         except ValueError:  # a regular file, which the event loop cannot watch
             writer = _FileStream(pipe)
-        pipe_writer = _PipeWriter(writer)
+        socket_fd = None
+        if stat.S_ISSOCK(os.fstat(wire).st_mode):
+            # the transport reads a readable pipe as its reader gone: on a socket that is the
+            # client's requests, or its half-close, arriving; _PipeWriter.gone watches it instead
+            loop.remove_reader(wire)
+            socket_fd = wire
+        pipe_writer = _PipeWriter(writer, socket_fd)
         try:
             yield pipe_writer
         finally:
@@ -933,6 +965,13 @@ async def _stdout_pipe() -> AsyncIterator[_PipeWriter | None]:
         with contextlib.suppress(OSError):  # a caller that goes on serving or printing gets its stdout back
             os.dup2(wire, 1)
         os.close(wire)
+
+
+def _hung_up(fd: int) -> bool:
+    """Whether the socket ``fd`` is shut down both ways: its peer closed it, or went away."""
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)  # POLLHUP and POLLERR are told whatever is asked
+    return any(events & (select.POLLHUP | select.POLLERR) for _, events in poller.poll(0))
 
 
 async def _stop_on_signal(stop: Callable[[], None]) -> None:

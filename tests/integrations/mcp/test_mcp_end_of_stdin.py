@@ -17,7 +17,7 @@ import pytest
 
 from integrations.mcp.config import GatewayConfig
 from integrations.mcp.gateway import Gateway, _DirectAnswers
-from mcp_harness import open_gateway_process, tool_call, upstream, write_config
+from mcp_harness import leave, open_gateway_process, tool_call, upstream, write_config
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(60)]
 
@@ -72,6 +72,21 @@ async def test_a_session_read_from_a_file_is_answered_as_one_read_from_a_pipe(tm
     assert all("result" in answers[request_id] for request_id in (1, 2))
     (refused,) = [a for a in lines if isinstance(a, list)]
     assert [(r["id"], r["error"]["code"]) for r in refused] == [("ping", types.INVALID_REQUEST)]
+
+
+
+async def test_a_client_gone_with_a_call_the_sdk_serves_ends_the_gateway_cleanly(tmp_path: Path, pid_dir: Path) -> None:
+    # a call read with the handshake is the SDK's to serve: once the client had closed stdin and
+    # stdout, the SDK's flush of what it wrote crashed the gateway (exit status 1, a traceback)
+    slow = upstream("slow", pid_dir, "--name", "slow", "--delay", "600", timeout_s=600)
+    config = write_config(tmp_path, {"slow": slow}, router={"deadline_s": 600})
+    process = await open_gateway_process(config)
+    async with process:
+        await process.stdin.send("".join(json.dumps(m) + "\n" for m in requests()[:3]).encode())
+        with anyio.fail_after(30):
+            assert b'"id":"init"' in await process.stdout.receive()  # serving: the call is in flight
+            await leave(process)
+            assert await process.wait() == 0
 
 
 class Client:
