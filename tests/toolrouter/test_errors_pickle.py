@@ -51,6 +51,7 @@ CASES = [
     ("toolrouter.errors", "CorruptStateError", ("key 'w' missing", "state.json")),
     ("toolrouter.errors", "DataError", ("rows.csv: row 3: bad",)),
     ("toolrouter.errors", "StoreOpenError", ("url: bad",)),
+    ("toolrouter.errors", "NoStoreError", ("url: no store yet",)),
     ("toolrouter.errors", "PrunedLogError", ("pruned",)),
     ("toolrouter.errors", "TaskGraphError", ("steps: bad",)),
     ("toolrouter.errors", "CyclicTaskGraphError", (["a", "b"],)),
