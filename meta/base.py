@@ -19,7 +19,7 @@ from __future__ import annotations
 import abc
 import inspect
 import itertools
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Union
@@ -441,20 +441,31 @@ def checked_optimizer(field: str, optimizer: Any, params: list[nn.Parameter]) ->
 
 
 @contextmanager
-def modes_kept(model: nn.Module, on_success: bool = True) -> Iterator[None]:
-    """Each of ``model``'s modules back in the mode it was in after the block (with
-    ``on_success=False``, only when it raises): ``model.train(was)`` put them all in the top
-    module's, so a BatchNorm frozen in eval mode inside a model in training mode (fine-tuning's
-    usual set-up) came back training, and updated its running statistics from the next batch on."""
-    modes = [(m, m.training) for m in model.modules()]
+def _undone_after(undo: Callable[[], None], on_success: bool) -> Iterator[None]:
+    """Run ``undo`` after the block: always, or with ``on_success=False`` only when it raises."""
     succeeded = False
     try:
         yield
         succeeded = True
     finally:
         if on_success or not succeeded:
-            for m, training in modes:
-                m.training = training
+            undo()
+
+
+@contextmanager
+def modes_kept(model: nn.Module, on_success: bool = True) -> Iterator[None]:
+    """Each of ``model``'s modules back in the mode it was in after the block (with
+    ``on_success=False``, only when it raises): ``model.train(was)`` put them all in the top
+    module's, so a BatchNorm frozen in eval mode inside a model in training mode (fine-tuning's
+    usual set-up) came back training, and updated its running statistics from the next batch on."""
+    modes = [(m, m.training) for m in model.modules()]
+
+    def undo() -> None:
+        for m, training in modes:
+            m.training = training
+
+    with _undone_after(undo, on_success):
+        yield
 
 
 @contextmanager
@@ -508,18 +519,17 @@ def buffers_restored(model: nn.Module, on_success: bool = True) -> Iterator[None
     buffers = list(model.buffers())
     saved = [(b, b.detach().clone()) for b in buffers if not is_lazy(b)]
     lazy = [m for m in model.modules() if any(is_lazy(b) for b in m.buffers(recurse=False))] if len(saved) < len(buffers) else []
-    succeeded = False
-    try:
+
+    def undo() -> None:
+        with torch.no_grad():
+            for buffer, value in saved:
+                buffer.copy_(value)
+        for module in lazy:
+            if not any(is_lazy(b) for b in module.buffers(recurse=False)) and hasattr(module, "reset_running_stats"):
+                module.reset_running_stats()
+
+    with _undone_after(undo, on_success):
         yield
-        succeeded = True
-    finally:
-        if on_success or not succeeded:
-            with torch.no_grad():
-                for buffer, value in saved:
-                    buffer.copy_(value)
-            for module in lazy:
-                if not any(is_lazy(b) for b in module.buffers(recurse=False)) and hasattr(module, "reset_running_stats"):
-                    module.reset_running_stats()
 
 
 @contextmanager
